@@ -1,0 +1,27 @@
+// Builds the plugin in place: tsc into dist/, then copies the JSON schemas and
+// generator templates that tsc does not emit, so `npm pack` ships a working plugin.
+import { execFileSync } from 'node:child_process';
+import { cpSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+const pkgDir = join(dirname(fileURLToPath(import.meta.url)), '..');
+const src = join(pkgDir, 'src');
+const dist = join(pkgDir, 'dist');
+rmSync(dist, { recursive: true, force: true });
+const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+execFileSync(process.execPath, [tsc, '-p', join(pkgDir, 'tsconfig.json')], { stdio: 'inherit' });
+
+function copyAssets(dir) {
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) {
+      if (name === 'files') cpSync(path, join(dist, relative(src, path)), { recursive: true });
+      else if (name !== '__fixtures__') copyAssets(path);
+    } else if (name.endsWith('.json')) {
+      cpSync(path, join(dist, relative(src, path)));
+    }
+  }
+}
+copyAssets(src);

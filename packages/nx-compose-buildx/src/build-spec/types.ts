@@ -1,0 +1,52 @@
+/**
+ * A service build spec: one buildable compose service, resolved into exactly what
+ * buildx will be asked to do. Paths are relative to the Nx workspace root, with "/"
+ * separators. These field names are also the docker-build target's option names.
+ */
+
+export interface SecretSpec {
+  id: string;
+  /** Workspace-relative file path (compose `secrets.<id>.file`). */
+  src?: string;
+  /** Environment variable name (compose `secrets.<id>.environment`). The value is never read into options. */
+  env?: string;
+}
+
+export interface BuildOptions {
+  /** Workspace-relative folder, or a URL / `service:x` / git context exactly as written. */
+  context: string;
+  /** Workspace-relative Dockerfile path. Absent when dockerfileInline is set or the context is remote. */
+  dockerfile?: string;
+  dockerfileInline?: string;
+  platforms: string[];
+  args: Record<string, string>;
+  target?: string;
+  tags: string[];
+  labels: Record<string, string>;
+  cacheFrom: string[];
+  cacheTo: string[];
+  secrets: SecretSpec[];
+  ssh: string[];
+  /** name -> workspace-relative folder, or `service:x` / `docker-image://` / URL as written. */
+  additionalContexts: Record<string, string>;
+  network?: string;
+  shmSize?: string;
+  extraHosts: string[];
+  noCache?: boolean;
+  pull?: boolean;
+}
+
+export interface ServiceBuildSpec extends BuildOptions {
+  /** Nx project name (the service name, prefixed with the compose project name on a clash). */
+  project: string;
+  service: string;
+  composeProject: string;
+  /** Workspace-relative compose project folder. */
+  composeDir: string;
+  /** Workspace-relative compose files that define the service, merge order. */
+  composeFiles: string[];
+  /** The service's test command for docker-verify (compose extension), argv form. */
+  verifyCommand?: string[];
+  /** Variables the service's definition interpolates. */
+  variables: string[];
+}
