@@ -26,6 +26,8 @@ export interface InterpolationEnvironment {
   process: Record<string, string | undefined>;
   /** Parsed `.env` of the project folder. */
   dotenv: Record<string, string>;
+  /** Absolute path of the `.env` file that `dotenv` came from, if one was read (listed in `ComposeProject.files`). */
+  dotenvFile?: string;
 }
 
 /** Normalised `build:` section, in the shape `docker compose config --format json` prints. */
@@ -68,6 +70,8 @@ export interface ComposeService {
   variables: string[];
   /** Where the service is defined: each file (and line of its key) that contributed, in merge order. */
   sources: SourceLocation[];
+  /** Optional: where a dotted key path (e.g. "build.platforms") was last set, for precise error lines. */
+  locations?: Record<string, SourceLocation>;
 }
 
 /** Top-level `secrets:` entries, as Compose prints them (file made absolute). */

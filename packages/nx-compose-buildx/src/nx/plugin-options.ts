@@ -1,6 +1,6 @@
 /** Options accepted in nx.json: `{ "plugin": "nx-compose-buildx", "options": { ... } }`. */
 export interface ComposeBuildxPluginOptions {
-  /** Target names. */
+  /** Target names (defaults: docker-build, docker-push, docker-verify). */
   buildTargetName?: string;
   pushTargetName?: string;
   verifyTargetName?: string;
@@ -9,4 +9,55 @@ export interface ComposeBuildxPluginOptions {
    * Paths are workspace-relative; the first file's folder is the project folder.
    */
   composeFiles?: Array<string[] | { files: string[]; projectName?: string }>;
+  /** buildx builder to use (created once if missing). Default: the current builder. */
+  builder?: string | BuilderOption;
+  /** `--provenance` / `--sbom` values; off by default so manifest lists hold only the platforms. */
+  provenance?: string | boolean;
+  sbom?: string | boolean;
+  /** Extra tags generated at run time from git (like docker/metadata-action). */
+  tags?: TagRule[];
+  /** OCI labels (created, revision, source, version) added at run time. Default true. */
+  ociLabels?: boolean;
+}
+
+export interface BuilderOption {
+  name: string;
+  driver?: string;
+  driverOpts?: Record<string, string>;
+  platforms?: string[];
+  nodes?: Array<{ name: string; endpoint: string; platforms?: string[]; driverOpts?: Record<string, string> }>;
+}
+
+export type TagRule =
+  | { type: 'semver'; pattern: string }
+  | { type: 'ref'; event: 'branch' | 'tag' }
+  | { type: 'sha'; prefix?: string; length?: number }
+  | { type: 'raw'; value: string }
+  | { type: 'latest' };
+
+export interface NormalizedPluginOptions {
+  targetNames: { build: string; push: string; verify: string };
+  composeFileSets: Array<{ files: string[]; projectName?: string }>;
+  builder?: string | BuilderOption;
+  provenance?: string | boolean;
+  sbom?: string | boolean;
+  generatedTags: TagRule[];
+  ociLabels: boolean;
+}
+
+export function normalizePluginOptions(options: ComposeBuildxPluginOptions | undefined): NormalizedPluginOptions {
+  const o = options ?? {};
+  return {
+    targetNames: {
+      build: o.buildTargetName ?? 'docker-build',
+      push: o.pushTargetName ?? 'docker-push',
+      verify: o.verifyTargetName ?? 'docker-verify',
+    },
+    composeFileSets: (o.composeFiles ?? []).map((set) => (Array.isArray(set) ? { files: set } : set)),
+    ...(o.builder !== undefined ? { builder: o.builder } : {}),
+    ...(o.provenance !== undefined ? { provenance: o.provenance } : {}),
+    ...(o.sbom !== undefined ? { sbom: o.sbom } : {}),
+    generatedTags: o.tags ?? [],
+    ociLabels: o.ociLabels ?? true,
+  };
 }

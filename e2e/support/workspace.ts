@@ -1,0 +1,111 @@
+import { execFileSync, spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const NX_BIN = join(REPO_ROOT, 'node_modules/nx/dist/bin/nx.js');
+
+/** A throwaway Nx workspace in its own git repo, using the built plugin from this repo. */
+export interface TempWorkspace {
+  root: string;
+  write(path: string, content: string): void;
+  read(path: string): string;
+  remove(path: string): void;
+  /** Runs nx with an argv array (no shell); throws with its output when it fails, unless allowFailure. */
+  nx(args: string[], opts?: { env?: NodeJS.ProcessEnv; allowFailure?: boolean }): SpawnSyncReturns<string>;
+  git(args: string[]): string;
+  commit(message: string): void;
+  /** Tasks `nx affected` selects for the last commit (dependencies excluded), sorted. */
+  affected(target?: string, extraArgs?: string[]): string[];
+  dispose(): void;
+}
+
+export interface WorkspaceSetup {
+  /** Files to write, workspace-relative path → content. */
+  files?: Record<string, string>;
+  /** A folder to copy in first (e.g. the repo's examples/). */
+  copyFrom?: string;
+  /** Plugin options for nx.json; ignored when files contain nx.json. */
+  pluginOptions?: Record<string, unknown>;
+  env?: NodeJS.ProcessEnv;
+}
+
+export function nxEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    NX_DAEMON: 'false',
+    NX_NO_CLOUD: 'true',
+    NX_TUI: 'false',
+    NX_SKIP_NX_CACHE: process.env.NX_SKIP_NX_CACHE,
+    NX_VERBOSE_LOGGING: 'false',
+    FORCE_COLOR: '0',
+    ...extra,
+  };
+}
+
+export function createWorkspace(setup: WorkspaceSetup = {}): TempWorkspace {
+  const root = mkdtempSync(join(tmpdir(), 'nxcb-ws-'));
+  if (setup.copyFrom) cpSync(setup.copyFrom, root, { recursive: true, filter: (src) => !/[/\\](node_modules|\.nx|dist)$/.test(src) });
+  symlinkSync(join(REPO_ROOT, 'node_modules'), join(root, 'node_modules'), 'dir');
+  const write = (path: string, content: string) => {
+    mkdirSync(dirname(join(root, path)), { recursive: true });
+    writeFileSync(join(root, path), content);
+  };
+  if (!setup.files?.['nx.json'] && !existsSync(join(root, 'nx.json'))) {
+    write(
+      'nx.json',
+      JSON.stringify(
+        {
+          defaultBase: 'main',
+          plugins: [setup.pluginOptions ? { plugin: 'nx-compose-buildx', options: setup.pluginOptions } : 'nx-compose-buildx'],
+          sync: { globalGenerators: ['nx-compose-buildx:sync'] },
+        },
+        null,
+        2,
+      ),
+    );
+  }
+  if (!existsSync(join(root, 'package.json'))) write('package.json', JSON.stringify({ name: 'tmp-ws', private: true }));
+  write('.gitignore', 'node_modules\n.nx\ndist\n');
+  for (const [path, content] of Object.entries(setup.files ?? {})) write(path, content);
+
+  const git = (args: string[]) =>
+    execFileSync('git', args, { cwd: root, encoding: 'utf-8', env: { ...process.env, GIT_AUTHOR_NAME: 'e2e', GIT_AUTHOR_EMAIL: 'e2e@example.invalid', GIT_COMMITTER_NAME: 'e2e', GIT_COMMITTER_EMAIL: 'e2e@example.invalid' } });
+  const nx = (args: string[], opts: { env?: NodeJS.ProcessEnv; allowFailure?: boolean } = {}) => {
+    const result = spawnSync(process.execPath, [NX_BIN, ...args], {
+      cwd: root,
+      encoding: 'utf-8',
+      env: nxEnv({ ...setup.env, ...opts.env }),
+      maxBuffer: 256 * 1024 * 1024,
+    });
+    if (result.status !== 0 && !opts.allowFailure) {
+      throw new Error(`nx ${args.join(' ')} failed (${result.status}):\n${result.stdout}\n${result.stderr}`);
+    }
+    return result;
+  };
+  const commit = (message: string) => {
+    nx(['sync']);
+    git(['add', '-A']);
+    git(['commit', '-q', '--allow-empty', '-m', message]);
+  };
+  git(['init', '-q', '-b', 'main']);
+  commit('initial');
+
+  return {
+    root,
+    write,
+    read: (path) => readFileSync(join(root, path), 'utf-8'),
+    remove: (path) => rmSync(join(root, path), { recursive: true, force: true }),
+    nx,
+    git,
+    commit,
+    affected(target = 'docker-build', extraArgs = []) {
+      const out = nx(['affected', '-t', target, '--base=HEAD~1', '--head=HEAD', '--exclude-task-dependencies', '--graph=stdout', ...extraArgs]);
+      const json = JSON.parse(out.stdout.slice(out.stdout.indexOf('{')));
+      return Object.keys(json.tasks.tasks).sort();
+    },
+    dispose: () => rmSync(root, { recursive: true, force: true }),
+  };
+}

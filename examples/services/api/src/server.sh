@@ -1,0 +1,2 @@
+#!/bin/sh
+echo "api on $(uname -m): $(cat /app/arch.conf | tr '\n' ' ')"

@@ -1,0 +1,1 @@
+echo "processing jobs"

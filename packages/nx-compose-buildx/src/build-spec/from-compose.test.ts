@@ -1,0 +1,99 @@
+import { describe, expect, it } from 'vitest';
+import { buildSpecsFromProject } from './from-compose';
+import type { ComposeProject, ComposeService } from '../compose/types';
+
+const WS = '/ws';
+const existing = new Set(['/ws/app', '/ws/app/Dockerfile', '/ws/app/build/api.Dockerfile', '/ws/shared', '/ws/app/secret.txt', '/ws']);
+const env = { workspaceRoot: WS, exists: (p: string) => existing.has(p) };
+
+function project(services: Record<string, Partial<ComposeService>>): ComposeProject {
+  return {
+    name: 'shop',
+    projectDir: '/ws/app',
+    files: ['/ws/app/compose.yaml'],
+    secrets: { token: { file: '/ws/app/secret.txt' }, npmrc: { environment: 'NPM_TOKEN' } },
+    services: Object.fromEntries(
+      Object.entries(services).map(([name, s]) => [
+        name,
+        { name, definition: {}, variables: [], sources: [{ file: '/ws/app/compose.yaml', line: 3 }], ...s } as ComposeService,
+      ]),
+    ),
+  };
+}
+
+describe('buildSpecsFromProject', () => {
+  it.each([
+    {
+      name: 'context and default Dockerfile become workspace-relative',
+      service: { build: { context: '/ws/app' }, image: 'reg/app:1' },
+      expected: { context: 'app', dockerfile: 'app/Dockerfile', tags: ['reg/app:1'], platforms: [] },
+    },
+    {
+      name: 'Dockerfile resolves against the context; tags append after image',
+      service: { build: { context: '/ws/app', dockerfile: 'build/api.Dockerfile', tags: ['reg/app:extra'] }, image: 'reg/app:1' },
+      expected: { dockerfile: 'app/build/api.Dockerfile', tags: ['reg/app:1', 'reg/app:extra'] },
+    },
+    {
+      name: 'no image: Compose names it <project>-<service>',
+      service: { build: { context: '/ws/app' } },
+      expected: { tags: ['shop-svc'] },
+    },
+    {
+      name: 'platforms are normalised and deduplicated',
+      service: { build: { context: '/ws/app', platforms: ['linux/amd64', 'linux/arm64/v8', 'linux/arm64'] } },
+      expected: { platforms: ['linux/amd64', 'linux/arm64'] },
+    },
+    {
+      name: 'args drop unset values; every value is a string',
+      service: { build: { context: '/ws/app', args: { B: 'x', A: null, N: '1' } } },
+      expected: { args: { B: 'x', N: '1' } },
+    },
+    {
+      name: 'remote and service contexts stay as written',
+      service: { build: { context: 'https://github.com/o/r.git#main', additional_contexts: { api: 'service:api', lib: '/ws/shared' } } },
+      expected: { context: 'https://github.com/o/r.git#main', additionalContexts: { api: 'service:api', lib: 'shared' } },
+    },
+    {
+      name: 'secrets carry ids and sources, never values',
+      service: { build: { context: '/ws/app', secrets: [{ source: 'token' }, { source: 'npmrc', target: 'npm' }] } },
+      expected: { secrets: [{ id: 'token', src: 'app/secret.txt' }, { id: 'npm', env: 'NPM_TOKEN' }] },
+    },
+    {
+      name: 'extra hosts in map and list form become host:ip',
+      service: { build: { context: '/ws/app', extra_hosts: ['a=1.2.3.4', 'b:5.6.7.8'] } },
+      expected: { extraHosts: ['a:1.2.3.4', 'b:5.6.7.8'] },
+    },
+    {
+      name: 'shm_size, network, no_cache, pull, target',
+      service: { build: { context: '/ws/app', shm_size: 1024, network: 'none', no_cache: true, pull: false, target: 'prod' } },
+      expected: { shmSize: '1024', network: 'none', noCache: true, pull: false, target: 'prod' },
+    },
+    {
+      name: 'verify command from the x-nx-buildx extension',
+      service: { build: { context: '/ws/app' }, definition: { 'x-nx-buildx': { verify: '/app/run-tests.sh --quick' } } },
+      expected: { verifyCommand: ['/app/run-tests.sh', '--quick'] },
+    },
+  ])('$name', ({ service, expected }) => {
+    const result = buildSpecsFromProject(project({ svc: service as Partial<ComposeService> }), env);
+    expect(result.errors).toEqual([]);
+    expect(result.specs[0]).toMatchObject(expected);
+  });
+
+  it('skips image-only services', () => {
+    expect(buildSpecsFromProject(project({ cache: { image: 'redis' } }), env).specs).toEqual([]);
+  });
+
+  it.each([
+    { name: 'unknown build key', build: { context: '/ws/app', contxt: '.' }, message: /unknown key "contxt" under build/ },
+    { name: 'invalid platform', build: { context: '/ws/app', platforms: ['linux/arm65'] }, message: /invalid platform "linux\/arm65"/ },
+    { name: 'missing context', build: { context: '/ws/nope' }, message: /build context nope does not exist/ },
+    { name: 'missing Dockerfile', build: { context: '/ws/app', dockerfile: 'x.Dockerfile' }, message: /Dockerfile app\/x\.Dockerfile does not exist/ },
+    { name: 'undefined secret', build: { context: '/ws/app', secrets: [{ source: 'nope' }] }, message: /build secret "nope" is not defined/ },
+  ])('error: $name names file, line and service', ({ build, message }) => {
+    const result = buildSpecsFromProject(project({ bad: { build } as Partial<ComposeService>, good: { build: { context: '/ws/app' } } }), env);
+    expect(result.specs.map((s) => s.service)).toEqual(['good']);
+    expect(result.errors).toHaveLength(1);
+    expect(result.errors[0].message).toMatch(message);
+    expect(result.errors[0].message).toMatch(/^\/ws\/app\/compose\.yaml:3 \(service "bad"\)/);
+  });
+});

@@ -1,0 +1,177 @@
+import { isAbsolute, join } from 'node:path';
+import { ComposeError, type ComposeBuild, type ComposeProject, type ComposeService, type SourceLocation } from '../compose/types';
+import { isValidPlatform, normalizePlatform } from '../buildx/platform';
+import { readServiceExtension } from './extension';
+import { contextKind, toWorkspacePath } from './paths';
+import type { SecretSpec, ServiceBuildSpec } from './types';
+
+/** Keys the compose-spec allows under `build:` (compose 2.26). */
+const KNOWN_BUILD_KEYS = new Set([
+  'context', 'dockerfile', 'dockerfile_inline', 'args', 'ssh', 'cache_from', 'cache_to', 'additional_contexts',
+  'extra_hosts', 'isolation', 'labels', 'network', 'no_cache', 'platforms', 'privileged', 'pull', 'secrets',
+  'shm_size', 'tags', 'target', 'ulimits', 'entitlements',
+]);
+
+export interface BuildSpecEnvironment {
+  /** Absolute workspace root: every path in a spec is relative to it. */
+  workspaceRoot: string;
+  /** Whether a path exists on disk (injected so the stage stays pure). */
+  exists(absPath: string): boolean;
+}
+
+export interface BuildSpecResult {
+  specs: ServiceBuildSpec[];
+  errors: ComposeError[];
+}
+
+/** One spec per service with `build:`; image-only services are skipped. Errors are per service. */
+export function buildSpecsFromProject(project: ComposeProject, env: BuildSpecEnvironment): BuildSpecResult {
+  const specs: ServiceBuildSpec[] = [];
+  const errors: ComposeError[] = [];
+  for (const service of Object.values(project.services).sort((a, b) => a.name.localeCompare(b.name))) {
+    if (!service.build) continue;
+    try {
+      specs.push(buildSpecFromService(project, service, service.build, env));
+    } catch (e) {
+      if (e instanceof ComposeError) errors.push(e);
+      else throw e;
+    }
+  }
+  return { specs, errors };
+}
+
+function whereIs(service: ComposeService, key?: string): SourceLocation {
+  const located = key ? service.locations?.[key] : undefined;
+  return located ?? service.sources[service.sources.length - 1] ?? { file: '<unknown>' };
+}
+
+function fail(service: ComposeService, message: string, key?: string): never {
+  throw new ComposeError(message, { ...whereIs(service, key), service: service.name });
+}
+
+function buildSpecFromService(
+  project: ComposeProject,
+  service: ComposeService,
+  build: ComposeBuild,
+  env: BuildSpecEnvironment,
+): ServiceBuildSpec {
+  const ws = (abs: string) => toWorkspacePath(env.workspaceRoot, abs);
+
+  for (const key of Object.keys(build)) {
+    if (!KNOWN_BUILD_KEYS.has(key) && !key.startsWith('x-')) {
+      fail(service, `unknown key "${key}" under build`, `build.${key}`);
+    }
+  }
+
+  const platforms: string[] = [];
+  for (const platform of build.platforms ?? []) {
+    if (!isValidPlatform(platform)) fail(service, `invalid platform "${platform}" in build.platforms`, 'build.platforms');
+    const normalized = normalizePlatform(platform);
+    if (!platforms.includes(normalized)) platforms.push(normalized);
+  }
+
+  const kind = contextKind(build.context);
+  let context = build.context;
+  let dockerfile: string | undefined;
+  if (kind === 'local') {
+    if (!env.exists(build.context)) fail(service, `build context ${ws(build.context)} does not exist`, 'build.context');
+    context = ws(build.context);
+    if (build.dockerfile_inline === undefined) {
+      const written = build.dockerfile ?? 'Dockerfile';
+      const absDockerfile = isAbsolute(written) ? written : join(build.context, written);
+      if (!env.exists(absDockerfile)) fail(service, `Dockerfile ${ws(absDockerfile)} does not exist`, 'build.dockerfile');
+      dockerfile = ws(absDockerfile);
+    }
+  } else if (build.dockerfile_inline === undefined && build.dockerfile !== undefined) {
+    dockerfile = build.dockerfile; // relative to the remote context, passed through
+  }
+
+  const additionalContexts: Record<string, string> = {};
+  for (const [name, value] of Object.entries(build.additional_contexts ?? {})) {
+    if (contextKind(value) === 'local') {
+      if (!env.exists(value)) fail(service, `additional context "${name}" (${ws(value)}) does not exist`, 'build.additional_contexts');
+      additionalContexts[name] = ws(value);
+    } else {
+      additionalContexts[name] = value;
+    }
+  }
+
+  const extension = readServiceExtension(service.definition);
+  if (extension.problems.length) fail(service, extension.problems.join('; '), 'x-nx-buildx');
+
+  const tags = unique([service.image ?? defaultImageName(project.name, service.name), ...(build.tags ?? [])]);
+
+  return {
+    project: service.name,
+    service: service.name,
+    composeProject: project.name,
+    composeDir: ws(project.projectDir),
+    composeFiles: unique(service.sources.map((s) => ws(s.file))),
+    context,
+    ...(dockerfile !== undefined ? { dockerfile } : {}),
+    ...(build.dockerfile_inline !== undefined ? { dockerfileInline: build.dockerfile_inline } : {}),
+    platforms,
+    args: definedArgs(build.args),
+    ...(build.target !== undefined ? { target: build.target } : {}),
+    tags,
+    labels: { ...(build.labels ?? {}) },
+    cacheFrom: [...(build.cache_from ?? [])],
+    cacheTo: [...(build.cache_to ?? [])],
+    secrets: secretSpecs(project, service, build, ws),
+    ssh: [...(build.ssh ?? [])],
+    additionalContexts,
+    ...(build.network !== undefined ? { network: build.network } : {}),
+    ...(build.shm_size !== undefined ? { shmSize: String(build.shm_size) } : {}),
+    extraHosts: extraHosts(build.extra_hosts),
+    ...(build.no_cache !== undefined ? { noCache: build.no_cache } : {}),
+    ...(build.pull !== undefined ? { pull: build.pull } : {}),
+    ...(extension.value.verify ? { verifyCommand: extension.value.verify } : {}),
+    variables: [...service.variables],
+  };
+}
+
+/** Compose names an image it builds without `image:` as `<project>-<service>`. */
+export function defaultImageName(composeProject: string, service: string): string {
+  return `${composeProject}-${service}`.toLowerCase();
+}
+
+/** `args: [KEY]` with KEY unset in the environment is dropped, as Compose does. */
+function definedArgs(args: Record<string, string | null> | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const key of Object.keys(args ?? {}).sort()) {
+    const value = args![key];
+    if (value !== null && value !== undefined) out[key] = String(value);
+  }
+  return out;
+}
+
+function secretSpecs(
+  project: ComposeProject,
+  service: ComposeService,
+  build: ComposeBuild,
+  ws: (abs: string) => string,
+): SecretSpec[] {
+  return (build.secrets ?? []).map((ref) => {
+    const definition = project.secrets[ref.source];
+    if (!definition) fail(service, `build secret "${ref.source}" is not defined in the top-level secrets`, 'build.secrets');
+    const id = ref.target && !ref.target.includes('/') ? ref.target : ref.source;
+    if (definition.file) return { id, src: ws(definition.file) };
+    if (definition.environment) return { id, env: definition.environment };
+    return fail(service, `build secret "${ref.source}" needs "file" or "environment"`, 'build.secrets');
+  });
+}
+
+function extraHosts(hosts: ComposeBuild['extra_hosts']): string[] {
+  if (!hosts) return [];
+  const entries = Array.isArray(hosts) ? hosts : Object.entries(hosts).map(([h, ip]) => `${h}=${ip}`);
+  // buildx --add-host takes host:ip; compose writes host=ip or host:ip.
+  return entries.map((entry) => {
+    const eq = entry.indexOf('=');
+    return eq > 0 ? `${entry.slice(0, eq)}:${entry.slice(eq + 1)}` : entry;
+  });
+}
+
+function unique<T>(items: T[]): T[] {
+  return [...new Set(items)];
+}
+

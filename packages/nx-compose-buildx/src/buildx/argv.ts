@@ -1,0 +1,206 @@
+/**
+ * Pure argv builders for every docker / buildx command the executors run. Each returns a full argv
+ * array (argv[0] is `docker`) that the run layer hands to execa as file + args: options are data,
+ * nothing is ever joined into a shell string for execution, so no value needs quoting.
+ */
+import type { BuildOptions, SecretSpec } from '../build-spec/types';
+import { normalizePlatforms } from './platform';
+
+export type BuildMode = 'build' | 'push';
+export type ProgressMode = 'plain' | 'auto' | 'tty' | 'quiet';
+
+export interface BuildArgvSettings {
+  /** service name → first tag of that service, for `service:x` build contexts. */
+  serviceImages?: Record<string, string>;
+  /** `--builder`; absent: buildx's current builder. */
+  builder?: string;
+  /** `--provenance=<v>` / `--sbom=<v>`; default false so a manifest list holds only the platforms. */
+  provenance?: string | boolean;
+  sbom?: string | boolean;
+  /** Workspace-relative (or absolute) path for `--metadata-file`. */
+  metadataFile?: string;
+  /** Default `auto` (BuildKit picks); see progressFor(). */
+  progress?: ProgressMode;
+  /**
+   * Build mode with several platforms: load the manifest list into the image store (`--load`).
+   * Default true. The `docker` driver with the containerd image store (the stack this plugin targets:
+   * dockerd with `features.containerd-snapshotter`) stores multi-platform images, so `--load` keeps
+   * every platform locally and a later `FROM <other service>` / docker-verify can use it. Set false for
+   * drivers that cannot load a manifest list (docker-container, kubernetes, remote): the result then
+   * stays in the builder's cache only, and nothing is pushed.
+   */
+  loadMultiPlatform?: boolean;
+}
+
+/** `--progress=plain` when output is not a terminal or CI is set; otherwise BuildKit picks (`auto`). */
+export function progressFor(isTTY: boolean, env: Record<string, string | undefined>): ProgressMode {
+  const ci = env.CI;
+  return !isTTY || (ci !== undefined && ci !== '' && ci !== 'false' && ci !== '0') ? 'plain' : 'auto';
+}
+
+/** buildx parses `--secret` as CSV: quote a field that holds a comma or a quote. */
+function csvField(field: string): string {
+  return /[",\n]/.test(field) ? `"${field.replace(/"/g, '""')}"` : field;
+}
+
+export function secretArg(secret: SecretSpec): string {
+  const fields = [`id=${secret.id}`];
+  if (secret.src !== undefined) fields.push(`src=${secret.src}`);
+  else if (secret.env !== undefined) fields.push(`env=${secret.env}`);
+  return fields.map(csvField).join(',');
+}
+
+/** Resolves a `service:x` context to `docker-image://<x's first tag>`; other values pass unchanged. */
+export function buildContextValue(value: string, serviceImages: Record<string, string> = {}): string {
+  if (!value.startsWith('service:')) return value;
+  const service = value.slice('service:'.length);
+  const image = serviceImages[service];
+  if (!image) {
+    throw new Error(
+      `Build context "${value}" names service "${service}", but no image is known for it ` +
+        `(serviceImages has: ${Object.keys(serviceImages).join(', ') || 'nothing'}). Give that service an image or tag.`,
+    );
+  }
+  return `docker-image://${image}`;
+}
+
+/** compose allows `host=ip`; buildx 0.13 wants `host:ip`. */
+function addHostArg(entry: string): string {
+  const m = /^([^=:]+)=(.+)$/.exec(entry);
+  return m ? `${m[1]}:${m[2]}` : entry;
+}
+
+function flagValue(v: string | boolean): string {
+  return typeof v === 'boolean' ? String(v) : v;
+}
+
+function sortedEntries(record: Record<string, string> | undefined): Array<[string, string]> {
+  return Object.entries(record ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/** `docker buildx build` argv for one service. Context comes last. `dockerfileInline` must be fed on stdin. */
+export function buildArgv(options: BuildOptions, mode: BuildMode, settings: BuildArgvSettings = {}): string[] {
+  const argv = ['docker', 'buildx', 'build'];
+  if (settings.builder) argv.push('--builder', settings.builder);
+  argv.push(`--progress=${settings.progress ?? 'auto'}`);
+
+  const platforms = normalizePlatforms(options.platforms ?? []);
+  if (platforms.length) argv.push('--platform', platforms.join(','));
+
+  if (options.dockerfileInline !== undefined) argv.push('-f', '-');
+  else if (options.dockerfile) argv.push('-f', options.dockerfile);
+  if (options.target) argv.push('--target', options.target);
+
+  for (const [k, v] of sortedEntries(options.args)) argv.push('--build-arg', `${k}=${v}`);
+  for (const [k, v] of sortedEntries(options.labels)) argv.push('--label', `${k}=${v}`);
+  for (const tag of options.tags ?? []) argv.push('-t', tag);
+  for (const c of options.cacheFrom ?? []) argv.push('--cache-from', c);
+  for (const c of options.cacheTo ?? []) argv.push('--cache-to', c);
+  for (const s of options.secrets ?? []) argv.push('--secret', secretArg(s));
+  for (const s of options.ssh ?? []) argv.push('--ssh', s);
+  for (const [name, value] of sortedEntries(options.additionalContexts)) {
+    argv.push('--build-context', `${name}=${buildContextValue(value, settings.serviceImages)}`);
+  }
+  if (options.network) argv.push('--network', options.network);
+  if (options.shmSize) argv.push('--shm-size', options.shmSize);
+  for (const h of options.extraHosts ?? []) argv.push('--add-host', addHostArg(h));
+  if (options.noCache) argv.push('--no-cache');
+  if (options.pull) argv.push('--pull');
+
+  argv.push(`--provenance=${flagValue(settings.provenance ?? false)}`);
+  argv.push(`--sbom=${flagValue(settings.sbom ?? false)}`);
+  if (settings.metadataFile) argv.push('--metadata-file', settings.metadataFile);
+
+  if (mode === 'push') argv.push('--push');
+  else if (platforms.length <= 1 || settings.loadMultiPlatform !== false) argv.push('--load');
+  // else: several platforms on a driver that cannot load a manifest list → the result stays in the
+  // builder cache (docker-build pushes nothing by contract).
+
+  argv.push(options.context);
+  return argv;
+}
+
+export interface ImagetoolsOptions {
+  /** Default true: the registry's manifest or index JSON exactly as served. */
+  raw?: boolean;
+  /** `--format` Go template (ignored with raw). */
+  format?: string;
+  builder?: string;
+}
+
+export function imagetoolsInspectArgv(ref: string, opts: ImagetoolsOptions = {}): string[] {
+  const argv = ['docker', 'buildx', 'imagetools', 'inspect'];
+  if (opts.builder) argv.push('--builder', opts.builder);
+  if (opts.format !== undefined && opts.raw === false) argv.push('--format', opts.format);
+  else if (opts.raw !== false) argv.push('--raw');
+  argv.push(ref);
+  return argv;
+}
+
+export interface RunArgvOptions {
+  /** Default `none`: no bridge exists on our machines, and a verify run needs no network. */
+  network?: string;
+  /** `--pull always|missing|never`; absent: docker's default (missing). */
+  pull?: 'always' | 'missing' | 'never';
+}
+
+export function runArgv(platform: string, image: string, cmd: readonly string[], opts: RunArgvOptions = {}): string[] {
+  const argv = ['docker', 'run', '--rm', '--network', opts.network ?? 'none', '--platform', platform];
+  if (opts.pull) argv.push('--pull', opts.pull);
+  argv.push(image, ...cmd);
+  return argv;
+}
+
+export interface BuilderNodeSpec {
+  name: string;
+  endpoint: string;
+  platforms?: string[];
+  driverOpts?: Record<string, string>;
+}
+
+export interface BuilderSpec {
+  name: string;
+  driver?: string;
+  driverOpts?: Record<string, string>;
+  platforms?: string[];
+  nodes?: BuilderNodeSpec[];
+}
+
+/** `docker buildx create --name … --driver … --driver-opt k=v … --platform a,b --use` */
+export function builderCreateArgv(builder: BuilderSpec, opts: { use?: boolean } = {}): string[] {
+  const argv = ['docker', 'buildx', 'create', '--name', builder.name];
+  argv.push('--driver', builder.driver ?? 'docker-container');
+  for (const [k, v] of sortedEntries(builder.driverOpts)) argv.push('--driver-opt', `${k}=${v}`);
+  if (builder.platforms?.length) argv.push('--platform', normalizePlatforms(builder.platforms).join(','));
+  if (opts.use !== false) argv.push('--use');
+  return argv;
+}
+
+/** `docker buildx create --append --name <builder> --node <node> --platform … <endpoint>` */
+export function builderAppendArgv(builderName: string, node: BuilderNodeSpec): string[] {
+  const argv = ['docker', 'buildx', 'create', '--append', '--name', builderName, '--node', node.name];
+  for (const [k, v] of sortedEntries(node.driverOpts)) argv.push('--driver-opt', `${k}=${v}`);
+  if (node.platforms?.length) argv.push('--platform', normalizePlatforms(node.platforms).join(','));
+  argv.push(node.endpoint);
+  return argv;
+}
+
+export function builderInspectArgv(name?: string, opts: { bootstrap?: boolean } = {}): string[] {
+  const argv = ['docker', 'buildx', 'inspect'];
+  if (opts.bootstrap !== false) argv.push('--bootstrap');
+  if (name) argv.push(name);
+  return argv;
+}
+
+export function builderLsArgv(): string[] {
+  return ['docker', 'buildx', 'ls'];
+}
+
+export function imageInspectArgv(ref: string): string[] {
+  return ['docker', 'image', 'inspect', ref];
+}
+
+/** `docker save` streams the image as an OCI layout tar; we read only its index and manifests. */
+export function imageSaveArgv(ref: string): string[] {
+  return ['docker', 'save', ref];
+}

@@ -1,0 +1,11 @@
+export * from './types';
+export { parseDotenv, type DotenvResult } from './dotenv';
+export { interpolate, InterpolationError, type InterpolateOptions, type InterpolationResult, type VariableLookup } from './interpolate';
+export { lookupIn } from './environment';
+export { parseYamlSource, Tagged, type YamlSource } from './yaml-source';
+export { mergeModels, stripTags } from './merge';
+export { isRemoteContext, absContextPath } from './paths';
+export { discoverComposeFiles, DEFAULT_COMPOSE_FILE_NAMES, DEFAULT_OVERRIDE_FILE_NAMES } from './discover';
+export { normalizeProjectName, resolveProjectName } from './project-name';
+export { loadComposeProject, type ReadFile, type FileExists, type LoadOptions } from './load';
+export { loadComposeProjectFromDisk, readFileIfExists } from './load-from-disk';

@@ -1,0 +1,41 @@
+/** The file-reading edge of the compose loader: reads compose files, `.env` and included env files from disk. */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parseDotenv } from './dotenv';
+import { loadComposeProject, type LoadOptions, type ReadFile } from './load';
+import type { ComposeFileSet, ComposeProject } from './types';
+
+export const readFileIfExists: ReadFile = (absPath) => {
+  try {
+    return fs.readFileSync(absPath, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR') return undefined;
+    throw e;
+  }
+};
+
+const isFile = (p: string) => {
+  try {
+    return fs.statSync(p).isFile();
+  } catch {
+    return false;
+  }
+};
+
+/** Load a compose project from disk, with `<projectDir>/.env` (if present) under `processEnv`. */
+export function loadComposeProjectFromDisk(
+  fileSet: ComposeFileSet,
+  processEnv: Record<string, string | undefined> = process.env,
+  options: Pick<LoadOptions, 'homeDir' | 'lenientRequired'> = {},
+): ComposeProject {
+  const dotenvFile = path.join(fileSet.projectDir, '.env');
+  const text = isFile(dotenvFile) ? readFileIfExists(dotenvFile) : undefined;
+  const dotenv = text === undefined ? {} : parseDotenv(text, dotenvFile, (n) => processEnv[n], { lenientRequired: options.lenientRequired }).values;
+  return loadComposeProject(
+    fileSet,
+    { process: processEnv, dotenv, dotenvFile: text === undefined ? undefined : dotenvFile },
+    readFileIfExists,
+    { ...options, exists: isFile },
+  );
+}

@@ -1,0 +1,116 @@
+import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
+import { ComposeError } from './types';
+
+/** A value tagged `!reset` (drop the inherited value) or `!override` (replace instead of merge). */
+export class Tagged {
+  constructor(
+    readonly tag: 'reset' | 'override',
+    readonly value: unknown,
+  ) {}
+}
+
+export type PathPart = string | number;
+
+/** One parsed compose (YAML) file: plain values (with `Tagged` wrappers) and the line of every key. */
+export interface YamlSource {
+  file: string;
+  root: Record<string, unknown>;
+  /** pathKey(path) → 1-based line of the key (or sequence item) at that path. */
+  lines: Map<string, number>;
+}
+
+export function pathKey(path: readonly PathPart[]): string {
+  return path.join('\u0000');
+}
+
+/** Line of the deepest recorded prefix of `path` (so a value inside a key falls back to the key's line). */
+export function lineOf(source: Pick<YamlSource, 'lines'>, path: readonly PathPart[]): number | undefined {
+  for (let n = path.length; n > 0; n--) {
+    const line = source.lines.get(pathKey(path.slice(0, n)));
+    if (line !== undefined) return line;
+  }
+  return undefined;
+}
+
+export function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Tagged);
+}
+
+/** Set a key without tripping over `__proto__`. */
+export function setKey(obj: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__') Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+  else obj[key] = value;
+}
+
+const firstLine = (message: string) => message.split(/ at line \d+, column \d+/)[0].split('\n')[0];
+
+/** Parse one compose file. YAML errors become a ComposeError with file, line and column. */
+export function parseYamlSource(text: string, file: string): YamlSource {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { merge: true, lineCounter, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    const err = doc.errors[0];
+    const pos = lineCounter.linePos(err.pos[0]);
+    throw new ComposeError(`invalid YAML: ${firstLine(err.message)}`, { file, line: pos.line, column: pos.col });
+  }
+  const lines = new Map<string, number>();
+  const lineAt = (node: { range?: [number, number, number] | null } | null | undefined) =>
+    node?.range ? lineCounter.linePos(node.range[0]).line : undefined;
+  const record = (path: PathPart[], line: number | undefined) => {
+    if (line !== undefined && !lines.has(pathKey(path))) lines.set(pathKey(path), line);
+  };
+
+  const convert = (node: unknown, path: PathPart[], depth: number): unknown => {
+    if (depth > 200) throw new ComposeError('YAML nesting too deep (alias loop?)', { file, line: lineAt(node as YamlNode) });
+    if (node === null || node === undefined) return null;
+    if (isAlias(node)) {
+      const target = node.resolve(doc as Document);
+      if (!target) throw new ComposeError(`unknown alias *${node.source}`, { file, line: lineAt(node) });
+      return convert(target, path, depth + 1);
+    }
+    let value: unknown;
+    if (isMap(node)) {
+      const out: Record<string, unknown> = {};
+      const merges: unknown[] = [];
+      for (const pair of node.items) {
+        if (!isPair(pair)) continue;
+        const keyNode = pair.key;
+        if (isScalar(keyNode) && keyNode.source === '<<' && keyNode.type === 'PLAIN') {
+          merges.push(pair.value);
+          continue;
+        }
+        const key = isScalar(keyNode) ? String(keyNode.value ?? 'null') : undefined;
+        if (key === undefined) throw new ComposeError('only scalar mapping keys are supported', { file, line: lineAt(keyNode as YamlNode) });
+        record([...path, key], lineAt(keyNode as YamlNode));
+        setKey(out, key, convert(pair.value, [...path, key], depth + 1));
+      }
+      // `<<` merge keys: explicit keys win; among merged maps the earlier one wins.
+      for (const m of merges) {
+        const sources = isSeq(m) ? m.items : [m];
+        for (const s of sources) {
+          const merged = convert(s, path, depth + 1);
+          if (!isPlainObject(merged)) throw new ComposeError('merge key `<<` must reference a mapping', { file, line: lineAt(s as YamlNode) });
+          for (const [k, v] of Object.entries(merged)) if (!Object.prototype.hasOwnProperty.call(out, k)) setKey(out, k, v);
+        }
+      }
+      value = out;
+    } else if (isSeq(node)) {
+      value = node.items.map((item, i) => {
+        record([...path, i], lineAt(item as YamlNode));
+        return convert(item, [...path, i], depth + 1);
+      });
+    } else if (isScalar(node)) {
+      value = node.value ?? null;
+    } else {
+      value = null;
+    }
+    const tag = (node as { tag?: string }).tag;
+    if (tag === '!reset' || tag === '!override') return new Tagged(tag === '!reset' ? 'reset' : 'override', value);
+    return value;
+  };
+
+  const root = convert(doc.contents, [], 0);
+  if (root === null) return { file, root: {}, lines };
+  if (!isPlainObject(root)) throw new ComposeError('top-level object must be a mapping', { file, line: 1 });
+  return { file, root, lines };
+}

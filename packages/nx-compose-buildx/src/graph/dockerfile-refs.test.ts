@@ -1,0 +1,109 @@
+import { describe, expect, it } from 'vitest';
+import { DockerfileSyntaxError, dockerfileImageRefs, dockerfileRefs, expandWord, parseDockerfileSafe } from './dockerfile-refs';
+
+const refsCases: Array<{ name: string; text: string; args?: Record<string, string>; images: string[]; stages?: string[] }> = [
+  { name: 'one FROM', text: 'FROM node:20-alpine\nRUN echo hi\n', images: ['node:20-alpine'] },
+  { name: 'ARG default before FROM', text: 'ARG BASE=alpine:3.19\nFROM ${BASE}\n', images: ['alpine:3.19'] },
+  { name: 'build arg overrides the default', text: 'ARG BASE=alpine:3.19\nFROM $BASE\n', args: { BASE: 'alpine:3.20' }, images: ['alpine:3.20'] },
+  { name: 'several ARGs on one line, one using another', text: 'ARG REG=ghcr.io IMG=${REG}/acme/base\nFROM ${IMG}:1\n', images: ['ghcr.io/acme/base:1'] },
+  { name: '${X:-default} with an ARG without value', text: 'ARG REG\nFROM ${REG:-docker.io}/library/nginx\n', images: ['docker.io/library/nginx'] },
+  { name: '${X:+alt}', text: 'ARG SUFFIX=1\nFROM base${SUFFIX:+-v$SUFFIX}\n', images: ['base-v1'] },
+  { name: 'undeclared variable is empty even with a build arg', text: 'FROM ${X}\n', args: { X: 'ignored' }, images: [] },
+  { name: 'ARG after FROM does not reach FROM', text: 'FROM alpine\nARG B=x\nFROM ${B:-busybox}\n', images: ['alpine', 'busybox'] },
+  { name: 'automatic platform args when given', text: 'FROM tool-${TARGETARCH}:1\n', args: { TARGETARCH: 'arm64' }, images: ['tool-arm64:1'] },
+  {
+    name: 'stages are not images; COPY --from stage, index and image',
+    text: 'FROM golang:1.22 AS build\nFROM build AS test\nFROM alpine\nCOPY --from=build /a /b\nCOPY --from=0 /c /d\nCOPY --link --from=nginx:1.25 /e /f\n',
+    images: ['golang:1.22', 'alpine', 'nginx:1.25'],
+    stages: ['build', 'test'],
+  },
+  { name: 'AS and stage names are case-insensitive', text: 'fRoM node:20 aS Builder\nFROM BUILDER\nCOPY --from=bUiLdEr /a /b\n', images: ['node:20'], stages: ['builder'] },
+  { name: '--platform=$BUILDPLATFORM flag', text: 'FROM --platform=$BUILDPLATFORM golang:1.22 AS b\nFROM --platform=linux/arm64 alpine\n', images: ['golang:1.22', 'alpine'], stages: ['b'] },
+  { name: 'FROM scratch is not an image', text: 'FROM scratch\nCOPY --from=busybox:1 /bin/sh /sh\n', images: ['busybox:1'] },
+  {
+    name: 'RUN --mount from= for bind and cache, stage refs skipped, secret ignored',
+    text: 'FROM alpine AS build\nFROM debian\nRUN --mount=type=cache,target=/c,from=cachebase \\\n    --mount=from=build,target=/b \\\n    --mount=type=bind,from=tools:1,target=/t \\\n    --mount=type=secret,id=x make\n',
+    images: ['alpine', 'debian', 'cachebase', 'tools:1'],
+    stages: ['build'],
+  },
+  { name: 'line continuations', text: 'FROM \\\n  alpine:3 \\\n  AS x\nCOPY \\\n  --from=busybox \\\n  /a /b\n', images: ['alpine:3', 'busybox'], stages: ['x'] },
+  { name: 'escape directive', text: '# escape=`\nFROM alpine `\n  AS x\nCOPY --from=busybox /a /b\n', images: ['alpine', 'busybox'], stages: ['x'] },
+  { name: 'syntax directive and comments', text: '# syntax=docker/dockerfile:1\n# FROM commented\nFROM alpine\n', images: ['alpine'] },
+  { name: 'stage ARG redeclared reaches COPY --from', text: 'ARG V=1\nFROM alpine\nARG V\nCOPY --from=tool:${V} /a /b\n', images: ['alpine', 'tool:1'] },
+  { name: 'stage ARG overridden by a build arg', text: 'FROM alpine\nARG V=1\nCOPY --from=tool:${V} /a /b\n', args: { V: '2' }, images: ['alpine', 'tool:2'] },
+  { name: 'an image named like its own stage', text: 'FROM alpine AS alpine\nFROM alpine\n', images: ['alpine'], stages: ['alpine'] },
+  { name: 'COPY --from a later stage is a stage', text: 'FROM alpine\nCOPY --from=later /a /b\nFROM busybox AS later\n', images: ['alpine', 'busybox'], stages: ['later'] },
+  { name: 'quoted image', text: 'FROM "alpine:3"\n', images: ['alpine:3'] },
+  { name: 'heredoc bodies are not instructions', text: 'FROM alpine\nRUN <<EOF\nFROM notreal\nEOF\n', images: ['alpine'] },
+  { name: 'duplicates once, first-seen order', text: 'FROM b\nFROM a\nFROM b\n', images: ['b', 'a'] },
+  { name: 'digest refs as written', text: 'FROM alpine@sha256:abc\n', images: ['alpine@sha256:abc'] },
+];
+
+describe('dockerfileRefs', () => {
+  it.each(refsCases)('$name', ({ text, args, images, stages }) => {
+    expect(dockerfileRefs(text, args)).toEqual({ images, stages: stages ?? [] });
+  });
+});
+
+describe('parseDockerfileSafe', () => {
+  it.each<[string, string, string, number]>([
+    ['unknown instruction', 'garbage here\n{{{', 'unknown instruction: garbage', 1],
+    ['unknown instruction later', '# syntax=docker/dockerfile:1\n\nFROM alpine\nFOO bar\n', 'unknown instruction: FOO', 4],
+    ['RUN before FROM', 'RUN x\nFROM a\n', 'RUN before the first FROM', 1],
+    ['empty file', '', 'no FROM instruction', 1],
+    ['only ARG', 'ARG X=1\n', 'no FROM instruction', 1],
+    ['FROM without image', 'FROM\n', 'FROM requires an image', 1],
+    ['FROM with two words', 'FROM alpine\nFROM a b\n', 'FROM requires either one argument', 2],
+    ['FROM with a bad AS', 'FROM a ass b\n', 'FROM requires either one argument', 1],
+  ])('%s', (_n, text, message, line) => {
+    const r = parseDockerfileSafe(text);
+    expect(r.ok).toBe(false);
+    if (!r.ok) {
+      expect(r.error.message).toContain(message);
+      expect(r.error.line).toBe(line);
+    }
+  });
+
+  it('accepts a valid Dockerfile', () => {
+    expect(parseDockerfileSafe('ARG A\nFROM alpine AS x\nRUN true\n').ok).toBe(true);
+  });
+
+  it('dockerfileRefs throws a DockerfileSyntaxError with the line', () => {
+    expect(() => dockerfileRefs('FROM a\nBOGUS x\n')).toThrowError(DockerfileSyntaxError);
+    expect(() => dockerfileRefs('FROM a\nBOGUS x\n')).toThrowError('Dockerfile line 2: unknown instruction: BOGUS');
+  });
+});
+
+describe('expandWord', () => {
+  const vars: Record<string, string> = { A: 'a', E: '' };
+  const lookup = (n: string) => vars[n];
+  it.each<[string, string]>([
+    ['$A', 'a'],
+    ['${A}x', 'ax'],
+    ['$Ax', ''],
+    ['${U:-d}', 'd'],
+    ['${E:-d}', 'd'],
+    ['${E-d}', ''],
+    ['${U-d}', 'd'],
+    ['${A:+y}', 'y'],
+    ['${E:+y}', ''],
+    ['${E+y}', 'y'],
+    ['${U:-${A}b}', 'ab'],
+    ['\\$A', '$A'],
+    ["'$A'", '$A'],
+    ['"$A"', 'a'],
+    ['x$', 'x$'],
+  ])('%s -> %s', (word, expected) => {
+    expect(expandWord(word, lookup)).toBe(expected);
+  });
+});
+
+describe('dockerfileImageRefs', () => {
+  it.each<[string, string | undefined, string[]]>([
+    ['no Dockerfile text', undefined, []],
+    ['garbage', 'nonsense\n', []],
+    ['images only', 'FROM a AS s\nFROM s\nCOPY --from=b /x /y\n', ['a', 'b']],
+  ])('%s', (_n, text, expected) => {
+    expect(dockerfileImageRefs(text)).toEqual(expected);
+  });
+});

@@ -1,0 +1,272 @@
+/**
+ * Image references in a Dockerfile: what a build pulls (or takes from another service's
+ * image) as opposed to its own stages. Pure: Dockerfile text and build args in, names out.
+ *
+ * Follows the BuildKit Dockerfile frontend: `ARG`s before the first `FROM` are the only
+ * variables `FROM` sees (plus the automatic platform args when given); `--build-arg`s
+ * override declared ARG defaults; stage names are case-insensitive; `FROM scratch` pulls
+ * nothing; `COPY --from=<n>` / `--from=<stage>` and `RUN --mount=...,from=<stage>` refer to
+ * stages, anything else there is an image (or a named build context).
+ */
+import { DockerfileParser, type Arg, type Dockerfile, type From, type Instruction, type ModifiableInstruction } from 'dockerfile-ast';
+
+const KEYWORDS = new Set([
+  'ADD', 'ARG', 'CMD', 'COPY', 'ENTRYPOINT', 'ENV', 'EXPOSE', 'FROM', 'HEALTHCHECK', 'LABEL',
+  'MAINTAINER', 'ONBUILD', 'RUN', 'SHELL', 'STOPSIGNAL', 'USER', 'VOLUME', 'WORKDIR',
+]);
+
+/** Platform args BuildKit defines in the global scope without an ARG line. */
+const AUTOMATIC_PLATFORM_ARGS = new Set([
+  'BUILDPLATFORM', 'BUILDOS', 'BUILDARCH', 'BUILDVARIANT',
+  'TARGETPLATFORM', 'TARGETOS', 'TARGETARCH', 'TARGETVARIANT',
+]);
+
+export interface DockerfileProblem {
+  message: string;
+  /** 1-based line number. */
+  line: number;
+}
+
+export class DockerfileSyntaxError extends Error {
+  constructor(readonly line: number, readonly reason: string) {
+    super(`Dockerfile line ${line}: ${reason}`);
+    this.name = 'DockerfileSyntaxError';
+  }
+}
+
+export type ParseDockerfileResult =
+  | { ok: true; dockerfile: Dockerfile }
+  | { ok: false; error: DockerfileProblem };
+
+const lineOf = (i: Instruction): number => i.getRange().start.line + 1;
+
+/**
+ * Parses with dockerfile-ast (which accepts anything) and then rejects what BuildKit would:
+ * unknown instructions, instructions other than ARG before the first FROM, a missing FROM,
+ * and FROM lines that are not `FROM [--flags] image [AS name]`.
+ */
+export function parseDockerfileSafe(text: string): ParseDockerfileResult {
+  let dockerfile: Dockerfile;
+  try {
+    dockerfile = DockerfileParser.parse(text);
+  } catch (err) {
+    return { ok: false, error: { message: `cannot parse the Dockerfile: ${(err as Error).message}`, line: 1 } };
+  }
+  let sawFrom = false;
+  for (const ins of dockerfile.getInstructions()) {
+    const keyword = ins.getKeyword();
+    if (!KEYWORDS.has(keyword)) {
+      return { ok: false, error: { message: `unknown instruction: ${ins.getInstruction()}`, line: lineOf(ins) } };
+    }
+    if (keyword === 'FROM') {
+      sawFrom = true;
+      const args = ins.getArguments();
+      if (args.length === 0) return { ok: false, error: { message: 'FROM requires an image', line: lineOf(ins) } };
+      if (args.length !== 1 && !(args.length === 3 && args[1].getValue().toLowerCase() === 'as')) {
+        return {
+          ok: false,
+          error: { message: 'FROM requires either one argument, or three: FROM <image> AS <name>', line: lineOf(ins) },
+        };
+      }
+    } else if (!sawFrom && keyword !== 'ARG') {
+      return {
+        ok: false,
+        error: { message: `${keyword} before the first FROM: only ARG may come before FROM`, line: lineOf(ins) },
+      };
+    }
+  }
+  if (!sawFrom) return { ok: false, error: { message: 'the Dockerfile has no FROM instruction', line: 1 } };
+  return { ok: true, dockerfile };
+}
+
+// ---------------------------------------------------------------------------------------
+// Variable expansion (the BuildKit shell lexer's word rules that matter for image names)
+
+type Lookup = (name: string) => string | undefined;
+
+const NAME_START = /[A-Za-z_]/;
+const NAME_CHAR = /[A-Za-z0-9_]/;
+
+/**
+ * Expands `$X`, `${X}`, `${X:-w}`, `${X-w}`, `${X:+w}`, `${X+w}`, `${X:?m}`, `${X?m}`;
+ * undefined variables expand to ''. With `quotes`, `'…'` is literal and `"…"` quotes are
+ * removed. `escape` (`\` or the `# escape=` character) makes the next character literal.
+ */
+export function expandWord(word: string, lookup: Lookup, escape = '\\', quotes = true): string {
+  let out = '';
+  let i = 0;
+  let inDouble = false;
+  while (i < word.length) {
+    const ch = word[i];
+    if (ch === escape && i + 1 < word.length) {
+      out += word[i + 1];
+      i += 2;
+    } else if (quotes && ch === "'" && !inDouble) {
+      const end = word.indexOf("'", i + 1);
+      if (end < 0) {
+        out += word.slice(i + 1);
+        break;
+      }
+      out += word.slice(i + 1, end);
+      i = end + 1;
+    } else if (quotes && ch === '"') {
+      inDouble = !inDouble;
+      i++;
+    } else if (ch === '$' && i + 1 < word.length && word[i + 1] === '{') {
+      let depth = 1;
+      let j = i + 2;
+      while (j < word.length && depth > 0) {
+        if (word[j] === escape) j++;
+        else if (word[j] === '{') depth++;
+        else if (word[j] === '}') depth--;
+        j++;
+      }
+      const body = word.slice(i + 2, depth === 0 ? j - 1 : j);
+      out += expandBraced(body, lookup, escape);
+      i = j;
+    } else if (ch === '$' && i + 1 < word.length && NAME_START.test(word[i + 1])) {
+      let j = i + 1;
+      while (j < word.length && NAME_CHAR.test(word[j])) j++;
+      out += lookup(word.slice(i + 1, j)) ?? '';
+      i = j;
+    } else {
+      out += ch;
+      i++;
+    }
+  }
+  return out;
+}
+
+function expandBraced(body: string, lookup: Lookup, escape: string): string {
+  const m = /^([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-+?])([\s\S]*))?$/.exec(body);
+  if (!m) return '';
+  const [, name, op, rest = ''] = m;
+  const value = lookup(name);
+  const word = (): string => expandWord(rest, lookup, escape, false);
+  switch (op) {
+    case undefined:
+      return value ?? '';
+    case ':-':
+      return value === undefined || value === '' ? word() : value;
+    case '-':
+      return value === undefined ? word() : value;
+    case ':+':
+      return value === undefined || value === '' ? '' : word();
+    case '+':
+      return value === undefined ? '' : word();
+    default: // ':?' / '?': an error in BuildKit when unset; keep what is known
+      return value ?? '';
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+
+export interface DockerfileRefs {
+  /** Images the build uses (FROM, COPY --from, RUN --mount from=), expanded, first-seen order, deduplicated. */
+  images: string[];
+  /** Stage names (`AS name`), lower-cased as BuildKit does, in order. */
+  stages: string[];
+}
+
+function argProperties(ins: Instruction): Array<{ name: string; value: string | null }> {
+  return (ins as Arg).getProperties().map((p) => ({ name: p.getName(), value: p.getValue() }));
+}
+
+/**
+ * Image references of a Dockerfile. `args` are the service's build args (they override
+ * ARG defaults; automatic platform args such as TARGETARCH count only when given here).
+ * Throws DockerfileSyntaxError (with a line) on input BuildKit would reject.
+ */
+export function dockerfileRefs(text: string, args: Readonly<Record<string, string>> = {}): DockerfileRefs {
+  const parsed = parseDockerfileSafe(text);
+  if (!parsed.ok) throw new DockerfileSyntaxError(parsed.error.line, parsed.error.message);
+  const df = parsed.dockerfile;
+  const escape = df.getEscapeCharacter();
+  const has = (name: string) => Object.prototype.hasOwnProperty.call(args, name);
+
+  const instructions = df.getInstructions();
+  // Every stage name, for --from lookups that may point forward.
+  const allStages: string[] = [];
+  for (const ins of instructions) {
+    if (ins.getKeyword() !== 'FROM') continue;
+    const a = ins.getArguments();
+    if (a.length === 3) allStages.push(a[2].getValue().toLowerCase());
+  }
+  const allStageSet = new Set(allStages);
+
+  const images: string[] = [];
+  const seen = new Set<string>();
+  const addImage = (ref: string) => {
+    if (ref !== '' && !seen.has(ref)) {
+      seen.add(ref);
+      images.push(ref);
+    }
+  };
+
+  const global = new Map<string, string | undefined>();
+  const globalLookup: Lookup = (name) =>
+    global.has(name) ? global.get(name) : AUTOMATIC_PLATFORM_ARGS.has(name) ? args[name] : undefined;
+  let stage: Map<string, string | undefined> | undefined;
+  const stageLookup: Lookup = (name) => stage?.get(name);
+  const earlierStages = new Set<string>();
+
+  // `--from=<index>` or `--from=<stage name>` (forward references included) is a stage.
+  const fromIsStage = (ref: string): boolean => /^\d+$/.test(ref) || allStageSet.has(ref.toLowerCase());
+
+  for (const ins of instructions) {
+    const keyword = ins.getKeyword();
+    if (keyword === 'ARG') {
+      for (const { name, value } of argProperties(ins)) {
+        if (stage === undefined) {
+          global.set(name, has(name) ? args[name] : value === null ? undefined : expandWord(value, globalLookup, escape, false));
+        } else {
+          const v = has(name)
+            ? args[name]
+            : value !== null
+              ? expandWord(value, stageLookup, escape, false)
+              : global.get(name);
+          stage.set(name, v);
+        }
+      }
+    } else if (keyword === 'FROM') {
+      const from = ins as From;
+      const a = from.getArguments();
+      const ref = expandWord(a[0].getValue(), globalLookup, escape);
+      const lower = ref.toLowerCase();
+      if (lower !== 'scratch' && !earlierStages.has(lower)) addImage(ref);
+      if (a.length === 3) earlierStages.add(a[2].getValue().toLowerCase());
+      stage = new Map();
+    } else if (keyword === 'COPY') {
+      for (const flag of (ins as ModifiableInstruction).getFlags()) {
+        if (flag.getName() !== 'from') continue;
+        const ref = expandWord(flag.getValue() ?? '', stageLookup, escape);
+        if (!fromIsStage(ref)) addImage(ref);
+      }
+    } else if (keyword === 'RUN') {
+      for (const flag of (ins as ModifiableInstruction).getFlags()) {
+        if (flag.getName() !== 'mount') continue;
+        const opts = new Map(flag.getOptions().map((o) => [o.getName().toLowerCase(), o.getValue() ?? ''] as const));
+        const type = (opts.get('type') ?? 'bind').toLowerCase();
+        if (!opts.has('from') || !(type === 'bind' || type === 'cache')) continue;
+        const ref = expandWord(opts.get('from') as string, stageLookup, escape);
+        if (!fromIsStage(ref)) addImage(ref);
+      }
+    }
+  }
+  return { images, stages: allStages };
+}
+
+/**
+ * Convenience for graph building: the image refs of a Dockerfile, [] when there is no
+ * Dockerfile text (inline-less remote context) or when BuildKit would reject it. Report
+ * such a Dockerfile through parseDockerfileSafe; the build itself fails with BuildKit's error.
+ */
+export function dockerfileImageRefs(text: string | undefined, args: Readonly<Record<string, string>> = {}): string[] {
+  if (text === undefined) return [];
+  try {
+    return dockerfileRefs(text, args).images;
+  } catch (err) {
+    if (err instanceof DockerfileSyntaxError) return [];
+    throw err;
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * The graph stage's only file-system access: listing a build context and reading small
+ * files. Everything else in `graph/` is pure.
+ */
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+export interface ContextListing {
+  /** Context-relative "/"-separated file paths (symlinks count as files), sorted. */
+  files: string[];
+  /** Context-relative folders the prune predicate cut off without walking them, sorted. */
+  prunedDirs: string[];
+}
+
+/**
+ * Lists every file under `absDir`, skipping `.git` folders and not following symlinks.
+ * `prune(relDir)` returning true skips a folder (and records it in `prunedDirs`).
+ */
+export function listContext(absDir: string, prune?: (relDir: string) => boolean): ContextListing {
+  const files: string[] = [];
+  const prunedDirs: string[] = [];
+  const stack: string[] = [''];
+  while (stack.length > 0) {
+    const rel = stack.pop() as string;
+    let entries;
+    try {
+      entries = readdirSync(rel === '' ? absDir : join(absDir, rel), { withFileTypes: true });
+    } catch (err) {
+      if (rel === '') throw err;
+      continue; // unreadable sub-folder: BuildKit would fail too; the build reports it
+    }
+    for (const e of entries) {
+      const path = rel === '' ? e.name : `${rel}/${e.name}`;
+      if (e.isDirectory()) {
+        if (e.name === '.git') continue;
+        if (prune?.(path)) prunedDirs.push(path);
+        else stack.push(path);
+      } else {
+        files.push(path);
+      }
+    }
+  }
+  return { files: files.sort(), prunedDirs: prunedDirs.sort() };
+}
+
+/** `listContext(absDir, prune).files`. */
+export function listContextFiles(absDir: string, prune?: (relDir: string) => boolean): string[] {
+  return listContext(absDir, prune).files;
+}
+
+/** An `exists` for selectIgnoreFile: is this workspace-relative path a regular file? */
+export function fileExistsIn(workspaceRoot: string): (workspacePath: string) => boolean {
+  return (p) => {
+    const abs = join(workspaceRoot, p);
+    return existsSync(abs) && statSync(abs).isFile();
+  };
+}
+
+export function readTextFile(absPath: string): string {
+  return readFileSync(absPath, 'utf8');
+}

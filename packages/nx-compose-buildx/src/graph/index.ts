@@ -1,0 +1,43 @@
+/**
+ * The build-graph stage: exact input sets for each build context, image references in
+ * Dockerfiles, and service → service edges. Pure over plain data; `fs-edge` is the only
+ * module that touches the file system.
+ */
+export {
+  contextInputs,
+  createIgnoreMatcher,
+  createPrunePredicate,
+  escapeNxGlob,
+  includedFiles,
+  parseIgnoreRules,
+  selectIgnoreFile,
+  type ContextInputsOptions,
+  type ExistsFn,
+  type IgnoreMatcher,
+  type IgnoreRule,
+} from './dockerignore';
+export {
+  DockerfileSyntaxError,
+  dockerfileImageRefs,
+  dockerfileRefs,
+  expandWord,
+  parseDockerfileSafe,
+  type DockerfileProblem,
+  type DockerfileRefs,
+  type ParseDockerfileResult,
+} from './dockerfile-refs';
+export {
+  ImageCycleError,
+  detectCycles,
+  imageEdgeReasons,
+  imageEdges,
+  imageRefMatches,
+  normalizeImageRef,
+  topologicalOrder,
+  transitiveDependencies,
+  type EdgeRecord,
+  type ImageEdgeReason,
+  type ImageNode,
+  type NormalizedRef,
+} from './image-edges';
+export { fileExistsIn, listContext, listContextFiles, readTextFile, type ContextListing } from './fs-edge';

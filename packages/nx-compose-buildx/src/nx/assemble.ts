@@ -1,0 +1,205 @@
+import type { CreateNodesResultArray, ProjectConfiguration } from '@nx/devkit';
+import type { InputDefinition } from './targets';
+import type { ComposeError } from '../compose/types';
+import type { ServiceBuildSpec } from '../build-spec/types';
+import { contextKind } from '../build-spec/paths';
+import { contextInputs, detectCycles, dockerfileImageRefs, imageEdges } from '../graph';
+import { errorProject } from './error-project';
+import type { NormalizedPluginOptions } from './plugin-options';
+import { chooseProjectRoots } from './project-roots';
+import { SERVICE_LOCK_FILE, isServiceLockCurrent, serviceLockKey, type ServiceLock } from './service-lock';
+import { projectConfiguration, type ServiceNode } from './targets';
+
+/** A compose project as the edge found it: loaded, or failed with an error. */
+export interface ComposeSetOutcome {
+  /** Workspace-relative file that Nx matched; the results are reported under it. */
+  configFile: string;
+  composeDir: string;
+  composeProjectName: string;
+  /** Workspace-relative files whose edits can change the services (compose files, included files, .env). */
+  watchedFiles: string[];
+  error?: ComposeError;
+}
+
+/** What the edge read for one service: its context listing, ignore rules and Dockerfile. */
+export interface ServiceFacts {
+  /** Context-relative files of a local context, sorted. */
+  contextFiles: string[];
+  /** Workspace-relative ignore file in effect, if any. */
+  ignoreFile?: string;
+  ignorePatterns: string[];
+  /** Dockerfile text, when the Dockerfile is a local file. */
+  dockerfileText?: string;
+}
+
+export interface ServiceError {
+  /** The compose project (by its matched config file) the broken service belongs to. */
+  configFile: string;
+  service: string;
+  error: ComposeError;
+}
+
+export interface AssembleInput {
+  options: NormalizedPluginOptions;
+  sets: ComposeSetOutcome[];
+  /** Specs with final project names. */
+  specs: ServiceBuildSpec[];
+  /** Errors of single services (bad platform, missing Dockerfile, name clash...). */
+  serviceErrors: ServiceError[];
+  facts: Map<string, ServiceFacts>;
+  lock: ServiceLock | undefined;
+  /** Per project: hash of its compose definition, compared with the lock. */
+  definitionHashes: Map<string, string>;
+  isProjectFolder(workspacePath: string): boolean;
+}
+
+export interface AssembleOutput {
+  results: CreateNodesResultArray;
+  /** Services whose lock entry is missing or stale (they watch their compose files whole). */
+  staleLock: string[];
+  errors: ComposeError[];
+}
+
+const wsGlob = (path: string) => `{workspaceRoot}/${path}`;
+
+/** Pure: compose outcomes + specs + facts → Nx projects, one result per matched compose file. */
+export function assembleNodes(input: AssembleInput): AssembleOutput {
+  const { options, specs } = input;
+  const errors: ComposeError[] = input.serviceErrors.map((e) => e.error);
+  const setOf = (spec: ServiceBuildSpec) => input.sets.find((s) => s.composeDir === spec.composeDir && s.composeProjectName === spec.composeProject);
+
+  const edges = imageEdges(
+    specs.map((spec) => ({
+      project: spec.project,
+      tags: spec.tags,
+      imageRefs: dockerfileImageRefs(input.facts.get(spec.project)?.dockerfileText, spec.args),
+      contexts: Object.fromEntries(Object.entries(spec.additionalContexts).map(([k, v]) => [k, serviceContextToProject(v, spec, specs)])),
+      context: serviceContextToProject(spec.context, spec, specs),
+    })),
+  );
+
+  // A cycle makes every service in it an error project; the rest of the graph stands.
+  const inCycle = new Map<string, string[]>();
+  for (let cycle = detectCycles(edges); cycle; cycle = detectCycles(withoutProjects(edges, inCycle))) {
+    for (const project of cycle) inCycle.set(project, cycle);
+  }
+
+  const roots = chooseProjectRoots(specs, input.isProjectFolder);
+  const staleLock: string[] = [];
+  const projectsByFile = new Map<string, Record<string, ProjectConfiguration>>();
+  const add = (configFile: string, project: ProjectConfiguration) => {
+    const projects = projectsByFile.get(configFile) ?? {};
+    projects[project.root] = project;
+    projectsByFile.set(configFile, projects);
+  };
+
+  for (const spec of specs) {
+    const set = setOf(spec);
+    const configFile = set?.configFile ?? spec.composeFiles[0];
+    const cycle = inCycle.get(spec.project);
+    if (cycle) {
+      const message = `image dependency cycle: ${[...cycle, cycle[0]].join(' -> ')} (service "${spec.service}" in ${spec.composeFiles.join(', ')})`;
+      add(configFile, errorProject(spec.project, spec.composeDir, message, set?.watchedFiles ?? spec.composeFiles, options));
+      continue;
+    }
+    const lockCurrent = isServiceLockCurrent(input.lock, spec.project, input.definitionHashes.get(spec.project) ?? '');
+    if (!lockCurrent) staleLock.push(spec.project);
+    const node: ServiceNode = {
+      spec,
+      root: roots.get(spec.project)!,
+      dependencies: edges[spec.project] ?? [],
+      imageInputs: imageInputs(spec, input.facts.get(spec.project), set?.watchedFiles ?? spec.composeFiles, lockCurrent),
+      serviceImages: serviceImages(spec, specs),
+      definitionHash: input.definitionHashes.get(spec.project),
+    };
+    add(configFile, projectConfiguration(node, options));
+  }
+
+  for (const set of input.sets) {
+    if (!set.error) continue;
+    errors.push(set.error);
+    const name = `${set.composeProjectName}-compose-error`;
+    add(set.configFile, errorProject(name, set.composeDir, set.error.message, set.watchedFiles, options));
+  }
+  for (const { configFile, service, error } of input.serviceErrors) {
+    const set = input.sets.find((s) => s.configFile === configFile);
+    const taken = specs.some((s) => s.project === service);
+    const name = taken ? `${set?.composeProjectName ?? 'compose'}-${service}` : service;
+    add(configFile, errorProject(name, set?.composeDir ?? '.', error.message, set?.watchedFiles ?? [], options));
+  }
+
+  const results: CreateNodesResultArray = input.sets.map((set) => [set.configFile, { projects: projectsByFile.get(set.configFile) ?? {} }] as const);
+  return { results, staleLock, errors };
+}
+
+function withoutProjects(edges: Record<string, string[]>, drop: Map<string, unknown>): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const [project, deps] of Object.entries(edges)) {
+    if (!drop.has(project)) out[project] = deps.filter((d) => !drop.has(d));
+  }
+  return out;
+}
+
+/**
+ * Everything that can change this service's own image. Dependencies' inputs
+ * arrive through `^docker-image`, each with its own negations.
+ *
+ * Within one input list a negation beats every positive pattern, so files that
+ * must stay inputs (Dockerfile, ignore file, compose files, the service lock)
+ * are never negated, even when the context's .dockerignore drops them.
+ */
+export function imageInputs(
+  spec: ServiceBuildSpec,
+  facts: ServiceFacts | undefined,
+  composeFiles: string[],
+  lockCurrent: boolean,
+): InputDefinition[] {
+  const buildFiles: string[] = [];
+  if (spec.dockerfile && contextKind(spec.context) === 'local') buildFiles.push(spec.dockerfile);
+  if (facts?.ignoreFile) buildFiles.push(facts.ignoreFile);
+  const protectedFiles = [...buildFiles, SERVICE_LOCK_FILE, ...composeFiles];
+  const inputs: InputDefinition[] = buildFiles.map(wsGlob);
+  if (contextKind(spec.context) === 'local') {
+    const own = new Set(protectedFiles.map(wsGlob));
+    inputs.push(
+      ...contextInputs({
+        contextDir: spec.context,
+        files: facts?.contextFiles ?? [],
+        ignorePatterns: facts?.ignorePatterns ?? [],
+        alwaysInclude: protectedFiles,
+      }).filter((glob) => !own.has(glob)),
+    );
+  }
+  for (const dir of Object.values(spec.additionalContexts)) {
+    if (contextKind(dir) === 'local') inputs.push(wsGlob(dir === '.' ? '**/*' : `${dir}/**/*`));
+  }
+  if (lockCurrent) {
+    inputs.push({ json: wsGlob(SERVICE_LOCK_FILE), fields: [`services.${serviceLockKey(spec.project)}`] });
+  } else {
+    for (const file of composeFiles) inputs.push(wsGlob(file));
+  }
+  const secretEnv = new Set(spec.secrets.flatMap((s) => (s.env ? [s.env] : [])));
+  for (const variable of spec.variables) if (!secretEnv.has(variable)) inputs.push({ env: variable });
+  return inputs;
+}
+
+/** `service:x` names a service of the same compose project; edges are between Nx project names. */
+function serviceContextToProject(value: string, spec: ServiceBuildSpec, specs: ServiceBuildSpec[]): string {
+  const match = /^(service|target):(.+)$/.exec(value);
+  if (!match) return value;
+  const target = specs.find((s) => s.composeProject === spec.composeProject && s.service === match[2]);
+  return target ? `${match[1]}:${target.project}` : value;
+}
+
+/** `service:x` contexts name another compose service; buildx needs that service's image instead. */
+function serviceImages(spec: ServiceBuildSpec, specs: ServiceBuildSpec[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const value of [spec.context, ...Object.values(spec.additionalContexts)]) {
+    const match = /^(?:service|target):(.+)$/.exec(value);
+    if (!match) continue;
+    const target = specs.find((s) => s.composeProject === spec.composeProject && s.service === match[1]);
+    if (target) out[match[1]] = target.tags[0];
+  }
+  return out;
+}
+

@@ -1,0 +1,32 @@
+import type { ExecutorContext } from '@nx/devkit';
+import { defaultDeps, type ExecutorDeps } from '../shared/deps';
+import { runBuild } from '../shared/run-build';
+import type { DockerBuildExecutorSchema } from './schema';
+
+/**
+ * docker-build: builds every platform of the service, pushes nothing. One platform is `--load`ed;
+ * several are `--load`ed too on the docker driver with the containerd image store (it keeps the whole
+ * manifest list, so docker-verify and `FROM <other service>` work locally), and stay in the builder
+ * cache on drivers that cannot load a manifest list. Writes the metadata JSON with per-platform digests.
+ */
+export async function dockerBuild(
+  options: DockerBuildExecutorSchema,
+  context: ExecutorContext,
+  deps: ExecutorDeps = defaultDeps(),
+): Promise<{ success: boolean }> {
+  try {
+    const r = await runBuild('build', options, context, deps);
+    if (!r.success && r.error) deps.log(r.error);
+    return { success: r.success };
+  } catch (e) {
+    deps.log(`[${options.service}] docker-build: ${(e as Error).message}`);
+    return { success: false };
+  }
+}
+
+export default async function dockerBuildExecutor(
+  options: DockerBuildExecutorSchema,
+  context: ExecutorContext,
+): Promise<{ success: boolean }> {
+  return dockerBuild(options, context);
+}

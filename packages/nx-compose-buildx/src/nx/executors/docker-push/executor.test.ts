@@ -1,0 +1,142 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeEach, describe, expect, test } from 'vitest';
+import { resetBuilderCache } from '../shared/builder';
+import { DOCKER_INSPECT, fakeDeps, tmpContext, type Handler } from '../shared/__fixtures__/fake-deps';
+import type { BuildExecutorOptions } from '../shared/options';
+import { SINGLE_MANIFEST_FORMAT } from '../shared/registry';
+import { dockerPush } from './executor';
+
+const d = (c: string) => `sha256:${c.repeat(64)}`;
+
+const options: BuildExecutorOptions = {
+  service: 'api',
+  context: 'apps/api',
+  dockerfile: 'apps/api/Dockerfile',
+  platforms: ['linux/amd64', 'linux/arm64', 'linux/arm/v7'],
+  tags: ['127.0.0.1:5000/api:1.0', '127.0.0.1:5000/api:latest'],
+  ociLabels: false,
+  metadataFile: 'dist/docker/api/push-metadata.json',
+};
+
+function index(platforms: Array<[string, string, string?]>): string {
+  return JSON.stringify({
+    schemaVersion: 2,
+    mediaType: 'application/vnd.oci.image.index.v1+json',
+    manifests: platforms.map(([architecture, digest, variant]) => ({
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      digest,
+      size: 1,
+      platform: { os: 'linux', architecture, ...(variant ? { variant } : {}) },
+    })),
+  });
+}
+
+const FULL = index([['amd64', d('a')], ['arm64', d('b')], ['arm', d('c'), 'v7']]);
+
+function registry(raw: Record<string, string | (() => string)>, extra?: Handler): Handler {
+  return (argv, opts) => {
+    const more = extra?.(argv, opts);
+    if (more) return more;
+    if (argv[2] === 'inspect') return { stdout: DOCKER_INSPECT };
+    if (argv[2] === 'build') {
+      const i = argv.indexOf('--metadata-file');
+      writeFileSync(join(opts.cwd, argv[i + 1]!), JSON.stringify({ 'containerimage.digest': d('9') }));
+      return {};
+    }
+    if (argv[2] === 'imagetools' && argv.includes('--raw')) {
+      const v = raw[argv.at(-1)!];
+      return v === undefined ? { exitCode: 1, stderr: 'ERROR: not found' } : { stdout: typeof v === 'function' ? v() : v };
+    }
+    return undefined;
+  };
+}
+
+beforeEach(() => resetBuilderCache());
+
+describe('docker-push executor', () => {
+  test('pushes one manifest list, confirms every tag, writes digests', async () => {
+    const ctx = tmpContext();
+    const { deps, commands } = fakeDeps(registry({ '127.0.0.1:5000/api:1.0': FULL, '127.0.0.1:5000/api:latest': FULL }));
+    expect(await dockerPush(options, ctx, deps)).toEqual({ success: true });
+    expect(commands()).toEqual([
+      'docker buildx inspect --bootstrap',
+      'docker buildx build --progress=plain --platform linux/amd64,linux/arm64,linux/arm/v7 -f apps/api/Dockerfile ' +
+        '-t 127.0.0.1:5000/api:1.0 -t 127.0.0.1:5000/api:latest --provenance=false --sbom=false ' +
+        '--metadata-file dist/docker/api/.buildx-push-metadata.json --push apps/api',
+      'docker buildx imagetools inspect --raw 127.0.0.1:5000/api:1.0',
+      'docker buildx imagetools inspect --raw 127.0.0.1:5000/api:latest',
+    ]);
+    expect(JSON.parse(readFileSync(join(ctx.root, 'dist/docker/api/push-metadata.json'), 'utf8'))).toEqual({
+      service: 'api',
+      tags: ['127.0.0.1:5000/api:1.0', '127.0.0.1:5000/api:latest'],
+      platforms: { 'linux/amd64': { digest: d('a') }, 'linux/arm64': { digest: d('b') }, 'linux/arm/v7': { digest: d('c') } },
+      manifestDigest: d('9'),
+      pushed: true,
+      loaded: false,
+    });
+  });
+
+  test('a platform missing from the registry fails (after retries) and names it', async () => {
+    const ctx = tmpContext();
+    const partial = index([['amd64', d('a')]]);
+    const { deps, logs, commands } = fakeDeps(registry({ '127.0.0.1:5000/api:1.0': partial, '127.0.0.1:5000/api:latest': FULL }));
+    expect(await dockerPush(options, ctx, deps)).toEqual({ success: false });
+    expect(commands().filter((c) => c.endsWith('api:1.0') && c.includes('imagetools'))).toHaveLength(3);
+    expect(logs.at(-1)).toContain('127.0.0.1:5000/api:1.0: registry lacks linux/arm64, linux/arm/v7 (has linux/amd64)');
+  });
+
+  test('a late registry passes on retry', async () => {
+    let n = 0;
+    const { deps } = fakeDeps(
+      registry({ '127.0.0.1:5000/api:1.0': () => (n++ === 0 ? index([['amd64', d('a')]]) : FULL), '127.0.0.1:5000/api:latest': FULL }),
+    );
+    expect(await dockerPush(options, tmpContext(), deps)).toEqual({ success: true });
+  });
+
+  test('tags serving different content fail', async () => {
+    const other = index([['amd64', d('e')], ['arm64', d('b')], ['arm', d('c'), 'v7']]);
+    const { deps, logs } = fakeDeps(registry({ '127.0.0.1:5000/api:1.0': FULL, '127.0.0.1:5000/api:latest': other }));
+    expect(await dockerPush(options, tmpContext(), deps)).toEqual({ success: false });
+    expect(logs.at(-1)).toContain('127.0.0.1:5000/api:latest: serves different content than 127.0.0.1:5000/api:1.0');
+  });
+
+  test('single-platform push: one manifest, platform read from its config', async () => {
+    const ctx = tmpContext();
+    const manifest = JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: { digest: d('f') }, layers: [] });
+    const { deps, commands } = fakeDeps(
+      registry({ 'r/api:1': manifest }, (argv) =>
+        argv.includes('--format')
+          ? { stdout: JSON.stringify({ manifest: { digest: d('1') }, image: { architecture: 'arm64', os: 'linux', variant: 'v8' } }) }
+          : undefined,
+      ),
+    );
+    expect(await dockerPush({ ...options, platforms: ['linux/arm64'], tags: ['r/api:1'] }, ctx, deps)).toEqual({ success: true });
+    expect(commands()).toContain(`docker buildx imagetools inspect --format ${SINGLE_MANIFEST_FORMAT} r/api:1`);
+    const meta = JSON.parse(readFileSync(join(ctx.root, 'dist/docker/api/push-metadata.json'), 'utf8'));
+    expect(meta.platforms).toEqual({ 'linux/arm64': { digest: d('1') } });
+  });
+
+  test('push without tags is refused', async () => {
+    const { deps, calls, logs } = fakeDeps(() => undefined);
+    expect(await dockerPush({ ...options, tags: [] }, tmpContext(), deps)).toEqual({ success: false });
+    expect(calls).toEqual([]);
+    expect(logs.at(-1)).toMatch(/needs at least one tag/);
+  });
+
+  test('dry run prints build and the registry checks, runs nothing', async () => {
+    const { deps, calls, logs } = fakeDeps(() => {
+      throw new Error('nothing may run');
+    });
+    expect(await dockerPush({ ...options, dryRun: true }, tmpContext(), deps)).toEqual({ success: true });
+    expect(calls).toEqual([]);
+    expect(logs.filter((l) => l.startsWith('[dry-run]'))).toEqual([
+      '[dry-run] docker buildx inspect --bootstrap',
+      '[dry-run] docker buildx build --progress=plain --platform linux/amd64,linux/arm64,linux/arm/v7 -f apps/api/Dockerfile ' +
+        '-t 127.0.0.1:5000/api:1.0 -t 127.0.0.1:5000/api:latest --provenance=false --sbom=false ' +
+        '--metadata-file dist/docker/api/.buildx-push-metadata.json --push apps/api',
+      '[dry-run] docker buildx imagetools inspect --raw 127.0.0.1:5000/api:1.0',
+      '[dry-run] docker buildx imagetools inspect --raw 127.0.0.1:5000/api:latest',
+    ]);
+  });
+});

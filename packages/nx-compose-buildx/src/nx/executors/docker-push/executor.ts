@@ -1,0 +1,31 @@
+import type { ExecutorContext } from '@nx/devkit';
+import { defaultDeps, type ExecutorDeps } from '../shared/deps';
+import { runBuild } from '../shared/run-build';
+import type { DockerPushExecutorSchema } from './schema';
+
+/**
+ * docker-push: builds and pushes one manifest list under all tags (`--push`), then reads every tag
+ * back with `docker buildx imagetools inspect --raw` and succeeds only when each declared platform is
+ * there (and all tags serve the same content). Writes the metadata JSON with the digests it read.
+ */
+export async function dockerPush(
+  options: DockerPushExecutorSchema,
+  context: ExecutorContext,
+  deps: ExecutorDeps = defaultDeps(),
+): Promise<{ success: boolean }> {
+  try {
+    const r = await runBuild('push', options, context, deps);
+    if (!r.success && r.error) deps.log(r.error);
+    return { success: r.success };
+  } catch (e) {
+    deps.log(`[${options.service}] docker-push: ${(e as Error).message}`);
+    return { success: false };
+  }
+}
+
+export default async function dockerPushExecutor(
+  options: DockerPushExecutorSchema,
+  context: ExecutorContext,
+): Promise<{ success: boolean }> {
+  return dockerPush(options, context);
+}

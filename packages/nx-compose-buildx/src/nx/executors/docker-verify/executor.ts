@@ -1,0 +1,98 @@
+import type { ExecutorContext } from '@nx/devkit';
+import { imagetoolsInspectArgv, runArgv } from '../../../buildx/argv';
+import { comparePlatforms } from '../../../buildx/manifest';
+import { acceptedUnameMachines, expectedUnameMachine, normalizePlatforms } from '../../../buildx/platform';
+import { displayCommand } from '../../../run/exec';
+import { defaultDeps, type ExecutorDeps } from '../shared/deps';
+import { registryImage } from '../shared/registry';
+import type { DockerVerifyExecutorSchema } from './schema';
+
+const DEFAULT_COMMAND = ['uname', '-m'];
+
+/**
+ * docker-verify: the registry's manifest list holds every declared platform (and no undeclared one),
+ * and the image runs under emulation on each: `docker run --rm --network none --platform <p> <image> <cmd>`.
+ * With the default `uname -m` the output must be the platform's machine name; a custom command passes on exit 0.
+ */
+export async function dockerVerify(
+  options: DockerVerifyExecutorSchema,
+  context: ExecutorContext,
+  deps: ExecutorDeps = defaultDeps(),
+): Promise<{ success: boolean }> {
+  const service = options.service;
+  const tag = `[${service}]`;
+  try {
+    const image = options.image ?? options.tags?.[0];
+    if (!image) throw new Error('no image to verify: set "image" or "tags".');
+    let platforms = normalizePlatforms(options.platforms ?? []);
+    const cmd = options.verifyCommand?.length ? options.verifyCommand : DEFAULT_COMMAND;
+    const custom = Boolean(options.verifyCommand?.length);
+    const builder = typeof options.builder === 'string' ? options.builder : options.builder?.name;
+    const runOpts = { network: options.network ?? 'none', ...(options.pull ? { pull: options.pull } : {}) };
+    const checkManifest = options.checkManifest ?? true;
+    const root = context.root;
+
+    deps.log(`${tag} docker-verify ${image}: ${platforms.join(', ') || 'platforms from the registry'} (${cmd.join(' ')})${options.dryRun ? ' (dry run)' : ''}`);
+
+    if (options.dryRun) {
+      if (checkManifest) deps.log(`[dry-run] ${displayCommand(imagetoolsInspectArgv(image, builder ? { builder } : {}))}`);
+      for (const p of platforms) deps.log(`[dry-run] ${displayCommand(runArgv(p, image, cmd, runOpts))}`);
+      return { success: true };
+    }
+
+    const failures: string[] = [];
+    if (checkManifest) {
+      const img = await registryImage(image, root, deps, builder);
+      const found = img.platforms.map((p) => p.platform);
+      if (platforms.length === 0) platforms = found;
+      const { missing, extra } = comparePlatforms(platforms, found);
+      if (missing.length) failures.push(`manifest of ${image} lacks declared platform(s): ${missing.join(', ')} (it has: ${found.join(', ') || 'none'})`);
+      if (extra.length && !options.allowExtraPlatforms) {
+        failures.push(`manifest of ${image} has undeclared platform(s): ${extra.join(', ')} (declared: ${platforms.join(', ')})`);
+      }
+      platforms = platforms.filter((p) => !missing.includes(p));
+    }
+    if (platforms.length === 0) failures.push('no platform to run: declare platforms or enable checkManifest');
+
+    for (const p of platforms) {
+      const argv = runArgv(p, image, cmd, runOpts);
+      const r = await deps.run(argv, { cwd: root });
+      const output = r.stdout.trim();
+      if (r.exitCode !== 0) {
+        failures.push(
+          `service ${service}, platform ${p}: \`${displayCommand(argv)}\` exited ${r.exitCode}` +
+            `${(r.stderr || r.stdout).trim() ? `: ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ')}` : ''}`,
+        );
+        continue;
+      }
+      if (!custom) {
+        const accepted = acceptedUnameMachines(p);
+        const actual = output.split(/\r?\n/).pop()?.trim() ?? '';
+        if (!accepted.includes(actual)) {
+          failures.push(`service ${service}, platform ${p}: expected uname -m "${expectedUnameMachine(p)}", got "${actual}"`);
+          continue;
+        }
+        deps.log(`${tag} ${p}: ok (${actual})`);
+      } else {
+        deps.log(`${tag} ${p}: ok (exit 0)`);
+      }
+    }
+
+    if (failures.length) {
+      deps.log(`${tag} docker-verify failed:\n  ${failures.join('\n  ')}`);
+      return { success: false };
+    }
+    deps.log(`${tag} verified ${platforms.length} platform(s) of ${image}`);
+    return { success: true };
+  } catch (e) {
+    deps.log(`${tag} docker-verify: ${(e as Error).message}`);
+    return { success: false };
+  }
+}
+
+export default async function dockerVerifyExecutor(
+  options: DockerVerifyExecutorSchema,
+  context: ExecutorContext,
+): Promise<{ success: boolean }> {
+  return dockerVerify(options, context);
+}

@@ -1,0 +1,65 @@
+/** Test doubles for executors: a scripted run layer and in-memory host facts. */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ExecutorContext } from '@nx/devkit';
+import type { RunCommandOptions, RunResult } from '../../../../run/exec';
+import { displayCommand } from '../../../../run/exec';
+import type { ExecutorDeps } from '../deps';
+
+export interface Call {
+  argv: string[];
+  options: RunCommandOptions;
+}
+
+export type Handler = (argv: string[], options: RunCommandOptions) => Partial<RunResult> | undefined;
+
+export const SHA = '0123456789abcdef0123456789abcdef01234567';
+export const NOW = new Date('2024-05-01T12:00:00Z');
+
+export const DOCKER_INSPECT = `Name:          default
+Driver:        docker
+
+Nodes:
+Name:      default
+Endpoint:  default
+Status:    running
+BuildKit:  v0.13.2
+Platforms: linux/amd64, linux/amd64/v2, linux/386, linux/arm64, linux/arm/v7, linux/arm/v6, linux/ppc64le, linux/s390x, linux/riscv64
+`;
+
+export function fakeDeps(handler: Handler, overrides: Partial<ExecutorDeps> = {}) {
+  const calls: Call[] = [];
+  const logs: string[] = [];
+  const deps: ExecutorDeps = {
+    run: async (argv, options) => {
+      calls.push({ argv: [...argv], options });
+      const r = handler([...argv], options) ?? {};
+      return { exitCode: 0, stdout: '', stderr: '', command: displayCommand(argv), ...r };
+    },
+    gitFacts: async () => ({ branch: 'main', sha: SHA, defaultBranch: 'main', remoteUrl: 'https://tok@github.com/o/r' }),
+    readBinfmt: () => ({}),
+    hostArch: () => 'amd64',
+    localImageDigests: async () => ({ platforms: [] }),
+    now: () => NOW,
+    log: (line) => logs.push(line),
+    isTTY: false,
+    env: {},
+    sleep: async () => {},
+    ...overrides,
+  };
+  return { deps, calls, logs, commands: () => calls.map((c) => c.argv.join(' ')) };
+}
+
+export function tmpContext(): ExecutorContext {
+  const root = mkdtempSync(join(tmpdir(), 'nxcb-exec-'));
+  return {
+    root,
+    cwd: root,
+    isVerbose: false,
+    projectName: 'api',
+    projectsConfigurations: { version: 2, projects: {} },
+    nxJsonConfiguration: {},
+    projectGraph: { nodes: {}, dependencies: {} },
+  } as ExecutorContext;
+}

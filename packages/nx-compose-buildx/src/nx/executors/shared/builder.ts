@@ -1,0 +1,84 @@
+/** Make sure the configured buildx builder exists (create once, bootstrap, reuse) and learn what it supports. */
+import {
+  builderAppendArgv,
+  builderCreateArgv,
+  builderInspectArgv,
+  type BuilderSpec,
+} from '../../../buildx/argv';
+import { parseBuildxInspect, type BuilderInfo } from '../../../buildx/builder-support';
+import { displayCommand } from '../../../run/exec';
+import type { ExecutorDeps } from './deps';
+
+export interface EnsuredBuilder {
+  /** Name for `--builder`; undefined = buildx's current builder. */
+  name?: string;
+  info?: BuilderInfo;
+}
+
+/** Builders this process already created or bootstrapped, with what inspect said. */
+const ensured = new Map<string, BuilderInfo>();
+
+export function resetBuilderCache(): void {
+  ensured.clear();
+}
+
+function fail(what: string, r: { command: string; stderr: string; stdout: string; exitCode: number }): Error {
+  return new Error(`${what} failed (exit ${r.exitCode}): ${r.command}\n${(r.stderr || r.stdout).trim()}`);
+}
+
+export async function ensureBuilder(
+  builder: string | BuilderSpec | undefined,
+  cwd: string,
+  deps: ExecutorDeps,
+  dryRun: boolean,
+): Promise<EnsuredBuilder> {
+  const spec: BuilderSpec | undefined = typeof builder === 'string' ? { name: builder } : builder;
+  const name = spec?.name;
+  const key = name ?? '\0current';
+  const known = ensured.get(key);
+  if (known) return { ...(name ? { name } : {}), info: known };
+
+  const inspect = builderInspectArgv(name);
+  if (dryRun) {
+    deps.log(`[dry-run] ${displayCommand(inspect)}`);
+    if (spec && typeof builder === 'object') {
+      deps.log(`[dry-run] # only if builder "${spec.name}" does not exist yet:`);
+      deps.log(`[dry-run] ${displayCommand(builderCreateArgv(spec))}`);
+      for (const node of spec.nodes ?? []) deps.log(`[dry-run] ${displayCommand(builderAppendArgv(spec.name, node))}`);
+    }
+    return name ? { name } : {};
+  }
+
+  let r = await deps.run(inspect, { cwd });
+  if (r.exitCode !== 0 && /unknown flag: --bootstrap|'buildx' is not a docker command|unknown command "buildx"/.test(r.stderr + r.stdout)) {
+    throw new Error(
+      'The docker buildx plugin is not installed: put docker-buildx (as `docker-buildx`) in ~/.docker/cli-plugins/ ' +
+        'or /usr/libexec/docker/cli-plugins/, then check with `docker buildx version`.',
+    );
+  }
+  if (r.exitCode !== 0) {
+    if (!spec || typeof builder === 'string') {
+      throw new Error(
+        `${name ? `Builder "${name}"` : 'The current buildx builder'} is not usable: ${(r.stderr || r.stdout).trim()}\n` +
+          'Give the plugin a builder spec ({ "name", "driver", ... }) to have it created, or create it with `docker buildx create`.',
+      );
+    }
+    deps.log(`Creating buildx builder "${spec.name}" (driver ${spec.driver ?? 'docker-container'})`);
+    const created = await deps.run(builderCreateArgv(spec), { cwd });
+    // Another task may have created it meanwhile: only fail if it still does not inspect.
+    if (created.exitCode !== 0) {
+      const again = await deps.run(builderInspectArgv(spec.name, { bootstrap: false }), { cwd });
+      if (again.exitCode !== 0) throw fail(`Creating builder "${spec.name}"`, created);
+    } else {
+      for (const node of spec.nodes ?? []) {
+        const appended = await deps.run(builderAppendArgv(spec.name, node), { cwd });
+        if (appended.exitCode !== 0) throw fail(`Adding node "${node.name}" to builder "${spec.name}"`, appended);
+      }
+    }
+    r = await deps.run(inspect, { cwd });
+    if (r.exitCode !== 0) throw fail(`Bootstrapping builder "${spec.name}"`, r);
+  }
+  const info = parseBuildxInspect(r.stdout);
+  ensured.set(key, info);
+  return { ...(name ? { name } : {}), info };
+}

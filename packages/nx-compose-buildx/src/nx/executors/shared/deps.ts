@@ -1,0 +1,34 @@
+/** What executors need from the outside world; tests inject fakes. */
+import type { GitFacts } from '../../../buildx/tags';
+import { runCommand, type RunFn } from '../../../run/exec';
+import { gitFacts } from '../../../run/git';
+import { hostArch, readBinfmtMisc } from '../../../run/host';
+import { localImageDigests, type LocalDigestsFn } from '../../../run/image-save';
+
+export interface ExecutorDeps {
+  run: RunFn;
+  gitFacts: (cwd: string) => Promise<GitFacts | undefined>;
+  readBinfmt: () => Record<string, string>;
+  hostArch: () => string;
+  localImageDigests: LocalDigestsFn;
+  now: () => Date;
+  log: (line: string) => void;
+  isTTY: boolean;
+  env: Record<string, string | undefined>;
+  sleep: (ms: number) => Promise<void>;
+}
+
+export function defaultDeps(): ExecutorDeps {
+  return {
+    run: runCommand,
+    gitFacts: (cwd) => gitFacts(cwd),
+    readBinfmt: () => readBinfmtMisc(),
+    hostArch: () => hostArch(),
+    localImageDigests,
+    now: () => new Date(),
+    log: (line) => process.stdout.write(`${line}\n`),
+    isTTY: Boolean(process.stdout.isTTY),
+    env: process.env,
+    sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+  };
+}

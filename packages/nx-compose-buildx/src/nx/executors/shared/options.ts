@@ -1,0 +1,93 @@
+/** Executor option types shared by docker-build / docker-push, and their normalisation. */
+import type { BuildOptions } from '../../../build-spec/types';
+import type { BuilderSpec, ProgressMode } from '../../../buildx/argv';
+import { normalizePlatforms } from '../../../buildx/platform';
+import type { TagRule } from '../../../buildx/tags';
+
+export interface BuildExecutorOptions extends Partial<BuildOptions> {
+  /** Compose service name (headers, metadata, default metadata path). */
+  service: string;
+  context: string;
+  /** Workspace-relative path of the metadata JSON this target writes. */
+  metadataFile?: string;
+  /** buildx builder: a name, or a spec that is created once if missing. Absent: the current builder. */
+  builder?: string | BuilderSpec;
+  /** `--provenance` value; default false (manifest lists hold only the platforms). */
+  provenance?: string | boolean;
+  /** `--sbom` value; default false. */
+  sbom?: string | boolean;
+  /** Print the exact commands and run nothing. */
+  dryRun?: boolean;
+  /** Tags generated at run time from git (metadata-action style). */
+  generatedTags?: TagRule[];
+  /** Add org.opencontainers.image.* labels at run time. Default true. */
+  ociLabels?: boolean;
+  /** service → first tag, for `service:x` build contexts. */
+  serviceImages?: Record<string, string>;
+  /** Fail before building when the builder/qemu cannot run a platform. Default true. */
+  checkPlatforms?: boolean;
+  /** docker-build with several platforms: `--load` the manifest list. Default: true on the `docker` driver. */
+  loadMultiPlatform?: boolean;
+  /** `--progress`; default plain when not a TTY or CI is set, else auto. */
+  progress?: ProgressMode;
+}
+
+export interface NormalizedBuild {
+  service: string;
+  build: BuildOptions;
+  metadataFile: string;
+  builder?: string | BuilderSpec;
+  provenance: string | boolean;
+  sbom: string | boolean;
+  dryRun: boolean;
+  generatedTags: TagRule[];
+  ociLabels: boolean;
+  serviceImages: Record<string, string>;
+  checkPlatforms: boolean;
+  loadMultiPlatform?: boolean;
+  progress?: ProgressMode;
+}
+
+export function defaultMetadataFile(service: string, kind: 'build' | 'push'): string {
+  return `dist/docker/${service}/${kind === 'build' ? 'metadata.json' : 'push-metadata.json'}`;
+}
+
+export function normalizeBuildOptions(o: BuildExecutorOptions, kind: 'build' | 'push'): NormalizedBuild {
+  if (!o.service) throw new Error('Option "service" is required.');
+  if (!o.context) throw new Error(`Service "${o.service}": option "context" is required.`);
+  const build: BuildOptions = {
+    context: o.context,
+    ...(o.dockerfile !== undefined ? { dockerfile: o.dockerfile } : {}),
+    ...(o.dockerfileInline !== undefined ? { dockerfileInline: o.dockerfileInline } : {}),
+    platforms: normalizePlatforms(o.platforms ?? []),
+    args: o.args ?? {},
+    ...(o.target !== undefined ? { target: o.target } : {}),
+    tags: o.tags ?? [],
+    labels: o.labels ?? {},
+    cacheFrom: o.cacheFrom ?? [],
+    cacheTo: o.cacheTo ?? [],
+    secrets: o.secrets ?? [],
+    ssh: o.ssh ?? [],
+    additionalContexts: o.additionalContexts ?? {},
+    ...(o.network !== undefined ? { network: o.network } : {}),
+    ...(o.shmSize !== undefined ? { shmSize: o.shmSize } : {}),
+    extraHosts: o.extraHosts ?? [],
+    ...(o.noCache !== undefined ? { noCache: o.noCache } : {}),
+    ...(o.pull !== undefined ? { pull: o.pull } : {}),
+  };
+  return {
+    service: o.service,
+    build,
+    metadataFile: o.metadataFile ?? defaultMetadataFile(o.service, kind),
+    ...(o.builder !== undefined ? { builder: o.builder } : {}),
+    provenance: o.provenance ?? false,
+    sbom: o.sbom ?? false,
+    dryRun: o.dryRun ?? false,
+    generatedTags: o.generatedTags ?? [],
+    ociLabels: o.ociLabels ?? true,
+    serviceImages: o.serviceImages ?? {},
+    checkPlatforms: o.checkPlatforms ?? true,
+    ...(o.loadMultiPlatform !== undefined ? { loadMultiPlatform: o.loadMultiPlatform } : {}),
+    ...(o.progress !== undefined ? { progress: o.progress } : {}),
+  };
+}

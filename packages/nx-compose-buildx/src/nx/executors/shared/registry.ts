@@ -1,0 +1,35 @@
+/** What a registry serves for a reference: per-platform manifest digests, via `buildx imagetools inspect`. */
+import { imagetoolsInspectArgv } from '../../../buildx/argv';
+import { parseRawManifest, platformFromImageConfig, type PlatformDigest } from '../../../buildx/manifest';
+import type { ExecutorDeps } from './deps';
+
+export interface RegistryImage {
+  kind: 'index' | 'manifest';
+  /** Digest of the manifest the tag points to, when known (single manifest). */
+  digest?: string;
+  platforms: PlatformDigest[];
+}
+
+/** Template for a single (non-index) manifest: its descriptor and its config's platform fields. */
+export const SINGLE_MANIFEST_FORMAT = '{"manifest":{{json .Manifest}},"image":{{json .Image}}}';
+
+export async function registryImage(ref: string, cwd: string, deps: ExecutorDeps, builder?: string): Promise<RegistryImage> {
+  const r = await deps.run(imagetoolsInspectArgv(ref, { ...(builder ? { builder } : {}) }), { cwd });
+  if (r.exitCode !== 0) throw new Error(`Cannot read ${ref} from its registry: ${(r.stderr || r.stdout).trim()}`);
+  const parsed = parseRawManifest(r.stdout);
+  if (parsed.kind === 'index') return { kind: 'index', platforms: parsed.platforms };
+
+  // One manifest (single-platform push): the platform lives in the image config.
+  const f = await deps.run(imagetoolsInspectArgv(ref, { raw: false, format: SINGLE_MANIFEST_FORMAT, ...(builder ? { builder } : {}) }), { cwd });
+  if (f.exitCode !== 0) throw new Error(`Cannot read the image config of ${ref}: ${(f.stderr || f.stdout).trim()}`);
+  let digest: string | undefined;
+  let platform: string | undefined;
+  try {
+    const j = JSON.parse(f.stdout) as { manifest?: { digest?: string }; image?: unknown };
+    digest = j.manifest?.digest;
+    platform = platformFromImageConfig(JSON.stringify(j.image ?? {}));
+  } catch {
+    // fall through: no platform known
+  }
+  return { kind: 'manifest', ...(digest ? { digest } : {}), platforms: platform && digest ? [{ platform, digest }] : platform ? [{ platform, digest: '' }] : [] };
+}

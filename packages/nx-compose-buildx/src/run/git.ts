@@ -1,0 +1,79 @@
+/**
+ * Git facts for generated tags and OCI labels, read with `git` argv through the run layer. CI
+ * variables win when present (GitHub Actions: GITHUB_REF_NAME/GITHUB_REF_TYPE/GITHUB_HEAD_REF/GITHUB_SHA;
+ * GitLab: CI_COMMIT_TAG/CI_COMMIT_BRANCH/CI_COMMIT_REF_NAME/CI_COMMIT_SHA/CI_DEFAULT_BRANCH), because CI
+ * checkouts are usually detached heads where git alone cannot name the branch.
+ */
+import type { GitFacts } from '../buildx/tags';
+import { parseSemverTag } from '../buildx/tags';
+import { runCommand, type RunFn } from './exec';
+
+type Env = Record<string, string | undefined>;
+
+function nonEmpty(v: string | undefined): string | undefined {
+  const t = v?.trim();
+  return t ? t : undefined;
+}
+
+/** Highest semver among tags pointing at HEAD, else the first one. */
+export function pickTag(tags: string[]): string | undefined {
+  const semver = tags
+    .map((t) => ({ t, v: parseSemverTag(t) }))
+    .filter((x) => x.v)
+    .sort((a, b) => b.v!.major - a.v!.major || b.v!.minor - a.v!.minor || b.v!.patch - a.v!.patch);
+  return semver[0]?.t ?? tags[0];
+}
+
+export async function gitFacts(cwd: string, env: Env = process.env, run: RunFn = runCommand): Promise<GitFacts | undefined> {
+  const git = async (...args: string[]): Promise<string | undefined> => {
+    const r = await run(['git', ...args], { cwd });
+    return r.exitCode === 0 ? nonEmpty(r.stdout) : undefined;
+  };
+
+  const sha = nonEmpty(env.GITHUB_SHA) ?? nonEmpty(env.CI_COMMIT_SHA) ?? (await git('rev-parse', 'HEAD'));
+  if (!sha) return undefined; // not a git checkout (or no commit yet)
+
+  let tag = nonEmpty(env.CI_COMMIT_TAG);
+  let branch: string | undefined;
+  if (!tag && env.GITHUB_REF_TYPE === 'tag') tag = nonEmpty(env.GITHUB_REF_NAME);
+  if (!tag && env.GITHUB_REF?.startsWith('refs/tags/')) tag = env.GITHUB_REF.slice('refs/tags/'.length);
+
+  const fromCi = tag !== undefined || env.GITHUB_ACTIONS === 'true' || env.GITLAB_CI === 'true';
+  if (!tag) {
+    branch =
+      nonEmpty(env.GITHUB_HEAD_REF) ??
+      (env.GITHUB_REF_TYPE === 'branch' ? nonEmpty(env.GITHUB_REF_NAME) : undefined) ??
+      (env.GITHUB_REF?.startsWith('refs/heads/') ? env.GITHUB_REF.slice('refs/heads/'.length) : undefined) ??
+      nonEmpty(env.CI_COMMIT_BRANCH) ??
+      nonEmpty(env.CI_COMMIT_REF_NAME);
+  }
+  if (!fromCi || (!tag && !branch)) {
+    if (!tag) {
+      const points = await git('tag', '--points-at', 'HEAD');
+      tag = points ? pickTag(points.split(/\r?\n/).map((t) => t.trim()).filter(Boolean)) : undefined;
+    }
+    if (!branch) {
+      const b = await git('rev-parse', '--abbrev-ref', 'HEAD');
+      branch = b && b !== 'HEAD' ? b : undefined;
+    }
+  }
+
+  let defaultBranch = nonEmpty(env.CI_DEFAULT_BRANCH);
+  if (!defaultBranch) {
+    const originHead = await git('symbolic-ref', '--short', 'refs/remotes/origin/HEAD');
+    defaultBranch = originHead?.replace(/^[^/]+\//, '') ?? (await git('config', '--get', 'init.defaultBranch')) ?? 'main';
+  }
+
+  const remoteUrl =
+    (env.GITHUB_SERVER_URL && env.GITHUB_REPOSITORY ? `${env.GITHUB_SERVER_URL}/${env.GITHUB_REPOSITORY}` : undefined) ??
+    nonEmpty(env.CI_PROJECT_URL) ??
+    (await git('config', '--get', 'remote.origin.url'));
+
+  return {
+    sha,
+    defaultBranch,
+    ...(branch ? { branch } : {}),
+    ...(tag ? { tag } : {}),
+    ...(remoteUrl ? { remoteUrl } : {}),
+  };
+}

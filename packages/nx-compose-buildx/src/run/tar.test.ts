@@ -1,0 +1,74 @@
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, test } from 'vitest';
+import { localImageDigests } from './image-save';
+import { TarScanner } from './tar';
+
+const d = (c: string) => `sha256:${c.repeat(64)}`;
+
+/** An OCI layout like `docker save` writes with the containerd image store. */
+function makeLayout(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'nxcb-tar-'));
+  const layout = join(dir, 'layout');
+  mkdirSync(join(layout, 'blobs', 'sha256'), { recursive: true });
+  const index = JSON.stringify({
+    schemaVersion: 2,
+    mediaType: 'application/vnd.oci.image.index.v1+json',
+    manifests: [
+      { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: d('a'), size: 1, platform: { os: 'linux', architecture: 'amd64' } },
+      { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: d('b'), size: 1, platform: { os: 'linux', architecture: 'arm64', variant: 'v8' } },
+    ],
+  });
+  writeFileSync(join(layout, 'blobs', 'sha256', 'c'.repeat(64)), index);
+  writeFileSync(join(layout, 'blobs', 'sha256', 'f'.repeat(64)), Buffer.alloc(600 * 1024, 7)); // a "layer"
+  writeFileSync(
+    join(layout, 'index.json'),
+    JSON.stringify({
+      schemaVersion: 2,
+      manifests: [{ mediaType: 'application/vnd.oci.image.index.v1+json', digest: d('c'), size: index.length, annotations: { 'io.containerd.image.name': 'r/api:1' } }],
+    }),
+  );
+  writeFileSync(join(layout, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
+  execFileSync('tar', ['-cf', join(dir, 'image.tar'), '-C', layout, 'oci-layout', 'blobs', 'index.json']);
+  return dir;
+}
+
+describe('TarScanner', () => {
+  test('keeps wanted entries across arbitrary chunking', () => {
+    const dir = makeLayout();
+    const tar = readFileSync(join(dir, 'image.tar'));
+    for (const size of [1, 511, 512, 4096, tar.length]) {
+      const s = new TarScanner((name, bytes) => name === 'index.json' || (name.startsWith('blobs/') && bytes < 1024 * 256));
+      for (let i = 0; i < tar.length; i += size) s.push(tar.subarray(i, i + size));
+      expect([...s.entries.keys()].sort()).toEqual([`blobs/sha256/${'c'.repeat(64)}`, 'index.json']);
+      expect(JSON.parse(s.entries.get('index.json')!.toString()).manifests[0].digest).toBe(d('c'));
+      expect(s.done).toBe(true);
+    }
+  });
+});
+
+describe('localImageDigests (fake docker on PATH)', () => {
+  const oldPath = process.env.PATH;
+  afterEach(() => {
+    process.env.PATH = oldPath;
+  });
+
+  test('streams docker save and reads per-platform digests', async () => {
+    const dir = makeLayout();
+    const bin = join(dir, 'bin');
+    mkdirSync(bin);
+    writeFileSync(join(bin, 'docker'), `#!/bin/sh\n[ "$1" = save ] && [ "$2" = r/api:1 ] && exec cat "${join(dir, 'image.tar')}"\necho "bad args $*" >&2; exit 2\n`);
+    chmodSync(join(bin, 'docker'), 0o755);
+    process.env.PATH = `${bin}:${oldPath}`;
+    expect(await localImageDigests('r/api:1', dir)).toEqual({
+      manifestDigest: d('c'),
+      platforms: [
+        { platform: 'linux/amd64', digest: d('a') },
+        { platform: 'linux/arm64', digest: d('b') },
+      ],
+    });
+    await expect(localImageDigests('other:1', dir)).rejects.toThrow(/docker save other:1 failed \(exit 2\): bad args/);
+  });
+});
