@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -13,13 +13,30 @@ export interface TempWorkspace {
   write(path: string, content: string): void;
   read(path: string): string;
   remove(path: string): void;
-  /** Runs nx with an argv array (no shell); throws with its output when it fails, unless allowFailure. */
-  nx(args: string[], opts?: { env?: NodeJS.ProcessEnv; allowFailure?: boolean }): SpawnSyncReturns<string>;
+  /** Runs nx with an argv array (no shell); rejects with its output when it fails, unless allowFailure. */
+  nx(args: string[], opts?: { env?: NodeJS.ProcessEnv; allowFailure?: boolean }): Promise<NxResult>;
   git(args: string[]): string;
-  commit(message: string): void;
+  /** `nx sync` (as a developer or a pre-commit hook would), then commit everything. */
+  commit(message: string): Promise<void>;
   /** Tasks `nx affected` selects for the last commit (dependencies excluded), sorted. */
-  affected(target?: string, extraArgs?: string[]): string[];
+  affected(target?: string, extraArgs?: string[]): Promise<string[]>;
   dispose(): void;
+}
+
+export interface NxResult {
+  status: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a command from an argv array (never a shell) and collects its output. */
+export function run(file: string, args: string[], opts: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<NxResult> {
+  return new Promise((resolvePromise) => {
+    execFile(file, args, { cwd: opts.cwd, env: opts.env, encoding: 'utf-8', maxBuffer: 256 * 1024 * 1024, timeout: opts.timeoutMs ?? 0 }, (error, stdout, stderr) => {
+      const status = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+      resolvePromise({ status, stdout, stderr });
+    });
+  });
 }
 
 export interface WorkspaceSetup {
@@ -45,7 +62,7 @@ export function nxEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   };
 }
 
-export function createWorkspace(setup: WorkspaceSetup = {}): TempWorkspace {
+export async function createWorkspace(setup: WorkspaceSetup = {}): Promise<TempWorkspace> {
   const root = mkdtempSync(join(tmpdir(), 'nxcb-ws-'));
   if (setup.copyFrom) cpSync(setup.copyFrom, root, { recursive: true, filter: (src) => !/[/\\](node_modules|\.nx|dist)$/.test(src) });
   symlinkSync(join(REPO_ROOT, 'node_modules'), join(root, 'node_modules'), 'dir');
@@ -73,25 +90,20 @@ export function createWorkspace(setup: WorkspaceSetup = {}): TempWorkspace {
 
   const git = (args: string[]) =>
     execFileSync('git', args, { cwd: root, encoding: 'utf-8', env: { ...process.env, GIT_AUTHOR_NAME: 'e2e', GIT_AUTHOR_EMAIL: 'e2e@example.invalid', GIT_COMMITTER_NAME: 'e2e', GIT_COMMITTER_EMAIL: 'e2e@example.invalid' } });
-  const nx = (args: string[], opts: { env?: NodeJS.ProcessEnv; allowFailure?: boolean } = {}) => {
-    const result = spawnSync(process.execPath, [NX_BIN, ...args], {
-      cwd: root,
-      encoding: 'utf-8',
-      env: nxEnv({ ...setup.env, ...opts.env }),
-      maxBuffer: 256 * 1024 * 1024,
-    });
+  const nx = async (args: string[], opts: { env?: NodeJS.ProcessEnv; allowFailure?: boolean } = {}) => {
+    const result = await run(process.execPath, [NX_BIN, ...args], { cwd: root, env: nxEnv({ ...setup.env, ...opts.env }) });
     if (result.status !== 0 && !opts.allowFailure) {
       throw new Error(`nx ${args.join(' ')} failed (${result.status}):\n${result.stdout}\n${result.stderr}`);
     }
     return result;
   };
-  const commit = (message: string) => {
-    nx(['sync']);
+  const commit = async (message: string) => {
+    await nx(['sync']);
     git(['add', '-A']);
     git(['commit', '-q', '--allow-empty', '-m', message]);
   };
   git(['init', '-q', '-b', 'main']);
-  commit('initial');
+  await commit('initial');
 
   return {
     root,
@@ -101,8 +113,8 @@ export function createWorkspace(setup: WorkspaceSetup = {}): TempWorkspace {
     nx,
     git,
     commit,
-    affected(target = 'docker-build', extraArgs = []) {
-      const out = nx(['affected', '-t', target, '--base=HEAD~1', '--head=HEAD', '--exclude-task-dependencies', '--graph=stdout', ...extraArgs]);
+    async affected(target = 'docker-build', extraArgs = []) {
+      const out = await nx(['affected', '-t', target, '--base=HEAD~1', '--head=HEAD', '--exclude-task-dependencies', '--graph=stdout', ...extraArgs]);
       const json = JSON.parse(out.stdout.slice(out.stdout.indexOf('{')));
       return Object.keys(json.tasks.tasks).sort();
     },
