@@ -1,3 +1,5 @@
+import { isAbsolute, relative } from 'node:path';
+
 /**
  * The compose model: what `docker compose config --format json` would print for
  * the parts that affect a build, plus where each service came from.
@@ -98,13 +100,22 @@ export class ComposeError extends Error {
   readonly line?: number;
   readonly column?: number;
   readonly service?: string;
+  /** The message without the location prefix. */
+  readonly detail: string;
   constructor(message: string, where: SourceLocation & { service?: string }) {
     const at = where.line ? `${where.file}:${where.line}${where.column ? `:${where.column}` : ''}` : where.file;
     super(`${at}${where.service ? ` (service "${where.service}")` : ''}: ${message}`);
     this.name = 'ComposeError';
+    this.detail = message;
     this.file = where.file;
     this.line = where.line;
     this.column = where.column;
     this.service = where.service;
+  }
+
+  /** The same error with its file shown relative to `fromDir` (the workspace root, for Nx output). */
+  relativeTo(fromDir: string): ComposeError {
+    const file = isAbsolute(this.file) ? relative(fromDir, this.file) || '.' : this.file;
+    return new ComposeError(this.detail, { file, line: this.line, column: this.column, service: this.service });
   }
 }

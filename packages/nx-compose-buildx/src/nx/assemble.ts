@@ -121,10 +121,16 @@ export function assembleNodes(input: AssembleInput): AssembleOutput {
     const name = `${set.composeProjectName}-compose-error`;
     add(set.configFile, errorProject(name, set.composeDir, set.error.message, set.watchedFiles, options));
   }
+  // Broken services keep their own name when it is free; otherwise the compose folder tells them apart.
+  const taken = new Set(specs.map((s) => s.project));
+  const claims = new Map<string, number>();
+  for (const { service } of input.serviceErrors) claims.set(service, (claims.get(service) ?? 0) + 1);
   for (const { configFile, service, error } of input.serviceErrors) {
     const set = input.sets.find((s) => s.configFile === configFile);
-    const taken = specs.some((s) => s.project === service);
-    const name = taken ? `${set?.composeProjectName ?? 'compose'}-${service}` : service;
+    const folder = (set?.composeDir ?? '.').replace(/[^A-Za-z0-9_-]+/g, '-').replace(/^-+|-+$/g, '') || 'root';
+    let name = taken.has(service) || claims.get(service)! > 1 ? `${folder}-${service}` : service;
+    for (let n = 2; taken.has(name); n++) name = `${folder}-${service}-${n}`;
+    taken.add(name);
     add(configFile, errorProject(name, set?.composeDir ?? '.', error.message, set?.watchedFiles ?? [], options));
   }
 

@@ -45,7 +45,7 @@ export async function createComposeNodes(
     const result = buildSpecsFromProject(set.project, { workspaceRoot: root, exists: existsSync });
     specs.push(...result.specs);
     for (const error of result.errors) {
-      serviceErrors.push({ configFile: set.outcome.configFile, service: error.service ?? '?', error });
+      serviceErrors.push({ configFile: set.outcome.configFile, service: error.service ?? '?', error: error.relativeTo(root) });
     }
     const committed = loadCommittedOnly(set);
     for (const service of Object.values(set.project.services)) {
@@ -56,7 +56,7 @@ export async function createComposeNodes(
 
   const named = assignProjectNames(specs);
   for (const error of named.errors) {
-    const set = sets.find((s) => s.project?.name === specs.find((x) => x.service === error.service)?.composeProject);
+    const set = sets.find((s) => s.outcome.watchedFiles.includes(error.file));
     serviceErrors.push({ configFile: set?.outcome.configFile ?? sets[0].outcome.configFile, service: error.service ?? '?', error });
   }
   for (const spec of named.specs) {
@@ -130,7 +130,7 @@ function loadSet({ configFile, fileSet }: { configFile: string; fileSet: Compose
     const watchedFiles = [...new Set([...ownFiles, ...project.files.map((f) => toWorkspacePath(root, f))])];
     return { fileSet, project, outcome: { configFile, composeDir, composeProjectName: project.name, watchedFiles } };
   } catch (e) {
-    const error = e instanceof ComposeError ? e : new ComposeError(String((e as Error)?.message ?? e), { file: configFile });
+    const error = e instanceof ComposeError ? e.relativeTo(root) : new ComposeError(String((e as Error)?.message ?? e), { file: configFile });
     return { fileSet, outcome: { configFile, composeDir, composeProjectName: fallbackName, watchedFiles: ownFiles, error } };
   }
 }
