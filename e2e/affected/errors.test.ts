@@ -93,7 +93,9 @@ describe('bad compose input gives clear errors and never takes down the graph', 
     if (message.source.startsWith('^Compose')) expect(config.description).toMatch(message);
     const run = await ws.nx(['run', `${name}:docker-build`], { allowFailure: true });
     expect(run.status).not.toBe(0);
-    expect(`${run.stdout}${run.stderr}`).not.toMatch(/\n\s+at .*\.js:\d+/); // no stack trace
+    const output = `${run.stdout}${run.stderr}`;
+    expect(output).toContain(String(config.targets['docker-build'].options?.message));
+    expect(output).not.toMatch(/\n\s+at .*\.js:\d+/); // no stack trace
   });
 
   it('shell metacharacters in args and labels are data', () => {

@@ -1,17 +1,21 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, join, posix } from 'node:path';
 import { logger, type CreateNodes, type CreateNodesContext, type CreateNodesResultArray } from '@nx/devkit';
-import { multiGlobWithWorkspaceContext } from 'nx/src/utils/workspace-context';
+import { globWithWorkspaceContext } from 'nx/src/utils/workspace-context';
 import { discoverComposeFiles, loadComposeProjectFromDisk } from '../compose';
 import { ComposeError, type ComposeFileSet, type ComposeProject } from '../compose/types';
 import { buildSpecsFromProject } from '../build-spec/from-compose';
 import { contextKind, toWorkspacePath } from '../build-spec/paths';
 import type { ServiceBuildSpec } from '../build-spec/types';
-import { selectIgnoreFile } from '../graph';
+import { escapeNxGlob, selectIgnoreFile } from '../graph';
+import { readGraphCache, writeGraphCache, optionsKey, type GraphDependencies } from './graph-cache';
 import { assembleNodes, type ComposeSetOutcome, type ServiceError, type ServiceFacts } from './assemble';
 import { normalizePluginOptions, type ComposeBuildxPluginOptions, type NormalizedPluginOptions } from './plugin-options';
 import { assignProjectNames } from './project-names';
 import { SERVICE_LOCK_FILE, parseServiceLock, stableHash } from './service-lock';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const PLUGIN_VERSION: string = require('../../package.json').version;
 
 /** Base compose files; their overrides are found beside them, as Compose does. */
 export const COMPOSE_FILE_GLOB = '**/{compose,docker-compose}.{yaml,yml}';
@@ -34,6 +38,13 @@ export async function createComposeNodes(
 ): Promise<CreateNodesResultArray> {
   const options = normalizePluginOptions(rawOptions);
   const root = context.workspaceRoot;
+  const cacheBase = optionsKey(configFiles, rawOptions ?? {}, PLUGIN_VERSION);
+  const cached = await readGraphCache(root, cacheBase);
+  if (cached) {
+    for (const warning of cached.warnings) logger.warn(warning);
+    return cached.results;
+  }
+
   const sets = composeFileSets(configFiles, options, root).map((set) => loadSet(set, root));
 
   const specs: ServiceBuildSpec[] = [];
@@ -47,7 +58,9 @@ export async function createComposeNodes(
     for (const error of result.errors) {
       serviceErrors.push({ configFile: set.outcome.configFile, service: error.service ?? '?', error: error.relativeTo(root) });
     }
-    const committed = loadCommittedOnly(set);
+    // Only when the process environment sets one of the project's variables can the committed-only view differ.
+    const usesProcessEnv = Object.values(set.project.services).some((svc) => svc.variables.some((v) => process.env[v] !== undefined));
+    const committed = usesProcessEnv ? loadCommittedOnly(set) : undefined;
     for (const service of Object.values(set.project.services)) {
       const definition = (committed ?? set.project).services[service.name]?.definition;
       definitionHashByService.set(`${set.outcome.configFile}\0${service.name}`, stableHash({ service: service.name, definition }));
@@ -79,15 +92,46 @@ export async function createComposeNodes(
     isProjectFolder: (dir) => existsSync(join(root, dir, 'project.json')) || existsSync(join(root, dir, 'package.json')),
   });
 
-  for (const error of assembled.errors) logger.warn(`nx-compose-buildx: ${error.message}`);
+  const warnings = assembled.errors.map((error) => `nx-compose-buildx: ${error.message}`);
   if (assembled.staleLock.length) {
-    logger.warn(
+    warnings.push(
       `nx-compose-buildx: ${SERVICE_LOCK_FILE} is missing or stale for ${assembled.staleLock.length} service(s) ` +
         `(${assembled.staleLock.slice(0, 5).join(', ')}${assembled.staleLock.length > 5 ? ', ...' : ''}); ` +
         'they watch their compose files whole until you run "nx sync".',
     );
   }
+  for (const warning of warnings) logger.warn(warning);
+  if (sets.every((set) => set.project)) {
+    await writeGraphCache(root, cacheBase, graphDependencies(sets, named.specs, configFiles, options), assembled.results, warnings);
+  }
   return assembled.results;
+}
+
+/** Everything the result was computed from, for the graph cache. */
+function graphDependencies(
+  sets: LoadedSet[],
+  specs: ServiceBuildSpec[],
+  configFiles: readonly string[],
+  options: NormalizedPluginOptions,
+): GraphDependencies {
+  const globs = new Set<string>();
+  for (const spec of specs) {
+    if (contextKind(spec.context) !== 'local') continue;
+    const dirs = [spec.context];
+    globs.add(spec.context === '.' ? '**/*' : `${escapeNxGlob(spec.context)}/**/*`);
+    if (spec.dockerfile) {
+      globs.add(escapeNxGlob(spec.dockerfile));
+      globs.add(`${escapeNxGlob(spec.dockerfile)}.dockerignore`);
+      dirs.push(posix.dirname(spec.dockerfile));
+    }
+    for (const dir of dirs) for (const marker of ['project.json', 'package.json']) globs.add(escapeNxGlob(posix.join(dir, marker)));
+  }
+  return {
+    composeDirs: [...new Set([...configFiles.map((f) => posix.dirname(f)), ...options.composeFileSets.map((s) => posix.dirname(s.files[0]))])].sort(),
+    files: [...new Set([...sets.flatMap((s) => s.outcome.watchedFiles), SERVICE_LOCK_FILE])].sort(),
+    globs: [...globs].sort(),
+    variables: [...new Set(sets.flatMap((s) => Object.values(s.project?.services ?? {}).flatMap((svc) => svc.variables)))].sort(),
+  };
 }
 
 /** Compose's own discovery in each matched folder, plus the file sets named in the options. */
@@ -151,21 +195,45 @@ function loadCommittedOnly(set: LoadedSet): ComposeProject | undefined {
 /** Reads what the graph stage needs for each service: context listing, ignore rules, Dockerfile. */
 async function readServiceFacts(specs: ServiceBuildSpec[], root: string): Promise<Map<string, ServiceFacts>> {
   const local = specs.filter((s) => contextKind(s.context) === 'local');
-  const listings = await multiGlobWithWorkspaceContext(
-    root,
-    local.map((s) => (s.context === '.' ? '**/*' : `${s.context}/**/*`)),
-  );
+  const listing = await listContexts(root, local.map((s) => s.context));
   const facts = new Map<string, ServiceFacts>();
-  local.forEach((spec, i) => {
-    const prefix = spec.context === '.' ? '' : `${spec.context}/`;
-    const contextFiles = listings[i].map((f) => f.slice(prefix.length)).sort();
-    const ignoreFile = spec.dockerfile
-      ? selectIgnoreFile(spec.dockerfile, spec.context, (p: string) => existsSync(join(root, p)))
-      : selectIgnoreFile(undefined, spec.context, (p: string) => existsSync(join(root, p)));
+  for (const spec of local) {
+    const ignoreFile = selectIgnoreFile(spec.dockerfile, spec.context, (p: string) => existsSync(join(root, p)));
     const ignorePatterns = ignoreFile ? readFileSync(join(root, ignoreFile), 'utf-8').split(/\r?\n/) : [];
     const dockerfileText =
       spec.dockerfile && existsSync(join(root, spec.dockerfile)) ? readFileSync(join(root, spec.dockerfile), 'utf-8') : undefined;
-    facts.set(spec.project, { contextFiles, ...(ignoreFile ? { ignoreFile } : {}), ignorePatterns, ...(dockerfileText !== undefined ? { dockerfileText } : {}) });
-  });
+    facts.set(spec.project, {
+      contextFiles: listing(spec.context),
+      ...(ignoreFile ? { ignoreFile } : {}),
+      ignorePatterns,
+      ...(dockerfileText !== undefined ? { dockerfileText } : {}),
+    });
+  }
   return facts;
+}
+
+/**
+ * Lists every context from Nx's own file index in one native call (one call per
+ * context costs seconds at a thousand services), then answers per context from
+ * the sorted list. Files git ignores are not in the index; they can never show
+ * up in a diff either.
+ */
+async function listContexts(root: string, contexts: string[]): Promise<(context: string) => string[]> {
+  const dirs = [...new Set(contexts)];
+  const globs = dirs.includes('.') ? ['**/*'] : dirs.map((d) => `${d}/**/*`);
+  const files = globs.length ? (await globWithWorkspaceContext(root, globs)).sort() : [];
+  return (context) => {
+    if (context === '.') return files;
+    const prefix = `${context}/`;
+    let lo = 0;
+    let hi = files.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (files[mid] < prefix) lo = mid + 1;
+      else hi = mid;
+    }
+    const out: string[] = [];
+    for (let i = lo; i < files.length && files[i].startsWith(prefix); i++) out.push(files[i].slice(prefix.length));
+    return out;
+  };
 }

@@ -1,5 +1,6 @@
 /** Test doubles for executors: a scripted run layer and in-memory host facts. */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { afterAll } from 'vitest';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
@@ -51,8 +52,15 @@ export function fakeDeps(handler: Handler, overrides: Partial<ExecutorDeps> = {}
   return { deps, calls, logs, commands: () => calls.map((c) => c.argv.join(' ')) };
 }
 
+const tmpRoots: string[] = [];
+// Tests make a workspace folder each; remove them all when the test file ends.
+afterAll(() => {
+  for (const root of tmpRoots.splice(0)) rmSync(root, { recursive: true, force: true });
+});
+
 export function tmpContext(): ExecutorContext {
   const root = mkdtempSync(join(tmpdir(), 'nxcb-exec-'));
+  tmpRoots.push(root);
   return {
     root,
     cwd: root,

@@ -1,0 +1,90 @@
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { CreateNodesResultArray } from '@nx/devkit';
+import { hashWithWorkspaceContext } from 'nx/src/utils/workspace-context';
+import { workspaceDataDirectoryForWorkspace } from 'nx/src/utils/cache-directory';
+
+/**
+ * The plugin's graph cache. A warm graph must cost little more than hashing, so
+ * the last result is kept with the list of everything it was computed from:
+ * files read directly (compose files, .env, the service lock), globs hashed by
+ * Nx's native file index (contexts, Dockerfiles, ignore files, project markers)
+ * and the environment variables the compose files interpolate. A new file that
+ * could matter (an override, an include) can only appear through a change to a
+ * listed file or to a folder listing that is part of the key.
+ */
+export interface GraphDependencies {
+  /** Workspace-relative files whose content is read directly (may be git-ignored, like .env). */
+  files: string[];
+  /** Globs hashed through Nx's file index. */
+  globs: string[];
+  variables: string[];
+  /** Folders whose compose file names decide discovery. */
+  composeDirs: string[];
+}
+
+interface CacheEntry {
+  version: 1;
+  key: string;
+  dependencies: GraphDependencies;
+  results: CreateNodesResultArray;
+  warnings: string[];
+}
+
+const CACHE_VERSION = 1;
+
+function cachePath(root: string, optionsKey: string): string {
+  return join(workspaceDataDirectoryForWorkspace(root), `nx-compose-buildx-${optionsKey.slice(0, 16)}.json`);
+}
+
+export function optionsKey(configFiles: readonly string[], options: unknown, pluginVersion: string): string {
+  return createHash('sha256').update(JSON.stringify({ configFiles: [...configFiles].sort(), options, pluginVersion })).digest('hex');
+}
+
+const COMPOSE_NAME = /^(docker-)?compose(\.override)?\.ya?ml$/;
+
+async function dependencyKey(root: string, base: string, deps: GraphDependencies): Promise<string> {
+  const hash = createHash('sha256').update(base);
+  for (const dir of deps.composeDirs) {
+    const names = existsSync(join(root, dir)) ? readdirSync(join(root, dir)).filter((n) => COMPOSE_NAME.test(n)).sort() : [];
+    hash.update(`dir\0${dir}\0${names.join('\0')}\n`);
+  }
+  for (const file of deps.files) {
+    const abs = join(root, file);
+    hash.update(`file\0${file}\0`).update(existsSync(abs) ? readFileSync(abs) : '\0missing').update('\n');
+  }
+  for (const variable of deps.variables) hash.update(`env\0${variable}\0${process.env[variable] ?? '\0unset'}\n`);
+  hash.update(`globs\0${deps.globs.length ? await hashWithWorkspaceContext(root, deps.globs) : ''}`);
+  return hash.digest('hex');
+}
+
+export async function readGraphCache(root: string, base: string): Promise<{ results: CreateNodesResultArray; warnings: string[] } | undefined> {
+  const path = cachePath(root, base);
+  if (!existsSync(path)) return undefined;
+  try {
+    const entry = JSON.parse(readFileSync(path, 'utf-8')) as CacheEntry;
+    if (entry.version !== CACHE_VERSION) return undefined;
+    if ((await dependencyKey(root, base, entry.dependencies)) !== entry.key) return undefined;
+    return { results: entry.results, warnings: entry.warnings };
+  } catch {
+    return undefined;
+  }
+}
+
+export async function writeGraphCache(
+  root: string,
+  base: string,
+  dependencies: GraphDependencies,
+  results: CreateNodesResultArray,
+  warnings: string[],
+): Promise<void> {
+  try {
+    const entry: CacheEntry = { version: CACHE_VERSION, key: await dependencyKey(root, base, dependencies), dependencies, results, warnings };
+    const path = cachePath(root, base);
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, JSON.stringify(entry));
+  } catch {
+    // A cache that cannot be written only costs speed.
+  }
+}

@@ -1,0 +1,100 @@
+#!/usr/bin/env node
+// npm run bench:graph — project-graph creation with 1,000 compose services in
+// 100 compose files (about 50 context files each), cold and warm, next to the
+// same workspace with no plugin. Runs both alternately, several times, and
+// prints medians and the plugin's own createNodes time (NX_PERF_LOGGING).
+// A benchmark, not a test: nothing here asserts a time.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const nxBin = join(repo, 'node_modules/nx/dist/bin/nx.js');
+const GROUPS = Number(process.env.BENCH_GROUPS ?? 100);
+const PER_GROUP = Number(process.env.BENCH_SERVICES_PER_GROUP ?? 10);
+const REPS = Number(process.env.BENCH_REPS ?? 3);
+
+function write(root, path, content) {
+  mkdirSync(dirname(join(root, path)), { recursive: true });
+  writeFileSync(join(root, path), content);
+}
+
+function generate(withPlugin) {
+  const root = mkdtempSync(join(tmpdir(), `nxcb-bench-graph-${withPlugin ? 'plugin' : 'bare'}-`));
+  symlinkSync(join(repo, 'node_modules'), join(root, 'node_modules'), 'dir');
+  write(root, 'package.json', JSON.stringify({ name: 'bench', private: true }));
+  write(root, '.gitignore', 'node_modules\n.nx\ndist\n');
+  write(root, 'nx.json', JSON.stringify({ plugins: withPlugin ? ['nx-compose-buildx'] : [] }, null, 2));
+  for (let g = 0; g < GROUPS; g++) {
+    const group = `stack-${String(g).padStart(3, '0')}`;
+    let compose = `name: ${group}\nservices:\n`;
+    for (let s = 0; s < PER_GROUP; s++) {
+      const svc = `${group}-svc-${String(s).padStart(2, '0')}`;
+      const from = s === 0 ? '127.0.0.1:5000/nxcb/busybox:latest' : `127.0.0.1:5000/${group}/svc-${String(s - 1).padStart(2, '0')}:\${TAG:-latest}`;
+      compose += `  ${svc}:\n    image: 127.0.0.1:5000/${group}/svc-${String(s).padStart(2, '0')}:\${TAG:-latest}\n    build:\n      context: ./svc-${s}\n      platforms: [linux/amd64, linux/arm64]\n      args:\n        BASE: ${from}\n`;
+      const ctx = `${group}/svc-${s}`;
+      write(root, `${ctx}/Dockerfile`, `ARG BASE\nFROM \${BASE}\nCOPY src/ /app/\nRUN ls /app\n`);
+      write(root, `${ctx}/.dockerignore`, '*.md\n!README.md\ntmp/\n');
+      write(root, `${ctx}/README.md`, `# ${svc}\n`);
+      for (let f = 0; f < 40; f++) write(root, `${ctx}/src/mod-${f}.js`, `export const v${f} = ${f};\n`);
+      for (let f = 0; f < 4; f++) write(root, `${ctx}/docs-${f}.md`, `doc ${f}\n`);
+      for (let f = 0; f < 3; f++) write(root, `${ctx}/tmp/t-${f}.txt`, `tmp ${f}\n`);
+    }
+    write(root, `${group}/compose.yaml`, compose);
+    write(root, `${group}/.env`, 'TAG=latest\n');
+  }
+  execFileSync('git', ['init', '-q'], { cwd: root });
+  return root;
+}
+
+function graphOnce(root, cold) {
+  if (cold) rmSync(join(root, '.nx'), { recursive: true, force: true });
+  const start = process.hrtime.bigint();
+  const out = spawnSync(process.execPath, [nxBin, 'show', 'projects'], {
+    cwd: root,
+    encoding: 'utf-8',
+    env: { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_PERF_LOGGING: 'true', NX_TUI: 'false' },
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  const ms = Number(process.hrtime.bigint() - start) / 1e6;
+  if (out.status !== 0) throw new Error(`nx show projects failed:\n${out.stdout}\n${out.stderr}`);
+  const projects = out.stdout.split('\n').filter((l) => l && !l.includes(' - ') && !l.startsWith('Time for')).length;
+  const plugin = /nx-compose-buildx:createNodes[^\d]*([\d.]+)ms/.exec(`${out.stdout}\n${out.stderr}`);
+  return { ms, projects, pluginMs: plugin ? Number(plugin[1]) : undefined };
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const fmt = (ms) => `${(ms / 1000).toFixed(2)} s`;
+
+console.log(`bench:graph — ${GROUPS * PER_GROUP} services in ${GROUPS} compose files, ~50 context files each; ${REPS} repetitions, alternating`);
+const ours = generate(true);
+const bare = generate(false);
+try {
+  const runs = { oursCold: [], bareCold: [], oursWarm: [], bareWarm: [], pluginCold: [], pluginWarm: [] };
+  let projects = 0;
+  for (let r = 0; r < REPS; r++) {
+    const oc = graphOnce(ours, true);
+    const bc = graphOnce(bare, true);
+    runs.oursCold.push(oc.ms); runs.bareCold.push(bc.ms);
+    if (oc.pluginMs !== undefined) runs.pluginCold.push(oc.pluginMs);
+    const ow = graphOnce(ours, false);
+    const bw = graphOnce(bare, false);
+    runs.oursWarm.push(ow.ms); runs.bareWarm.push(bw.ms);
+    if (ow.pluginMs !== undefined) runs.pluginWarm.push(ow.pluginMs);
+    projects = oc.projects;
+  }
+  const row = (label, a, b) =>
+    console.log(`${label.padEnd(6)} with plugin ${fmt(median(a))} (min ${fmt(Math.min(...a))}, max ${fmt(Math.max(...a))})  no plugin ${fmt(median(b))}  added ${fmt(median(a) - median(b))}  ratio ${(median(a) / median(b)).toFixed(2)}x`);
+  console.log(`projects inferred: ${projects}`);
+  row('cold', runs.oursCold, runs.bareCold);
+  row('warm', runs.oursWarm, runs.bareWarm);
+  if (runs.pluginCold.length) console.log(`plugin createNodes (NX_PERF_LOGGING): cold median ${median(runs.pluginCold).toFixed(0)} ms, warm median ${median(runs.pluginWarm).toFixed(0)} ms`);
+  console.log('targets: added cold <= 1 s, added warm <= 100 ms (2-core machine)');
+} finally {
+  if (!process.env.BENCH_KEEP) {
+    rmSync(ours, { recursive: true, force: true });
+    rmSync(bare, { recursive: true, force: true });
+  }
+}
