@@ -20,11 +20,11 @@ beforeAll(() => {
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 describe('listContextFiles', () => {
-  it('lists every file, sorted, skipping .git, symlinks as files', () => {
+  it('lists every file, sorted, skipping .git and untracked folders (node_modules), symlinks as files', () => {
     expect(listContextFiles(root)).toEqual([
-      '.dockerignore', 'Dockerfile', 'a [1].txt', 'docs/drop.md', 'docs/keep.md', 'link-to-src',
-      'node_modules/x/index.js', 'node_modules/y/z/w.js', 'src/a.ts', 'src/b/c.ts',
+      '.dockerignore', 'Dockerfile', 'a [1].txt', 'docs/drop.md', 'docs/keep.md', 'link-to-src', 'src/a.ts', 'src/b/c.ts',
     ]);
+    expect(listContext(root).walkedDirs).toEqual(['', 'docs', 'src', 'src/b']);
   });
 
   it('prunes wholly ignored folders without walking them, and reports them', () => {

@@ -10,18 +10,25 @@ export interface ContextListing {
   files: string[];
   /** Context-relative folders the prune predicate cut off without walking them, sorted. */
   prunedDirs: string[];
+  /** Context-relative folders walked ('' is the context itself): their mtimes change when a file is added or removed. */
+  walkedDirs: string[];
 }
 
+/** Folders git never tracks in practice: their files never show up in a diff, so they need no listing. */
+export const UNTRACKED_DIRS = new Set(['.git', 'node_modules', '.nx']);
+
 /**
- * Lists every file under `absDir`, skipping `.git` folders and not following symlinks.
+ * Lists every file under `absDir`, skipping UNTRACKED_DIRS and not following symlinks.
  * `prune(relDir)` returning true skips a folder (and records it in `prunedDirs`).
  */
 export function listContext(absDir: string, prune?: (relDir: string) => boolean): ContextListing {
   const files: string[] = [];
   const prunedDirs: string[] = [];
+  const walkedDirs: string[] = [];
   const stack: string[] = [''];
   while (stack.length > 0) {
     const rel = stack.pop() as string;
+    walkedDirs.push(rel);
     let entries;
     try {
       entries = readdirSync(rel === '' ? absDir : join(absDir, rel), { withFileTypes: true });
@@ -34,13 +41,13 @@ export function listContext(absDir: string, prune?: (relDir: string) => boolean)
       if (e.isDirectory()) {
         if (e.name === '.git') continue;
         if (prune?.(path)) prunedDirs.push(path);
-        else stack.push(path);
+        else if (!UNTRACKED_DIRS.has(e.name)) stack.push(path);
       } else {
         files.push(path);
       }
     }
   }
-  return { files: files.sort(), prunedDirs: prunedDirs.sort() };
+  return { files: files.sort(), prunedDirs: prunedDirs.sort(), walkedDirs: walkedDirs.sort() };
 }
 
 /** `listContext(absDir, prune).files`. */

@@ -25,6 +25,10 @@ export interface ComposeSetOutcome {
 export interface ServiceFacts {
   /** Context-relative files of a local context, sorted. */
   contextFiles: string[];
+  /** Context-relative folders dropped wholesale by the ignore rules (not walked). */
+  prunedDirs?: string[];
+  /** Context-relative folders walked, for the graph cache. */
+  walkedDirs?: string[];
   /** Workspace-relative ignore file in effect, if any. */
   ignoreFile?: string;
   ignorePatterns: string[];
@@ -171,6 +175,7 @@ export function imageInputs(
       ...contextInputs({
         contextDir: spec.context,
         files: facts?.contextFiles ?? [],
+        prunedDirs: facts?.prunedDirs ?? [],
         ignorePatterns: facts?.ignorePatterns ?? [],
         alwaysInclude: protectedFiles,
       }).filter((glob) => !own.has(glob)),

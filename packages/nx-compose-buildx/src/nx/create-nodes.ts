@@ -1,13 +1,12 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, join, posix } from 'node:path';
 import { logger, type CreateNodes, type CreateNodesContext, type CreateNodesResultArray } from '@nx/devkit';
-import { globWithWorkspaceContext } from 'nx/src/utils/workspace-context';
 import { discoverComposeFiles, loadComposeProjectFromDisk } from '../compose';
 import { ComposeError, type ComposeFileSet, type ComposeProject } from '../compose/types';
 import { buildSpecsFromProject } from '../build-spec/from-compose';
 import { contextKind, toWorkspacePath } from '../build-spec/paths';
 import type { ServiceBuildSpec } from '../build-spec/types';
-import { escapeNxGlob, selectIgnoreFile } from '../graph';
+import { createPrunePredicate, listContext, selectIgnoreFile } from '../graph';
 import { readGraphCache, writeGraphCache, optionsKey, type GraphDependencies } from './graph-cache';
 import { assembleNodes, type ComposeSetOutcome, type ServiceError, type ServiceFacts } from './assemble';
 import { normalizePluginOptions, type ComposeBuildxPluginOptions, type NormalizedPluginOptions } from './plugin-options';
@@ -77,7 +76,7 @@ export async function createComposeNodes(
     if (set) definitionHashes.set(spec.project, definitionHashByService.get(`${set.outcome.configFile}\0${spec.service}`)!);
   }
 
-  const facts = await readServiceFacts(named.specs, root);
+  const facts = readServiceFacts(named.specs, root);
   const lockPath = join(root, SERVICE_LOCK_FILE);
   const lock = parseServiceLock(existsSync(lockPath) ? readFileSync(lockPath, 'utf-8') : undefined);
 
@@ -102,7 +101,7 @@ export async function createComposeNodes(
   }
   for (const warning of warnings) logger.warn(warning);
   if (sets.every((set) => set.project)) {
-    await writeGraphCache(root, cacheBase, graphDependencies(sets, named.specs, configFiles, options), assembled.results, warnings);
+    await writeGraphCache(root, cacheBase, graphDependencies(sets, named.specs, facts, configFiles, options), assembled.results, warnings);
   }
   return assembled.results;
 }
@@ -111,25 +110,28 @@ export async function createComposeNodes(
 function graphDependencies(
   sets: LoadedSet[],
   specs: ServiceBuildSpec[],
+  facts: Map<string, ServiceFacts>,
   configFiles: readonly string[],
   options: NormalizedPluginOptions,
 ): GraphDependencies {
-  const globs = new Set<string>();
+  const stats = new Set<string>();
   for (const spec of specs) {
     if (contextKind(spec.context) !== 'local') continue;
+    const walked = facts.get(spec.project)?.walkedDirs ?? [''];
+    for (const dir of walked) stats.add(dir === '' ? spec.context : posix.join(spec.context, dir));
+    stats.add(posix.join(spec.context, '.dockerignore'));
     const dirs = [spec.context];
-    globs.add(spec.context === '.' ? '**/*' : `${escapeNxGlob(spec.context)}/**/*`);
     if (spec.dockerfile) {
-      globs.add(escapeNxGlob(spec.dockerfile));
-      globs.add(`${escapeNxGlob(spec.dockerfile)}.dockerignore`);
+      stats.add(spec.dockerfile);
+      stats.add(`${spec.dockerfile}.dockerignore`);
       dirs.push(posix.dirname(spec.dockerfile));
     }
-    for (const dir of dirs) for (const marker of ['project.json', 'package.json']) globs.add(escapeNxGlob(posix.join(dir, marker)));
+    for (const dir of dirs) for (const marker of ['project.json', 'package.json']) stats.add(posix.join(dir, marker));
   }
   return {
     composeDirs: [...new Set([...configFiles.map((f) => posix.dirname(f)), ...options.composeFileSets.map((s) => posix.dirname(s.files[0]))])].sort(),
     files: [...new Set([...sets.flatMap((s) => s.outcome.watchedFiles), SERVICE_LOCK_FILE])].sort(),
-    globs: [...globs].sort(),
+    stats: [...stats].sort(),
     variables: [...new Set(sets.flatMap((s) => Object.values(s.project?.services ?? {}).flatMap((svc) => svc.variables)))].sort(),
   };
 }
@@ -193,17 +195,20 @@ function loadCommittedOnly(set: LoadedSet): ComposeProject | undefined {
 }
 
 /** Reads what the graph stage needs for each service: context listing, ignore rules, Dockerfile. */
-async function readServiceFacts(specs: ServiceBuildSpec[], root: string): Promise<Map<string, ServiceFacts>> {
-  const local = specs.filter((s) => contextKind(s.context) === 'local');
-  const listing = await listContexts(root, local.map((s) => s.context));
+function readServiceFacts(specs: ServiceBuildSpec[], root: string): Map<string, ServiceFacts> {
   const facts = new Map<string, ServiceFacts>();
-  for (const spec of local) {
+  for (const spec of specs) {
+    if (contextKind(spec.context) !== 'local') continue;
     const ignoreFile = selectIgnoreFile(spec.dockerfile, spec.context, (p: string) => existsSync(join(root, p)));
     const ignorePatterns = ignoreFile ? readFileSync(join(root, ignoreFile), 'utf-8').split(/\r?\n/) : [];
     const dockerfileText =
       spec.dockerfile && existsSync(join(root, spec.dockerfile)) ? readFileSync(join(root, spec.dockerfile), 'utf-8') : undefined;
+    // Folders that the ignore rules drop wholesale are not walked (a node_modules can hold 100k files).
+    const listing = listContext(join(root, spec.context), createPrunePredicate(ignorePatterns, keptInContext(spec, ignoreFile)));
     facts.set(spec.project, {
-      contextFiles: listing(spec.context),
+      contextFiles: listing.files,
+      prunedDirs: listing.prunedDirs,
+      walkedDirs: listing.walkedDirs,
       ...(ignoreFile ? { ignoreFile } : {}),
       ignorePatterns,
       ...(dockerfileText !== undefined ? { dockerfileText } : {}),
@@ -212,28 +217,10 @@ async function readServiceFacts(specs: ServiceBuildSpec[], root: string): Promis
   return facts;
 }
 
-/**
- * Lists every context from Nx's own file index in one native call (one call per
- * context costs seconds at a thousand services), then answers per context from
- * the sorted list. Files git ignores are not in the index; they can never show
- * up in a diff either.
- */
-async function listContexts(root: string, contexts: string[]): Promise<(context: string) => string[]> {
-  const dirs = [...new Set(contexts)];
-  const globs = dirs.includes('.') ? ['**/*'] : dirs.map((d) => `${d}/**/*`);
-  const files = globs.length ? (await globWithWorkspaceContext(root, globs)).sort() : [];
-  return (context) => {
-    if (context === '.') return files;
-    const prefix = `${context}/`;
-    let lo = 0;
-    let hi = files.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (files[mid] < prefix) lo = mid + 1;
-      else hi = mid;
-    }
-    const out: string[] = [];
-    for (let i = lo; i < files.length && files[i].startsWith(prefix); i++) out.push(files[i].slice(prefix.length));
-    return out;
-  };
+/** Context-relative paths that must stay inputs even if the ignore rules drop them. */
+function keptInContext(spec: ServiceBuildSpec, ignoreFile: string | undefined): string[] {
+  const prefix = spec.context === '.' ? '' : `${spec.context}/`;
+  return [spec.dockerfile, ignoreFile, SERVICE_LOCK_FILE, ...spec.composeFiles]
+    .filter((p): p is string => !!p && p.startsWith(prefix))
+    .map((p) => p.slice(prefix.length));
 }

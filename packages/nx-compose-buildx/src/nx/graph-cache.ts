@@ -1,24 +1,25 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { CreateNodesResultArray } from '@nx/devkit';
-import { hashWithWorkspaceContext } from 'nx/src/utils/workspace-context';
 import { workspaceDataDirectoryForWorkspace } from 'nx/src/utils/cache-directory';
 
 /**
  * The plugin's graph cache. A warm graph must cost little more than hashing, so
  * the last result is kept with the list of everything it was computed from:
- * files read directly (compose files, .env, the service lock), globs hashed by
- * Nx's native file index (contexts, Dockerfiles, ignore files, project markers)
- * and the environment variables the compose files interpolate. A new file that
- * could matter (an override, an include) can only appear through a change to a
- * listed file or to a folder listing that is part of the key.
+ * files whose content is hashed (compose files, .env, the service lock), paths
+ * whose stat is compared (Dockerfiles, ignore files, project markers, and every
+ * context folder: adding or removing a file changes its folder's mtime), and the
+ * environment variables the compose files interpolate. A new file that could
+ * matter (an override, an include) can only appear through a change to a listed
+ * file or folder. Nx's own file index is not used: in an isolated plugin worker
+ * it is rebuilt from scratch, which costs more than the whole check.
  */
 export interface GraphDependencies {
   /** Workspace-relative files whose content is read directly (may be git-ignored, like .env). */
   files: string[];
-  /** Globs hashed through Nx's file index. */
-  globs: string[];
+  /** Workspace-relative paths (files or folders) compared by mtime and size; absent ones count too. */
+  stats: string[];
   variables: string[];
   /** Folders whose compose file names decide discovery. */
   composeDirs: string[];
@@ -44,7 +45,7 @@ export function optionsKey(configFiles: readonly string[], options: unknown, plu
 
 const COMPOSE_NAME = /^(docker-)?compose(\.override)?\.ya?ml$/;
 
-async function dependencyKey(root: string, base: string, deps: GraphDependencies): Promise<string> {
+function dependencyKey(root: string, base: string, deps: GraphDependencies): string {
   const hash = createHash('sha256').update(base);
   for (const dir of deps.composeDirs) {
     const names = existsSync(join(root, dir)) ? readdirSync(join(root, dir)).filter((n) => COMPOSE_NAME.test(n)).sort() : [];
@@ -54,8 +55,11 @@ async function dependencyKey(root: string, base: string, deps: GraphDependencies
     const abs = join(root, file);
     hash.update(`file\0${file}\0`).update(existsSync(abs) ? readFileSync(abs) : '\0missing').update('\n');
   }
+  for (const path of deps.stats) {
+    const stat = statSync(join(root, path), { throwIfNoEntry: false });
+    hash.update(`stat\0${path}\0${stat ? `${stat.mtimeMs}:${stat.size}` : 'missing'}\n`);
+  }
   for (const variable of deps.variables) hash.update(`env\0${variable}\0${process.env[variable] ?? '\0unset'}\n`);
-  hash.update(`globs\0${deps.globs.length ? await hashWithWorkspaceContext(root, deps.globs) : ''}`);
   return hash.digest('hex');
 }
 
@@ -65,7 +69,7 @@ export async function readGraphCache(root: string, base: string): Promise<{ resu
   try {
     const entry = JSON.parse(readFileSync(path, 'utf-8')) as CacheEntry;
     if (entry.version !== CACHE_VERSION) return undefined;
-    if ((await dependencyKey(root, base, entry.dependencies)) !== entry.key) return undefined;
+    if (dependencyKey(root, base, entry.dependencies) !== entry.key) return undefined;
     return { results: entry.results, warnings: entry.warnings };
   } catch {
     return undefined;
@@ -80,7 +84,7 @@ export async function writeGraphCache(
   warnings: string[],
 ): Promise<void> {
   try {
-    const entry: CacheEntry = { version: CACHE_VERSION, key: await dependencyKey(root, base, dependencies), dependencies, results, warnings };
+    const entry: CacheEntry = { version: CACHE_VERSION, key: dependencyKey(root, base, dependencies), dependencies, results, warnings };
     const path = cachePath(root, base);
     mkdirSync(dirname(path), { recursive: true });
     writeFileSync(path, JSON.stringify(entry));
