@@ -10,6 +10,7 @@ export default defineConfig({
     testTimeout: 600_000,
     hookTimeout: 900_000,
     fileParallelism: false,
+    globalSetup: ['e2e/support/global-setup.ts'],
     reporters: ['verbose'],
   },
 });

@@ -111,6 +111,8 @@ export async function runBuild(
   }
 
   mkdirSync(dirname(buildxMetadataPath), { recursive: true });
+  // A previous run's record must not outlive a failed run and pass for success.
+  rmSync(isAbsolute(o.metadataFile) ? o.metadataFile : join(root, o.metadataFile), { force: true });
   deps.log(`${tag} ${displayCommand(argv)}`);
   const r = await deps.run(argv, {
     cwd: root,

@@ -1,0 +1,48 @@
+/** Reads the local registry's HTTP API directly: what is really there, not what Nx says. */
+
+const ACCEPT = [
+  'application/vnd.oci.image.index.v1+json',
+  'application/vnd.docker.distribution.manifest.list.v2+json',
+  'application/vnd.oci.image.manifest.v1+json',
+  'application/vnd.docker.distribution.manifest.v2+json',
+].join(', ');
+
+export interface ImageRef {
+  registry: string;
+  repository: string;
+  tag: string;
+}
+
+export function parseRef(ref: string): ImageRef {
+  const slash = ref.indexOf('/');
+  const registry = ref.slice(0, slash);
+  const rest = ref.slice(slash + 1);
+  const colon = rest.lastIndexOf(':');
+  return colon > 0 ? { registry, repository: rest.slice(0, colon), tag: rest.slice(colon + 1) } : { registry, repository: rest, tag: 'latest' };
+}
+
+async function manifest(ref: string): Promise<{ digest: string; body: any } | undefined> {
+  const { registry, repository, tag } = parseRef(ref);
+  const response = await fetch(`http://${registry}/v2/${repository}/manifests/${tag}`, { headers: { Accept: ACCEPT } });
+  if (response.status === 404) return undefined;
+  if (!response.ok) throw new Error(`registry answered ${response.status} for ${ref}`);
+  return { digest: response.headers.get('docker-content-digest') ?? '', body: await response.json() };
+}
+
+/** The manifest-list digest a tag points at, or undefined when the tag is absent. */
+export async function tagDigest(ref: string): Promise<string | undefined> {
+  return (await manifest(ref))?.digest;
+}
+
+/** Platforms of the manifest list a tag points at ("os/arch[/variant]"), attestation entries left out. */
+export async function indexPlatforms(ref: string): Promise<string[]> {
+  const found = await manifest(ref);
+  if (!found) throw new Error(`${ref} is not in the registry`);
+  const list = found.body.manifests as Array<{ platform?: { os: string; architecture: string; variant?: string } }> | undefined;
+  if (!list) throw new Error(`${ref} is a single-platform manifest, not a manifest list`);
+  return list
+    .map((m) => m.platform)
+    .filter((p): p is { os: string; architecture: string; variant?: string } => !!p && p.os !== 'unknown')
+    .map((p) => [p.os, p.architecture, p.variant].filter(Boolean).join('/'))
+    .sort();
+}
