@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { ociLabels, rfc3339, stripCredentials, versionOf, withOciLabels } from './labels';
+import { createdAt, ociLabels, rfc3339, stripCredentials, versionOf, withOciLabels } from './labels';
 
 const SHA = '0123456789abcdef0123456789abcdef01234567';
 const NOW = new Date('2024-05-01T12:34:56.789Z');
@@ -64,5 +64,17 @@ describe('ociLabels', () => {
       a: '1',
     });
     expect(withOciLabels({ a: '1' }, facts, NOW, false)).toEqual({ a: '1' });
+  });
+});
+
+describe('createdAt', () => {
+  const NOW_ = new Date('2026-01-02T03:04:05Z');
+  it.each([
+    { name: 'commit time of HEAD', facts: { sha: 'a', defaultBranch: 'main', commitTime: '2025-05-06T07:08:09+02:00' }, epoch: undefined, expected: '2025-05-06T05:08:09.000Z' },
+    { name: 'SOURCE_DATE_EPOCH wins', facts: { sha: 'a', defaultBranch: 'main', commitTime: '2025-05-06T07:08:09Z' }, epoch: '1700000000', expected: '2023-11-14T22:13:20.000Z' },
+    { name: 'the clock without git', facts: undefined, epoch: undefined, expected: NOW_.toISOString() },
+    { name: 'the clock when the commit time is garbage', facts: { sha: 'a', defaultBranch: 'main', commitTime: 'nope' }, epoch: 'x', expected: NOW_.toISOString() },
+  ])('$name', ({ facts, epoch, expected }) => {
+    expect(createdAt(facts, NOW_, epoch).toISOString()).toBe(expected);
   });
 });

@@ -43,8 +43,19 @@ export function versionOf(facts: GitFacts): string | undefined {
   return undefined;
 }
 
-export function ociLabels(facts: GitFacts | undefined, now: Date): Record<string, string> {
-  const labels: Record<string, string> = { [OCI.created]: rfc3339(now) };
+/**
+ * `created` is the commit time of HEAD (or SOURCE_DATE_EPOCH), not the clock:
+ * rebuilding the same commit then gives the same image digest, which is what lets
+ * a fresh runner prove it reused the registry cache. The clock is the fallback.
+ */
+export function createdAt(facts: GitFacts | undefined, now: Date, sourceDateEpoch?: string): Date {
+  if (sourceDateEpoch && /^\d+$/.test(sourceDateEpoch)) return new Date(Number(sourceDateEpoch) * 1000);
+  const commit = facts?.commitTime ? new Date(facts.commitTime) : undefined;
+  return commit && !Number.isNaN(commit.getTime()) ? commit : now;
+}
+
+export function ociLabels(facts: GitFacts | undefined, now: Date, sourceDateEpoch = process.env.SOURCE_DATE_EPOCH): Record<string, string> {
+  const labels: Record<string, string> = { [OCI.created]: rfc3339(createdAt(facts, now, sourceDateEpoch)) };
   if (!facts) return labels;
   if (facts.sha) labels[OCI.revision] = facts.sha;
   if (facts.remoteUrl) labels[OCI.source] = stripCredentials(facts.remoteUrl);

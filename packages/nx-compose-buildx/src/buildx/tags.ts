@@ -21,6 +21,8 @@ export interface GitFacts {
   defaultBranch: string;
   /** Remote URL (for the OCI source label). */
   remoteUrl?: string;
+  /** Commit time of HEAD (ISO 8601), so the created label is the same on every rebuild of a commit. */
+  commitTime?: string;
 }
 
 export interface SemVer {

@@ -69,9 +69,12 @@ export async function gitFacts(cwd: string, env: Env = process.env, run: RunFn =
     nonEmpty(env.CI_PROJECT_URL) ??
     (await git('config', '--get', 'remote.origin.url'));
 
+  const commitTime = await git('show', '-s', '--format=%cI', 'HEAD');
+
   return {
     sha,
     defaultBranch,
+    ...(commitTime ? { commitTime } : {}),
     ...(branch ? { branch } : {}),
     ...(tag ? { tag } : {}),
     ...(remoteUrl ? { remoteUrl } : {}),
