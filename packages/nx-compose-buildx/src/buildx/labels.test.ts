@@ -1,4 +1,4 @@
-import { describe, expect, test } from 'vitest';
+import { describe, expect, it, test } from 'vitest';
 import { createdAt, ociLabels, rfc3339, stripCredentials, versionOf, withOciLabels } from './labels';
 
 const SHA = '0123456789abcdef0123456789abcdef01234567';

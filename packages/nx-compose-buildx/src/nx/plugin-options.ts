@@ -1,3 +1,5 @@
+import { validateWorkspaceCache, type WorkspaceCacheOption } from './workspace-cache';
+
 /** Options accepted in nx.json: `{ "plugin": "nx-compose-buildx", "options": { ... } }`. */
 export interface ComposeBuildxPluginOptions {
   /** Target names (defaults: docker-build, docker-push, docker-verify). */
@@ -18,6 +20,8 @@ export interface ComposeBuildxPluginOptions {
   tags?: TagRule[];
   /** OCI labels (created, revision, source, version) added at run time. Default true. */
   ociLabels?: boolean;
+  /** Workspace-wide build cache, one location per service (see workspace-cache.ts). */
+  cache?: WorkspaceCacheOption;
 }
 
 export interface BuilderOption {
@@ -43,10 +47,13 @@ export interface NormalizedPluginOptions {
   sbom?: string | boolean;
   generatedTags: TagRule[];
   ociLabels: boolean;
+  cache?: WorkspaceCacheOption;
 }
 
 export function normalizePluginOptions(options: ComposeBuildxPluginOptions | undefined): NormalizedPluginOptions {
   const o = options ?? {};
+  const cacheProblem = validateWorkspaceCache(o.cache);
+  if (cacheProblem) throw new Error(`nx-compose-buildx: invalid plugin option in nx.json: ${cacheProblem}`);
   return {
     targetNames: {
       build: o.buildTargetName ?? 'docker-build',
@@ -59,5 +66,6 @@ export function normalizePluginOptions(options: ComposeBuildxPluginOptions | und
     ...(o.sbom !== undefined ? { sbom: o.sbom } : {}),
     generatedTags: o.tags ?? [],
     ociLabels: o.ociLabels ?? true,
+    ...(o.cache ? { cache: o.cache } : {}),
   };
 }

@@ -2,6 +2,7 @@ import type { ProjectConfiguration, TargetConfiguration } from '@nx/devkit';
 import type { ServiceBuildSpec } from '../build-spec/types';
 import { definitionHashMetadata } from './definition-hash-metadata';
 import type { NormalizedPluginOptions } from './plugin-options';
+import { serviceCache } from './workspace-cache';
 
 /** One entry of a target's `inputs`: a file glob, `{ env }`, `{ json, fields }`, ... */
 export type InputDefinition = NonNullable<TargetConfiguration['inputs']>[number];
@@ -30,6 +31,7 @@ export function metadataFile(project: string, kind: 'build' | 'push'): string {
 /** The options every target shows: the fully resolved build, as `nx show project` prints it. */
 function resolvedBuildOptions(node: ServiceNode, options: NormalizedPluginOptions): Record<string, unknown> {
   const { spec } = node;
+  const cache = serviceCache(options.cache, spec.project, spec.tags[0], spec);
   const build: Record<string, unknown> = {
     service: spec.service,
     context: spec.context,
@@ -40,8 +42,8 @@ function resolvedBuildOptions(node: ServiceNode, options: NormalizedPluginOption
     ...(spec.target !== undefined ? { target: spec.target } : {}),
     tags: spec.tags,
     labels: spec.labels,
-    cacheFrom: spec.cacheFrom,
-    cacheTo: spec.cacheTo,
+    cacheFrom: cache.cacheFrom,
+    cacheTo: cache.cacheTo,
     secrets: spec.secrets,
     ssh: spec.ssh,
     additionalContexts: spec.additionalContexts,

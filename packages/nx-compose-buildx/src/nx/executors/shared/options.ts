@@ -5,6 +5,8 @@ import { normalizePlatforms } from '../../../buildx/platform';
 import type { TagRule } from '../../../buildx/tags';
 
 export interface BuildExecutorOptions extends Partial<BuildOptions> {
+  /** Read the cache but write none (drops --cache-to). Also set by NX_COMPOSE_BUILDX_CACHE_READONLY=true. */
+  cacheReadOnly?: boolean;
   /** Compose service name (headers, metadata, default metadata path). */
   service: string;
   context: string;

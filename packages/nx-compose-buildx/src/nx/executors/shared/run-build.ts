@@ -59,10 +59,13 @@ export async function runBuild(
   // Run-time only: generated tags and OCI labels (never in target options → not in cache keys).
   const facts = await runTimeFacts(o.generatedTags.length > 0 || o.ociLabels, root, deps);
   const generated = facts && o.generatedTags.length ? generateTags(o.generatedTags, facts, o.build.tags) : [];
+  // Pull-request builds read the shared cache but must not write to it.
+  const cacheReadOnly = raw.cacheReadOnly ?? /^(1|true|yes)$/i.test(deps.env.NX_COMPOSE_BUILDX_CACHE_READONLY ?? '');
   const build = {
     ...o.build,
     tags: [...o.build.tags, ...generated],
     labels: withOciLabels(o.build.labels, facts, deps.now(), o.ociLabels),
+    ...(cacheReadOnly ? { cacheTo: [] } : {}),
   };
   if (mode === 'push' && build.tags.length === 0) {
     return { success: false, error: `${tag} docker-push needs at least one tag (compose image: or build.tags).` };

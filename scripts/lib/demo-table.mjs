@@ -1,0 +1,101 @@
+// Pure formatting for `npm run demo` (scripts/demo.mjs): no I/O, no Docker.
+
+const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+
+/** 1234567 -> "1.2 MiB"; bytes under 1 KiB stay exact ("512 B"); anything not a size -> "?". */
+export function humanSize(bytes) {
+  if (typeof bytes !== 'number' || !Number.isFinite(bytes) || bytes < 0) return '?';
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < UNITS.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  if (unit === 0) return `${bytes} B`;
+  // 1023.96 KiB would print as "1024.0 KiB": carry into the next unit instead.
+  if (Number(value.toFixed(1)) >= 1024 && unit < UNITS.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value.toFixed(1)} ${UNITS[unit]}`;
+}
+
+/** "sha256:0123456789abcdef..." -> "0123456789ab"; anything else -> "?". */
+export function shortDigest(digest) {
+  const m = /^sha256:([0-9a-f]{12})[0-9a-f]*$/.exec(digest ?? '');
+  return m ? m[1] : '?';
+}
+
+const MACHINES = {
+  'linux/amd64': 'x86_64',
+  'linux/386': 'i686',
+  'linux/arm64': 'aarch64',
+  'linux/arm64/v8': 'aarch64',
+  'linux/arm/v7': 'armv7l',
+  'linux/arm/v6': 'armv6l',
+  'linux/ppc64le': 'ppc64le',
+  'linux/s390x': 's390x',
+  'linux/riscv64': 'riscv64',
+};
+
+/** The `uname -m` a container of this platform reports, or undefined if unknown. */
+export function expectedMachine(platform) {
+  return MACHINES[platform];
+}
+
+const COLUMNS = [
+  { title: 'COMPOSE', get: (r) => r.compose ?? '' },
+  { title: 'SERVICE', get: (r) => r.service },
+  { title: 'PLATFORM', get: (r) => r.platform },
+  { title: 'DIGEST', get: (r) => shortDigest(r.digest) },
+  { title: 'SIZE', get: (r) => humanSize(r.bytes), right: true },
+  { title: 'UNAME -M', get: machineCell },
+];
+
+function machineCell(r) {
+  if (r.error) return `? (${r.error})`;
+  if (!r.machine) return '?';
+  const want = expectedMachine(r.platform);
+  if (!want) return r.machine;
+  return r.machine === want ? `${r.machine} ok` : `${r.machine} WRONG (expected ${want})`;
+}
+
+/** True when a row's `uname -m` is missing or not the one its platform should report. */
+export function rowProblem(r) {
+  if (r.error || !r.machine || !r.digest || typeof r.bytes !== 'number') return true;
+  const want = expectedMachine(r.platform);
+  return want !== undefined && r.machine !== want;
+}
+
+/**
+ * rows: [{ compose, service, platform, digest, bytes, machine, error? }], one per service x platform,
+ * already in display order. Compose and service names are printed only where they change.
+ * Returns the table as one string (no trailing newline).
+ */
+export function formatTable(rows) {
+  const cells = rows.map((r, i) => {
+    const prev = rows[i - 1];
+    const sameCompose = prev && (prev.compose ?? '') === (r.compose ?? '');
+    const sameService = sameCompose && prev.service === r.service;
+    return COLUMNS.map((c) => {
+      if (c.title === 'COMPOSE' && sameCompose) return '';
+      if (c.title === 'SERVICE' && sameService) return '';
+      return String(c.get(r));
+    });
+  });
+  const widths = COLUMNS.map((c, i) => Math.max(c.title.length, ...cells.map((row) => row[i].length)));
+  const line = (values) =>
+    values
+      .map((v, i) => (COLUMNS[i].right ? v.padStart(widths[i]) : v.padEnd(widths[i])))
+      .join('  ')
+      .trimEnd();
+  const rule = widths.map((w) => '-'.repeat(w)).join('  ');
+  return [line(COLUMNS.map((c) => c.title)), rule, ...cells.map(line)].join('\n');
+}
+
+/** [{ name, ms }] -> aligned "name  12.3s" lines plus a total line (total given separately). */
+export function formatTimings(phases, totalMs) {
+  const width = Math.max('total'.length, ...phases.map((p) => p.name.length));
+  const secs = (ms) => `${(ms / 1000).toFixed(1)}s`.padStart(7);
+  return [...phases.map((p) => `${p.name.padEnd(width)}  ${secs(p.ms)}`), `${'total'.padEnd(width)}  ${secs(totalMs)}`].join('\n');
+}

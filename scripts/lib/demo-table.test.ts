@@ -1,0 +1,72 @@
+import { describe, expect, test } from 'vitest';
+import { expectedMachine, formatTable, formatTimings, humanSize, rowProblem, shortDigest } from './demo-table.mjs';
+
+const d = (c: string) => `sha256:${c.repeat(64)}`;
+
+describe('humanSize', () => {
+  test.each([
+    [0, '0 B'],
+    [512, '512 B'],
+    [1023, '1023 B'],
+    [1024, '1.0 KiB'],
+    [1536, '1.5 KiB'],
+    [1258291, '1.2 MiB'],
+    [1024 * 1024 - 1, '1.0 MiB'],
+    [5 * 1024 ** 3, '5.0 GiB'],
+  ])('%d -> %s', (bytes, text) => expect(humanSize(bytes)).toBe(text));
+
+  test('not a size', () => {
+    expect(humanSize(undefined)).toBe('?');
+    expect(humanSize(-1)).toBe('?');
+    expect(humanSize(Number.NaN)).toBe('?');
+  });
+});
+
+describe('shortDigest / expectedMachine', () => {
+  test('12 hex characters after sha256:', () => {
+    expect(shortDigest(`sha256:0123456789ab${'f'.repeat(52)}`)).toBe('0123456789ab');
+    expect(shortDigest('nope')).toBe('?');
+    expect(shortDigest(undefined)).toBe('?');
+  });
+  test('machines', () => {
+    expect(expectedMachine('linux/arm/v7')).toBe('armv7l');
+    expect(expectedMachine('linux/amd64')).toBe('x86_64');
+    expect(expectedMachine('linux/mips')).toBeUndefined();
+  });
+});
+
+describe('formatTable', () => {
+  const rows = [
+    { compose: 'shop', service: 'base', platform: 'linux/amd64', digest: d('a'), bytes: 1258291, machine: 'x86_64' },
+    { compose: 'shop', service: 'base', platform: 'linux/arm64', digest: d('b'), bytes: 900, machine: 'x86_64' },
+    { compose: 'shop', service: 'api', platform: 'linux/amd64', digest: d('c'), bytes: 2048, machine: 'x86_64' },
+    { compose: 'edge', service: 'relay', platform: 'linux/arm/v7', digest: d('e'), bytes: undefined, error: 'exit 125' },
+  ];
+
+  test('aligned columns, names only where they change, sizes right-aligned, machine checked', () => {
+    expect(formatTable(rows)).toBe(
+      [
+        'COMPOSE  SERVICE  PLATFORM      DIGEST           SIZE  UNAME -M',
+        '-------  -------  ------------  ------------  -------  -------------------------------',
+        `shop     base     linux/amd64   ${'a'.repeat(12)}  1.2 MiB  x86_64 ok`,
+        `                  linux/arm64   ${'b'.repeat(12)}    900 B  x86_64 WRONG (expected aarch64)`,
+        `         api      linux/amd64   ${'c'.repeat(12)}  2.0 KiB  x86_64 ok`,
+        `edge     relay    linux/arm/v7  ${'e'.repeat(12)}        ?  ? (exit 125)`,
+      ].join('\n'),
+    );
+  });
+
+  test('rowProblem flags wrong, missing and failed rows only', () => {
+    expect(rows.map(rowProblem)).toEqual([false, true, false, true]);
+  });
+
+  test('no rows: just the header', () => {
+    expect(formatTable([]).split('\n')).toHaveLength(2);
+  });
+});
+
+test('formatTimings', () => {
+  expect(formatTimings([{ name: 'stack', ms: 210 }, { name: 'docker-push', ms: 61234 }], 62000)).toBe(
+    ['stack           0.2s', 'docker-push    61.2s', 'total          62.0s'].join('\n'),
+  );
+});
