@@ -1,0 +1,7 @@
+export interface CiGeneratorSchema {
+  provider: 'github' | 'gitlab';
+  registry?: string;
+  defaultBranch?: string;
+  nodeVersion?: string;
+  overwrite?: boolean;
+}

@@ -1,0 +1,7 @@
+export interface InitGeneratorSchema {
+  builder?: string;
+  buildTargetName?: string;
+  pushTargetName?: string;
+  verifyTargetName?: string;
+  skipFormat?: boolean;
+}
