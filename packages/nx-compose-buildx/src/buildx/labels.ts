@@ -49,9 +49,14 @@ export function versionOf(facts: GitFacts): string | undefined {
  * a fresh runner prove it reused the registry cache. The clock is the fallback.
  */
 export function createdAt(facts: GitFacts | undefined, now: Date, sourceDateEpoch?: string): Date {
+  return reproducibleTime(facts, sourceDateEpoch) ?? now;
+}
+
+/** SOURCE_DATE_EPOCH, else HEAD's commit time; undefined when neither is known. */
+export function reproducibleTime(facts: GitFacts | undefined, sourceDateEpoch?: string): Date | undefined {
   if (sourceDateEpoch && /^\d+$/.test(sourceDateEpoch)) return new Date(Number(sourceDateEpoch) * 1000);
   const commit = facts?.commitTime ? new Date(facts.commitTime) : undefined;
-  return commit && !Number.isNaN(commit.getTime()) ? commit : now;
+  return commit && !Number.isNaN(commit.getTime()) ? commit : undefined;
 }
 
 export function ociLabels(facts: GitFacts | undefined, now: Date, sourceDateEpoch = process.env.SOURCE_DATE_EPOCH): Record<string, string> {

@@ -7,7 +7,7 @@ import { basename, dirname, isAbsolute, join } from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
 import { buildArgv, progressFor, type BuildMode } from '../../../buildx/argv';
 import { missingPlatforms, missingPlatformsMessage, parseBinfmtMisc, supportedPlatforms } from '../../../buildx/builder-support';
-import { withOciLabels } from '../../../buildx/labels';
+import { reproducibleTime, withOciLabels } from '../../../buildx/labels';
 import { comparePlatforms, isIndexMediaType, parseBuildxMetadata, type BuildxMetadata } from '../../../buildx/manifest';
 import { generateTags, type GitFacts } from '../../../buildx/tags';
 import { displayCommand } from '../../../run/exec';
@@ -37,8 +37,8 @@ export interface BuildResult {
   metadata?: ImageMetadata;
 }
 
-async function runTimeFacts(needed: boolean, root: string, deps: ExecutorDeps): Promise<GitFacts | undefined> {
-  if (!needed) return undefined;
+/** Git facts for generated tags, OCI labels and the reproducible build time; none outside a git checkout. */
+async function runTimeFacts(root: string, deps: ExecutorDeps): Promise<GitFacts | undefined> {
   try {
     return await deps.gitFacts(root);
   } catch {
@@ -57,12 +57,18 @@ export async function runBuild(
   const tag = `[${o.service}]`;
 
   // Run-time only: generated tags and OCI labels (never in target options → not in cache keys).
-  const facts = await runTimeFacts(o.generatedTags.length > 0 || o.ociLabels, root, deps);
+  const facts = await runTimeFacts(root, deps);
   const generated = facts && o.generatedTags.length ? generateTags(o.generatedTags, facts, o.build.tags) : [];
   // Pull-request builds read the shared cache but must not write to it.
   const cacheReadOnly = raw.cacheReadOnly ?? /^(1|true|yes)$/i.test(deps.env.NX_COMPOSE_BUILDX_CACHE_READONLY ?? '');
+  const reproducible = reproducibleTime(facts, deps.env.SOURCE_DATE_EPOCH);
+  const sourceDateEpoch = reproducible ? String(Math.floor(reproducible.getTime() / 1000)) : undefined;
   const build = {
     ...o.build,
+    // BuildKit stamps the image config with this time instead of the clock, so a
+    // rebuild of the same commit (say, on a fresh runner from the registry cache)
+    // gives the same digest. An explicit build arg of the same name wins.
+    args: sourceDateEpoch && !('SOURCE_DATE_EPOCH' in o.build.args) ? { ...o.build.args, SOURCE_DATE_EPOCH: sourceDateEpoch } : o.build.args,
     tags: [...o.build.tags, ...generated],
     labels: withOciLabels(o.build.labels, facts, deps.now(), o.ociLabels),
     ...(cacheReadOnly ? { cacheTo: [] } : {}),
