@@ -1,0 +1,323 @@
+#!/usr/bin/env node
+// npm run bench — issue 6's harness: nx-compose-buildx against `docker buildx bake` and
+// `docker compose build` on a generated compose monorepo of N services, on the real stack.
+//
+//   node scripts/bench.mjs [N ...]        default N = 12 50 200 (or BENCH_N=12,50)
+//   BENCH_REPS=3                          repetitions per scenario (tools alternate each rep)
+//   BENCH_SCENARIOS=1,2,3,4               which scenarios to run
+//   BENCH_MD=path                         also write the results as markdown there
+//   BENCH_KEEP=1                          keep the temp workspaces
+//
+// Each service: a 2-platform (linux/amd64, linux/arm64) image FROM the local busybox base, three
+// RUN steps, a COPY of its context and a .dockerignore. Scenarios:
+//   1 cold build of everything      nx run-many -t docker-build --skip-nx-cache | bake | compose build
+//   2 nothing changed               nx affected -t docker-build | bake | compose build (warm BuildKit)
+//   3 one service changed           nx affected -t docker-build | bake | compose build | limit
+//   4 fresh CI runner (push+cache)  nx affected -t docker-push  | bake --push | limit
+// "limit" = `docker buildx build` of the changed service alone with the plugin's flags.
+// A benchmark, not a test: it asserts nothing, it prints medians, min–max and ratios.
+// Note: `docker buildx prune -af` (cold runs, scenario 4) clears the shared builder cache.
+import { execFileSync } from 'node:child_process';
+import { existsSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { cpus, totalmem, release, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { median, scenarioTable, sec } from './lib/bench-stats.mjs';
+import {
+  BASE_IMAGE,
+  IMAGE_PREFIX,
+  NX_BIN,
+  PLATFORMS,
+  REPO,
+  dockerWrapper,
+  generateMonorepo,
+  git,
+  resolveOnPath,
+  snapshotNodeModules,
+  svcName,
+  timed,
+} from './lib/bench-workspace.mjs';
+
+const argNs = process.argv.slice(2).map(Number).filter((x) => x > 0);
+const NS = argNs.length ? argNs : (process.env.BENCH_N ?? '12,50,200').split(',').map(Number).filter((x) => x > 0);
+const REPS = Number(process.env.BENCH_REPS ?? 3);
+const SCENARIOS = new Set((process.env.BENCH_SCENARIOS ?? '1,2,3,4').split(',').map((s) => s.trim()));
+const LOG = join(tmpdir(), `nxcb-bench-${Date.now()}.log`);
+
+// ---- the stack --------------------------------------------------------------------------------
+function stackUp() {
+  const out = execFileSync('bash', [join(REPO, 'scripts/local-stack.sh'), 'up'], { encoding: 'utf-8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const last = out.trim().split('\n').pop() ?? '';
+  const m = /^DOCKER_HOST=(\S+)$/.exec(last.trim());
+  if (!m) throw new Error(`local-stack.sh up did not print DOCKER_HOST as its last line: ${last}`);
+  return m[1];
+}
+
+const dockerHost = stackUp();
+const realDocker = resolveOnPath('docker');
+const ENV = {
+  ...process.env,
+  DOCKER_HOST: dockerHost,
+  NX_DAEMON: 'false',
+  NX_NO_CLOUD: 'true',
+  NX_TUI: 'false',
+  NX_VERBOSE_LOGGING: 'false',
+  FORCE_COLOR: '0',
+  CI: 'true', // plain progress everywhere; no prompts
+  // compose and bake add a provenance attestation by default; the plugin passes --provenance=false
+  BUILDX_NO_DEFAULT_ATTESTATIONS: '1',
+};
+const wrapper = dockerWrapper(realDocker);
+const OURS_ENV = { ...ENV, PATH: `${wrapper.dir}:${process.env.PATH}` };
+const docker = (args) => execFileSync(realDocker, args, { env: ENV, encoding: 'utf-8', maxBuffer: 64 * 1024 * 1024 });
+
+if (!existsSync(join(REPO, 'packages/nx-compose-buildx/dist/index.js'))) {
+  console.log('building the plugin (npm run build)…');
+  execFileSync('npm', ['run', 'build'], { cwd: REPO, stdio: 'inherit' });
+}
+const nodeModules = snapshotNodeModules();
+
+function machine() {
+  const v = (f) => {
+    try {
+      return f().trim();
+    } catch (e) {
+      return `? (${e.message.split('\n')[0]})`;
+    }
+  };
+  return {
+    cpus: `${cpus().length} × ${cpus()[0]?.model ?? '?'}`,
+    memory: `${(totalmem() / 2 ** 30).toFixed(1)} GiB`,
+    kernel: release(),
+    docker: v(() => `client ${docker(['version', '--format', '{{.Client.Version}}']).trim()}, engine ${docker(['version', '--format', '{{.Server.Version}}']).trim()}`),
+    buildx: v(() => docker(['buildx', 'version'])),
+    compose: v(() => docker(['compose', 'version', '--short'])),
+    nx: JSON.parse(readFileSync(join(REPO, 'node_modules/nx/package.json'), 'utf-8')).version,
+    node: process.version,
+  };
+}
+
+// ---- helpers ----------------------------------------------------------------------------------
+const nx = (args) => [process.execPath, NX_BIN, ...args];
+const bakeArgv = (extra) => [realDocker, 'buildx', 'bake', '-f', 'compose.yaml', '--progress=plain', '--provenance=false', '--set', `*.platform=${PLATFORMS}`, ...extra];
+const composeArgv = [realDocker, 'compose', 'build'];
+function limitArgv(svc, extra) {
+  return [realDocker, 'buildx', 'build', '--progress=plain', '--platform', PLATFORMS, '-f', `services/${svc}/Dockerfile`, '-t', `${IMAGE_PREFIX}/${svc}:latest`, '--network', 'none', '--provenance=false', '--sbom=false', ...extra, `services/${svc}`];
+}
+
+/** Runs argv; on failure retries once (concurrent users of the engine occasionally make a BuildKit
+ * cache export fail with "not found"); a second failure throws. */
+async function must(argv, cwd, env = ENV) {
+  let r = await timed(argv, { cwd, env, logFile: LOG });
+  if (r.status !== 0) {
+    console.log(`    (failed, exit ${r.status}; retrying once: ${argv.slice(1, 5).join(' ')} …)`);
+    r = await timed(argv, { cwd, env, logFile: LOG });
+  }
+  if (r.status !== 0) throw new Error(`${argv.slice(0, 6).join(' ')} … failed (exit ${r.status}); see ${LOG}\n${(r.stdout + r.stderr).slice(-3000)}`);
+  return r;
+}
+
+async function initRepo(root) {
+  git(root, ['init', '-q', '-b', 'main']);
+  if (existsSync(join(root, 'nx.json')) && readFileSync(join(root, 'nx.json'), 'utf-8').includes('nx-compose-buildx')) await must(nx(['sync']), root);
+  git(root, ['add', '-A']);
+  git(root, ['commit', '-q', '-m', 'initial']);
+}
+
+let bumpCounter = 0;
+/** A commit that changes one service's context (a file COPY sends), with a never-seen value. */
+function changeService(root, svc) {
+  writeFileSync(join(root, `services/${svc}/src/version.txt`), `${Date.now()}-${++bumpCounter}\n`);
+  git(root, ['commit', '-q', '-am', `change ${svc}`]);
+}
+/** A commit that touches no service. */
+function changeNothing(root) {
+  writeFileSync(join(root, 'NOTES.md'), `# bench monorepo\n${Date.now()}-${++bumpCounter}\n`);
+  git(root, ['commit', '-q', '-am', 'notes']);
+}
+
+/** Cold builder: drop the whole BuildKit cache and our local images (only 127.0.0.1:5000/bench/…). */
+function coldReset() {
+  docker(['buildx', 'prune', '-af']);
+  const refs = docker(['image', 'ls', '--format', '{{.Repository}}:{{.Tag}}'])
+    .split('\n')
+    .filter((r) => r.startsWith(`${IMAGE_PREFIX}/`));
+  for (let i = 0; i < refs.length; i += 100) docker(['image', 'rm', '-f', ...refs.slice(i, i + 100)]);
+}
+
+/** Ours through the docker wrapper: wall time and the docker invocations it made. */
+async function runOurs(argv, cwd, extraEnv = {}) {
+  wrapper.take();
+  const r = await must(argv, cwd, { ...OURS_ENV, ...extraEnv });
+  const tasks = /Successfully ran target \S+ for (\d+) project/.exec(r.stdout)?.[1] ??
+    (/Successfully ran target \S+ for project /.test(r.stdout) ? '1' : /No tasks were run/.test(r.stdout) ? '0' : '?');
+  return { ...r, invocations: wrapper.take(), tasks };
+}
+
+/** Runs REPS repetitions; within a rep each tool runs once, and the order rotates between reps. */
+async function alternate(tools, before) {
+  const runs = Object.fromEntries(tools.map((t) => [t.label, []]));
+  for (let rep = 0; rep < REPS; rep++) {
+    const order = tools.map((_, i) => tools[(i + rep) % tools.length]);
+    for (const tool of order) {
+      if (before) await before(tool);
+      const r = await tool.run();
+      runs[tool.label].push(r.ms);
+      process.stdout.write(`    rep ${rep + 1} ${tool.label.padEnd(28)} ${sec(r.ms)}${r.invocations ? `  (${r.tasks} task(s), ${r.invocations.length} docker invocation(s))` : ''}\n`);
+    }
+  }
+  return runs;
+}
+
+function perfLines(output) {
+  const times = [...output.matchAll(/Time taken for '([^']+)' ([\d.]+)ms/g)].map((m) => [m[1], Number(m[2])]);
+  return times.sort((a, b) => b[1] - a[1]).slice(0, 4).map(([k, ms]) => `${k} ${ms.toFixed(0)} ms`);
+}
+
+// ---- scenarios --------------------------------------------------------------------------------
+async function benchN(n) {
+  const md = [`### N = ${n} services`, ''];
+  const changed = svcName(Math.floor(n / 2));
+  const ws = generateMonorepo({ n, nodeModules, label: `n${n}` });
+  const bare = generateMonorepo({ n, nodeModules, plugin: false, label: `n${n}-bare` });
+  const cleanup = [ws, bare];
+  console.log(`\n=== N = ${n} (workspace ${ws}; changed service ${changed}) ===`);
+  try {
+    await initRepo(ws);
+    await initRepo(bare);
+    const oursBuildAffected = { label: 'ours: nx affected', run: () => runOurs(nx(['affected', '-t', 'docker-build', '--base=HEAD~1', '--head=HEAD']), ws) };
+    const bakeLoad = { label: 'docker buildx bake --load', run: () => must(bakeArgv(['--load']), ws) };
+    const composeBuild = { label: 'docker compose build', run: () => must(composeArgv, ws) };
+
+    if (SCENARIOS.has('1')) {
+      console.log('  1. cold build of everything');
+      const runs = await alternate(
+        [{ label: 'ours: nx run-many', run: () => runOurs(nx(['run-many', '-t', 'docker-build', '--skip-nx-cache']), ws) }, bakeLoad, composeBuild],
+        () => coldReset(),
+      );
+      // diagnosis, one run: Nx runs 3 tasks at a time by default; bake hands BuildKit every target at once
+      coldReset();
+      const par = await runOurs(nx(['run-many', '-t', 'docker-build', '--skip-nx-cache', `--parallel=${n}`]), ws);
+      console.log(`    diag ours --parallel=${n}         ${sec(par.ms)}`);
+      md.push(
+        ...scenarioTable('1. Cold build of everything (builder cache pruned, images removed)', runs, {
+          ours: 'ours: nx run-many',
+          notes: [`Ours made ${par.invocations.length / n} docker invocations per service (\`buildx inspect --bootstrap\`, \`buildx build\`, \`save\`). Diagnosis, one cold run with \`--parallel=${n}\` (all tasks at once, as bake does): ${sec(par.ms)}.`],
+        }).lines,
+      );
+    }
+
+    if (SCENARIOS.has('2') || SCENARIOS.has('3')) {
+      // warm: every image built, Nx cache filled, BuildKit cache warm for all tools
+      await must(nx(['run-many', '-t', 'docker-build']), ws, OURS_ENV);
+      await must(bakeArgv(['--load']), ws);
+      await must(composeArgv, ws);
+    }
+
+    if (SCENARIOS.has('2')) {
+      console.log('  2. nothing changed');
+      const invocations = [];
+      const ours = { ...oursBuildAffected, run: async () => { const r = await oursBuildAffected.run(); invocations.push(r.invocations.length); return r; } };
+      const floor = { label: 'Nx floor: no plugin', run: () => must(nx(['affected', '-t', 'docker-build', '--base=HEAD~1', '--head=HEAD']), bare) };
+      const runs = await alternate([ours, bakeLoad, composeBuild, floor], () => { changeNothing(ws); changeNothing(bare); });
+      changeNothing(ws);
+      const perf = await runOurs(nx(['affected', '-t', 'docker-build', '--base=HEAD~1', '--head=HEAD']), ws, { NX_PERF_LOGGING: 'true' });
+      const t = scenarioTable('2. Nothing changed (a commit touching no service; warm BuildKit cache)', runs, {
+        ours: 'ours: nx affected',
+        limit: 'Nx floor: no plugin',
+        notes: [
+          `Docker invocations by ours per run: ${invocations.join(', ')} (target 0). "Nx floor" = the same files and commit with no plugin in nx.json (Nx start-up, file hashing, affected computation); here ours/limit is ours/floor.`,
+          `NX_PERF_LOGGING (longest): ${perfLines(perf.stdout + perf.stderr).join('; ') || 'n/a'}.`,
+        ],
+      });
+      md.push(...t.lines);
+    }
+
+    if (SCENARIOS.has('3')) {
+      console.log('  3. one service changed');
+      const invocations = [];
+      let lastInv = [];
+      const ours = { ...oursBuildAffected, run: async () => { const r = await oursBuildAffected.run(); invocations.push(`${r.tasks} task(s)/${r.invocations.length} docker`); lastInv = r.invocations; return r; } };
+      const limit = { label: 'limit: buildx build 1 svc', run: () => must(limitArgv(changed, ['--load']), ws) };
+      const runs = await alternate([ours, bakeLoad, composeBuild, limit], () => changeService(ws, changed));
+      changeService(ws, changed);
+      const perf = await runOurs(nx(['affected', '-t', 'docker-build', '--base=HEAD~1', '--head=HEAD']), ws, { NX_PERF_LOGGING: 'true' });
+      const t = scenarioTable(`3. One service changed (${changed}; warm BuildKit cache)`, runs, {
+        ours: 'ours: nx affected',
+        limit: 'limit: buildx build 1 svc',
+        notes: [
+          `Ours per run: ${invocations.join(', ')}. Its docker commands: ${lastInv.map((l) => `\`docker ${l.split(' ').slice(0, 3).join(' ')} …\``).join(', ')}.`,
+          `NX_PERF_LOGGING (longest): ${perfLines(perf.stdout + perf.stderr).join('; ') || 'n/a'}.`,
+        ],
+      });
+      md.push(...t.lines);
+      scenario3[n] = t.med;
+    }
+
+    if (SCENARIOS.has('4')) {
+      console.log('  4. fresh CI runner: one service changed, push with registry cache, after buildx prune');
+      const ws4 = generateMonorepo({ n, nodeModules, cache: true, label: `n${n}-ci` });
+      cleanup.push(ws4);
+      await initRepo(ws4);
+      // the main branch's previous CI run: every image and its registry cache pushed
+      await must(nx(['run-many', '-t', 'docker-push']), ws4, OURS_ENV);
+      const ref = `${IMAGE_PREFIX}/${changed}:buildcache`;
+      const tools = [
+        {
+          label: 'ours: nx affected docker-push',
+          run: () => {
+            rmSync(join(ws4, '.nx'), { recursive: true, force: true }); // a fresh runner has no Nx cache either
+            rmSync(join(ws4, 'dist'), { recursive: true, force: true });
+            return runOurs(nx(['affected', '-t', 'docker-push', '--base=HEAD~1', '--head=HEAD']), ws4);
+          },
+        },
+        { label: 'docker buildx bake --push', run: () => must(bakeArgv(['--push']), ws4) },
+        { label: 'limit: buildx build --push 1 svc', run: () => must(limitArgv(changed, ['--cache-from', `type=registry,ref=${ref}`, '--cache-to', `type=registry,ref=${ref},mode=max`, '--push']), ws4) },
+      ];
+      const runs = await alternate(tools, () => { changeService(ws4, changed); coldReset(); });
+      md.push(
+        ...scenarioTable(`4. Fresh CI runner (${changed} changed; \`docker buildx prune -af\`, no local images, no .nx; registry cache for every service)`, runs, {
+          ours: 'ours: nx affected docker-push',
+          limit: 'limit: buildx build --push 1 svc',
+        }).lines,
+      );
+    }
+  } finally {
+    if (!process.env.BENCH_KEEP) for (const d of cleanup) rmSync(d, { recursive: true, force: true });
+  }
+  return md;
+}
+
+// ---- main -------------------------------------------------------------------------------------
+const scenario3 = {};
+const info = machine();
+console.log(`bench — N = ${NS.join(', ')}; ${REPS} repetitions; scenarios ${[...SCENARIOS].join(',')}; log ${LOG}`);
+for (const [k, v] of Object.entries(info)) console.log(`  ${k}: ${v}`);
+const md = [
+  `Machine: ${info.cpus}, ${info.memory}, kernel ${info.kernel}. Docker ${info.docker}; ${info.buildx}; compose ${info.compose}; Nx ${info.nx}; Node ${info.node}.`,
+  `Base image ${BASE_IMAGE}; ${REPS} repetitions per scenario, tools alternating.`,
+  '',
+];
+for (const n of NS) {
+  const lines = await benchN(n);
+  console.log(`\n${lines.join('\n')}`);
+  md.push(...lines);
+}
+const targets = [];
+const s3 = scenario3[50];
+if (s3) {
+  const vsBake = s3['docker buildx bake --load'] / s3['ours: nx affected'];
+  const vsLimit = s3['ours: nx affected'] / s3['limit: buildx build 1 svc'];
+  targets.push(`- Scenario 3, N = 50: ${vsBake.toFixed(1)}× faster than bake (target ≥ 5×: ${vsBake >= 5 ? 'met' : 'missed'}); ${vsLimit.toFixed(2)}× the limit (target ≤ 1.3×: ${vsLimit <= 1.3 ? 'met' : 'missed'}).`);
+}
+if (scenario3[50] && scenario3[200]) {
+  const r = scenario3[200]['ours: nx affected'] / scenario3[50]['ours: nx affected'];
+  targets.push(`- Scenario 3, N = 200 vs N = 50: ${r.toFixed(2)}× (target ≈ 1×).`);
+}
+if (targets.length) {
+  console.log(`\n${targets.join('\n')}`);
+  md.push('### Targets', '', ...targets, '');
+}
+if (process.env.BENCH_MD) writeFileSync(process.env.BENCH_MD, `${md.join('\n')}\n`);
+console.log(`\nfull command output: ${LOG}${process.env.BENCH_MD ? `; markdown: ${process.env.BENCH_MD}` : ''}`);
+rmSync(wrapper.dir, { recursive: true, force: true });
+rmSync(dirname(nodeModules), { recursive: true, force: true });
