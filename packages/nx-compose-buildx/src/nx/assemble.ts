@@ -70,7 +70,9 @@ const wsGlob = (path: string) => `{workspaceRoot}/${path}`;
 export function assembleNodes(input: AssembleInput): AssembleOutput {
   const { options, specs } = input;
   const errors: ComposeError[] = input.serviceErrors.map((e) => e.error);
-  const setOf = (spec: ServiceBuildSpec) => input.sets.find((s) => s.composeDir === spec.composeDir && s.composeProjectName === spec.composeProject);
+  const setKey = (dir: string, project: string) => `${dir}\0${project}`;
+  const setsByKey = new Map(input.sets.map((s) => [setKey(s.composeDir, s.composeProjectName), s]));
+  const setOf = (spec: ServiceBuildSpec) => setsByKey.get(setKey(spec.composeDir, spec.composeProject));
 
   const edges = imageEdges(
     specs.map((spec) => ({

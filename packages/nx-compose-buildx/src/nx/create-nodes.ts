@@ -71,8 +71,9 @@ export async function createComposeNodes(
     const set = sets.find((s) => s.outcome.watchedFiles.includes(error.file));
     serviceErrors.push({ configFile: set?.outcome.configFile ?? sets[0].outcome.configFile, service: error.service ?? '?', error });
   }
+  const setByProject = new Map(sets.filter((s) => s.project).map((s) => [`${s.outcome.composeDir}\0${s.project!.name}`, s]));
   for (const spec of named.specs) {
-    const set = sets.find((s) => s.project?.name === spec.composeProject && s.outcome.composeDir === spec.composeDir);
+    const set = setByProject.get(`${spec.composeDir}\0${spec.composeProject}`);
     if (set) definitionHashes.set(spec.project, definitionHashByService.get(`${set.outcome.configFile}\0${spec.service}`)!);
   }
 
