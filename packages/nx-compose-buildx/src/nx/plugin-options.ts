@@ -1,4 +1,7 @@
+import type { TagRule } from '../buildx/tags';
 import { validateWorkspaceCache, type WorkspaceCacheOption } from './workspace-cache';
+
+export type { TagRule };
 
 /** Options accepted in nx.json: `{ "plugin": "nx-compose-buildx", "options": { ... } }`. */
 export interface ComposeBuildxPluginOptions {
@@ -31,13 +34,6 @@ export interface BuilderOption {
   platforms?: string[];
   nodes?: Array<{ name: string; endpoint: string; platforms?: string[]; driverOpts?: Record<string, string> }>;
 }
-
-export type TagRule =
-  | { type: 'semver'; pattern: string }
-  | { type: 'ref'; event: 'branch' | 'tag' }
-  | { type: 'sha'; prefix?: string; length?: number }
-  | { type: 'raw'; value: string }
-  | { type: 'latest' };
 
 export interface NormalizedPluginOptions {
   targetNames: { build: string; push: string; verify: string };
