@@ -46,3 +46,16 @@ export async function indexPlatforms(ref: string): Promise<string[]> {
     .map((p) => [p.os, p.architecture, p.variant].filter(Boolean).join('/'))
     .sort();
 }
+
+/** Platform → manifest digest of each entry of the manifest list a tag points at (attestations left out). */
+export async function indexDigests(ref: string): Promise<Record<string, string>> {
+  const found = await manifest(ref);
+  if (!found) throw new Error(`${ref} is not in the registry`);
+  const list = found.body.manifests as Array<{ digest: string; platform?: { os: string; architecture: string; variant?: string } }> | undefined;
+  if (!list) throw new Error(`${ref} is a single-platform manifest, not a manifest list`);
+  const out: Record<string, string> = {};
+  for (const m of list) {
+    if (m.platform && m.platform.os !== 'unknown') out[[m.platform.os, m.platform.architecture, m.platform.variant].filter(Boolean).join('/')] = m.digest;
+  }
+  return out;
+}

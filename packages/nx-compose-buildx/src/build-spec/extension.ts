@@ -1,3 +1,5 @@
+import { platformFromName } from '../buildx/platform';
+
 /**
  * The service-level compose extension `x-nx-buildx`: settings Compose itself has
  * no key for. Compose ignores `x-` keys, so the same file still works with
@@ -8,12 +10,111 @@
  *       build: ./api
  *       x-nx-buildx:
  *         verify: ["/app/run-tests.sh"]     # docker-verify runs this on every platform
+ *         platformArgs:                     # build args of one platform (keys: linux/arm64, arm64 or aarch64)
+ *           linux/arm64: { EXTRA_FEATURES: neon }
+ *           linux/amd64: { EXTRA_FEATURES: simd }
+ *         platformConfig:                   # merged per platform into the `config` build context
+ *           base: config/base.json          # JSON or YAML, relative to the compose project folder
+ *           overlays: { linux/arm64: config/arm64.json }
+ *           name: config.json               # file name in the context (default config.json)
+ *
+ * A service with platformArgs or platformConfig is built one platform at a time
+ * (one Nx task per platform) and its manifest list is assembled from those images.
  */
 export const EXTENSION_KEY = 'x-nx-buildx';
+
+export interface PlatformConfigExtension {
+  /** Base config file as written (relative to the compose project folder). */
+  base: string;
+  /** Normalised platform → overlay file as written. */
+  overlays: Record<string, string>;
+  /** File name of the merged config in the build context. */
+  name: string;
+}
 
 export interface ServiceExtension {
   /** Command run in the image on each platform by docker-verify, instead of `uname -m`. */
   verify?: string[];
+  /** Normalised platform → build args of that platform only. */
+  platformArgs?: Record<string, Record<string, string>>;
+  platformConfig?: PlatformConfigExtension;
+}
+
+const KNOWN_KEYS = ['verify', 'platformArgs', 'platformConfig'];
+
+/** Keys of a per-platform mapping, normalised to platforms; a bad or repeated key is a problem. */
+function platformKeyed<T>(
+  raw: Record<string, unknown>,
+  where: string,
+  problems: string[],
+  read: (value: unknown, at: string) => T | undefined,
+): Record<string, T> {
+  const out: Record<string, T> = {};
+  for (const [key, value] of Object.entries(raw)) {
+    let platform: string;
+    try {
+      platform = platformFromName(key);
+    } catch {
+      problems.push(`${where}: "${key}" is not a platform (write linux/arm64, arm64 or aarch64)`);
+      continue;
+    }
+    if (platform in out) {
+      problems.push(`${where}: "${key}" names ${platform} twice`);
+      continue;
+    }
+    const read_ = read(value, `${where}.${key}`);
+    if (read_ !== undefined) out[platform] = read_;
+  }
+  return out;
+}
+
+const isMapping = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function readPlatformArgs(raw: unknown, problems: string[]): Record<string, Record<string, string>> | undefined {
+  const where = `${EXTENSION_KEY}.platformArgs`;
+  if (!isMapping(raw)) {
+    problems.push(`${where} must be a mapping of platform to build args`);
+    return undefined;
+  }
+  return platformKeyed(raw, where, problems, (value, at) => {
+    if (!isMapping(value)) {
+      problems.push(`${at} must be a mapping of build arg to value`);
+      return undefined;
+    }
+    const args: Record<string, string> = {};
+    for (const [name, v] of Object.entries(value)) {
+      if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') args[name] = String(v);
+      else problems.push(`${at}.${name} must be a string, number or boolean`);
+    }
+    return args;
+  });
+}
+
+function readPlatformConfig(raw: unknown, problems: string[]): PlatformConfigExtension | undefined {
+  const where = `${EXTENSION_KEY}.platformConfig`;
+  if (!isMapping(raw)) {
+    problems.push(`${where} must be a mapping with base, overlays and optionally name`);
+    return undefined;
+  }
+  const before = problems.length;
+  for (const key of Object.keys(raw)) {
+    if (!['base', 'overlays', 'name'].includes(key)) problems.push(`unknown key "${key}" under ${where} (known: base, overlays, name)`);
+  }
+  if (typeof raw.base !== 'string' || !raw.base.trim()) problems.push(`${where}.base must be a file path`);
+  const name = raw.name ?? 'config.json';
+  if (typeof name !== 'string' || !name || /[/\\]/.test(name)) problems.push(`${where}.name must be a plain file name`);
+  let overlays: Record<string, string> = {};
+  if (raw.overlays !== undefined) {
+    if (!isMapping(raw.overlays)) problems.push(`${where}.overlays must be a mapping of platform to file path`);
+    else {
+      overlays = platformKeyed(raw.overlays, `${where}.overlays`, problems, (value, at) => {
+        if (typeof value === 'string' && value.trim()) return value;
+        problems.push(`${at} must be a file path`);
+        return undefined;
+      });
+    }
+  }
+  return problems.length > before ? undefined : { base: raw.base as string, overlays, name: name as string };
 }
 
 export function readServiceExtension(definition: Record<string, unknown>): { value: ServiceExtension; problems: string[] } {
@@ -29,8 +130,14 @@ export function readServiceExtension(definition: Record<string, unknown>): { val
       if (typeof v === 'string' && v.trim()) value.verify = v.trim().split(/\s+/);
       else if (Array.isArray(v) && v.length > 0 && v.every((s) => typeof s === 'string')) value.verify = v as string[];
       else problems.push(`${EXTENSION_KEY}.verify must be a command string or a non-empty list of strings`);
+    } else if (key === 'platformArgs') {
+      const args = readPlatformArgs(v, problems);
+      if (args) value.platformArgs = args;
+    } else if (key === 'platformConfig') {
+      const config = readPlatformConfig(v, problems);
+      if (config) value.platformConfig = config;
     } else if (!key.startsWith('x-')) {
-      problems.push(`unknown key "${key}" under ${EXTENSION_KEY} (known: verify)`);
+      problems.push(`unknown key "${key}" under ${EXTENSION_KEY} (known: ${KNOWN_KEYS.join(', ')})`);
     }
   }
   return { value, problems };

@@ -3,7 +3,7 @@ import { ComposeError, type ComposeBuild, type ComposeProject, type ComposeServi
 import { isValidPlatform, normalizePlatform } from '../buildx/platform';
 import { readServiceExtension } from './extension';
 import { contextKind, toWorkspacePath } from './paths';
-import type { SecretSpec, ServiceBuildSpec } from './types';
+import type { PlatformConfigSpec, SecretSpec, ServiceBuildSpec } from './types';
 
 /** Keys the compose-spec allows under `build:` (compose 2.26). */
 const KNOWN_BUILD_KEYS = new Set([
@@ -98,6 +98,26 @@ function buildSpecFromService(
 
   const extension = readServiceExtension(service.definition);
   if (extension.problems.length) fail(service, extension.problems.join('; '), 'x-nx-buildx');
+  const { platformArgs } = extension.value;
+  let platformConfig: PlatformConfigSpec | undefined;
+  for (const platform of [...Object.keys(platformArgs ?? {}), ...Object.keys(extension.value.platformConfig?.overlays ?? {})]) {
+    if (!platforms.includes(platform)) {
+      fail(service, `x-nx-buildx names ${platform}, which is not in build.platforms (${platforms.join(', ') || 'none'})`, 'x-nx-buildx');
+    }
+  }
+  if (extension.value.platformConfig) {
+    const { base, overlays, name } = extension.value.platformConfig;
+    const file = (written: string) => {
+      const abs = isAbsolute(written) ? written : join(project.projectDir, written);
+      if (!env.exists(abs)) fail(service, `x-nx-buildx.platformConfig file ${ws(abs)} does not exist`, 'x-nx-buildx');
+      return ws(abs);
+    };
+    platformConfig = {
+      base: file(base),
+      overlays: Object.fromEntries(Object.entries(overlays).map(([p, f]) => [p, file(f)])),
+      name,
+    };
+  }
 
   const tags = unique([service.image ?? defaultImageName(project.name, service.name), ...(build.tags ?? [])]);
 
@@ -126,6 +146,8 @@ function buildSpecFromService(
     ...(build.no_cache !== undefined ? { noCache: build.no_cache } : {}),
     ...(build.pull !== undefined ? { pull: build.pull } : {}),
     ...(extension.value.verify ? { verifyCommand: extension.value.verify } : {}),
+    ...(platformArgs && Object.keys(platformArgs).length ? { platformArgs } : {}),
+    ...(platformConfig ? { platformConfig } : {}),
     variables: [...service.variables],
   };
 }

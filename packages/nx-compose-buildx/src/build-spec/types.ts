@@ -47,6 +47,18 @@ export interface ServiceBuildSpec extends BuildOptions {
   composeFiles: string[];
   /** The service's test command for docker-verify (compose extension), argv form. */
   verifyCommand?: string[];
+  /** Platform → build args of that platform alone (x-nx-buildx.platformArgs); merged over `args`. */
+  platformArgs?: Record<string, Record<string, string>>;
+  /** Per-platform config (x-nx-buildx.platformConfig), workspace-relative paths. */
+  platformConfig?: PlatformConfigSpec;
   /** Variables the service's definition interpolates. */
   variables: string[];
+}
+
+export interface PlatformConfigSpec {
+  base: string;
+  /** Platform → overlay file. */
+  overlays: Record<string, string>;
+  /** File name of the merged config. */
+  name: string;
 }

@@ -137,6 +137,15 @@ export function imagetoolsInspectArgv(ref: string, opts: ImagetoolsOptions = {})
   return argv;
 }
 
+/** `imagetools create`: one manifest list under every tag, from the given sources (`repo@sha256:...`). */
+export function imagetoolsCreateArgv(tags: readonly string[], sources: readonly string[], opts: { builder?: string } = {}): string[] {
+  const argv = ['docker', 'buildx', 'imagetools', 'create'];
+  if (opts.builder) argv.push('--builder', opts.builder);
+  for (const tag of tags) argv.push('-t', tag);
+  argv.push(...sources);
+  return argv;
+}
+
 export interface RunArgvOptions {
   /** Default `none`: no bridge exists on our machines, and a verify run needs no network. */
   network?: string;

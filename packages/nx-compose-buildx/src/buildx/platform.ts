@@ -249,3 +249,25 @@ function levenshtein(a: string, b: string): number {
   }
   return row[b.length]!;
 }
+
+/**
+ * A platform as a user may write it in a key: `linux/arm64`, a Docker arch (`arm64`, `arm/v7`)
+ * or a `uname -m` name (`aarch64`, `x86_64`, `armv7l`); bare arches mean Linux. Throws InvalidPlatformError.
+ */
+export function platformFromName(name: string): string {
+  const first = name.trim().toLowerCase().split('/')[0]!;
+  if ((KNOWN_OS as readonly string[]).includes(first)) return normalizePlatform(name);
+  return normalizePlatform(`linux/${dockerArchFromUname(name)}`);
+}
+
+/** A platform as a name part (Nx target names, folders, lock keys): `linux/arm/v7` → `linux-arm-v7`. */
+export function platformSlug(platform: string): string {
+  return normalizePlatform(platform).replace(/\//g, '-');
+}
+
+/** Tag suffix of a platform's own image: arch + variant (`amd64`, `arm64`, `armv7`), prefixed by the OS unless Linux. */
+export function platformTagSuffix(platform: string): string {
+  const { os, architecture, variant } = parse(platform);
+  const arch = `${architecture}${variant ?? ''}`;
+  return os === 'linux' ? arch : `${os}-${arch}`;
+}

@@ -7,8 +7,8 @@ import { contextInputs, detectCycles, dockerfileImageRefs, imageEdges } from '..
 import { errorProject } from './error-project';
 import type { NormalizedPluginOptions } from './plugin-options';
 import { chooseProjectRoots } from './project-roots';
-import { SERVICE_LOCK_FILE, isServiceLockCurrent, serviceLockKey, type ServiceLock } from './service-lock';
-import { projectConfiguration, type ServiceNode } from './targets';
+import { SERVICE_LOCK_FILE, isServiceLockCurrent, platformLockName, serviceLockKey, type ServiceLock } from './service-lock';
+import { isPerPlatform, projectConfiguration, type ServiceNode } from './targets';
 
 /** A compose project as the edge found it: loaded, or failed with an error. */
 export interface ComposeSetOutcome {
@@ -110,14 +110,25 @@ export function assembleNodes(input: AssembleInput): AssembleOutput {
     }
     const lockCurrent = isServiceLockCurrent(input.lock, spec.project, input.definitionHashes.get(spec.project) ?? '');
     if (!lockCurrent) staleLock.push(spec.project);
+    const composeFiles = set?.watchedFiles ?? spec.composeFiles;
     const node: ServiceNode = {
       spec,
       root: roots.get(spec.project)!,
       dependencies: edges[spec.project] ?? [],
-      imageInputs: imageInputs(spec, input.facts.get(spec.project), set?.watchedFiles ?? spec.composeFiles, lockCurrent),
+      imageInputs: imageInputs(spec, input.facts.get(spec.project), composeFiles, lockCurrent),
       serviceImages: serviceImages(spec, specs),
       definitionHash: input.definitionHashes.get(spec.project),
     };
+    if (isPerPlatform(spec)) {
+      node.platforms = {};
+      for (const platform of spec.platforms) {
+        const lockName = platformLockName(spec.project, platform);
+        const hash = input.definitionHashes.get(lockName);
+        const current = isServiceLockCurrent(input.lock, lockName, hash ?? '');
+        if (!current) staleLock.push(lockName);
+        node.platforms[platform] = { inputs: platformInputs(spec, platform, composeFiles, current), lockName, ...(hash ? { definitionHash: hash } : {}) };
+      }
+    }
     add(configFile, projectConfiguration(node, options));
   }
 
@@ -186,13 +197,30 @@ export function imageInputs(
   for (const dir of Object.values(spec.additionalContexts)) {
     if (contextKind(dir) === 'local') inputs.push(wsGlob(dir === '.' ? '**/*' : `${dir}/**/*`));
   }
-  if (lockCurrent) {
-    inputs.push({ json: wsGlob(SERVICE_LOCK_FILE), fields: [`services.${serviceLockKey(spec.project)}`] });
-  } else {
-    for (const file of composeFiles) inputs.push(wsGlob(file));
-  }
+  inputs.push(...lockInputs(spec.project, composeFiles, lockCurrent));
   const secretEnv = new Set(spec.secrets.flatMap((s) => (s.env ? [s.env] : [])));
   for (const variable of spec.variables) if (!secretEnv.has(variable)) inputs.push({ env: variable });
+  return inputs;
+}
+
+/** A lock entry as an input; while it is stale, the compose files whole. */
+function lockInputs(lockName: string, composeFiles: string[], lockCurrent: boolean): InputDefinition[] {
+  if (lockCurrent) return [{ json: wsGlob(SERVICE_LOCK_FILE), fields: [`services.${serviceLockKey(lockName)}`] }];
+  return composeFiles.map(wsGlob);
+}
+
+/**
+ * What only one platform's task of a per-platform service adds to the shared `docker-image`
+ * inputs: its own lock entry (its args and overlay) and its config files, so an edit to one
+ * platform's part selects that platform's tasks alone.
+ */
+export function platformInputs(spec: ServiceBuildSpec, platform: string, composeFiles: string[], lockCurrent: boolean): InputDefinition[] {
+  const inputs = lockInputs(platformLockName(spec.project, platform), composeFiles, lockCurrent);
+  const config = spec.platformConfig;
+  if (config) {
+    inputs.push(wsGlob(config.base));
+    if (config.overlays[platform]) inputs.push(wsGlob(config.overlays[platform]));
+  }
   return inputs;
 }
 

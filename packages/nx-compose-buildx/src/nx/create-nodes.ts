@@ -11,7 +11,8 @@ import { readGraphCache, writeGraphCache, optionsKey, type GraphDependencies } f
 import { assembleNodes, type ComposeSetOutcome, type ServiceError, type ServiceFacts } from './assemble';
 import { normalizePluginOptions, type ComposeBuildxPluginOptions, type NormalizedPluginOptions } from './plugin-options';
 import { assignProjectNames } from './project-names';
-import { SERVICE_LOCK_FILE, parseServiceLock, stableHash } from './service-lock';
+import { SERVICE_LOCK_FILE, parseServiceLock, serviceDefinitionHashes } from './service-lock';
+import { isPerPlatform } from './targets';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const PLUGIN_VERSION: string = require('../../package.json').version;
@@ -49,7 +50,7 @@ export async function createComposeNodes(
   const specs: ServiceBuildSpec[] = [];
   const serviceErrors: ServiceError[] = [];
   const definitionHashes = new Map<string, string>();
-  const definitionHashByService = new Map<string, string>();
+  const definitionByService = new Map<string, Record<string, unknown> | undefined>();
   for (const set of sets) {
     if (!set.project) continue;
     const result = buildSpecsFromProject(set.project, { workspaceRoot: root, exists: existsSync });
@@ -61,8 +62,7 @@ export async function createComposeNodes(
     const usesProcessEnv = Object.values(set.project.services).some((svc) => svc.variables.some((v) => process.env[v] !== undefined));
     const committed = usesProcessEnv ? loadCommittedOnly(set) : undefined;
     for (const service of Object.values(set.project.services)) {
-      const definition = (committed ?? set.project).services[service.name]?.definition;
-      definitionHashByService.set(`${set.outcome.configFile}\0${service.name}`, stableHash({ service: service.name, definition }));
+      definitionByService.set(`${set.outcome.configFile}\0${service.name}`, (committed ?? set.project).services[service.name]?.definition);
     }
   }
 
@@ -74,7 +74,12 @@ export async function createComposeNodes(
   const setByProject = new Map(sets.filter((s) => s.project).map((s) => [`${s.outcome.composeDir}\0${s.project!.name}`, s]));
   for (const spec of named.specs) {
     const set = setByProject.get(`${spec.composeDir}\0${spec.composeProject}`);
-    if (set) definitionHashes.set(spec.project, definitionHashByService.get(`${set.outcome.configFile}\0${spec.service}`)!);
+    if (!set) continue;
+    const definition = definitionByService.get(`${set.outcome.configFile}\0${spec.service}`);
+    const platforms = isPerPlatform(spec) ? spec.platforms : [];
+    for (const [name, hash] of Object.entries(serviceDefinitionHashes(spec.project, spec.service, definition, platforms))) {
+      definitionHashes.set(name, hash);
+    }
   }
 
   const facts = readServiceFacts(named.specs, root);

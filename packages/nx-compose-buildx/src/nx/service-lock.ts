@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { EXTENSION_KEY, readServiceExtension } from '../build-spec/extension';
+import { platformSlug } from '../buildx/platform';
 
 /**
  * The service lock: a committed JSON file holding one hash per service of its
@@ -37,6 +39,46 @@ function stableStringify(value: unknown): string {
     return `{${entries.join(',')}}`;
   }
   return JSON.stringify(value ?? null);
+}
+
+/** Lock entry of one platform of a service built per platform: `<project>@<platform-slug>`. */
+export function platformLockName(project: string, platform: string): string {
+  return `${project}@${platformSlug(platform)}`;
+}
+
+/**
+ * Lock entries of one service definition. A service built per platform (`platforms`
+ * non-empty) gets one entry per platform holding only that platform's args and config
+ * overlay, and its own entry leaves those out, so editing one platform's part changes
+ * that platform's entry alone.
+ */
+export function serviceDefinitionHashes(
+  project: string,
+  service: string,
+  definition: Record<string, unknown> | undefined,
+  platforms: readonly string[],
+): Record<string, string> {
+  if (!platforms.length || !definition) return { [project]: stableHash({ service, definition }) };
+  const { platformArgs, platformConfig } = readServiceExtension(definition).value;
+  const written = definition[EXTENSION_KEY];
+  const raw = (typeof written === 'object' && written !== null && !Array.isArray(written) ? written : {}) as Record<string, unknown>;
+  const { platformArgs: _args, platformConfig: rawConfig, ...shared } = raw;
+  const { overlays: _overlays, ...sharedConfig } = (rawConfig ?? {}) as Record<string, unknown>;
+  const hashes: Record<string, string> = {
+    [project]: stableHash({
+      service,
+      definition: { ...definition, [EXTENSION_KEY]: { ...shared, ...(rawConfig ? { platformConfig: sharedConfig } : {}) } },
+    }),
+  };
+  for (const platform of platforms) {
+    hashes[platformLockName(project, platform)] = stableHash({
+      service,
+      platform,
+      args: platformArgs?.[platform],
+      overlay: platformConfig?.overlays[platform],
+    });
+  }
+  return hashes;
 }
 
 export function renderServiceLock(hashes: Record<string, string>): string {

@@ -2,6 +2,7 @@ import type { ProjectConfiguration, TargetConfiguration } from '@nx/devkit';
 import type { ServiceBuildSpec } from '../build-spec/types';
 import { definitionHashMetadata } from './definition-hash-metadata';
 import type { NormalizedPluginOptions } from './plugin-options';
+import { platformSlug, platformTagSuffix } from '../buildx/platform';
 import { serviceCache } from './workspace-cache';
 
 /** One entry of a target's `inputs`: a file glob, `{ env }`, `{ json, fields }`, ... */
@@ -22,6 +23,40 @@ export interface ServiceNode {
   serviceImages: Record<string, string>;
   /** Hash of the service's compose definition, kept in project metadata for the sync generator. */
   definitionHash?: string;
+  /** Built per platform: platform → that platform's own inputs and lock entry (see isPerPlatform). */
+  platforms?: Record<string, PlatformNode>;
+}
+
+export interface PlatformNode {
+  /** Inputs of this platform alone: its lock entry (or the compose files) and its config files. */
+  inputs: InputDefinition[];
+  /** Lock name (`<project>@<platform-slug>`) → hash, for the sync generator. */
+  lockName: string;
+  definitionHash?: string;
+}
+
+/** A service with platform-specific args or config is built one platform at a time. */
+export function isPerPlatform(spec: ServiceBuildSpec): boolean {
+  return spec.platforms.length > 0 && (spec.platformArgs !== undefined || spec.platformConfig !== undefined);
+}
+
+/** Name of the per-platform variant of a target: `docker-push--linux-arm64`. */
+export function platformTargetName(target: string, platform: string): string {
+  return `${target}--${platformSlug(platform)}`;
+}
+
+export const CONFIG_TARGET = 'docker-config';
+
+export function configOutputDir(project: string, platform: string): string {
+  return `dist/docker-config/${project}/${platformSlug(platform)}`;
+}
+
+/** The tag of one platform's own image: `<tag>-<suffix>` (`app:1.0-arm64`; an untagged `app` → `app:latest-arm64`). */
+export function platformTag(tag: string, platform: string): string {
+  const at = tag.indexOf('@');
+  const ref = at >= 0 ? tag.slice(0, at) : tag;
+  const hasTag = ref.lastIndexOf(':') > ref.lastIndexOf('/');
+  return `${hasTag ? ref : `${ref}:latest`}-${platformTagSuffix(platform)}`;
 }
 
 export function metadataFile(project: string, kind: 'build' | 'push'): string {
@@ -29,24 +64,28 @@ export function metadataFile(project: string, kind: 'build' | 'push'): string {
 }
 
 /** The options every target shows: the fully resolved build, as `nx show project` prints it. */
-function resolvedBuildOptions(node: ServiceNode, options: NormalizedPluginOptions): Record<string, unknown> {
+function resolvedBuildOptions(node: ServiceNode, options: NormalizedPluginOptions, platform?: string): Record<string, unknown> {
   const { spec } = node;
-  const cache = serviceCache(options.cache, spec.project, spec.tags[0], spec);
+  // Each platform's image has its own cache ref: two platforms writing one ref would evict each other.
+  const cacheName = platform ? `${spec.project}-${platformTagSuffix(platform)}` : spec.project;
+  const cache = serviceCache(options.cache, cacheName, spec.tags[0], spec);
+  const additionalContexts =
+    platform && spec.platformConfig ? { ...spec.additionalContexts, config: configOutputDir(spec.project, platform) } : spec.additionalContexts;
   const build: Record<string, unknown> = {
     service: spec.service,
     context: spec.context,
     ...(spec.dockerfile !== undefined ? { dockerfile: spec.dockerfile } : {}),
     ...(spec.dockerfileInline !== undefined ? { dockerfileInline: spec.dockerfileInline } : {}),
-    platforms: spec.platforms,
-    args: spec.args,
+    platforms: platform ? [platform] : spec.platforms,
+    args: platform ? { ...spec.args, ...spec.platformArgs?.[platform] } : spec.args,
     ...(spec.target !== undefined ? { target: spec.target } : {}),
-    tags: spec.tags,
+    tags: platform ? spec.tags.map((t) => platformTag(t, platform)) : spec.tags,
     labels: spec.labels,
     cacheFrom: cache.cacheFrom,
     cacheTo: cache.cacheTo,
     secrets: spec.secrets,
     ssh: spec.ssh,
-    additionalContexts: spec.additionalContexts,
+    additionalContexts,
     ...(spec.network !== undefined ? { network: spec.network } : {}),
     ...(spec.shmSize !== undefined ? { shmSize: spec.shmSize } : {}),
     extraHosts: spec.extraHosts,
@@ -57,9 +96,100 @@ function resolvedBuildOptions(node: ServiceNode, options: NormalizedPluginOption
   if (options.builder !== undefined) build.builder = options.builder;
   if (options.provenance !== undefined) build.provenance = options.provenance;
   if (options.sbom !== undefined) build.sbom = options.sbom;
-  if (options.generatedTags.length) build.generatedTags = options.generatedTags;
+  // Generated tags name the manifest list, never one platform's image.
+  if (options.generatedTags.length && !platform) build.generatedTags = options.generatedTags;
   if (options.ociLabels === false) build.ociLabels = false;
   return build;
+}
+
+function platformDefinitionHashes(node: ServiceNode): Record<string, string> | undefined {
+  if (!node.platforms) return undefined;
+  const out: Record<string, string> = {};
+  for (const p of Object.values(node.platforms)) if (p.definitionHash) out[p.lockName] = p.definitionHash;
+  return out;
+}
+
+/**
+ * A service built per platform: per platform a config target (with platformConfig), a build and
+ * a push of `<tag>-<suffix>`; docker-build runs every platform's build, and docker-push assembles
+ * the manifest list from the platform images with `docker buildx imagetools create`.
+ */
+function perPlatformTargets(
+  node: ServiceNode,
+  options: NormalizedPluginOptions,
+  docs: (what: string, example: Record<string, unknown>) => TargetConfiguration['metadata'],
+): Record<string, TargetConfiguration> {
+  const { spec } = node;
+  const names = options.targetNames;
+  const targets: Record<string, TargetConfiguration> = {};
+  const platformImages: Record<string, string> = {};
+  const allInputs: InputDefinition[] = [];
+  for (const [platform, own] of Object.entries(node.platforms!)) {
+    const slug = platformSlug(platform);
+    const build = resolvedBuildOptions(node, options, platform);
+    const inputs: InputDefinition[] = [IMAGE_INPUTS, `^${IMAGE_INPUTS}`, ...own.inputs];
+    allInputs.push(...own.inputs);
+    platformImages[platform] = platformTag(spec.tags[0], platform);
+    const config = spec.platformConfig;
+    const configTarget = platformTargetName(CONFIG_TARGET, platform);
+    if (config) {
+      const overlay = config.overlays[platform];
+      targets[configTarget] = {
+        executor: 'nx-compose-buildx:docker-config',
+        options: { base: config.base, ...(overlay ? { overlay } : {}), name: config.name, outputPath: configOutputDir(spec.project, platform) },
+        inputs: [`{workspaceRoot}/${config.base}`, ...(overlay ? [`{workspaceRoot}/${overlay}`] : [])],
+        outputs: [`{workspaceRoot}/${configOutputDir(spec.project, platform)}`],
+        cache: true,
+        metadata: docs(`Merge ${config.name} for ${platform} (${[config.base, overlay].filter(Boolean).join(' + ')})`, {}),
+      };
+    }
+    const dependsOn = config ? [configTarget] : [];
+    targets[platformTargetName(names.build, platform)] = {
+      executor: 'nx-compose-buildx:docker-build',
+      options: { ...build, metadataFile: `dist/docker/${spec.project}/${slug}/metadata.json` },
+      inputs,
+      outputs: [`{workspaceRoot}/dist/docker/${spec.project}/${slug}/metadata.json`],
+      dependsOn: [`^${names.build}`, ...dependsOn],
+      cache: true,
+      metadata: docs(`Build ${spec.service} for ${platform} alone, with its own args and config`, { dryRun: true }),
+    };
+    targets[platformTargetName(names.push, platform)] = {
+      executor: 'nx-compose-buildx:docker-push',
+      options: { ...build, metadataFile: `dist/docker/${spec.project}/${slug}/push-metadata.json` },
+      inputs,
+      outputs: [`{workspaceRoot}/dist/docker/${spec.project}/${slug}/push-metadata.json`],
+      dependsOn: [`^${names.push}`, ...dependsOn],
+      cache: true,
+      metadata: docs(`Build ${spec.service} for ${platform} alone and push it as ${(build.tags as string[]).join(', ')}`, { dryRun: true }),
+    };
+  }
+  const platforms = Object.keys(node.platforms!);
+  targets[names.build] = {
+    executor: 'nx:noop',
+    dependsOn: platforms.map((p) => platformTargetName(names.build, p)),
+    cache: false,
+    metadata: docs(`Build every platform of ${spec.service}, one task per platform`, {}),
+  };
+  targets[names.push] = {
+    executor: 'nx-compose-buildx:docker-manifest',
+    options: {
+      service: spec.service,
+      tags: spec.tags,
+      ...(options.generatedTags.length ? { generatedTags: options.generatedTags } : {}),
+      platformImages,
+      metadataFile: metadataFile(spec.project, 'push'),
+      ...(options.builder !== undefined ? { builder: options.builder } : {}),
+    },
+    inputs: [IMAGE_INPUTS, `^${IMAGE_INPUTS}`, ...allInputs],
+    outputs: [`{workspaceRoot}/${metadataFile(spec.project, 'push')}`],
+    dependsOn: [`^${names.push}`, ...platforms.map((p) => platformTargetName(names.push, p))],
+    cache: true,
+    metadata: docs(
+      `Assemble the manifest list ${spec.tags.join(', ')} from the platform images (docker buildx imagetools create)`,
+      { dryRun: true },
+    ),
+  };
+  return targets;
 }
 
 export function projectConfiguration(node: ServiceNode, options: NormalizedPluginOptions): ProjectConfiguration {
@@ -116,6 +246,8 @@ export function projectConfiguration(node: ServiceNode, options: NormalizedPlugi
     },
   };
 
+  if (node.platforms) Object.assign(targets, perPlatformTargets(node, options, docs));
+
   return {
     name: spec.project,
     root: node.root,
@@ -127,7 +259,7 @@ export function projectConfiguration(node: ServiceNode, options: NormalizedPlugi
     metadata: {
       technologies: ['docker'],
       description: `Compose service "${spec.service}" (${spec.composeFiles.join(', ')})`,
-      ...(node.definitionHash ? definitionHashMetadata(node.definitionHash) : {}),
+      ...(node.definitionHash ? definitionHashMetadata(node.definitionHash, platformDefinitionHashes(node)) : {}),
     },
   };
 }

@@ -206,8 +206,8 @@ async function recordLocalDigests(
   }
 }
 
-/** After `--push`: every tag must serve every declared platform, all tags the same content. */
-async function confirmPushed(
+/** After a push: every tag must serve every declared platform, all tags the same content. */
+export async function confirmPushed(
   service: string,
   tags: string[],
   platforms: string[],

@@ -1,0 +1,31 @@
+/** Per-platform config: a base file deep-merged with a platform's overlay (JSON or YAML). */
+import { parse, stringify } from 'yaml';
+
+export type ConfigValue = null | boolean | number | string | ConfigValue[] | { [key: string]: ConfigValue };
+
+const isObject = (v: unknown): v is Record<string, ConfigValue> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Mappings merge key by key; anything else in the overlay (scalars, lists, null) replaces the base value. */
+export function deepMerge(base: ConfigValue, overlay: ConfigValue | undefined): ConfigValue {
+  if (overlay === undefined) return base;
+  if (!isObject(base) || !isObject(overlay)) return overlay;
+  const out: Record<string, ConfigValue> = { ...base };
+  for (const [key, value] of Object.entries(overlay)) out[key] = key in base ? deepMerge(base[key]!, value) : value;
+  return out;
+}
+
+const isYaml = (file: string) => /\.ya?ml$/i.test(file);
+
+/** JSON, or YAML for `.yaml` / `.yml` files; `file` names the source in errors. */
+export function parseConfig(text: string, file: string): ConfigValue {
+  try {
+    return (isYaml(file) ? parse(text) : JSON.parse(text)) as ConfigValue;
+  } catch (e) {
+    throw new Error(`Cannot parse ${file}: ${(e as Error).message}`);
+  }
+}
+
+/** The merged config in the format its name asks for. */
+export function renderConfig(value: ConfigValue, name: string): string {
+  return isYaml(name) ? stringify(value) : `${JSON.stringify(value, null, 2)}\n`;
+}
