@@ -71,6 +71,12 @@ describe('examples/ against the real stack', () => {
     // and independently of the plugin: the s390x image runs and says so
     const s390x = await docker(['run', '--rm', '--network', 'none', '--platform', 'linux/s390x', IMAGE.gateway, 'uname', '-m']);
     expect(s390x.stdout.trim()).toBe('s390x');
+    // The worker was cross-compiled with TARGETARCH pinned to amd64 by compose.override.yaml;
+    // each platform must still have been built for itself.
+    for (const [platform, machine] of [['linux/arm64', 'aarch64'], ['linux/arm/v7', 'armv7l'], ['linux/amd64', 'x86_64']]) {
+      const worker = await docker(['run', '--rm', '--network', 'none', '--platform', platform, IMAGE.worker]);
+      expect(worker.stdout).toContain(`worker for ${platform} (built on linux/amd64) running on ${machine}`);
+    }
   });
 
   it('after a commit to the base service, nx affected -t docker-push pushes it and the images built on it, nothing else', async () => {

@@ -4,7 +4,7 @@
  * nothing is ever joined into a shell string for execution, so no value needs quoting.
  */
 import type { BuildOptions, SecretSpec } from '../build-spec/types';
-import { normalizePlatforms } from './platform';
+import { consistentPlatformArgs, normalizePlatforms } from './platform';
 
 export type BuildMode = 'build' | 'push';
 export type ProgressMode = 'plain' | 'auto' | 'tty' | 'quiet';
@@ -91,7 +91,7 @@ export function buildArgv(options: BuildOptions, mode: BuildMode, settings: Buil
   else if (options.dockerfile) argv.push('-f', options.dockerfile);
   if (options.target) argv.push('--target', options.target);
 
-  for (const [k, v] of sortedEntries(options.args)) argv.push('--build-arg', `${k}=${v}`);
+  for (const [k, v] of sortedEntries(consistentPlatformArgs(options.args ?? {}, platforms))) argv.push('--build-arg', `${k}=${v}`);
   for (const [k, v] of sortedEntries(options.labels)) argv.push('--label', `${k}=${v}`);
   for (const tag of options.tags ?? []) argv.push('-t', tag);
   for (const c of options.cacheFrom ?? []) argv.push('--cache-from', c);

@@ -271,3 +271,45 @@ export function platformTagSuffix(platform: string): string {
   const arch = `${architecture}${variant ?? ''}`;
   return os === 'linux' ? arch : `${os}-${arch}`;
 }
+
+/** The build args BuildKit itself sets for each platform it builds. */
+export const AUTOMATIC_PLATFORM_ARGS = ['TARGETPLATFORM', 'TARGETOS', 'TARGETARCH', 'TARGETVARIANT'] as const;
+
+/**
+ * Build args for one buildx build of `platforms`, with BuildKit's platform args
+ * kept consistent. Compose files often pin them (the override pattern
+ * `TARGETARCH=${TARGETARCH:-amd64}`), which would stamp one architecture on every
+ * platform of a multi-platform build. So, when the args name any of them:
+ * - several platforms: they are left to BuildKit, which sets them per platform;
+ * - one platform: they are set from that platform, in Docker's names;
+ * - no platform (the builder's default): a `uname -m` value (`aarch64`, `x86_64`,
+ *   `armv7l`) becomes Docker's name (`arm64`, `amd64`, `arm` + `v7`).
+ */
+export function consistentPlatformArgs(args: Record<string, string>, platforms: readonly string[]): Record<string, string> {
+  const named = AUTOMATIC_PLATFORM_ARGS.filter((k) => k in args);
+  if (!named.length) return args;
+  const out = { ...args };
+  for (const key of named) delete out[key];
+  if (platforms.length > 1) return out;
+  if (platforms.length === 1) {
+    const p = parse(normalizePlatform(platforms[0]));
+    const values: Record<string, string> = { TARGETPLATFORM: normalizePlatform(platforms[0]), TARGETOS: p.os, TARGETARCH: p.architecture, TARGETVARIANT: p.variant ?? '' };
+    for (const key of named) out[key] = values[key];
+    return out;
+  }
+  for (const key of named) {
+    const value = args[key];
+    if (key === 'TARGETARCH' && value) {
+      try {
+        const [arch, variant] = dockerArchFromUname(value).split('/');
+        out.TARGETARCH = arch;
+        if (variant && !('TARGETVARIANT' in args)) out.TARGETVARIANT = variant;
+      } catch {
+        out.TARGETARCH = value;
+      }
+    } else if (!(key in out)) {
+      out[key] = value;
+    }
+  }
+  return out;
+}
