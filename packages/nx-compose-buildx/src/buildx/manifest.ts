@@ -146,3 +146,13 @@ export function platformsFromOciLayout(
   const platform = platformOf(named);
   return { manifestDigest: named.digest, platforms: platform ? [{ platform, digest: named.digest }] : [] };
 }
+
+/**
+ * A registry's server error that a second attempt can get past: registries answer
+ * 5xx under load, and distribution 2.8's filesystem driver does so when a HEAD on a
+ * tag races the PUT of the same tag ("invalid checksum digest format"), which
+ * buildx's multi-platform push triggers. "Connection refused" is not transient.
+ */
+export function isTransientRegistryError(output: string): boolean {
+  return /\b50[0234] (Internal Server Error|Bad Gateway|Service Unavailable|Gateway Timeout)\b/.test(output);
+}

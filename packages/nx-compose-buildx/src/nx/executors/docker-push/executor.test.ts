@@ -77,6 +77,27 @@ describe('docker-push executor', () => {
     });
   });
 
+  test.each([
+    ['a transient server error is retried once and then succeeds', 1, true],
+    ['a server error that persists fails after one retry', 5, false],
+  ])('%s', async (_, failures, success) => {
+    let left = failures;
+    const flaky: Handler = (argv) =>
+      argv[2] === 'build' && left-- > 0
+        ? { exitCode: 1, stderr: 'ERROR: unexpected status from HEAD request to http://127.0.0.1:5000/v2/api/manifests/1.0: 500 Internal Server Error' }
+        : undefined;
+    const { deps, commands } = fakeDeps(registry({ '127.0.0.1:5000/api:1.0': FULL, '127.0.0.1:5000/api:latest': FULL }, flaky));
+    expect(await dockerPush(options, tmpContext(), deps)).toEqual({ success });
+    expect(commands().filter((c) => c.startsWith('docker buildx build')).length).toBe(2);
+  });
+
+  test('a refused connection is not retried', async () => {
+    const refused: Handler = (argv) => (argv[2] === 'build' ? { exitCode: 1, stderr: 'dial tcp 127.0.0.1:5000: connect: connection refused' } : undefined);
+    const { deps, commands } = fakeDeps(registry({}, refused));
+    expect(await dockerPush(options, tmpContext(), deps)).toEqual({ success: false });
+    expect(commands().filter((c) => c.startsWith('docker buildx build')).length).toBe(1);
+  });
+
   test('a platform missing from the registry fails (after retries) and names it', async () => {
     const ctx = tmpContext();
     const partial = index([['amd64', d('a')]]);

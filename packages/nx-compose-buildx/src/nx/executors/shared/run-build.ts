@@ -8,7 +8,7 @@ import type { ExecutorContext } from '@nx/devkit';
 import { buildArgv, progressFor, type BuildMode } from '../../../buildx/argv';
 import { missingPlatforms, missingPlatformsMessage, parseBinfmtMisc, supportedPlatforms } from '../../../buildx/builder-support';
 import { reproducibleTime, withOciLabels } from '../../../buildx/labels';
-import { comparePlatforms, isIndexMediaType, parseBuildxMetadata, type BuildxMetadata } from '../../../buildx/manifest';
+import { comparePlatforms, isIndexMediaType, isTransientRegistryError, parseBuildxMetadata, type BuildxMetadata } from '../../../buildx/manifest';
 import { generateTags, type GitFacts } from '../../../buildx/tags';
 import { displayCommand } from '../../../run/exec';
 import { ensureBuilder } from './builder';
@@ -123,12 +123,18 @@ export async function runBuild(
   // A previous run's record must not outlive a failed run and pass for success.
   rmSync(isAbsolute(o.metadataFile) ? o.metadataFile : join(root, o.metadataFile), { force: true });
   deps.log(`${tag} ${displayCommand(argv)}`);
-  const r = await deps.run(argv, {
+  const runOptions = {
     cwd: root,
     ...(build.dockerfileInline !== undefined ? { stdin: build.dockerfileInline } : {}),
     stream: true,
     ...(progress === 'plain' ? { prefix: `${tag} ` } : {}),
-  });
+  };
+  let r = await deps.run(argv, runOptions);
+  if (r.exitCode !== 0 && mode === 'push' && isTransientRegistryError(`${r.stdout}\n${r.stderr}`)) {
+    // The build itself is cached by now: a second attempt only repeats the push.
+    deps.log(`${tag} the registry answered a server error; retrying the push once`);
+    r = await deps.run(argv, runOptions);
+  }
   if (r.exitCode !== 0) {
     return { success: false, error: `${tag} docker buildx build failed (exit ${r.exitCode})${r.failure ? `: ${r.failure}` : ''}` };
   }
