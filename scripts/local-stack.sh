@@ -305,6 +305,7 @@ ensure_dockerd() {
   "ip-masq": false,
   "userland-proxy": false,
   "insecure-registries": ["$REGISTRY_ADDR"],
+  "max-concurrent-uploads": 1,
   "default-runtime": "runc",
   "log-driver": "json-file"
 }

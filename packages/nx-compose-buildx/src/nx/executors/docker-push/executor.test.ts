@@ -78,9 +78,9 @@ describe('docker-push executor', () => {
   });
 
   test.each([
-    ['a transient server error is retried once and then succeeds', 1, true],
-    ['a server error that persists fails after one retry', 5, false],
-  ])('%s', async (_, failures, success) => {
+    ['a transient server error is pushed again and then succeeds', 2, true, 3],
+    ['a server error that persists fails after three attempts', 5, false, 3],
+  ])('%s', async (_, failures, success, attempts) => {
     let left = failures;
     const flaky: Handler = (argv) =>
       argv[2] === 'build' && left-- > 0
@@ -88,7 +88,7 @@ describe('docker-push executor', () => {
         : undefined;
     const { deps, commands } = fakeDeps(registry({ '127.0.0.1:5000/api:1.0': FULL, '127.0.0.1:5000/api:latest': FULL }, flaky));
     expect(await dockerPush(options, tmpContext(), deps)).toEqual({ success });
-    expect(commands().filter((c) => c.startsWith('docker buildx build')).length).toBe(2);
+    expect(commands().filter((c) => c.startsWith('docker buildx build')).length).toBe(attempts);
   });
 
   test('a refused connection is not retried', async () => {

@@ -37,6 +37,9 @@ export interface BuildResult {
   metadata?: ImageMetadata;
 }
 
+/** Pushes tried in all when the registry answers a transient server error. */
+const PUSH_ATTEMPTS = 3;
+
 /** Git facts for generated tags, OCI labels and the reproducible build time; none outside a git checkout. */
 async function runTimeFacts(root: string, deps: ExecutorDeps): Promise<GitFacts | undefined> {
   try {
@@ -130,9 +133,10 @@ export async function runBuild(
     ...(progress === 'plain' ? { prefix: `${tag} ` } : {}),
   };
   let r = await deps.run(argv, runOptions);
-  if (r.exitCode !== 0 && mode === 'push' && isTransientRegistryError(`${r.stdout}\n${r.stderr}`)) {
-    // The build itself is cached by now: a second attempt only repeats the push.
-    deps.log(`${tag} the registry answered a server error; retrying the push once`);
+  // The build itself is cached by now: another attempt only repeats the push.
+  for (let attempt = 2; attempt <= PUSH_ATTEMPTS && r.exitCode !== 0 && mode === 'push' && isTransientRegistryError(`${r.stdout}\n${r.stderr}`); attempt++) {
+    deps.log(`${tag} the registry answered a server error; pushing again (attempt ${attempt} of ${PUSH_ATTEMPTS})`);
+    await deps.sleep(1000 * (attempt - 1));
     r = await deps.run(argv, runOptions);
   }
   if (r.exitCode !== 0) {
