@@ -1,6 +1,6 @@
 import type { ExecutorContext } from '@nx/devkit';
 import { defaultDeps, type ExecutorDeps } from '../shared/deps';
-import { runBuild } from '../shared/run-build';
+import { runBuildExecutor } from '../shared/run-build';
 import type { DockerBuildExecutorSchema } from './schema';
 
 /**
@@ -14,14 +14,7 @@ export async function dockerBuild(
   context: ExecutorContext,
   deps: ExecutorDeps = defaultDeps(),
 ): Promise<{ success: boolean }> {
-  try {
-    const r = await runBuild('build', options, context, deps);
-    if (!r.success && r.error) deps.log(r.error);
-    return { success: r.success };
-  } catch (e) {
-    deps.log(`[${options.service}] docker-build: ${(e as Error).message}`);
-    return { success: false };
-  }
+  return runBuildExecutor('build', options, context, deps);
 }
 
 export default async function dockerBuildExecutor(

@@ -1,6 +1,6 @@
 import type { ExecutorContext } from '@nx/devkit';
 import { defaultDeps, type ExecutorDeps } from '../shared/deps';
-import { runBuild } from '../shared/run-build';
+import { runBuildExecutor } from '../shared/run-build';
 import type { DockerPushExecutorSchema } from './schema';
 
 /**
@@ -13,14 +13,7 @@ export async function dockerPush(
   context: ExecutorContext,
   deps: ExecutorDeps = defaultDeps(),
 ): Promise<{ success: boolean }> {
-  try {
-    const r = await runBuild('push', options, context, deps);
-    if (!r.success && r.error) deps.log(r.error);
-    return { success: r.success };
-  } catch (e) {
-    deps.log(`[${options.service}] docker-push: ${(e as Error).message}`);
-    return { success: false };
-  }
+  return runBuildExecutor('push', options, context, deps);
 }
 
 export default async function dockerPushExecutor(

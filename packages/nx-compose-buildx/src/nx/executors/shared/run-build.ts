@@ -260,3 +260,24 @@ export async function confirmPushed(
   }
   return problems.length ? `[${service}] push not confirmed:\n  ${problems.join('\n  ')}` : undefined;
 }
+
+/**
+ * The executor body shared by docker-build and docker-push: runs the build,
+ * logs its error, and turns an unexpected exception into a failed task with a
+ * one-line message instead of a stack trace.
+ */
+export async function runBuildExecutor(
+  mode: BuildMode,
+  options: BuildExecutorOptions,
+  context: ExecutorContext,
+  deps: ExecutorDeps,
+): Promise<{ success: boolean }> {
+  try {
+    const r = await runBuild(mode, options, context, deps);
+    if (!r.success && r.error) deps.log(r.error);
+    return { success: r.success };
+  } catch (e) {
+    deps.log(`[${options.service}] docker-${mode}: ${(e as Error).message}`);
+    return { success: false };
+  }
+}
