@@ -46,6 +46,21 @@ describe('gitFacts', () => {
     expect(await gitFacts('/ws', {}, run)).toEqual({ sha: SHA, branch: 'main', defaultBranch: 'main' });
   });
 
+  test('starts its git queries together, not one after another', async () => {
+    let inFlight = 0;
+    let most = 0;
+    const run: RunFn = async (argv) => {
+      inFlight++;
+      most = Math.max(most, inFlight);
+      await new Promise((r) => setTimeout(r, 5));
+      inFlight--;
+      const out = (local as Record<string, string>)[argv.slice(1).join(' ')];
+      return out === undefined ? { exitCode: 1, stdout: '', stderr: '', command: '' } : { exitCode: 0, stdout: out, stderr: '', command: '' };
+    };
+    expect(await gitFacts('/ws', {}, run)).toMatchObject({ sha: SHA, branch: 'feature/x' });
+    expect(most).toBe(7);
+  });
+
   test('not a repository', async () => {
     const { run } = fakeGit({});
     expect(await gitFacts('/ws', {}, run)).toBeUndefined();

@@ -25,13 +25,10 @@ export function pickTag(tags: string[]): string | undefined {
 }
 
 export async function gitFacts(cwd: string, env: Env = process.env, run: RunFn = runCommand): Promise<GitFacts | undefined> {
-  const git = async (...args: string[]): Promise<string | undefined> => {
-    const r = await run(['git', ...args], { cwd });
-    return r.exitCode === 0 ? nonEmpty(r.stdout) : undefined;
-  };
-
-  const sha = nonEmpty(env.GITHUB_SHA) ?? nonEmpty(env.CI_COMMIT_SHA) ?? (await git('rev-parse', 'HEAD'));
-  if (!sha) return undefined; // not a git checkout (or no commit yet)
+  // Every query this checkout may need starts at once: each git is a process start, and run
+  // one after another they cost more than the rest of a small build's overhead.
+  const git = (...args: string[]): Promise<string | undefined> =>
+    run(['git', ...args], { cwd }).then((r) => (r.exitCode === 0 ? nonEmpty(r.stdout) : undefined));
 
   let tag = nonEmpty(env.CI_COMMIT_TAG);
   let branch: string | undefined;
@@ -47,29 +44,38 @@ export async function gitFacts(cwd: string, env: Env = process.env, run: RunFn =
       nonEmpty(env.CI_COMMIT_BRANCH) ??
       nonEmpty(env.CI_COMMIT_REF_NAME);
   }
-  if (!fromCi || (!tag && !branch)) {
-    if (!tag) {
-      const points = await git('tag', '--points-at', 'HEAD');
-      tag = points ? pickTag(points.split(/\r?\n/).map((t) => t.trim()).filter(Boolean)) : undefined;
-    }
-    if (!branch) {
-      const b = await git('rev-parse', '--abbrev-ref', 'HEAD');
-      branch = b && b !== 'HEAD' ? b : undefined;
-    }
-  }
-
-  let defaultBranch = nonEmpty(env.CI_DEFAULT_BRANCH);
-  if (!defaultBranch) {
-    const originHead = await git('symbolic-ref', '--short', 'refs/remotes/origin/HEAD');
-    defaultBranch = originHead?.replace(/^[^/]+\//, '') ?? (await git('config', '--get', 'init.defaultBranch')) ?? 'main';
-  }
-
-  const remoteUrl =
+  const askGit = !fromCi || (!tag && !branch);
+  const ciSha = nonEmpty(env.GITHUB_SHA) ?? nonEmpty(env.CI_COMMIT_SHA);
+  const ciDefaultBranch = nonEmpty(env.CI_DEFAULT_BRANCH);
+  const ciRemoteUrl =
     (env.GITHUB_SERVER_URL && env.GITHUB_REPOSITORY ? `${env.GITHUB_SERVER_URL}/${env.GITHUB_REPOSITORY}` : undefined) ??
-    nonEmpty(env.CI_PROJECT_URL) ??
-    (await git('config', '--get', 'remote.origin.url'));
+    nonEmpty(env.CI_PROJECT_URL);
 
-  const commitTime = await git('show', '-s', '--format=%cI', 'HEAD');
+  const pending = {
+    sha: ciSha ? Promise.resolve(ciSha) : git('rev-parse', 'HEAD'),
+    tags: askGit && !tag ? git('tag', '--points-at', 'HEAD') : undefined,
+    branch: askGit && !branch ? git('rev-parse', '--abbrev-ref', 'HEAD') : undefined,
+    originHead: ciDefaultBranch ? undefined : git('symbolic-ref', '--short', 'refs/remotes/origin/HEAD'),
+    initDefaultBranch: ciDefaultBranch ? undefined : git('config', '--get', 'init.defaultBranch'),
+    remoteUrl: ciRemoteUrl ? undefined : git('config', '--get', 'remote.origin.url'),
+    commitTime: git('show', '-s', '--format=%cI', 'HEAD'),
+  };
+  const sha = await pending.sha;
+  if (!sha) {
+    await Promise.all(Object.values(pending)); // not a git checkout (or no commit yet): let the rest finish quietly
+    return undefined;
+  }
+  if (pending.tags) {
+    const points = await pending.tags;
+    tag = points ? pickTag(points.split(/\r?\n/).map((t) => t.trim()).filter(Boolean)) : undefined;
+  }
+  if (pending.branch) {
+    const b = await pending.branch;
+    branch = b && b !== 'HEAD' ? b : undefined;
+  }
+  const defaultBranch = ciDefaultBranch ?? (await pending.originHead)?.replace(/^[^/]+\//, '') ?? (await pending.initDefaultBranch) ?? 'main';
+  const remoteUrl = ciRemoteUrl ?? (await pending.remoteUrl);
+  const commitTime = await pending.commitTime;
 
   return {
     sha,
