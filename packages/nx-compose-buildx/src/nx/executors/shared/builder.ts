@@ -15,8 +15,9 @@ export interface EnsuredBuilder {
   info?: BuilderInfo;
 }
 
-/** Builders this process already created or bootstrapped, with what inspect said. */
-const ensured = new Map<string, BuilderInfo>();
+/** Builders this process already created or bootstrapped, with what inspect said. A promise, so
+ * the concurrent builds of a batch share one inspect (and one create). */
+const ensured = new Map<string, Promise<BuilderInfo>>();
 
 export function resetBuilderCache(): void {
   ensured.clear();
@@ -35,12 +36,9 @@ export async function ensureBuilder(
   const spec: BuilderSpec | undefined = typeof builder === 'string' ? { name: builder } : builder;
   const name = spec?.name;
   const key = name ?? '\0current';
-  const known = ensured.get(key);
-  if (known) return { ...(name ? { name } : {}), info: known };
 
-  const inspect = builderInspectArgv(name);
-  if (dryRun) {
-    deps.log(`[dry-run] ${displayCommand(inspect)}`);
+  if (dryRun && !ensured.has(key)) {
+    deps.log(`[dry-run] ${displayCommand(builderInspectArgv(name))}`);
     if (spec && typeof builder === 'object') {
       deps.log(`[dry-run] # only if builder "${spec.name}" does not exist yet:`);
       deps.log(`[dry-run] ${displayCommand(builderCreateArgv(spec))}`);
@@ -49,6 +47,24 @@ export async function ensureBuilder(
     return name ? { name } : {};
   }
 
+  let pending = ensured.get(key);
+  if (!pending) {
+    pending = inspectOrCreate(builder, spec, cwd, deps);
+    ensured.set(key, pending);
+    pending.catch(() => ensured.delete(key)); // a failure is not remembered: the next task tries again
+  }
+  const info = await pending;
+  return { ...(name ? { name } : {}), info };
+}
+
+async function inspectOrCreate(
+  builder: string | BuilderSpec | undefined,
+  spec: BuilderSpec | undefined,
+  cwd: string,
+  deps: ExecutorDeps,
+): Promise<BuilderInfo> {
+  const name = spec?.name;
+  const inspect = builderInspectArgv(name);
   let r = await deps.run(inspect, { cwd });
   if (r.exitCode !== 0 && /unknown flag: --bootstrap|'buildx' is not a docker command|unknown command "buildx"/.test(r.stderr + r.stdout)) {
     throw new Error(
@@ -78,7 +94,5 @@ export async function ensureBuilder(
     r = await deps.run(inspect, { cwd });
     if (r.exitCode !== 0) throw fail(`Bootstrapping builder "${spec.name}"`, r);
   }
-  const info = parseBuildxInspect(r.stdout);
-  ensured.set(key, info);
-  return { ...(name ? { name } : {}), info };
+  return parseBuildxInspect(r.stdout);
 }

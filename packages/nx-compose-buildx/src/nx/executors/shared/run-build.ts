@@ -60,6 +60,10 @@ export async function runBuild(
   const tag = `[${o.service}]`;
 
   // Run-time only: generated tags and OCI labels (never in target options → not in cache keys).
+  // The builder check runs meanwhile: both are process starts that add up on a small build.
+  const noTagsPossible = mode === 'push' && o.build.tags.length === 0 && o.generatedTags.length === 0;
+  const pendingBuilder = o.dryRun || noTagsPossible ? undefined : ensureBuilder(o.builder, root, deps, false);
+  pendingBuilder?.catch(() => undefined); // awaited below; an early return must not leave it unhandled
   const facts = await runTimeFacts(root, deps);
   const generated = facts && o.generatedTags.length ? generateTags(o.generatedTags, facts, o.build.tags) : [];
   // Pull-request builds read the shared cache but must not write to it.
@@ -85,7 +89,7 @@ export async function runBuild(
       ` → ${build.tags.join(', ') || '(untagged)'}${o.dryRun ? ' (dry run)' : ''}`,
   );
 
-  const builder = await ensureBuilder(o.builder, root, deps, o.dryRun);
+  const builder = pendingBuilder ? await pendingBuilder : await ensureBuilder(o.builder, root, deps, o.dryRun);
 
   if (!o.dryRun && o.checkPlatforms && build.platforms.length) {
     const supported = supportedPlatforms(builder.info, parseBinfmtMisc(deps.readBinfmt()));
