@@ -1,5 +1,6 @@
 import type { ExecutorContext } from '@nx/devkit';
 import { defaultDeps, type ExecutorDeps } from '../shared/deps';
+import { runBuildBatch, type BatchTaskGraph, type BatchTaskResult } from '../shared/run-batch';
 import { runBuildExecutor } from '../shared/run-build';
 import type { DockerBuildExecutorSchema } from './schema';
 
@@ -22,4 +23,14 @@ export default async function dockerBuildExecutor(
   context: ExecutorContext,
 ): Promise<{ success: boolean }> {
   return dockerBuild(options, context);
+}
+
+/** Nx batch mode (`preferBatch` in executors.json): all docker-build tasks of a run in one process. */
+export function dockerBuildBatch(
+  taskGraph: BatchTaskGraph,
+  inputs: Record<string, DockerBuildExecutorSchema>,
+  _overrides: unknown,
+  context: ExecutorContext,
+): AsyncGenerator<BatchTaskResult> {
+  return runBuildBatch('build', taskGraph, inputs, context);
 }

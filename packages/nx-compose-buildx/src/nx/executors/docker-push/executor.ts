@@ -1,5 +1,6 @@
 import type { ExecutorContext } from '@nx/devkit';
 import { defaultDeps, type ExecutorDeps } from '../shared/deps';
+import { runBuildBatch, type BatchTaskGraph, type BatchTaskResult } from '../shared/run-batch';
 import { runBuildExecutor } from '../shared/run-build';
 import type { DockerPushExecutorSchema } from './schema';
 
@@ -21,4 +22,14 @@ export default async function dockerPushExecutor(
   context: ExecutorContext,
 ): Promise<{ success: boolean }> {
   return dockerPush(options, context);
+}
+
+/** Nx batch mode (`preferBatch` in executors.json): all docker-push tasks of a run in one process. */
+export function dockerPushBatch(
+  taskGraph: BatchTaskGraph,
+  inputs: Record<string, DockerPushExecutorSchema>,
+  _overrides: unknown,
+  context: ExecutorContext,
+): AsyncGenerator<BatchTaskResult> {
+  return runBuildBatch('push', taskGraph, inputs, context);
 }

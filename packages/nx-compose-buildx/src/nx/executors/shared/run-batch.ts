@@ -1,0 +1,98 @@
+/**
+ * Nx batch mode for docker-build and docker-push (`preferBatch`): every task of one executor in a
+ * run goes to one process. Each task still gets its own `docker buildx build`, but the batch pays
+ * for one Nx worker start, one git read and one builder inspect instead of one per service: on a
+ * cold build of many small images those were a large part of the time.
+ */
+import type { ExecutorContext } from '@nx/devkit';
+import type { BuildMode } from '../../../buildx/argv';
+import type { GitFacts } from '../../../buildx/tags';
+import { batchConcurrency, nextBatchStep, type TaskEdge } from './batch-schedule';
+import { defaultDeps, type ExecutorDeps } from './deps';
+import type { BuildExecutorOptions } from './options';
+import { runBuildExecutor } from './run-build';
+
+/** The part of Nx's TaskGraph a batch needs. */
+export interface BatchTaskGraph {
+  tasks: Record<string, { id: string; target: { project: string; target: string; configuration?: string } }>;
+  dependencies: Record<string, TaskEdge[]>;
+}
+
+export interface BatchTaskResult {
+  task: string;
+  result: { success: boolean; terminalOutput: string; startTime: number; endTime: number; status?: 'success' | 'failure' | 'skipped' };
+}
+
+/** Deps for one task of the batch: its lines are kept for its terminal output; git is read once. */
+function taskDeps(base: ExecutorDeps, lines: string[], facts: () => Promise<GitFacts | undefined>): ExecutorDeps {
+  return {
+    ...base,
+    isTTY: false, // tasks share one output: plain progress, prefixed by service
+    gitFacts: () => facts(),
+    log: (line) => {
+      lines.push(line);
+      base.log(line);
+    },
+    run: async (argv, options) => {
+      const r = await base.run(argv, options);
+      if (options.stream) for (const out of [r.stderr, r.stdout]) if (out.trim()) lines.push(out.trimEnd());
+      return r;
+    },
+  };
+}
+
+export async function* runBuildBatch(
+  mode: BuildMode,
+  taskGraph: BatchTaskGraph,
+  inputs: Record<string, BuildExecutorOptions>,
+  context: ExecutorContext,
+  base: ExecutorDeps = defaultDeps(),
+): AsyncGenerator<BatchTaskResult> {
+  const graph = { tasks: Object.keys(taskGraph.tasks), dependencies: taskGraph.dependencies };
+  const slots = batchConcurrency(base.env, context.nxJsonConfiguration?.parallel);
+  let factsOnce: Promise<GitFacts | undefined> | undefined;
+  const facts = () => (factsOnce ??= base.gitFacts(context.root));
+
+  const runOne = async (id: string): Promise<BatchTaskResult> => {
+    const task = taskGraph.tasks[id]!;
+    const lines: string[] = [];
+    const startTime = Date.now();
+    const taskContext: ExecutorContext = {
+      ...context,
+      projectName: task.target.project,
+      targetName: task.target.target,
+      ...(task.target.configuration ? { configurationName: task.target.configuration } : {}),
+    };
+    const { success } = await runBuildExecutor(mode, inputs[id]!, taskContext, taskDeps(base, lines, facts));
+    return { task: id, result: { success, status: success ? 'success' : 'failure', terminalOutput: `${lines.join('\n')}\n`, startTime, endTime: Date.now() } };
+  };
+
+  const running = new Map<string, Promise<BatchTaskResult>>();
+  const succeeded = new Set<string>();
+  const failed = new Set<string>();
+  for (;;) {
+    const step = nextBatchStep(graph, { running: new Set(running.keys()), succeeded, failed }, slots - running.size);
+    for (const { task, because } of step.skip) {
+      failed.add(task);
+      const now = Date.now();
+      const line = `[${task}] skipped: ${because} failed`;
+      base.log(line);
+      yield { task, result: { success: false, status: 'skipped', terminalOutput: `${line}\n`, startTime: now, endTime: now } };
+    }
+    for (const id of step.start) running.set(id, runOne(id));
+    if (running.size === 0) {
+      if (step.skip.length) continue;
+      break;
+    }
+    const done = await Promise.race(running.values());
+    running.delete(done.task);
+    (done.result.success ? succeeded : failed).add(done.task);
+    yield done;
+  }
+  // Only a dependency cycle inside the batch could leave tasks behind; report rather than hang.
+  for (const task of graph.tasks) {
+    if (succeeded.has(task) || failed.has(task)) continue;
+    const now = Date.now();
+    yield { task, result: { success: false, status: 'failure', terminalOutput: `[${task}] not run: its dependencies in this batch form a cycle\n`, startTime: now, endTime: now } };
+  }
+}
