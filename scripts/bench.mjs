@@ -7,6 +7,7 @@
 //   BENCH_SCENARIOS=1,2,3,4               which scenarios to run
 //   BENCH_MD=path                         also write the results as markdown there
 //   BENCH_KEEP=1                          keep the temp workspaces
+//   BENCH_COLD_MAX_N=50                   run scenario 1 only for N up to this (it dominates at N = 200)
 //
 // Each service: a 2-platform (linux/amd64, linux/arm64) image FROM the local busybox base, three
 // RUN steps, a COPY of its context and a .dockerignore. Scenarios:
@@ -41,6 +42,7 @@ const argNs = process.argv.slice(2).map(Number).filter((x) => x > 0);
 const NS = argNs.length ? argNs : (process.env.BENCH_N ?? '12,50,200').split(',').map(Number).filter((x) => x > 0);
 const REPS = Number(process.env.BENCH_REPS ?? 3);
 const SCENARIOS = new Set((process.env.BENCH_SCENARIOS ?? '1,2,3,4').split(',').map((s) => s.trim()));
+const COLD_MAX_N = Number(process.env.BENCH_COLD_MAX_N ?? Infinity);
 const LOG = join(tmpdir(), `nxcb-bench-${Date.now()}.log`);
 
 // ---- the stack --------------------------------------------------------------------------------
@@ -173,6 +175,10 @@ function perfLines(output) {
   return times.sort((a, b) => b[1] - a[1]).slice(0, 4).map(([k, ms]) => `${k} ${ms.toFixed(0)} ms`);
 }
 
+const IN_PROCESS = 'ours, NX_ISOLATE_PLUGINS=false';
+const med = (runs, label) => median(runs[label] ?? []);
+const ratioText = (slow, fast) => `${(slow / fast).toFixed(1)}×`;
+
 // ---- scenarios --------------------------------------------------------------------------------
 async function benchN(n) {
   const md = [`### N = ${n} services`, ''];
@@ -184,24 +190,31 @@ async function benchN(n) {
   try {
     await initRepo(ws);
     await initRepo(bare);
-    const oursBuildAffected = { label: 'ours: nx affected', run: () => runOurs(nx(['affected', '-t', 'docker-build', '--base=HEAD~1', '--head=HEAD']), ws) };
+    const affectedBuild = nx(['affected', '-t', 'docker-build', '--base=HEAD~1', '--head=HEAD']);
+    const oursBuildAffected = { label: 'ours: nx affected', run: () => runOurs(affectedBuild, ws) };
+    // Nx starts each plugin (its own js/package-json/project-json and ours) in a worker process by
+    // default; NX_ISOLATE_PLUGINS=false loads them in-process. A user's choice, measured as a variant.
+    const oursInProcess = { label: IN_PROCESS, run: () => runOurs(affectedBuild, ws, { NX_ISOLATE_PLUGINS: 'false' }) };
+    const floor = { label: 'Nx floor: no plugin', run: () => must(affectedBuild, bare) };
     const bakeLoad = { label: 'docker buildx bake --load', run: () => must(bakeArgv(['--load']), ws) };
     const composeBuild = { label: 'docker compose build', run: () => must(composeArgv, ws) };
 
-    if (SCENARIOS.has('1')) {
+    if (SCENARIOS.has('1') && n > COLD_MAX_N) md.push(`Scenario 1 not run for N = ${n} (BENCH_COLD_MAX_N = ${COLD_MAX_N}).`, '');
+    if (SCENARIOS.has('1') && n <= COLD_MAX_N) {
       console.log('  1. cold build of everything');
       const runs = await alternate(
         [{ label: 'ours: nx run-many', run: () => runOurs(nx(['run-many', '-t', 'docker-build', '--skip-nx-cache']), ws) }, bakeLoad, composeBuild],
         () => coldReset(),
       );
-      // diagnosis, one run: Nx runs 3 tasks at a time by default; bake hands BuildKit every target at once
+      // diagnosis, one run: the batch runs 3 builds at a time by default; bake hands BuildKit every target at once
       coldReset();
-      const par = await runOurs(nx(['run-many', '-t', 'docker-build', '--skip-nx-cache', `--parallel=${n}`]), ws);
-      console.log(`    diag ours --parallel=${n}         ${sec(par.ms)}`);
+      const par = await runOurs(nx(['run-many', '-t', 'docker-build', '--skip-nx-cache']), ws, { NX_PARALLEL: '8' });
+      console.log(`    diag ours NX_PARALLEL=8            ${sec(par.ms)}`);
+      const kinds = [...new Set(par.invocations.map((l) => l.split(' ').slice(0, l.startsWith('buildx') ? 2 : 1).join(' ')))];
       md.push(
         ...scenarioTable('1. Cold build of everything (builder cache pruned, images removed)', runs, {
           ours: 'ours: nx run-many',
-          notes: [`Ours made ${par.invocations.length / n} docker invocations per service (\`buildx inspect --bootstrap\`, \`buildx build\`, \`save\`). Diagnosis, one cold run with \`--parallel=${n}\` (all tasks at once, as bake does): ${sec(par.ms)}.`],
+          notes: [`Ours made ${par.invocations.length} docker invocations for ${n} services (${kinds.map((k) => `\`${k}\``).join(', ')}). Diagnosis, one cold run with \`NX_PARALLEL=8\` (8 builds at once in the batch): ${sec(par.ms)}.`],
         }).lines,
       );
     }
@@ -217,8 +230,7 @@ async function benchN(n) {
       console.log('  2. nothing changed');
       const invocations = [];
       const ours = { ...oursBuildAffected, run: async () => { const r = await oursBuildAffected.run(); invocations.push(r.invocations.length); return r; } };
-      const floor = { label: 'Nx floor: no plugin', run: () => must(nx(['affected', '-t', 'docker-build', '--base=HEAD~1', '--head=HEAD']), bare) };
-      const runs = await alternate([ours, bakeLoad, composeBuild, floor], () => { changeNothing(ws); changeNothing(bare); });
+      const runs = await alternate([ours, oursInProcess, bakeLoad, composeBuild, floor], () => { changeNothing(ws); changeNothing(bare); });
       changeNothing(ws);
       const perf = await runOurs(nx(['affected', '-t', 'docker-build', '--base=HEAD~1', '--head=HEAD']), ws, { NX_PERF_LOGGING: 'true' });
       const t = scenarioTable('2. Nothing changed (a commit touching no service; warm BuildKit cache)', runs, {
@@ -238,7 +250,7 @@ async function benchN(n) {
       let lastInv = [];
       const ours = { ...oursBuildAffected, run: async () => { const r = await oursBuildAffected.run(); invocations.push(`${r.tasks} task(s)/${r.invocations.length} docker`); lastInv = r.invocations; return r; } };
       const limit = { label: 'limit: buildx build 1 svc', run: () => must(limitArgv(changed, ['--load']), ws) };
-      const runs = await alternate([ours, bakeLoad, composeBuild, limit], () => changeService(ws, changed));
+      const runs = await alternate([ours, oursInProcess, bakeLoad, composeBuild, limit, floor], () => { changeService(ws, changed); changeNothing(bare); });
       changeService(ws, changed);
       const perf = await runOurs(nx(['affected', '-t', 'docker-build', '--base=HEAD~1', '--head=HEAD']), ws, { NX_PERF_LOGGING: 'true' });
       const t = scenarioTable(`3. One service changed (${changed}; warm BuildKit cache)`, runs, {
@@ -246,6 +258,7 @@ async function benchN(n) {
         limit: 'limit: buildx build 1 svc',
         notes: [
           `Ours per run: ${invocations.join(', ')}. Its docker commands: ${lastInv.map((l) => `\`docker ${l.split(' ').slice(0, 3).join(' ')} …\``).join(', ')}.`,
+          `Decomposition (medians): Nx floor (no plugin, nothing to run) ${sec(med(runs, 'Nx floor: no plugin'))}; ours minus that floor ${sec(med(runs, 'ours: nx affected') - med(runs, 'Nx floor: no plugin'))} against the limit's ${sec(med(runs, 'limit: buildx build 1 svc'))}. ${IN_PROCESS}: ${ratioText(med(runs, 'docker buildx bake --load'), med(runs, IN_PROCESS))} faster than bake, ${(med(runs, IN_PROCESS) / med(runs, 'limit: buildx build 1 svc')).toFixed(2)}× the limit.`,
           `NX_PERF_LOGGING (longest): ${perfLines(perf.stdout + perf.stderr).join('; ') || 'n/a'}.`,
         ],
       });
@@ -308,10 +321,13 @@ if (s3) {
   const vsBake = s3['docker buildx bake --load'] / s3['ours: nx affected'];
   const vsLimit = s3['ours: nx affected'] / s3['limit: buildx build 1 svc'];
   targets.push(`- Scenario 3, N = 50: ${vsBake.toFixed(1)}× faster than bake (target ≥ 5×: ${vsBake >= 5 ? 'met' : 'missed'}); ${vsLimit.toFixed(2)}× the limit (target ≤ 1.3×: ${vsLimit <= 1.3 ? 'met' : 'missed'}).`);
+  if (s3[IN_PROCESS]) targets.push(`- Scenario 3, N = 50, ${IN_PROCESS}: ${(s3['docker buildx bake --load'] / s3[IN_PROCESS]).toFixed(1)}× faster than bake; ${(s3[IN_PROCESS] / s3['limit: buildx build 1 svc']).toFixed(2)}× the limit.`);
 }
 if (scenario3[50] && scenario3[200]) {
   const r = scenario3[200]['ours: nx affected'] / scenario3[50]['ours: nx affected'];
   targets.push(`- Scenario 3, N = 200 vs N = 50: ${r.toFixed(2)}× (target ≈ 1×).`);
+  const b = scenario3[200]['docker buildx bake --load'] / scenario3[200]['ours: nx affected'];
+  targets.push(`- Scenario 3, N = 200: ${b.toFixed(1)}× faster than bake.`);
 }
 if (targets.length) {
   console.log(`\n${targets.join('\n')}`);
