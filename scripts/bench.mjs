@@ -8,6 +8,8 @@
 //   BENCH_MD=path                         also write the results as markdown there
 //   BENCH_KEEP=1                          keep the temp workspaces
 //   BENCH_COLD_MAX_N=50                   run scenario 1 only for N up to this (it dominates at N = 200)
+//   BENCH_PEERS=0                         scenarios 2-3 without bake and compose (at N = 200 on our
+//                                         stack both fail: BuildKit "no such job" with 200 targets)
 //
 // Each service: a 2-platform (linux/amd64, linux/arm64) image FROM the local busybox base, three
 // RUN steps, a COPY of its context and a .dockerignore. Scenarios:
@@ -43,6 +45,7 @@ const NS = argNs.length ? argNs : (process.env.BENCH_N ?? '12,50,200').split(','
 const REPS = Number(process.env.BENCH_REPS ?? 3);
 const SCENARIOS = new Set((process.env.BENCH_SCENARIOS ?? '1,2,3,4').split(',').map((s) => s.trim()));
 const COLD_MAX_N = Number(process.env.BENCH_COLD_MAX_N ?? Infinity);
+const PEERS = process.env.BENCH_PEERS !== '0';
 const LOG = join(tmpdir(), `nxcb-bench-${Date.now()}.log`);
 
 // ---- the stack --------------------------------------------------------------------------------
@@ -198,7 +201,8 @@ async function benchN(n) {
     const floor = { label: 'Nx floor: no plugin', run: () => must(affectedBuild, bare) };
     const bakeLoad = { label: 'docker buildx bake --load', run: () => must(bakeArgv(['--load']), ws) };
     let bakeFailed;
-    const withBake = (tools) => tools.filter((t) => t !== bakeLoad || !bakeFailed);
+    let composeFailed;
+    const withPeers = (tools) => tools.filter((t) => !(t === bakeLoad && bakeFailed) && !(t === composeBuild && composeFailed));
     const composeBuild = { label: 'docker compose build', run: () => must(composeArgv, ws) };
 
     if (SCENARIOS.has('1') && n > COLD_MAX_N) md.push(`Scenario 1 not run for N = ${n} (BENCH_COLD_MAX_N = ${COLD_MAX_N}).`, '');
@@ -224,22 +228,32 @@ async function benchN(n) {
     if (SCENARIOS.has('2') || SCENARIOS.has('3')) {
       // warm: every image built, Nx cache filled, BuildKit cache warm for all tools
       await must(nx(['run-many', '-t', 'docker-build']), ws, OURS_ENV);
+      if (!PEERS) {
+        bakeFailed = composeFailed = 'BENCH_PEERS=0';
+        md.push('Peers not run for this N (`BENCH_PEERS=0`).', '');
+      }
       // bake is dropped from scenarios 2 and 3 when it cannot build the monorepo at all (seen at N = 200)
-      try {
+      if (PEERS) try {
         await must(bakeArgv(['--load']), ws);
       } catch (e) {
         bakeFailed = e.message.split('\n').filter((l) => /ERROR/.test(l)).pop() ?? e.message.split('\n')[0];
         console.log(`    bake failed twice on the warm-up build; left out of scenarios 2-3: ${bakeFailed}`);
         md.push(`\`docker buildx bake --load\` failed twice building all ${n} services (\`${bakeFailed}\`), so it is left out of scenarios 2 and 3 below.`, '');
       }
-      await must(composeArgv, ws);
+      if (PEERS) try {
+        await must(composeArgv, ws);
+      } catch (e) {
+        composeFailed = e.message.split('\n').filter((l) => /rpc error|ERROR/.test(l)).pop() ?? e.message.split('\n')[0];
+        console.log(`    compose failed twice on the warm-up build; left out of scenarios 2-3: ${composeFailed}`);
+        md.push(`\`docker compose build\` failed twice building all ${n} services (\`${composeFailed}\`), so it is left out of scenarios 2 and 3 below.`, '');
+      }
     }
 
     if (SCENARIOS.has('2')) {
       console.log('  2. nothing changed');
       const invocations = [];
       const ours = { ...oursBuildAffected, run: async () => { const r = await oursBuildAffected.run(); invocations.push(r.invocations.length); return r; } };
-      const runs = await alternate(withBake([ours, oursInProcess, bakeLoad, composeBuild, floor]), () => { changeNothing(ws); changeNothing(bare); });
+      const runs = await alternate(withPeers([ours, oursInProcess, bakeLoad, composeBuild, floor]), () => { changeNothing(ws); changeNothing(bare); });
       changeNothing(ws);
       const perf = await runOurs(nx(['affected', '-t', 'docker-build', '--base=HEAD~1', '--head=HEAD']), ws, { NX_PERF_LOGGING: 'true' });
       const t = scenarioTable('2. Nothing changed (a commit touching no service; warm BuildKit cache)', runs, {
@@ -259,7 +273,7 @@ async function benchN(n) {
       let lastInv = [];
       const ours = { ...oursBuildAffected, run: async () => { const r = await oursBuildAffected.run(); invocations.push(`${r.tasks} task(s)/${r.invocations.length} docker`); lastInv = r.invocations; return r; } };
       const limit = { label: 'limit: buildx build 1 svc', run: () => must(limitArgv(changed, ['--load']), ws) };
-      const runs = await alternate(withBake([ours, oursInProcess, bakeLoad, composeBuild, limit, floor]), () => { changeService(ws, changed); changeNothing(bare); });
+      const runs = await alternate(withPeers([ours, oursInProcess, bakeLoad, composeBuild, limit, floor]), () => { changeService(ws, changed); changeNothing(bare); });
       changeService(ws, changed);
       const perf = await runOurs(nx(['affected', '-t', 'docker-build', '--base=HEAD~1', '--head=HEAD']), ws, { NX_PERF_LOGGING: 'true' });
       const t = scenarioTable(`3. One service changed (${changed}; warm BuildKit cache)`, runs, {
