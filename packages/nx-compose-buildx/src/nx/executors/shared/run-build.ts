@@ -59,10 +59,12 @@ export async function runBuild(
   const root = context.root;
   const tag = `[${o.service}]`;
 
+  const noTags = { success: false, error: `${tag} docker-push needs at least one tag (compose image: or build.tags).` };
+  if (mode === 'push' && o.build.tags.length === 0 && o.generatedTags.length === 0) return noTags;
+
   // Run-time only: generated tags and OCI labels (never in target options → not in cache keys).
   // The builder check runs meanwhile: both are process starts that add up on a small build.
-  const noTagsPossible = mode === 'push' && o.build.tags.length === 0 && o.generatedTags.length === 0;
-  const pendingBuilder = o.dryRun || noTagsPossible ? undefined : ensureBuilder(o.builder, root, deps, false);
+  const pendingBuilder = o.dryRun ? undefined : ensureBuilder(o.builder, root, deps, false);
   pendingBuilder?.catch(() => undefined); // awaited below; an early return must not leave it unhandled
   const facts = await runTimeFacts(root, deps);
   const generated = facts && o.generatedTags.length ? generateTags(o.generatedTags, facts, o.build.tags) : [];
@@ -80,16 +82,14 @@ export async function runBuild(
     labels: withOciLabels(o.build.labels, facts, deps.now(), o.ociLabels),
     ...(cacheReadOnly ? { cacheTo: [] } : {}),
   };
-  if (mode === 'push' && build.tags.length === 0) {
-    return { success: false, error: `${tag} docker-push needs at least one tag (compose image: or build.tags).` };
-  }
+  if (mode === 'push' && build.tags.length === 0) return noTags; // the generated rules gave none either
 
   deps.log(
     `${tag} docker-${mode}: ${build.platforms.join(', ') || 'builder default platform'}` +
       ` → ${build.tags.join(', ') || '(untagged)'}${o.dryRun ? ' (dry run)' : ''}`,
   );
 
-  const builder = pendingBuilder ? await pendingBuilder : await ensureBuilder(o.builder, root, deps, o.dryRun);
+  const builder = pendingBuilder ? await pendingBuilder : await ensureBuilder(o.builder, root, deps, true);
 
   if (!o.dryRun && o.checkPlatforms && build.platforms.length) {
     const supported = supportedPlatforms(builder.info, parseBinfmtMisc(deps.readBinfmt()));
