@@ -1,7 +1,7 @@
 // Builds the plugin in place: tsc into dist/, then copies the JSON schemas and
 // generator templates that tsc does not emit, so `npm pack` ships a working plugin.
 import { execFileSync } from 'node:child_process';
-import { cpSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { cpSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -25,3 +25,9 @@ function copyAssets(dir) {
   }
 }
 copyAssets(src);
+
+// The docker-build and docker-push schemas come from the build-field table (src/nx/executors/shared/schema.ts).
+const { BUILD_EXECUTORS, buildExecutorSchema } = createRequire(import.meta.url)(join(dist, 'nx/executors/shared/schema.js'));
+for (const name of BUILD_EXECUTORS) {
+  writeFileSync(join(dist, 'nx/executors', name, 'schema.json'), `${JSON.stringify(buildExecutorSchema(name), null, 2)}\n`);
+}

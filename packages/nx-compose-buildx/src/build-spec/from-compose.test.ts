@@ -59,9 +59,24 @@ describe('buildSpecsFromProject', () => {
       expected: { secrets: [{ id: 'token', src: 'app/secret.txt' }, { id: 'npm', env: 'NPM_TOKEN' }] },
     },
     {
-      name: 'extra hosts in map and list form become host:ip',
-      service: { build: { context: '/ws/app', extra_hosts: ['a=1.2.3.4', 'b:5.6.7.8'] } },
-      expected: { extraHosts: ['a:1.2.3.4', 'b:5.6.7.8'] },
+      name: 'extra hosts stay as compose normalised them (the --add-host flag rewrites host=ip once)',
+      service: { build: { context: '/ws/app', extra_hosts: ['a=1.2.3.4', 'b=5.6.7.8'] } },
+      expected: { extraHosts: ['a=1.2.3.4', 'b=5.6.7.8'] },
+    },
+    {
+      name: 'ulimits become sorted --ulimit values',
+      service: { build: { context: '/ws/app', ulimits: { nproc: 65535, nofile: { soft: 20000, hard: '40000' } } } },
+      expected: { ulimits: ['nofile=20000:40000', 'nproc=65535'] },
+    },
+    {
+      name: 'privileged adds security.insecure to the entitlements',
+      service: { build: { context: '/ws/app', privileged: true, entitlements: ['network.host', 'security.insecure'] } },
+      expected: { entitlements: ['security.insecure', 'network.host'] },
+    },
+    {
+      name: 'isolation: default is what buildx does anyway',
+      service: { build: { context: '/ws/app', isolation: 'default', privileged: false } },
+      expected: { context: 'app' },
     },
     {
       name: 'shm_size, network, no_cache, pull, target',
@@ -79,6 +94,12 @@ describe('buildSpecsFromProject', () => {
     expect(result.specs[0]).toMatchObject(expected);
   });
 
+  it('sets no ulimits or entitlements when compose has none', () => {
+    const [spec] = buildSpecsFromProject(project({ svc: { build: { context: '/ws/app', privileged: false } } }), env).specs;
+    expect(spec).not.toHaveProperty('ulimits');
+    expect(spec).not.toHaveProperty('entitlements');
+  });
+
   it('skips image-only services', () => {
     expect(buildSpecsFromProject(project({ cache: { image: 'redis' } }), env).specs).toEqual([]);
   });
@@ -88,6 +109,9 @@ describe('buildSpecsFromProject', () => {
     { name: 'invalid platform', build: { context: '/ws/app', platforms: ['linux/arm65'] }, message: /invalid platform "linux\/arm65"/ },
     { name: 'missing context', build: { context: '/ws/nope' }, message: /build context nope does not exist/ },
     { name: 'missing Dockerfile', build: { context: '/ws/app', dockerfile: 'x.Dockerfile' }, message: /Dockerfile app\/x\.Dockerfile does not exist/ },
+    { name: 'isolation buildx cannot honour', build: { context: '/ws/app', isolation: 'hyperv' }, message: /build\.isolation "hyperv" is not supported: docker buildx has no --isolation/ },
+    { name: 'ulimit that is not a number', build: { context: '/ws/app', ulimits: { nofile: 'lots' } }, message: /build\.ulimits\.nofile must be a number or \{soft, hard\}/ },
+    { name: 'entitlements not a list', build: { context: '/ws/app', entitlements: 'network.host' }, message: /build\.entitlements must be a list of strings/ },
     { name: 'undefined secret', build: { context: '/ws/app', secrets: [{ source: 'nope' }] }, message: /build secret "nope" is not defined/ },
   ])('error: $name names file, line and service', ({ build, message }) => {
     const result = buildSpecsFromProject(project({ bad: { build } as Partial<ComposeService>, good: { build: { context: '/ws/app' } } }), env);

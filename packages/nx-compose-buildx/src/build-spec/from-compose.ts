@@ -1,16 +1,9 @@
 import { isAbsolute, join } from 'node:path';
 import { ComposeError, type ComposeBuild, type ComposeProject, type ComposeService, type SourceLocation } from '../compose/types';
-import { isValidPlatform, normalizePlatform } from '../buildx/platform';
+import { KNOWN_BUILD_KEYS, UNSUPPORTED_BUILD_KEYS, buildOptionsFrom, mappedFromCompose } from './build-fields';
 import { readServiceExtension } from './extension';
 import { contextKind, toWorkspacePath } from './paths';
 import type { PlatformConfigSpec, SecretSpec, ServiceBuildSpec } from './types';
-
-/** Keys the compose-spec allows under `build:` (compose 2.26). */
-const KNOWN_BUILD_KEYS = new Set([
-  'context', 'dockerfile', 'dockerfile_inline', 'args', 'ssh', 'cache_from', 'cache_to', 'additional_contexts',
-  'extra_hosts', 'isolation', 'labels', 'network', 'no_cache', 'platforms', 'privileged', 'pull', 'secrets',
-  'shm_size', 'tags', 'target', 'ulimits', 'entitlements',
-]);
 
 export interface BuildSpecEnvironment {
   /** Absolute workspace root: every path in a spec is relative to it. */
@@ -61,14 +54,13 @@ function buildSpecFromService(
     if (!KNOWN_BUILD_KEYS.has(key) && !key.startsWith('x-')) {
       fail(service, `unknown key "${key}" under build`, `build.${key}`);
     }
+    const unsupported = UNSUPPORTED_BUILD_KEYS[key];
+    if (unsupported && build[key] !== unsupported.accepted) {
+      fail(service, `build.${key} ${JSON.stringify(build[key])} is not supported: ${unsupported.reason}`, `build.${key}`);
+    }
   }
-
-  const platforms: string[] = [];
-  for (const platform of build.platforms ?? []) {
-    if (!isValidPlatform(platform)) fail(service, `invalid platform "${platform}" in build.platforms`, 'build.platforms');
-    const normalized = normalizePlatform(platform);
-    if (!platforms.includes(normalized)) platforms.push(normalized);
-  }
+  const mapped = mappedFromCompose(build, (message, key) => fail(service, message, key));
+  const platforms = mapped.platforms ?? [];
 
   const kind = contextKind(build.context);
   let context = build.context;
@@ -127,24 +119,14 @@ function buildSpecFromService(
     composeProject: project.name,
     composeDir: ws(project.projectDir),
     composeFiles: unique(service.sources.map((s) => ws(s.file))),
-    context,
-    ...(dockerfile !== undefined ? { dockerfile } : {}),
-    ...(build.dockerfile_inline !== undefined ? { dockerfileInline: build.dockerfile_inline } : {}),
-    platforms,
-    args: definedArgs(build.args),
-    ...(build.target !== undefined ? { target: build.target } : {}),
-    tags,
-    labels: { ...(build.labels ?? {}) },
-    cacheFrom: [...(build.cache_from ?? [])],
-    cacheTo: [...(build.cache_to ?? [])],
-    secrets: secretSpecs(project, service, build, ws),
-    ssh: [...(build.ssh ?? [])],
-    additionalContexts,
-    ...(build.network !== undefined ? { network: build.network } : {}),
-    ...(build.shm_size !== undefined ? { shmSize: String(build.shm_size) } : {}),
-    extraHosts: extraHosts(build.extra_hosts),
-    ...(build.no_cache !== undefined ? { noCache: build.no_cache } : {}),
-    ...(build.pull !== undefined ? { pull: build.pull } : {}),
+    ...buildOptionsFrom({
+      ...mapped,
+      context,
+      ...(dockerfile !== undefined ? { dockerfile } : {}),
+      tags,
+      secrets: secretSpecs(project, service, build, ws),
+      additionalContexts,
+    }),
     ...(extension.value.verify ? { verifyCommand: extension.value.verify } : {}),
     ...(platformArgs && Object.keys(platformArgs).length ? { platformArgs } : {}),
     ...(platformConfig ? { platformConfig } : {}),
@@ -155,16 +137,6 @@ function buildSpecFromService(
 /** Compose names an image it builds without `image:` as `<project>-<service>`. */
 export function defaultImageName(composeProject: string, service: string): string {
   return `${composeProject}-${service}`.toLowerCase();
-}
-
-/** `args: [KEY]` with KEY unset in the environment is dropped, as Compose does. */
-function definedArgs(args: Record<string, string | null> | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const key of Object.keys(args ?? {}).sort()) {
-    const value = args![key];
-    if (value !== null && value !== undefined) out[key] = String(value);
-  }
-  return out;
 }
 
 function secretSpecs(
@@ -180,16 +152,6 @@ function secretSpecs(
     if (definition.file) return { id, src: ws(definition.file) };
     if (definition.environment) return { id, env: definition.environment };
     return fail(service, `build secret "${ref.source}" needs "file" or "environment"`, 'build.secrets');
-  });
-}
-
-function extraHosts(hosts: ComposeBuild['extra_hosts']): string[] {
-  if (!hosts) return [];
-  const entries = Array.isArray(hosts) ? hosts : Object.entries(hosts).map(([h, ip]) => `${h}=${ip}`);
-  // buildx --add-host takes host:ip; compose writes host=ip or host:ip.
-  return entries.map((entry) => {
-    const eq = entry.indexOf('=');
-    return eq > 0 ? `${entry.slice(0, eq)}:${entry.slice(eq + 1)}` : entry;
   });
 }
 

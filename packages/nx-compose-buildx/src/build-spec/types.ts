@@ -1,7 +1,8 @@
 /**
  * A service build spec: one buildable compose service, resolved into exactly what
  * buildx will be asked to do. Paths are relative to the Nx workspace root, with "/"
- * separators. These field names are also the docker-build target's option names.
+ * separators. These field names are also the docker-build target's option names; each is mapped
+ * (compose key, schema, buildx flag) in one row of build-fields.ts.
  */
 
 export interface SecretSpec {
@@ -34,6 +35,10 @@ export interface BuildOptions {
   extraHosts: string[];
   noCache?: boolean;
   pull?: boolean;
+  /** `--ulimit` values, `name=soft:hard` or `name=limit`. */
+  ulimits?: string[];
+  /** `--allow` entitlements (compose `entitlements`, and `security.insecure` for `privileged`). */
+  entitlements?: string[];
 }
 
 export interface ServiceBuildSpec extends BuildOptions {

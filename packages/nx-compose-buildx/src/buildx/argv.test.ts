@@ -129,6 +129,17 @@ const cases: Array<[string, Partial<BuildOptions>, BuildMode, BuildArgvSettings,
     ],
   ],
   [
+    'ulimits and entitlements come after the other build fields',
+    { tags: [], ulimits: ['nofile=1024:2048', 'nproc=512'], entitlements: ['network.host', 'security.insecure'] },
+    'build',
+    {},
+    [
+      ...D, '--progress=auto', '--platform', 'linux/amd64', '-f', 'apps/api/Dockerfile',
+      '--ulimit', 'nofile=1024:2048', '--ulimit', 'nproc=512', '--allow', 'network.host', '--allow', 'security.insecure',
+      ...TAIL, '--load', 'apps/api',
+    ],
+  ],
+  [
     'secret path with a comma is CSV-quoted',
     { secrets: [{ id: 'k', src: 'a,b/key' }], tags: [] },
     'build',

@@ -3,8 +3,9 @@
  * array (argv[0] is `docker`) that the run layer hands to execa as file + args: options are data,
  * nothing is ever joined into a shell string for execution, so no value needs quoting.
  */
-import type { BuildOptions, SecretSpec } from '../build-spec/types';
-import { consistentPlatformArgs, normalizePlatforms } from './platform';
+import { buildFieldArgv } from '../build-spec/build-fields';
+import type { BuildOptions } from '../build-spec/types';
+import { normalizePlatforms } from './platform';
 
 export type BuildMode = 'build' | 'push';
 export type ProgressMode = 'plain' | 'auto' | 'tty' | 'quiet';
@@ -38,38 +39,6 @@ export function progressFor(isTTY: boolean, env: Record<string, string | undefin
   return !isTTY || (ci !== undefined && ci !== '' && ci !== 'false' && ci !== '0') ? 'plain' : 'auto';
 }
 
-/** buildx parses `--secret` as CSV: quote a field that holds a comma or a quote. */
-function csvField(field: string): string {
-  return /[",\n]/.test(field) ? `"${field.replace(/"/g, '""')}"` : field;
-}
-
-export function secretArg(secret: SecretSpec): string {
-  const fields = [`id=${secret.id}`];
-  if (secret.src !== undefined) fields.push(`src=${secret.src}`);
-  else if (secret.env !== undefined) fields.push(`env=${secret.env}`);
-  return fields.map(csvField).join(',');
-}
-
-/** Resolves a `service:x` context to `docker-image://<x's first tag>`; other values pass unchanged. */
-export function buildContextValue(value: string, serviceImages: Record<string, string> = {}): string {
-  if (!value.startsWith('service:')) return value;
-  const service = value.slice('service:'.length);
-  const image = serviceImages[service];
-  if (!image) {
-    throw new Error(
-      `Build context "${value}" names service "${service}", but no image is known for it ` +
-        `(serviceImages has: ${Object.keys(serviceImages).join(', ') || 'nothing'}). Give that service an image or tag.`,
-    );
-  }
-  return `docker-image://${image}`;
-}
-
-/** compose allows `host=ip`; buildx 0.13 wants `host:ip`. */
-function addHostArg(entry: string): string {
-  const m = /^([^=:]+)=(.+)$/.exec(entry);
-  return m ? `${m[1]}:${m[2]}` : entry;
-}
-
 function flagValue(v: string | boolean): string {
   return typeof v === 'boolean' ? String(v) : v;
 }
@@ -78,34 +47,14 @@ function sortedEntries(record: Record<string, string> | undefined): Array<[strin
   return Object.entries(record ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
-/** `docker buildx build` argv for one service. Context comes last. `dockerfileInline` must be fed on stdin. */
+/** `docker buildx build` argv for one service: the build fields' flags (build-fields.ts), then the run settings. Context comes last. `dockerfileInline` must be fed on stdin. */
 export function buildArgv(options: BuildOptions, mode: BuildMode, settings: BuildArgvSettings = {}): string[] {
   const argv = ['docker', 'buildx', 'build'];
   if (settings.builder) argv.push('--builder', settings.builder);
   argv.push(`--progress=${settings.progress ?? 'auto'}`);
 
+  argv.push(...buildFieldArgv(options, { serviceImages: settings.serviceImages }));
   const platforms = normalizePlatforms(options.platforms ?? []);
-  if (platforms.length) argv.push('--platform', platforms.join(','));
-
-  if (options.dockerfileInline !== undefined) argv.push('-f', '-');
-  else if (options.dockerfile) argv.push('-f', options.dockerfile);
-  if (options.target) argv.push('--target', options.target);
-
-  for (const [k, v] of sortedEntries(consistentPlatformArgs(options.args ?? {}, platforms))) argv.push('--build-arg', `${k}=${v}`);
-  for (const [k, v] of sortedEntries(options.labels)) argv.push('--label', `${k}=${v}`);
-  for (const tag of options.tags ?? []) argv.push('-t', tag);
-  for (const c of options.cacheFrom ?? []) argv.push('--cache-from', c);
-  for (const c of options.cacheTo ?? []) argv.push('--cache-to', c);
-  for (const s of options.secrets ?? []) argv.push('--secret', secretArg(s));
-  for (const s of options.ssh ?? []) argv.push('--ssh', s);
-  for (const [name, value] of sortedEntries(options.additionalContexts)) {
-    argv.push('--build-context', `${name}=${buildContextValue(value, settings.serviceImages)}`);
-  }
-  if (options.network) argv.push('--network', options.network);
-  if (options.shmSize) argv.push('--shm-size', options.shmSize);
-  for (const h of options.extraHosts ?? []) argv.push('--add-host', addHostArg(h));
-  if (options.noCache) argv.push('--no-cache');
-  if (options.pull) argv.push('--pull');
 
   argv.push(`--provenance=${flagValue(settings.provenance ?? false)}`);
   argv.push(`--sbom=${flagValue(settings.sbom ?? false)}`);

@@ -1,4 +1,5 @@
 import type { ProjectConfiguration, TargetConfiguration } from '@nx/devkit';
+import { buildOptionsFrom } from '../build-spec/build-fields';
 import type { ServiceBuildSpec } from '../build-spec/types';
 import { definitionHashMetadata } from './definition-hash-metadata';
 import type { NormalizedPluginOptions } from './plugin-options';
@@ -73,24 +74,13 @@ function resolvedBuildOptions(node: ServiceNode, options: NormalizedPluginOption
     platform && spec.platformConfig ? { ...spec.additionalContexts, config: configOutputDir(spec.project, platform) } : spec.additionalContexts;
   const build: Record<string, unknown> = {
     service: spec.service,
-    context: spec.context,
-    ...(spec.dockerfile !== undefined ? { dockerfile: spec.dockerfile } : {}),
-    ...(spec.dockerfileInline !== undefined ? { dockerfileInline: spec.dockerfileInline } : {}),
+    ...buildOptionsFrom(spec),
     platforms: platform ? [platform] : spec.platforms,
     args: platform ? { ...spec.args, ...spec.platformArgs?.[platform] } : spec.args,
-    ...(spec.target !== undefined ? { target: spec.target } : {}),
     tags: platform ? spec.tags.map((t) => platformTag(t, platform)) : spec.tags,
-    labels: spec.labels,
     cacheFrom: cache.cacheFrom,
     cacheTo: cache.cacheTo,
-    secrets: spec.secrets,
-    ssh: spec.ssh,
     additionalContexts,
-    ...(spec.network !== undefined ? { network: spec.network } : {}),
-    ...(spec.shmSize !== undefined ? { shmSize: spec.shmSize } : {}),
-    extraHosts: spec.extraHosts,
-    ...(spec.noCache !== undefined ? { noCache: spec.noCache } : {}),
-    ...(spec.pull !== undefined ? { pull: spec.pull } : {}),
   };
   if (Object.keys(node.serviceImages).length) build.serviceImages = node.serviceImages;
   if (options.builder !== undefined) build.builder = options.builder;

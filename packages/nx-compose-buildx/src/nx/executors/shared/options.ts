@@ -1,7 +1,7 @@
 /** Executor option types shared by docker-build / docker-push, and their normalisation. */
+import { buildOptionsFrom } from '../../../build-spec/build-fields';
 import type { BuildOptions } from '../../../build-spec/types';
 import type { BuilderSpec, ProgressMode } from '../../../buildx/argv';
-import { normalizePlatforms } from '../../../buildx/platform';
 import type { TagRule } from '../../../buildx/tags';
 
 export interface BuildExecutorOptions extends Partial<BuildOptions> {
@@ -57,26 +57,7 @@ export function defaultMetadataFile(service: string, kind: 'build' | 'push'): st
 export function normalizeBuildOptions(o: BuildExecutorOptions, kind: 'build' | 'push'): NormalizedBuild {
   if (!o.service) throw new Error('Option "service" is required.');
   if (!o.context) throw new Error(`Service "${o.service}": option "context" is required.`);
-  const build: BuildOptions = {
-    context: o.context,
-    ...(o.dockerfile !== undefined ? { dockerfile: o.dockerfile } : {}),
-    ...(o.dockerfileInline !== undefined ? { dockerfileInline: o.dockerfileInline } : {}),
-    platforms: normalizePlatforms(o.platforms ?? []),
-    args: o.args ?? {},
-    ...(o.target !== undefined ? { target: o.target } : {}),
-    tags: o.tags ?? [],
-    labels: o.labels ?? {},
-    cacheFrom: o.cacheFrom ?? [],
-    cacheTo: o.cacheTo ?? [],
-    secrets: o.secrets ?? [],
-    ssh: o.ssh ?? [],
-    additionalContexts: o.additionalContexts ?? {},
-    ...(o.network !== undefined ? { network: o.network } : {}),
-    ...(o.shmSize !== undefined ? { shmSize: o.shmSize } : {}),
-    extraHosts: o.extraHosts ?? [],
-    ...(o.noCache !== undefined ? { noCache: o.noCache } : {}),
-    ...(o.pull !== undefined ? { pull: o.pull } : {}),
-  };
+  const build = buildOptionsFrom({ ...o, context: o.context });
   return {
     service: o.service,
     build,

@@ -1,0 +1,132 @@
+/**
+ * The docker-build and docker-push executor schemas, generated from the build-field table plus the
+ * run settings below. scripts/build.mjs writes them to dist/nx/executors/<name>/schema.json, so
+ * there is no hand-kept schema.json to drift from the code.
+ */
+import { buildFieldSchemas, type JsonSchema } from '../../../build-spec/build-fields';
+import type { BuildOptions } from '../../../build-spec/types';
+import type { BuildExecutorOptions } from './options';
+
+type RunSettingKey = Exclude<keyof BuildExecutorOptions, keyof BuildOptions>;
+
+const stringMap = { type: 'object', additionalProperties: { type: 'string' } };
+const stringList = { type: 'array', items: { type: 'string' } };
+
+/** Every executor option that is not a build field; the mapped type makes a missing one a type error. */
+const RUN_SETTINGS: { [K in RunSettingKey]-?: JsonSchema } = {
+  service: { type: 'string', description: 'Compose service name: used in messages and in the default metadata path.' },
+  metadataFile: {
+    type: 'string',
+    description:
+      'Workspace-relative path of the metadata JSON written after the build (service, tags, per-platform digests, manifest digest). Default: dist/docker/<service>/metadata.json (docker-push: push-metadata.json).',
+  },
+  builder: {
+    description:
+      'buildx builder: a name (must exist), or a spec created once when missing (`docker buildx create`, `--append` for extra nodes, then `inspect --bootstrap`). Absent: the current builder.',
+    oneOf: [
+      { type: 'string' },
+      {
+        type: 'object',
+        properties: {
+          name: { type: 'string', description: 'Builder name.' },
+          driver: { type: 'string', description: 'buildx driver, e.g. docker-container (default when created).' },
+          driverOpts: { ...stringMap, description: '`--driver-opt k=v` entries.' },
+          platforms: { ...stringList, description: 'Platforms of the first node (`--platform`).' },
+          nodes: {
+            type: 'array',
+            description: 'Extra nodes appended with `docker buildx create --append`.',
+            items: {
+              type: 'object',
+              properties: {
+                name: { type: 'string', description: 'Node name.' },
+                endpoint: { type: 'string', description: 'Docker endpoint / context of the node.' },
+                platforms: { ...stringList, description: 'Platforms this node builds.' },
+                driverOpts: { ...stringMap, description: '`--driver-opt` entries for this node.' },
+              },
+              required: ['name', 'endpoint'],
+              additionalProperties: false,
+            },
+          },
+        },
+        required: ['name'],
+        additionalProperties: false,
+      },
+    ],
+  },
+  provenance: {
+    type: ['string', 'boolean'],
+    description: '`--provenance` value. Default false, so the manifest list holds only the platform images.',
+    default: false,
+  },
+  sbom: { type: ['string', 'boolean'], description: '`--sbom` value. Default false.', default: false },
+  dryRun: { type: 'boolean', description: 'Print the exact commands (shell-quoted for reading) and run nothing.', default: false },
+  generatedTags: {
+    type: 'array',
+    description:
+      'Tags generated at run time from git, like docker/metadata-action: {type: semver, pattern}, {type: ref, event: branch|tag}, {type: sha, prefix?, length?}, {type: raw, value}, {type: latest} (default branch only). Applied to each image name of the service.',
+    items: {
+      type: 'object',
+      properties: {
+        type: { type: 'string', enum: ['semver', 'ref', 'sha', 'raw', 'latest'], description: 'Rule type.' },
+        pattern: { type: 'string', description: 'semver: {{version}}, {{major}}.{{minor}}, {{major}}, {{patch}}, {{raw}}.' },
+        event: { type: 'string', enum: ['branch', 'tag'], description: 'ref: use the branch or the git tag.' },
+        prefix: { type: 'string', description: 'sha: prefix (default sha-).' },
+        length: { type: 'integer', description: 'sha: number of characters (default 7).' },
+        value: { type: 'string', description: 'raw: the tag.' },
+      },
+      required: ['type'],
+    },
+  },
+  ociLabels: {
+    type: 'boolean',
+    description:
+      'Add org.opencontainers.image.{created,revision,source,version} labels, computed at run time (never part of the Nx cache key).',
+    default: true,
+  },
+  serviceImages: {
+    ...stringMap,
+    description: 'Service name → its first tag, for `service:x` build contexts (become docker-image://<tag>).',
+  },
+  checkPlatforms: {
+    type: 'boolean',
+    description: 'Before building, fail when the builder or qemu (binfmt_misc) cannot build a declared platform.',
+    default: true,
+  },
+  loadMultiPlatform: {
+    type: 'boolean',
+    description:
+      'docker-build with several platforms: `--load` the manifest list into the image store. Default: true on the docker driver (containerd image store), false on other drivers (the result stays in the builder cache). docker-push ignores it.',
+  },
+  progress: {
+    type: 'string',
+    enum: ['auto', 'plain', 'tty', 'quiet'],
+    description: 'BuildKit progress output. Default: plain when not a TTY or CI is set, else auto.',
+  },
+  cacheReadOnly: {
+    type: 'boolean',
+    description:
+      'Read the build cache but write none (drops every --cache-to), for pull-request builds. Also turned on by the environment variable NX_COMPOSE_BUILDX_CACHE_READONLY=true.',
+  },
+};
+
+const TITLES = {
+  'docker-build': 'Build every platform of a compose service with docker buildx; pushes nothing; writes per-platform digests.',
+  'docker-push': 'Build and push one manifest list under all tags; succeeds only when the registry serves every platform.',
+};
+
+export type BuildExecutorName = keyof typeof TITLES;
+export const BUILD_EXECUTORS = Object.keys(TITLES) as BuildExecutorName[];
+
+export function buildExecutorSchema(name: BuildExecutorName): JsonSchema {
+  const { service, ...settings } = RUN_SETTINGS;
+  return {
+    $schema: 'http://json-schema.org/draft-07/schema',
+    version: 2,
+    title: name,
+    description: TITLES[name],
+    type: 'object',
+    outputCapture: 'direct-nodejs',
+    properties: { service, ...buildFieldSchemas(), ...settings },
+    required: ['service', 'context'],
+  };
+}
