@@ -62,7 +62,7 @@ describe('docker-build executor', () => {
         '-t', '127.0.0.1:5000/api:1.0',
         '--secret', 'id=npm,env=NPM_TOKEN',
         '--provenance=false', '--sbom=false',
-        '--metadata-file', 'dist/docker/api/.buildx-metadata.json',
+        '--metadata-file', 'dist/docker/api/.buildx-run1-metadata.json',
         '--load', 'apps/api',
       ],
     ]);
@@ -75,7 +75,7 @@ describe('docker-build executor', () => {
       pushed: false,
       loaded: true,
     });
-    expect(existsSync(join(ctx.root, 'dist/docker/api/.buildx-metadata.json'))).toBe(false);
+    expect(existsSync(join(ctx.root, 'dist/docker/api/.buildx-run1-metadata.json'))).toBe(false);
     expect(logs[0]).toBe('[api] docker-build: linux/amd64 → 127.0.0.1:5000/api:1.0');
   });
 
@@ -196,7 +196,7 @@ describe('docker-build executor', () => {
         `--label org.opencontainers.image.created=2024-05-01T12:00:00Z --label org.opencontainers.image.revision=${SHA} ` +
         `--label org.opencontainers.image.source=https://github.com/o/r --label org.opencontainers.image.version=main ` +
         `-t 127.0.0.1:5000/api:1.0 --secret id=npm,env=NPM_TOKEN --provenance=false --sbom=false ` +
-        `--metadata-file dist/docker/api/.buildx-metadata.json --load apps/api  (inline Dockerfile on stdin)`,
+        `--metadata-file dist/docker/api/.buildx-run1-metadata.json --load apps/api  (inline Dockerfile on stdin)`,
     );
     expect(existsSync(join(ctx.root, 'dist'))).toBe(false);
   });
@@ -221,6 +221,19 @@ describe('docker-build executor', () => {
     expect(await dockerBuild({ ...options, platforms: ['linux/arm65'] }, tmpContext(), deps)).toEqual({ success: false });
     expect(calls).toEqual([]);
     expect(logs.at(-1)).toMatch(/Did you mean "linux\/arm64"/);
+  });
+
+  test('the run passes the environment and git to normalise: read-only cache, SOURCE_DATE_EPOCH from the commit', async () => {
+    const { deps, calls } = fakeDeps(engine(DOCKER_INSPECT, {}), {
+      env: { NX_COMPOSE_BUILDX_CACHE_READONLY: 'true' },
+      gitFacts: async () => ({ sha: SHA, defaultBranch: 'main', commitTime: '2024-04-30T10:00:00Z' }),
+    });
+    const withCache = { ...options, cacheFrom: ['type=registry,ref=r/c'], cacheTo: ['type=registry,ref=r/c,mode=max'] };
+    expect(await dockerBuild(withCache, tmpContext(), deps)).toEqual({ success: true });
+    const build = calls[1]!.argv;
+    expect(build).not.toContain('--cache-to');
+    expect(build).toContain('--cache-from');
+    expect(build).toContain(`SOURCE_DATE_EPOCH=${Date.parse('2024-04-30T10:00:00Z') / 1000}`);
   });
 
   test('generated values never reach options: the same options give the same argv apart from run-time labels', async () => {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -83,6 +84,8 @@ describe('docker-manifest executor', () => {
       service: 'api',
       tags: options.tags,
       platforms: { 'linux/amd64': { digest: d('a') }, 'linux/arm64': { digest: d('b') } },
+      // the list's digest, as the registry computes it: the hash of its bytes
+      manifestDigest: `sha256:${createHash('sha256').update(list).digest('hex')}`,
       pushed: true,
       loaded: false,
     });

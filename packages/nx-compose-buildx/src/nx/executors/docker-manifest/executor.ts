@@ -6,7 +6,7 @@ import { ensureBuilder } from '../shared/builder';
 import { defaultDeps, type ExecutorDeps } from '../shared/deps';
 import { defaultMetadataFile } from '../shared/options';
 import { registryImage } from '../shared/registry';
-import { confirmPushed, writeMetadata, type ImageMetadata } from '../shared/run-build';
+import { confirmPushed, writeMetadata, type ImageMetadata } from '../shared/build-record';
 import type { DockerManifestExecutorSchema } from './schema';
 
 /** `registry/repo:tag` → `registry/repo` (a port colon is not a tag). */

@@ -1,4 +1,5 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, test } from 'vitest';
 import { resetBuilderCache } from '../shared/builder';
@@ -33,15 +34,18 @@ function index(platforms: Array<[string, string, string?]>): string {
 }
 
 const FULL = index([['amd64', d('a')], ['arm64', d('b')], ['arm', d('c'), 'v7']]);
+/** What a registry computes for a manifest it stores: the digest of its bytes. */
+const digestOf = (raw: string) => `sha256:${createHash('sha256').update(raw).digest('hex')}`;
 
-function registry(raw: Record<string, string | (() => string)>, extra?: Handler): Handler {
+/** A registry serving `raw` per tag; the build reports `pushed` as its digest (buildx metadata), `null` for none. */
+function registry(raw: Record<string, string | (() => string)>, extra?: Handler, pushed: string | null = digestOf(FULL)): Handler {
   return (argv, opts) => {
     const more = extra?.(argv, opts);
     if (more) return more;
     if (argv[2] === 'inspect') return { stdout: DOCKER_INSPECT };
     if (argv[2] === 'build') {
       const i = argv.indexOf('--metadata-file');
-      writeFileSync(join(opts.cwd, argv[i + 1]!), JSON.stringify({ 'containerimage.digest': d('9') }));
+      writeFileSync(join(opts.cwd, argv[i + 1]!), JSON.stringify(pushed ? { 'containerimage.digest': pushed } : {}));
       return {};
     }
     if (argv[2] === 'imagetools' && argv.includes('--raw')) {
@@ -63,7 +67,7 @@ describe('docker-push executor', () => {
       'docker buildx inspect --bootstrap',
       'docker buildx build --progress=plain --platform linux/amd64,linux/arm64,linux/arm/v7 -f apps/api/Dockerfile ' +
         '-t 127.0.0.1:5000/api:1.0 -t 127.0.0.1:5000/api:latest --provenance=false --sbom=false ' +
-        '--metadata-file dist/docker/api/.buildx-push-metadata.json --push apps/api',
+        '--metadata-file dist/docker/api/.buildx-run1-push-metadata.json --push apps/api',
       'docker buildx imagetools inspect --raw 127.0.0.1:5000/api:1.0',
       'docker buildx imagetools inspect --raw 127.0.0.1:5000/api:latest',
     ]);
@@ -71,7 +75,7 @@ describe('docker-push executor', () => {
       service: 'api',
       tags: ['127.0.0.1:5000/api:1.0', '127.0.0.1:5000/api:latest'],
       platforms: { 'linux/amd64': { digest: d('a') }, 'linux/arm64': { digest: d('b') }, 'linux/arm/v7': { digest: d('c') } },
-      manifestDigest: d('9'),
+      manifestDigest: digestOf(FULL),
       pushed: true,
       loaded: false,
     });
@@ -101,7 +105,7 @@ describe('docker-push executor', () => {
   test('a platform missing from the registry fails (after retries) and names it', async () => {
     const ctx = tmpContext();
     const partial = index([['amd64', d('a')]]);
-    const { deps, logs, commands } = fakeDeps(registry({ '127.0.0.1:5000/api:1.0': partial, '127.0.0.1:5000/api:latest': FULL }));
+    const { deps, logs, commands } = fakeDeps(registry({ '127.0.0.1:5000/api:1.0': partial, '127.0.0.1:5000/api:latest': FULL }, undefined, null));
     expect(await dockerPush(options, ctx, deps)).toEqual({ success: false });
     expect(commands().filter((c) => c.endsWith('api:1.0') && c.includes('imagetools'))).toHaveLength(3);
     expect(logs.at(-1)).toContain('127.0.0.1:5000/api:1.0: registry lacks linux/arm64, linux/arm/v7 (has linux/amd64)');
@@ -115,11 +119,24 @@ describe('docker-push executor', () => {
     expect(await dockerPush(options, tmpContext(), deps)).toEqual({ success: true });
   });
 
-  test('tags serving different content fail', async () => {
+  test('tags serving different content fail (buildx reported no digest)', async () => {
     const other = index([['amd64', d('e')], ['arm64', d('b')], ['arm', d('c'), 'v7']]);
-    const { deps, logs } = fakeDeps(registry({ '127.0.0.1:5000/api:1.0': FULL, '127.0.0.1:5000/api:latest': other }));
+    const { deps, logs } = fakeDeps(registry({ '127.0.0.1:5000/api:1.0': FULL, '127.0.0.1:5000/api:latest': other }, undefined, null));
     expect(await dockerPush(options, tmpContext(), deps)).toEqual({ success: false });
     expect(logs.at(-1)).toContain('127.0.0.1:5000/api:latest: serves different content than 127.0.0.1:5000/api:1.0');
+  });
+
+  test('a tag another push replaced meanwhile is reported, not counted as success, and writes no metadata', async () => {
+    const ctx = tmpContext();
+    // Same platforms, other content: what a concurrent push of the same tag from another checkout leaves.
+    const theirs = index([['amd64', d('e')], ['arm64', d('f')], ['arm', d('0'), 'v7']]);
+    const { deps, logs } = fakeDeps(registry({ '127.0.0.1:5000/api:1.0': theirs, '127.0.0.1:5000/api:latest': FULL }));
+    expect(await dockerPush(options, ctx, deps)).toEqual({ success: false });
+    expect(logs.at(-1)).toContain(
+      `127.0.0.1:5000/api:1.0: the registry serves ${digestOf(theirs)}, not ${digestOf(FULL)} that this run pushed: another push of the same tag replaced it`,
+    );
+    expect(logs.some((l) => l.startsWith('[api] pushed:'))).toBe(false);
+    expect(existsSync(join(ctx.root, 'dist/docker/api/push-metadata.json'))).toBe(false);
   });
 
   test('single-platform push: one manifest, platform read from its config', async () => {
@@ -130,6 +147,7 @@ describe('docker-push executor', () => {
         argv.includes('--format')
           ? { stdout: JSON.stringify({ manifest: { digest: d('1') }, image: { architecture: 'arm64', os: 'linux', variant: 'v8' } }) }
           : undefined,
+        d('1'),
       ),
     );
     expect(await dockerPush({ ...options, platforms: ['linux/arm64'], tags: ['r/api:1'] }, ctx, deps)).toEqual({ success: true });
@@ -155,7 +173,7 @@ describe('docker-push executor', () => {
       '[dry-run] docker buildx inspect --bootstrap',
       '[dry-run] docker buildx build --progress=plain --platform linux/amd64,linux/arm64,linux/arm/v7 -f apps/api/Dockerfile ' +
         '-t 127.0.0.1:5000/api:1.0 -t 127.0.0.1:5000/api:latest --provenance=false --sbom=false ' +
-        '--metadata-file dist/docker/api/.buildx-push-metadata.json --push apps/api',
+        '--metadata-file dist/docker/api/.buildx-run1-push-metadata.json --push apps/api',
       '[dry-run] docker buildx imagetools inspect --raw 127.0.0.1:5000/api:1.0',
       '[dry-run] docker buildx imagetools inspect --raw 127.0.0.1:5000/api:latest',
     ]);

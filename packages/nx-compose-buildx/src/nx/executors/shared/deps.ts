@@ -16,7 +16,11 @@ export interface ExecutorDeps {
   isTTY: boolean;
   env: Record<string, string | undefined>;
   sleep: (ms: number) => Promise<void>;
+  /** A name unique to one run in this workspace (per-run temp files). */
+  runId: () => string;
 }
+
+let runs = 0;
 
 export function defaultDeps(): ExecutorDeps {
   return {
@@ -30,5 +34,6 @@ export function defaultDeps(): ExecutorDeps {
     isTTY: Boolean(process.stdout.isTTY),
     env: process.env,
     sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+    runId: () => `${process.pid}-${++runs}`,
   };
 }

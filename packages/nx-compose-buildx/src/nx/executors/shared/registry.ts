@@ -1,11 +1,12 @@
 /** What a registry serves for a reference: per-platform manifest digests, via `buildx imagetools inspect`. */
+import { createHash } from 'node:crypto';
 import { imagetoolsInspectArgv } from '../../../buildx/argv';
 import { parseRawManifest, platformFromImageConfig, type PlatformDigest } from '../../../buildx/manifest';
 import type { ExecutorDeps } from './deps';
 
 export interface RegistryImage {
   kind: 'index' | 'manifest';
-  /** Digest of the manifest the tag points to, when known (single manifest). */
+  /** Digest of what the tag points to (the index, or the one manifest), when known. */
   digest?: string;
   platforms: PlatformDigest[];
 }
@@ -17,7 +18,8 @@ export async function registryImage(ref: string, cwd: string, deps: ExecutorDeps
   const r = await deps.run(imagetoolsInspectArgv(ref, { ...(builder ? { builder } : {}) }), { cwd });
   if (r.exitCode !== 0) throw new Error(`Cannot read ${ref} from its registry: ${(r.stderr || r.stdout).trim()}`);
   const parsed = parseRawManifest(r.stdout);
-  if (parsed.kind === 'index') return { kind: 'index', platforms: parsed.platforms };
+  // `--raw` prints the registry's bytes unchanged (no newline added), so their hash is the digest.
+  if (parsed.kind === 'index') return { kind: 'index', digest: `sha256:${createHash('sha256').update(r.stdout, 'utf8').digest('hex')}`, platforms: parsed.platforms };
 
   // One manifest (single-platform push): the platform lives in the image config.
   const f = await deps.run(imagetoolsInspectArgv(ref, { raw: false, format: SINGLE_MANIFEST_FORMAT, ...(builder ? { builder } : {}) }), { cwd });

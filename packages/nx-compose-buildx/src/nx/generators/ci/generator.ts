@@ -4,7 +4,8 @@ import { PLUGIN_NAME } from '../init/generator';
 import type { CiGeneratorSchema } from './schema';
 
 /** The env var the registry cache reads: on pull requests, import the cache but never export it. */
-export const CACHE_READONLY_ENV = 'NX_COMPOSE_BUILDX_CACHE_READONLY';
+import { CACHE_READONLY_ENV } from '../../executors/shared/build-plan';
+export { CACHE_READONLY_ENV };
 export const GITHUB_WORKFLOW_PATH = '.github/workflows/docker.yml';
 export const GITLAB_CI_PATH = '.gitlab-ci.yml';
 

@@ -47,6 +47,7 @@ export function fakeDeps(handler: Handler, overrides: Partial<ExecutorDeps> = {}
     isTTY: false,
     env: {},
     sleep: async () => {},
+    runId: () => 'run1',
     ...overrides,
   };
   return { deps, calls, logs, commands: () => calls.map((c) => c.argv.join(' ')) };

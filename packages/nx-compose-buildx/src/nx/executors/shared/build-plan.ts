@@ -1,0 +1,147 @@
+/**
+ * The pure phases of docker-build / docker-push, in the order runBuild calls them:
+ *   normalise  (options + run-time facts → BuildPlan: tags, labels, epoch, read-only cache)
+ *   preflight  (BuildPlan + builder + host → the platform problem, if any)
+ *   invocation (BuildPlan + builder → the exact argv, paths and run options)
+ * Nothing here reads files, the environment or the clock: run-build.ts passes them in.
+ */
+import { join, basename, dirname, isAbsolute } from 'node:path';
+import type { BuildOptions } from '../../../build-spec/types';
+import { buildArgv, progressFor, type BuildMode } from '../../../buildx/argv';
+import { missingPlatforms, missingPlatformsMessage, parseBinfmtMisc, supportedPlatforms } from '../../../buildx/builder-support';
+import { reproducibleTime, withOciLabels } from '../../../buildx/labels';
+import { generateTags, type GitFacts } from '../../../buildx/tags';
+import type { RunCommandOptions } from '../../../run/exec';
+import type { EnsuredBuilder } from './builder';
+import type { NormalizedBuild } from './options';
+
+type Env = Record<string, string | undefined>;
+
+/** Everything the run of one build needs, decided before anything runs. */
+export interface BuildPlan extends Omit<NormalizedBuild, 'generatedTags' | 'ociLabels'> {
+  mode: BuildMode;
+  /** `[service]`, the prefix of every line this build logs. */
+  logTag: string;
+}
+
+/** What normalise reads from outside the options: git, the environment, the clock. */
+export interface RunTimeInputs {
+  facts: GitFacts | undefined;
+  env: Env;
+  now: Date;
+  /** The executor option `cacheReadOnly`; the environment decides when it is absent. */
+  cacheReadOnly?: boolean;
+}
+
+export const CACHE_READONLY_ENV = 'NX_COMPOSE_BUILDX_CACHE_READONLY';
+
+/** Pull-request builds read the shared cache but must not write to it. */
+export function isCacheReadOnly(option: boolean | undefined, env: Env): boolean {
+  return option ?? /^(1|true|yes)$/i.test(env[CACHE_READONLY_ENV] ?? '');
+}
+
+/** SOURCE_DATE_EPOCH (seconds) for the build: the variable, else HEAD's commit time. */
+export function sourceDateEpochOf(facts: GitFacts | undefined, env: Env): string | undefined {
+  const time = reproducibleTime(facts, env.SOURCE_DATE_EPOCH);
+  return time ? String(Math.floor(time.getTime() / 1000)) : undefined;
+}
+
+export function noTagsError(service: string): string {
+  return `[${service}] docker-push needs at least one tag (compose image: or build.tags).`;
+}
+
+/** Phase 1, normalise: the run-time values (never in target options, so never in Nx cache keys). */
+export function planBuild(mode: BuildMode, o: NormalizedBuild, inputs: RunTimeInputs): { plan: BuildPlan } | { error: string } {
+  const { facts, env, now } = inputs;
+  const generated = facts && o.generatedTags.length ? generateTags(o.generatedTags, facts, o.build.tags) : [];
+  const epoch = sourceDateEpochOf(facts, env);
+  const build: BuildOptions = {
+    ...o.build,
+    // BuildKit stamps the image config with this time instead of the clock, so a
+    // rebuild of the same commit (say, on a fresh runner from the registry cache)
+    // gives the same digest. An explicit build arg of the same name wins.
+    args: epoch && !('SOURCE_DATE_EPOCH' in o.build.args) ? { ...o.build.args, SOURCE_DATE_EPOCH: epoch } : o.build.args,
+    tags: [...o.build.tags, ...generated],
+    labels: withOciLabels(o.build.labels, facts, now, o.ociLabels),
+    cacheTo: isCacheReadOnly(inputs.cacheReadOnly, env) ? [] : o.build.cacheTo,
+  };
+  if (mode === 'push' && build.tags.length === 0) return { error: noTagsError(o.service) };
+  const { generatedTags: _g, ociLabels: _l, ...rest } = o;
+  return { plan: { ...rest, build, mode, logTag: `[${o.service}]` } };
+}
+
+/** The line that opens a build's output. */
+export function headerLine(plan: BuildPlan): string {
+  const { build } = plan;
+  return (
+    `${plan.logTag} docker-${plan.mode}: ${build.platforms.join(', ') || 'builder default platform'}` +
+    ` → ${build.tags.join(', ') || '(untagged)'}${plan.dryRun ? ' (dry run)' : ''}`
+  );
+}
+
+/** Phase 2, preflight: the reason the builder (with QEMU) cannot build every platform, if it cannot. */
+export function platformProblem(plan: BuildPlan, builder: EnsuredBuilder, binfmt: () => Record<string, string>, hostArch: string): string | undefined {
+  const platforms = plan.build.platforms;
+  if (plan.dryRun || !plan.checkPlatforms || !platforms.length) return undefined;
+  if (!builder.info?.platforms.length) return undefined; // the builder says nothing: let buildx decide
+  const supported = supportedPlatforms(builder.info, parseBinfmtMisc(binfmt()));
+  const missing = missingPlatforms(platforms, supported, hostArch);
+  return missing.length ? missingPlatformsMessage(plan.service, missing, builder.name ?? builder.info.name) : undefined;
+}
+
+export interface BuildInvocation {
+  argv: string[];
+  runOptions: RunCommandOptions;
+  /** Where buildx writes its own metadata: as in argv, and resolved against the workspace. */
+  buildxMetadataFile: string;
+  buildxMetadataPath: string;
+  /** Our metadata JSON, resolved against the workspace. */
+  metadataPath: string;
+  /** The image goes into the local image store (`--load`). */
+  loaded: boolean;
+}
+
+const resolveIn = (root: string, file: string) => (isAbsolute(file) ? file : join(root, file));
+
+/**
+ * buildx's metadata file for one run: next to ours, named by `runId` so that two runs in one
+ * workspace (two terminals, two CI jobs on one runner) never read each other's.
+ */
+export function buildxMetadataFileFor(metadataFile: string, runId: string): string {
+  return join(dirname(metadataFile), `.buildx-${runId}-${basename(metadataFile)}`);
+}
+
+/** Phase 3's input: the exact command and how to run it. */
+export function buildInvocation(
+  plan: BuildPlan,
+  builder: EnsuredBuilder,
+  host: { root: string; isTTY: boolean; env: Env; runId: string },
+): BuildInvocation {
+  // docker driver (+ containerd image store) loads multi-platform images; other drivers cannot.
+  const driver = builder.info?.driver;
+  const loadMultiPlatform = plan.loadMultiPlatform ?? (driver === undefined || driver === 'docker');
+  const buildxMetadataFile = buildxMetadataFileFor(plan.metadataFile, host.runId);
+  const progress = plan.progress ?? progressFor(host.isTTY, host.env);
+  const argv = buildArgv(plan.build, plan.mode, {
+    serviceImages: plan.serviceImages,
+    ...(builder.name ? { builder: builder.name } : {}),
+    provenance: plan.provenance,
+    sbom: plan.sbom,
+    metadataFile: buildxMetadataFile,
+    progress,
+    loadMultiPlatform,
+  });
+  return {
+    argv,
+    runOptions: {
+      cwd: host.root,
+      ...(plan.build.dockerfileInline !== undefined ? { stdin: plan.build.dockerfileInline } : {}),
+      stream: true,
+      ...(progress === 'plain' ? { prefix: `${plan.logTag} ` } : {}),
+    },
+    buildxMetadataFile,
+    buildxMetadataPath: resolveIn(host.root, buildxMetadataFile),
+    metadataPath: resolveIn(host.root, plan.metadataFile),
+    loaded: plan.mode === 'build' && argv.includes('--load'),
+  };
+}
