@@ -66,10 +66,8 @@ export async function createWorkspace(setup: WorkspaceSetup = {}): Promise<TempW
   const root = mkdtempSync(join(tmpdir(), 'nxcb-ws-'));
   if (setup.copyFrom) cpSync(setup.copyFrom, root, { recursive: true, filter: (src) => !/[/\\](node_modules|\.nx|dist)$/.test(src) });
   symlinkSync(join(REPO_ROOT, 'node_modules'), join(root, 'node_modules'), 'dir');
-  const write = (path: string, content: string) => {
-    mkdirSync(dirname(join(root, path)), { recursive: true });
-    writeFileSync(join(root, path), content);
-  };
+  const ws = attachWorkspace(root, setup.env);
+  const write = ws.write;
   if (!setup.files?.['nx.json'] && !existsSync(join(root, 'nx.json'))) {
     write(
       'nx.json',
@@ -88,10 +86,34 @@ export async function createWorkspace(setup: WorkspaceSetup = {}): Promise<TempW
   write('.gitignore', 'node_modules\n.nx\ndist\n');
   for (const [path, content] of Object.entries(setup.files ?? {})) write(path, content);
 
+  ws.git(['init', '-q', '-b', 'main']);
+  await ws.commit('initial');
+  return ws;
+}
+
+/**
+ * A `git clone` of a workspace at another absolute path (its own temp folder, nested deeper
+ * and named differently), as a CI runner checks out: only what is committed comes along.
+ */
+export function cloneWorkspace(source: TempWorkspace, env?: NodeJS.ProcessEnv): TempWorkspace {
+  const parent = mkdtempSync(join(tmpdir(), 'nxcb-clone-'));
+  const root = join(parent, 'runner', 'work', 'checkout');
+  mkdirSync(dirname(root), { recursive: true });
+  execFileSync('git', ['clone', '-q', source.root, root]);
+  symlinkSync(join(REPO_ROOT, 'node_modules'), join(root, 'node_modules'), 'dir');
+  const ws = attachWorkspace(root, env);
+  return { ...ws, dispose: () => rmSync(parent, { recursive: true, force: true }) };
+}
+
+function attachWorkspace(root: string, env: NodeJS.ProcessEnv | undefined): TempWorkspace {
+  const write = (path: string, content: string) => {
+    mkdirSync(dirname(join(root, path)), { recursive: true });
+    writeFileSync(join(root, path), content);
+  };
   const git = (args: string[]) =>
     execFileSync('git', args, { cwd: root, encoding: 'utf-8', env: { ...process.env, GIT_AUTHOR_NAME: 'e2e', GIT_AUTHOR_EMAIL: 'e2e@example.invalid', GIT_COMMITTER_NAME: 'e2e', GIT_COMMITTER_EMAIL: 'e2e@example.invalid' } });
   const nx = async (args: string[], opts: { env?: NodeJS.ProcessEnv; allowFailure?: boolean } = {}) => {
-    const result = await run(process.execPath, [NX_BIN, ...args], { cwd: root, env: nxEnv({ ...setup.env, ...opts.env }) });
+    const result = await run(process.execPath, [NX_BIN, ...args], { cwd: root, env: nxEnv({ ...env, ...opts.env }) });
     if (result.status !== 0 && !opts.allowFailure) {
       throw new Error(`nx ${args.join(' ')} failed (${result.status}):\n${result.stdout}\n${result.stderr}`);
     }
@@ -102,9 +124,6 @@ export async function createWorkspace(setup: WorkspaceSetup = {}): Promise<TempW
     git(['add', '-A']);
     git(['commit', '-q', '--allow-empty', '-m', message]);
   };
-  git(['init', '-q', '-b', 'main']);
-  await commit('initial');
-
   return {
     root,
     write,

@@ -77,7 +77,7 @@ export async function createComposeNodes(
     if (!set) continue;
     const definition = definitionByService.get(`${set.outcome.configFile}\0${spec.service}`);
     const platforms = isPerPlatform(spec) ? spec.platforms : [];
-    for (const [name, hash] of Object.entries(serviceDefinitionHashes(spec.project, spec.service, definition, platforms))) {
+    for (const [name, hash] of Object.entries(serviceDefinitionHashes(spec.project, spec.service, definition, platforms, root))) {
       definitionHashes.set(name, hash);
     }
   }

@@ -124,7 +124,7 @@ describe('build spec with platform parts', () => {
 
 describe('lock entries per platform', () => {
   const hashes = (extension: unknown) =>
-    serviceDefinitionHashes('api', 'api', { build: { context: '.' }, 'x-nx-buildx': extension }, PLATFORMS);
+    serviceDefinitionHashes('api', 'api', { build: { context: '.' }, 'x-nx-buildx': extension }, PLATFORMS, '/ws');
   const base = hashes(EXTENSION);
 
   it('has the service entry and one entry per platform', () => {
@@ -147,14 +147,14 @@ describe('lock entries per platform', () => {
 
   it('a service not built per platform keeps its single entry, as before', () => {
     const definition = { build: { context: '.' } };
-    expect(serviceDefinitionHashes('web', 'web', definition, [])).toEqual({
-      web: serviceDefinitionHashes('web', 'web', definition, []).web,
+    expect(serviceDefinitionHashes('web', 'web', definition, [], '/ws')).toEqual({
+      web: serviceDefinitionHashes('web', 'web', definition, [], '/ws').web,
     });
   });
 });
 
 function assemble(spec: ServiceBuildSpec, lockText?: string) {
-  const hashes = serviceDefinitionHashes(spec.project, spec.service, { 'x-nx-buildx': EXTENSION }, spec.platforms);
+  const hashes = serviceDefinitionHashes(spec.project, spec.service, { 'x-nx-buildx': EXTENSION }, spec.platforms, '/ws');
   const out = assembleNodes({
     options: normalizePluginOptions({}),
     sets: [{ configFile: 'app/compose.yaml', composeDir: 'app', composeProjectName: 'shop', watchedFiles: ['app/compose.yaml'] }],

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { EXTENSION_KEY, readServiceExtension } from '../build-spec/extension';
 import { platformSlug } from '../buildx/platform';
+import { setKey } from '../compose/yaml-source';
 
 /**
  * The service lock: a committed JSON file holding one hash per service of its
@@ -8,6 +9,11 @@ import { platformSlug } from '../buildx/platform';
  * treats a YAML file as a whole, so this file is what lets an edit to service B
  * in a shared compose file select B and not A. Only hashes are stored: no
  * values (and so no secrets) leak into the repository.
+ *
+ * The hashes must be the same in every checkout (a CI runner clones to its own
+ * path), so they are taken over what the committed files say: absolute paths
+ * inside the workspace are hashed workspace-relative (see inCheckoutTerms) and
+ * the process environment is left out (create-nodes loads a committed-only view).
  *
  * `nx sync` (the nx-compose-buildx:sync generator) rewrites it; `nx sync:check`
  * in CI fails when it is stale. While it is stale for a service, that service
@@ -41,6 +47,34 @@ function stableStringify(value: unknown): string {
   return JSON.stringify(value ?? null);
 }
 
+/** Stands for the workspace root in hashed values. */
+const WORKSPACE_ROOT_TOKEN = '{workspaceRoot}';
+
+/**
+ * The loader makes path-valued keys absolute (build.context, additional_contexts,
+ * env_file, ...), as Compose prints them. Rewritten here, every occurrence of the
+ * workspace root in a string becomes `{workspaceRoot}`, so a definition reads the
+ * same whichever folder the repository is checked out in. Only whole path
+ * segments match: `/ws` does not touch `/ws2/x`.
+ */
+export function inCheckoutTerms<T>(value: T, workspaceRoot: string): T {
+  const root = workspaceRoot.replace(/\\/g, '/').replace(/\/+$/, '');
+  if (!root) return value;
+  const escaped = root.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const pattern = new RegExp(escaped + String.raw`(?=$|[/:=,;\s"'])`, 'g');
+  const walk = (v: unknown): unknown => {
+    if (typeof v === 'string') return v.includes(root) ? v.replace(pattern, WORKSPACE_ROOT_TOKEN) : v;
+    if (Array.isArray(v)) return v.map(walk);
+    if (v && typeof v === 'object') {
+      const out: Record<string, unknown> = {};
+      for (const [k, item] of Object.entries(v as Record<string, unknown>)) setKey(out, k, walk(item));
+      return out;
+    }
+    return v;
+  };
+  return walk(value) as T;
+}
+
 /** Lock entry of one platform of a service built per platform: `<project>@<platform-slug>`. */
 export function platformLockName(project: string, platform: string): string {
   return `${project}@${platformSlug(platform)}`;
@@ -50,14 +84,16 @@ export function platformLockName(project: string, platform: string): string {
  * Lock entries of one service definition. A service built per platform (`platforms`
  * non-empty) gets one entry per platform holding only that platform's args and config
  * overlay, and its own entry leaves those out, so editing one platform's part changes
- * that platform's entry alone.
+ * that platform's entry alone. Paths are hashed relative to `workspaceRoot` (inCheckoutTerms).
  */
 export function serviceDefinitionHashes(
   project: string,
   service: string,
-  definition: Record<string, unknown> | undefined,
+  resolved: Record<string, unknown> | undefined,
   platforms: readonly string[],
+  workspaceRoot: string,
 ): Record<string, string> {
+  const definition = resolved && inCheckoutTerms(resolved, workspaceRoot);
   if (!platforms.length || !definition) return { [project]: stableHash({ service, definition }) };
   const { platformArgs, platformConfig } = readServiceExtension(definition).value;
   const written = definition[EXTENSION_KEY];
