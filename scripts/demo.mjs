@@ -9,6 +9,7 @@
 // Mirrors e2e/support/stack.ts (ensureStack) for choosing the engine.
 import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -183,13 +184,9 @@ async function nxRunMany(target, extra, env) {
   if (code !== 0) throw new DemoError(`\`nx run-many -t ${target}\` in examples/ failed (exit ${code}); its output is above.`);
 }
 
-/** "127.0.0.1:5000/shop/api:latest" -> { host: "127.0.0.1:5000", repo: "shop/api", name: "127.0.0.1:5000/shop/api" } */
-function parseRef(ref) {
-  const name = ref.replace(/@.*$/, '').replace(/:[^:/]+$/, '');
-  const slash = name.indexOf('/');
-  const first = slash < 0 ? '' : name.slice(0, slash);
-  const hasHost = first.includes('.') || first.includes(':') || first === 'localhost';
-  return hasHost ? { host: first, repo: name.slice(slash + 1), name } : { host: 'registry-1.docker.io', repo: name, name };
+/** A module of the built plugin (the build phase has run), so the demo reads refs and platforms as the plugin does. */
+function pluginModule(path) {
+  return createRequire(import.meta.url)(join(REPO, 'packages/nx-compose-buildx/dist', path));
 }
 
 /** Compressed size: the sum of the layer sizes the registry lists in the platform's manifest. */
@@ -243,9 +240,10 @@ async function collectRows(projects, env, pushStartedAt) {
     if (missing.length || extra.length) notes.push(`${p.name}: push-metadata platforms [${pushed.join(', ')}] differ from the declared [${declared.join(', ')}]`);
     const tag = meta.tags?.[0] ?? p.tags[0];
     if (!tag) throw new DemoError(`${file} names no tag`);
-    const { host, repo, name } = parseRef(tag);
+    const { registryLocation, repositoryOf } = pluginModule('buildx/image-ref.js');
+    const { host, path: repo } = registryLocation(tag);
     // Run the exact index this run pushed (not the moving tag), on each platform.
-    const image = meta.manifestDigest ? `${name}@${meta.manifestDigest}` : tag;
+    const image = meta.manifestDigest ? `${repositoryOf(tag)}@${meta.manifestDigest}` : tag;
     for (const platform of [...declared.filter((x) => pushed.includes(x)), ...extra]) {
       jobs.push({ compose: p.compose, service: p.name, platform, digest: meta.platforms[platform]?.digest, host, repo, image });
     }

@@ -10,6 +10,7 @@
  */
 import type { ComposeBuild } from '../compose/types';
 import { consistentPlatformArgs, isValidPlatform, normalizePlatform, normalizePlatforms } from '../buildx/platform';
+import { serviceContextName } from './paths';
 import type { BuildOptions, SecretSpec } from './types';
 
 export type JsonSchema = Record<string, unknown>;
@@ -79,10 +80,10 @@ export function secretArg(secret: SecretSpec): string {
   return fields.map(csvField).join(',');
 }
 
-/** Resolves a `service:x` context to `docker-image://<x's first tag>`; other values pass unchanged. */
+/** Resolves a `service:x` / `target:x` context to `docker-image://<x's first tag>`; other values pass unchanged. */
 export function buildContextValue(value: string, serviceImages: Record<string, string> = {}): string {
-  if (!value.startsWith('service:')) return value;
-  const service = value.slice('service:'.length);
+  const service = serviceContextName(value);
+  if (service === undefined) return value;
   const image = serviceImages[service];
   if (!image) {
     throw new Error(

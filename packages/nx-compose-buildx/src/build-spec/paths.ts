@@ -6,6 +6,12 @@ const REFERENCE_CONTEXT = /^(service|target|docker-image|oci-layout):/;
 
 export type ContextKind = 'local' | 'remote' | 'reference';
 
+/** The service a `service:x` (Compose) or `target:x` (bake) context names, else undefined. */
+export function serviceContextName(context: string): string | undefined {
+  const m = /^(?:service|target):(.+)$/.exec(context);
+  return m?.[1];
+}
+
 export function contextKind(context: string): ContextKind {
   if (REFERENCE_CONTEXT.test(context)) return 'reference';
   if (REMOTE_CONTEXT.test(context)) return 'remote';

@@ -140,6 +140,13 @@ const cases: Array<[string, Partial<BuildOptions>, BuildMode, BuildArgvSettings,
     ],
   ],
   [
+    'a bake-style target: context resolves like service:',
+    { tags: [], additionalContexts: { base: 'target:base' } },
+    'build',
+    { serviceImages: { base: 'r/base:1' } },
+    [...D, '--progress=auto', '--platform', 'linux/amd64', '-f', 'apps/api/Dockerfile', '--build-context', 'base=docker-image://r/base:1', ...TAIL, '--load', 'apps/api'],
+  ],
+  [
     'secret path with a comma is CSV-quoted',
     { secrets: [{ id: 'k', src: 'a,b/key' }], tags: [] },
     'build',

@@ -4,6 +4,7 @@
  * OCI layout written by `docker save` (containerd image store).
  */
 import { isValidPlatform, normalizePlatform } from './platform';
+import { splitImageRef } from './image-ref';
 
 export const MEDIA_TYPES = {
   ociIndex: 'application/vnd.oci.image.index.v1+json',
@@ -134,7 +135,7 @@ export function platformsFromOciLayout(
           d.annotations?.['io.containerd.image.name'] === ref ||
           d.annotations?.['io.containerd.image.name'] === `docker.io/${ref}` ||
           d.annotations?.['io.containerd.image.name'] === `docker.io/library/${ref}` ||
-          d.annotations?.['org.opencontainers.image.ref.name'] === ref.slice(ref.lastIndexOf(':') + 1),
+          d.annotations?.['org.opencontainers.image.ref.name'] === (splitImageRef(ref).tag ?? 'latest'),
       )) ||
     entries[0];
   if (!named) return { platforms: [] };

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { generateTags, imageName, imageNames, isValidDockerTag, parseSemverTag, sanitizeTag, tagValues, type GitFacts, type TagRule } from './tags';
+import { generateTags, imageNames, isValidDockerTag, parseSemverTag, sanitizeTag, tagValues, type GitFacts, type TagRule } from './tags';
 
 const SHA = '0123456789abcdef0123456789abcdef01234567';
 const onMain: GitFacts = { branch: 'main', sha: SHA, defaultBranch: 'main' };
@@ -72,15 +72,6 @@ describe('parseSemverTag', () => {
 });
 
 describe('image names and generateTags', () => {
-  test.each([
-    ['127.0.0.1:5000/app:1.0', '127.0.0.1:5000/app'],
-    ['127.0.0.1:5000/app', '127.0.0.1:5000/app'],
-    ['app', 'app'],
-    ['ghcr.io/o/app:v1@sha256:abc', 'ghcr.io/o/app'],
-  ])('imageName(%s)', (ref, name) => {
-    expect(imageName(ref)).toBe(name);
-  });
-
   test('distinct names, first tag first', () => {
     expect(imageNames(['r/a:1', 'r/a:2', 'other/a:1'])).toEqual(['r/a', 'other/a']);
   });

@@ -3,6 +3,7 @@
  * (see run/git.ts for reading them). Generated at run time by the executors only, never written into
  * target options, so they do not change Nx cache keys.
  */
+import { repositoryOf } from './image-ref';
 
 export type TagRule =
   | { type: 'semver'; pattern: string }
@@ -113,19 +114,11 @@ export function tagValues(rules: readonly TagRule[], facts: GitFacts): string[] 
   return out;
 }
 
-/** The repository part of an image reference: `reg:5000/app:1.0` → `reg:5000/app`; digests dropped. */
-export function imageName(ref: string): string {
-  const noDigest = ref.split('@')[0]!;
-  const slash = noDigest.lastIndexOf('/');
-  const colon = noDigest.lastIndexOf(':');
-  return colon > slash ? noDigest.slice(0, colon) : noDigest;
-}
-
 /** Distinct image names (repository parts) of a service's tags, first tag's first. */
 export function imageNames(tags: readonly string[]): string[] {
   const out: string[] = [];
   for (const t of tags) {
-    const n = imageName(t);
+    const n = repositoryOf(t);
     if (!out.includes(n)) out.push(n);
   }
   return out;

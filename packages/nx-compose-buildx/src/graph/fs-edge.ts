@@ -2,7 +2,7 @@
  * The graph stage's only file-system access: listing a build context and reading small
  * files. Everything else in `graph/` is pure.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface ContextListing {
@@ -61,8 +61,4 @@ export function fileExistsIn(workspaceRoot: string): (workspacePath: string) => 
     const abs = join(workspaceRoot, p);
     return existsSync(abs) && statSync(abs).isFile();
   };
-}
-
-export function readTextFile(absPath: string): string {
-  return readFileSync(absPath, 'utf8');
 }

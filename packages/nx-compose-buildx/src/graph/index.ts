@@ -27,17 +27,13 @@ export {
   type ParseDockerfileResult,
 } from './dockerfile-refs';
 export {
-  ImageCycleError,
   detectCycles,
   imageEdgeReasons,
   imageEdges,
-  imageRefMatches,
-  normalizeImageRef,
-  topologicalOrder,
-  transitiveDependencies,
+  serviceIndex,
   type EdgeRecord,
   type ImageEdgeReason,
   type ImageNode,
-  type NormalizedRef,
+  type ServiceRef,
 } from './image-edges';
-export { fileExistsIn, listContext, listContextFiles, readTextFile, type ContextListing } from './fs-edge';
+export { fileExistsIn, listContext, listContextFiles, type ContextListing } from './fs-edge';

@@ -2,8 +2,8 @@ import type { CreateNodesResultArray, ProjectConfiguration } from '@nx/devkit';
 import type { InputDefinition } from './targets';
 import type { ComposeError } from '../compose/types';
 import type { ServiceBuildSpec } from '../build-spec/types';
-import { contextKind } from '../build-spec/paths';
-import { contextInputs, detectCycles, dockerfileImageRefs, imageEdges } from '../graph';
+import { contextKind, serviceContextName } from '../build-spec/paths';
+import { contextInputs, detectCycles, dockerfileImageRefs, imageEdges, serviceIndex } from '../graph';
 import { errorProject } from './error-project';
 import type { NormalizedPluginOptions } from './plugin-options';
 import { chooseProjectRoots } from './project-roots';
@@ -77,12 +77,15 @@ export function assembleNodes(input: AssembleInput): AssembleOutput {
   const edges = imageEdges(
     specs.map((spec) => ({
       project: spec.project,
+      service: spec.service,
+      composeProject: spec.composeProject,
       tags: spec.tags,
       imageRefs: dockerfileImageRefs(input.facts.get(spec.project)?.dockerfileText, spec.args),
-      contexts: Object.fromEntries(Object.entries(spec.additionalContexts).map(([k, v]) => [k, serviceContextToProject(v, spec, specs)])),
-      context: serviceContextToProject(spec.context, spec, specs),
+      contexts: spec.additionalContexts,
+      context: spec.context,
     })),
   );
+  const services = serviceIndex(specs);
 
   // A cycle makes every service in it an error project; the rest of the graph stands.
   const inCycle = new Map<string, string[]>();
@@ -116,7 +119,7 @@ export function assembleNodes(input: AssembleInput): AssembleOutput {
       root: roots.get(spec.project)!,
       dependencies: edges[spec.project] ?? [],
       imageInputs: imageInputs(spec, input.facts.get(spec.project), composeFiles, lockCurrent),
-      serviceImages: serviceImages(spec, specs),
+      serviceImages: serviceImages(spec, services),
       definitionHash: input.definitionHashes.get(spec.project),
     };
     if (isPerPlatform(spec)) {
@@ -224,23 +227,14 @@ export function platformInputs(spec: ServiceBuildSpec, platform: string, compose
   return inputs;
 }
 
-/** `service:x` names a service of the same compose project; edges are between Nx project names. */
-function serviceContextToProject(value: string, spec: ServiceBuildSpec, specs: ServiceBuildSpec[]): string {
-  const match = /^(service|target):(.+)$/.exec(value);
-  if (!match) return value;
-  const target = specs.find((s) => s.composeProject === spec.composeProject && s.service === match[2]);
-  return target ? `${match[1]}:${target.project}` : value;
-}
-
 /** `service:x` contexts name another compose service; buildx needs that service's image instead. */
-function serviceImages(spec: ServiceBuildSpec, specs: ServiceBuildSpec[]): Record<string, string> {
+function serviceImages(spec: ServiceBuildSpec, services: ReturnType<typeof serviceIndex<ServiceBuildSpec>>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const value of [spec.context, ...Object.values(spec.additionalContexts)]) {
-    const match = /^(?:service|target):(.+)$/.exec(value);
-    if (!match) continue;
-    const target = specs.find((s) => s.composeProject === spec.composeProject && s.service === match[1]);
-    if (target) out[match[1]] = target.tags[0];
+    const name = serviceContextName(value);
+    const named = name === undefined ? [] : services.resolve(spec, name);
+    // Several services of that name in other compose projects: no image is the right one.
+    if (name !== undefined && named.length === 1 && named[0].tags[0]) out[name] = named[0].tags[0];
   }
   return out;
 }
-

@@ -3,6 +3,7 @@ import { buildOptionsFrom } from '../build-spec/build-fields';
 import type { ServiceBuildSpec } from '../build-spec/types';
 import { definitionHashMetadata } from './definition-hash-metadata';
 import type { NormalizedPluginOptions } from './plugin-options';
+import { withTagSuffix } from '../buildx/image-ref';
 import { platformSlug, platformTagSuffix } from '../buildx/platform';
 import { serviceCache } from './workspace-cache';
 
@@ -54,10 +55,7 @@ export function configOutputDir(project: string, platform: string): string {
 
 /** The tag of one platform's own image: `<tag>-<suffix>` (`app:1.0-arm64`; an untagged `app` → `app:latest-arm64`). */
 export function platformTag(tag: string, platform: string): string {
-  const at = tag.indexOf('@');
-  const ref = at >= 0 ? tag.slice(0, at) : tag;
-  const hasTag = ref.lastIndexOf(':') > ref.lastIndexOf('/');
-  return `${hasTag ? ref : `${ref}:latest`}-${platformTagSuffix(platform)}`;
+  return withTagSuffix(tag, platformTagSuffix(platform));
 }
 
 export function metadataFile(project: string, kind: 'build' | 'push'): string {

@@ -6,7 +6,7 @@ import { imagetoolsCreateArgv } from '../../../buildx/argv';
 import { resetBuilderCache } from '../shared/builder';
 import { DOCKER_INSPECT, fakeDeps, tmpContext, type Handler } from '../shared/__fixtures__/fake-deps';
 import { SINGLE_MANIFEST_FORMAT } from '../shared/registry';
-import { dockerManifest, repositoryOf } from './executor';
+import { dockerManifest } from './executor';
 
 const d = (c: string) => `sha256:${c.repeat(64)}`;
 const REG = '127.0.0.1:5000/e2e/api';
@@ -60,12 +60,6 @@ describe('imagetools create argv', () => {
   ])('$expected', ({ tags, sources, builder, expected }) => {
     expect(imagetoolsCreateArgv(tags, sources, builder ? { builder } : {}).join(' ')).toBe(expected);
   });
-
-  it.each([
-    ['127.0.0.1:5000/a/b:1.0-amd64', '127.0.0.1:5000/a/b'],
-    ['127.0.0.1:5000/a/b', '127.0.0.1:5000/a/b'],
-    ['reg/a:1@sha256:0', 'reg/a'],
-  ])('repository of %s is %s', (ref, repo) => expect(repositoryOf(ref)).toBe(repo));
 });
 
 describe('docker-manifest executor', () => {

@@ -1,5 +1,6 @@
 import type { ExecutorContext } from '@nx/devkit';
 import { imagetoolsCreateArgv } from '../../../buildx/argv';
+import { repositoryOf } from '../../../buildx/image-ref';
 import { generateTags } from '../../../buildx/tags';
 import { displayCommand } from '../../../run/exec';
 import { ensureBuilder } from '../shared/builder';
@@ -8,13 +9,6 @@ import { defaultMetadataFile } from '../shared/options';
 import { registryImage } from '../shared/registry';
 import { confirmPushed, writeMetadata, type ImageMetadata } from '../shared/build-record';
 import type { DockerManifestExecutorSchema } from './schema';
-
-/** `registry/repo:tag` → `registry/repo` (a port colon is not a tag). */
-export function repositoryOf(ref: string): string {
-  const name = ref.split('@')[0]!;
-  const colon = name.lastIndexOf(':');
-  return colon > name.lastIndexOf('/') ? name.slice(0, colon) : name;
-}
 
 /** Run-time tags from git for the manifest list (never for one platform's image); none outside a git checkout. */
 async function generatedTags(options: DockerManifestExecutorSchema, root: string, deps: ExecutorDeps): Promise<string[]> {
