@@ -157,3 +157,14 @@ export function platformsFromOciLayout(
 export function isTransientRegistryError(output: string): boolean {
   return /\b50[0234] (Internal Server Error|Bad Gateway|Service Unavailable|Gateway Timeout)\b/.test(output);
 }
+
+/** Compressed size of one platform's image: the sum of the layer sizes its manifest lists. */
+export function manifestLayersSize(text: string): number | undefined {
+  try {
+    const json = JSON.parse(text) as { layers?: Array<{ size?: unknown }> };
+    if (!Array.isArray(json.layers)) return undefined;
+    return json.layers.reduce((sum, l) => sum + (typeof l.size === 'number' ? l.size : 0), 0);
+  } catch {
+    return undefined;
+  }
+}

@@ -60,6 +60,23 @@ describe('runBuildBatch', () => {
     expect(api).not.toContain('apps/base');
   });
 
+  test("no task's output reaches the shared stdout: BuildKit's progress is captured, not streamed", async () => {
+    const shared: string[] = [];
+    const streamed: boolean[] = [];
+    const { deps } = fakeDeps(() => undefined, {
+      log: (line) => shared.push(line),
+      run: async (argv, options) => {
+        streamed.push(Boolean(options.stream || options.prefix));
+        return { exitCode: 0, stdout: argv[2] === 'inspect' ? DOCKER_INSPECT : '', stderr: argv[2] === 'build' ? `#5 DONE ${argv.at(-1)}` : '', command: '' };
+      },
+    });
+    const results = await collect(runBuildBatch('build', graph, inputs, { ...tmpContext(), nxJsonConfiguration: {} }, deps));
+    expect(shared).toEqual([]);
+    expect(streamed.length).toBeGreaterThan(0);
+    expect(streamed.every((s) => !s)).toBe(true);
+    expect(results.find((r) => r.task === 'worker:docker-build')!.result.terminalOutput).toContain('#5 DONE apps/worker');
+  });
+
   test('a failed build skips its dependents and the rest still runs', async () => {
     const { deps, commands } = fakeDeps((argv) =>
       argv[2] === 'inspect' ? { stdout: DOCKER_INSPECT } : argv[2] === 'build' && argv.at(-1) === 'apps/base' ? { exitCode: 1, stderr: 'boom' } : undefined,

@@ -23,19 +23,21 @@ export interface BatchTaskResult {
   result: { success: boolean; terminalOutput: string; startTime: number; endTime: number; status?: 'success' | 'failure' | 'skipped' };
 }
 
-/** Deps for one task of the batch: its lines are kept for its terminal output; git is read once. */
+/**
+ * Deps for one task of the batch. Its lines, BuildKit's progress included, are kept for its own
+ * terminal output and written nowhere else: several builds run at once in this one process, and
+ * their output streamed live would interleave line by line. Nx prints each task's output with
+ * the task (static output) or in the task's pane (TUI). Git is read once for the batch.
+ */
 function taskDeps(base: ExecutorDeps, lines: string[], facts: () => Promise<GitFacts | undefined>): ExecutorDeps {
   return {
     ...base,
-    isTTY: false, // tasks share one output: plain progress, prefixed by service
+    isTTY: false, // plain progress: it ends up in a captured log, not on a terminal
     gitFacts: () => facts(),
-    log: (line) => {
-      lines.push(line);
-      base.log(line);
-    },
-    run: async (argv, options) => {
+    log: (line) => lines.push(line),
+    run: async (argv, { stream, prefix: _prefix, ...options }) => {
       const r = await base.run(argv, options);
-      if (options.stream) for (const out of [r.stderr, r.stdout]) if (out.trim()) lines.push(out.trimEnd());
+      if (stream) for (const out of [r.stderr, r.stdout]) if (out.trim()) lines.push(out.trimEnd());
       return r;
     },
   };
@@ -76,7 +78,6 @@ export async function* runBuildBatch(
       failed.add(task);
       const now = Date.now();
       const line = `[${task}] skipped: ${because} failed`;
-      base.log(line);
       yield { task, result: { success: false, status: 'skipped', terminalOutput: `${line}\n`, startTime: now, endTime: now } };
     }
     for (const id of step.start) running.set(id, runOne(id));
