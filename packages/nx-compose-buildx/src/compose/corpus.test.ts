@@ -1,0 +1,150 @@
+/**
+ * Real-world corpus: compose files copied verbatim from public monorepos (each case's SOURCE.md names the
+ * repository and commit), with `docker compose --profile '*' config --format json` (Compose 2.26.1) committed
+ * as expected.json by scripts/compose-oracle/regenerate.mjs. No Docker needed here.
+ *
+ * For every service that Compose would build, the build we resolve must equal Compose's: the whole `build:`
+ * section as Compose prints it, the image it tags (`image:` or `<project>-<service>`), and the platforms it
+ * builds for (`build.platforms`, else the service's `platform:`). A known disagreement is listed below with
+ * its reason; the test fails when a listed service starts to agree, so the list only shrinks.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { buildSpecsFromProject, defaultImageName } from '../build-spec/from-compose';
+import { normalizePlatform } from '../buildx/platform';
+import { listCases, loadCase, readExpected, withPlaceholder, type OracleCase } from './__fixtures__/oracle-harness';
+import type { ComposeProject } from './types';
+
+/** `<case>/<service>` → why we still disagree with Compose. */
+const KNOWN_DISAGREEMENTS: Record<string, string> = {
+  'django-DefectDojo/integration-tests': 'service-level `platform:` is ignored (Compose builds for it when build.platforms is empty)',
+  'open-prices/api': 'COMPOSE_FILE / COMPOSE_PATH_SEPARATOR from .env are ignored: only docker-compose.yml is loaded',
+  'open-prices/scheduler': 'COMPOSE_FILE / COMPOSE_PATH_SEPARATOR from .env are ignored: only docker-compose.yml is loaded',
+  'open-prices/update-listener': 'COMPOSE_FILE / COMPOSE_PATH_SEPARATOR from .env are ignored: only docker-compose.yml is loaded',
+  'robotoff/api': 'COMPOSE_FILE / COMPOSE_PATH_SEPARATOR from .env are ignored: only docker-compose.yml is loaded',
+  'robotoff/scheduler': 'COMPOSE_FILE / COMPOSE_PATH_SEPARATOR from .env are ignored: only docker-compose.yml is loaded',
+  'robotoff/update-listener': 'COMPOSE_FILE / COMPOSE_PATH_SEPARATOR from .env are ignored: only docker-compose.yml is loaded',
+  'robotoff/worker-1': 'COMPOSE_FILE / COMPOSE_PATH_SEPARATOR from .env are ignored: only docker-compose.yml is loaded',
+  'robotoff/worker-2': 'COMPOSE_FILE / COMPOSE_PATH_SEPARATOR from .env are ignored: only docker-compose.yml is loaded',
+  'robotoff/worker-3': 'COMPOSE_FILE / COMPOSE_PATH_SEPARATOR from .env are ignored: only docker-compose.yml is loaded',
+  'robotoff/worker-4': 'COMPOSE_FILE / COMPOSE_PATH_SEPARATOR from .env are ignored: only docker-compose.yml is loaded',
+  'robotoff/worker-5': 'COMPOSE_FILE / COMPOSE_PATH_SEPARATOR from .env are ignored: only docker-compose.yml is loaded',
+  'robotoff/worker-6': 'COMPOSE_FILE / COMPOSE_PATH_SEPARATOR from .env are ignored: only docker-compose.yml is loaded',
+  'robotoff/worker-ml-1': 'COMPOSE_FILE / COMPOSE_PATH_SEPARATOR from .env are ignored: only docker-compose.yml is loaded',
+  'robotoff/worker-ml-2': 'COMPOSE_FILE / COMPOSE_PATH_SEPARATOR from .env are ignored: only docker-compose.yml is loaded',
+  'search-a-licious/api': 'COMPOSE_FILE / COMPOSE_PATH_SEPARATOR and COMPOSE_PROJECT_NAME from .env are ignored',
+  'search-a-licious/search_frontend': 'COMPOSE_FILE / COMPOSE_PATH_SEPARATOR and COMPOSE_PROJECT_NAME from .env are ignored',
+  'search-a-licious/search_nodejs': 'COMPOSE_FILE / COMPOSE_PATH_SEPARATOR and COMPOSE_PROJECT_NAME from .env are ignored',
+  'search-a-licious/updater': 'COMPOSE_FILE / COMPOSE_PATH_SEPARATOR and COMPOSE_PROJECT_NAME from .env are ignored',
+  'self-hosted/attachments-consumer': 'COMPOSE_PROJECT_NAME from .env is ignored (project name and default image names differ)',
+  'self-hosted/clickhouse': 'COMPOSE_PROJECT_NAME from .env is ignored (project name and default image names differ)',
+  'self-hosted/events-consumer': 'COMPOSE_PROJECT_NAME from .env is ignored (project name and default image names differ)',
+  'self-hosted/generic-metrics-consumer': 'COMPOSE_PROJECT_NAME from .env is ignored (project name and default image names differ)',
+  'self-hosted/ingest-feedback-events': 'COMPOSE_PROJECT_NAME from .env is ignored (project name and default image names differ)',
+  'self-hosted/ingest-monitors': 'COMPOSE_PROJECT_NAME from .env is ignored (project name and default image names differ)',
+  'self-hosted/ingest-occurrences': 'COMPOSE_PROJECT_NAME from .env is ignored (project name and default image names differ)',
+  'self-hosted/metrics-consumer': 'COMPOSE_PROJECT_NAME from .env is ignored (project name and default image names differ)',
+  'self-hosted/monitors-clock-tasks': 'COMPOSE_PROJECT_NAME from .env is ignored (project name and default image names differ)',
+  'self-hosted/monitors-clock-tick': 'COMPOSE_PROJECT_NAME from .env is ignored (project name and default image names differ)',
+  'self-hosted/post-process-forwarder-errors': 'COMPOSE_PROJECT_NAME from .env is ignored (project name and default image names differ)',
+  'self-hosted/post-process-forwarder-issue-platform': 'COMPOSE_PROJECT_NAME from .env is ignored (project name and default image names differ)',
+  'self-hosted/post-process-forwarder-transactions': 'COMPOSE_PROJECT_NAME from .env is ignored (project name and default image names differ)',
+  'self-hosted/process-segments': 'COMPOSE_PROJECT_NAME from .env is ignored (project name and default image names differ)',
+  'self-hosted/process-spans': 'COMPOSE_PROJECT_NAME from .env is ignored (project name and default image names differ)',
+  'self-hosted/sentry-cleanup': 'COMPOSE_PROJECT_NAME from .env is ignored (project name and default image names differ)',
+  'self-hosted/taskscheduler': 'COMPOSE_PROJECT_NAME from .env is ignored (project name and default image names differ)',
+  'self-hosted/taskworker': 'COMPOSE_PROJECT_NAME from .env is ignored (project name and default image names differ)',
+  'self-hosted/transactions-consumer': 'COMPOSE_PROJECT_NAME from .env is ignored (project name and default image names differ)',
+  'self-hosted/uptime-results': 'COMPOSE_PROJECT_NAME from .env is ignored (project name and default image names differ)',
+  'self-hosted/web': 'COMPOSE_PROJECT_NAME from .env is ignored (project name and default image names differ)',
+};
+
+const cases = listCases(path.join(__dirname, '__fixtures__', 'corpus'));
+
+interface ResolvedBuild {
+  project: string;
+  build: Record<string, unknown>;
+  image: string;
+  platforms: string[];
+}
+
+const withoutExtensions = (build: Record<string, unknown>) => Object.fromEntries(Object.entries(build).filter(([k]) => !k.startsWith('x-')));
+const platformsOf = (list: unknown[]) => [...new Set(list.map((p) => normalizePlatform(String(p))))];
+
+function fromOracle(config: Record<string, any>, service: string): ResolvedBuild {
+  const svc = config.services[service];
+  const declared: unknown[] = svc.build.platforms ?? (svc.platform ? [svc.platform] : []);
+  return {
+    project: config.name,
+    build: withoutExtensions(svc.build),
+    image: svc.image ?? defaultImageName(config.name, service),
+    platforms: platformsOf(declared),
+  };
+}
+
+function fromLoader(project: ComposeProject, specs: ReturnType<typeof buildSpecsFromProject>, service: string, dir: string): ResolvedBuild | string {
+  const svc = project.services[service];
+  if (!svc) return `service "${service}" not loaded`;
+  if (!svc.build) return `service "${service}" has no build`;
+  const error = specs.errors.find((e) => e.service === service);
+  if (error) return error.detail;
+  const spec = specs.specs.find((s) => s.service === service);
+  if (!spec) return `no build spec for "${service}"`;
+  return {
+    project: project.name,
+    build: withPlaceholder(withoutExtensions(svc.build), dir) as Record<string, unknown>,
+    image: spec.tags[0],
+    platforms: spec.platforms,
+  };
+}
+
+interface Row {
+  c: OracleCase;
+  service: string;
+}
+
+const rows: Row[] = [];
+const loaded = new Map<string, { project?: ComposeProject; specs?: ReturnType<typeof buildSpecsFromProject>; error?: string }>();
+for (const c of cases) {
+  const expected = readExpected(c);
+  for (const [service, svc] of Object.entries<Record<string, unknown>>(expected.services ?? {})) if (svc.build) rows.push({ c, service });
+  try {
+    const project = loadCase(c);
+    loaded.set(c.name, { project, specs: buildSpecsFromProject(project, { workspaceRoot: c.dir, exists: () => true }) });
+  } catch (e) {
+    loaded.set(c.name, { error: (e as Error).message });
+  }
+}
+
+let agreeing = 0;
+afterAll(() => {
+  console.log(`compose corpus: ${cases.length} projects, ${rows.length} buildable services, ${agreeing} agree with docker compose 2.26`);
+});
+
+describe('real-world compose corpus agrees with docker compose 2.26', () => {
+  it('covers at least 8 public repositories', () => {
+    const repos = new Set(cases.map((c) => /Repository: (\S+)/.exec(fs.readFileSync(path.join(c.dir, 'SOURCE.md'), 'utf8'))?.[1]));
+    expect(repos.size).toBeGreaterThanOrEqual(8);
+  });
+
+  it.each(rows.map((r) => [`${r.c.name}/${r.service}`, r] as const))('%s', (key, { c, service }) => {
+    const expected = fromOracle(readExpected(c), service);
+    const state = loaded.get(c.name)!;
+    const ours = state.error ?? fromLoader(state.project!, state.specs!, service, c.dir);
+    const agrees = typeof ours !== 'string' && JSON.stringify(sorted(ours)) === JSON.stringify(sorted(expected));
+    if (agrees) agreeing++;
+    const known = KNOWN_DISAGREEMENTS[key];
+    if (known) {
+      expect(agrees, `${key} now agrees with Compose: remove it from KNOWN_DISAGREEMENTS`).toBe(false);
+      return;
+    }
+    expect(ours).toEqual(expected);
+  });
+});
+
+function sorted(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sorted);
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b)).map(([k, e]) => [k, sorted(e)]));
+  return v;
+}
