@@ -12,7 +12,7 @@ import { imagetoolsInspectArgv } from '../buildx/argv';
 import { manifestLayersSize } from '../buildx/manifest';
 import { runCommand, type RunFn } from '../run/exec';
 import type { ImageMetadata } from './executors/shared/build-record';
-import { repositoryOf } from './executors/docker-manifest/executor';
+import { repositoryOf } from '../buildx/image-ref';
 import { normalizePluginOptions, type ComposeBuildxPluginOptions } from './plugin-options';
 import {
   formatSummaryMarkdown,
