@@ -269,32 +269,33 @@ interface DirNode {
   files: string[];
 }
 
+/** A context-relative path the ignore rules drop: a file, or a folder with everything below it. */
+export interface IgnoredPath {
+  path: string;
+  folder: boolean;
+}
+
+export interface IgnoredPathsOptions {
+  /** Every file under the context, context-relative, "/"-separated. */
+  files: readonly string[];
+  /** The ignore file's lines (or text); [] when there is none. */
+  ignorePatterns: string | readonly string[];
+  /** Context-relative files never reported (they must stay inputs even when ignored). */
+  keep: readonly string[];
+  /** Context-relative folders a walker pruned without listing (see createPrunePredicate). */
+  prunedDirs?: readonly string[];
+}
+
 /**
- * Nx input globs for a build context: `{workspaceRoot}/<ctx>/**\/*`, then one negation per
- * ignored file, or per ignored folder when nothing below it can be re-included. Outside
- * files of `alwaysInclude` follow the context glob. Deterministic: positives first, then
- * sorted negations. O(files + folders x negation rules); wholly ignored folders are not
- * matched file by file.
+ * The existing paths BuildKit leaves out of the context: one entry per ignored file, or
+ * per ignored folder when nothing below it can be re-included (and no `keep` file lies
+ * below it). Sorted, unique. O(files + folders x negation rules).
  */
-export function contextInputs(opts: ContextInputsOptions): string[] {
-  const ctx = normaliseDir(opts.contextDir);
-  const wsPrefix = ctx === '' ? '{workspaceRoot}/' : `{workspaceRoot}/${escapeNxGlob(ctx)}/`;
-  const ctxPrefix = ctx === '' ? '' : `${ctx}/`;
-
-  const keepInside: string[] = [];
-  const outside = new Set<string>();
-  for (const raw of opts.alwaysInclude) {
-    const p = normaliseDir(raw);
-    if (p === '') continue;
-    if (ctx === '' || p.startsWith(ctxPrefix)) keepInside.push(p.slice(ctxPrefix.length));
-    else outside.add(`{workspaceRoot}/${escapeNxGlob(p)}`);
-  }
-  const positives = [`${wsPrefix}**/*`, ...[...outside].sort()];
-
+export function ignoredPaths(opts: IgnoredPathsOptions): IgnoredPath[] {
   const matcher = createIgnoreMatcher(opts.ignorePatterns);
-  if (matcher.rules.length === 0) return positives;
-  const keepFiles = new Set(keepInside);
-  const prunable = prunePredicate(matcher, keepAncestors(keepInside));
+  if (matcher.rules.length === 0) return [];
+  const keepFiles = new Set(opts.keep);
+  const prunable = prunePredicate(matcher, keepAncestors(opts.keep));
 
   const root: DirNode = { dirs: new Map(), files: [] };
   for (const file of opts.files) {
@@ -311,24 +312,57 @@ export function contextInputs(opts: ContextInputsOptions): string[] {
     node.files.push(parts[parts.length - 1]);
   }
 
-  const negations: string[] = [];
+  const out = new Map<string, IgnoredPath>();
   const visit = (node: DirNode, rel: string): void => {
     for (const [name, child] of node.dirs) {
       const path = rel === '' ? name : `${rel}/${name}`;
-      if (prunable(path)) negations.push(`!${wsPrefix}${escapeNxGlob(path)}/**/*`);
+      if (prunable(path)) out.set(`${path}/`, { path, folder: true });
       else visit(child, path);
     }
     for (const name of node.files) {
       const path = rel === '' ? name : `${rel}/${name}`;
-      if (!keepFiles.has(path) && matcher.ignores(path)) negations.push(`!${wsPrefix}${escapeNxGlob(path)}`);
+      if (!keepFiles.has(path) && matcher.ignores(path)) out.set(path, { path, folder: false });
     }
   };
   visit(root, '');
-
   for (const raw of opts.prunedDirs ?? []) {
     const dir = normaliseDir(raw);
-    if (dir !== '' && prunable(dir)) negations.push(`!${wsPrefix}${escapeNxGlob(dir)}/**/*`);
+    if (dir !== '' && prunable(dir)) out.set(`${dir}/`, { path: dir, folder: true });
   }
+  return [...out.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : Number(a.folder) - Number(b.folder)));
+}
 
-  return [...positives, ...[...new Set(negations)].sort()];
+/** `{workspaceRoot}/<ctx>/` with the context escaped for Nx. */
+export function contextGlobPrefix(contextDir: string): string {
+  const ctx = normaliseDir(contextDir);
+  return ctx === '' ? '{workspaceRoot}/' : `{workspaceRoot}/${escapeNxGlob(ctx)}/`;
+}
+
+/** The negation glob of an ignored path. */
+export function ignoredGlob(wsPrefix: string, ignored: IgnoredPath): string {
+  return ignored.folder ? `!${wsPrefix}${escapeNxGlob(ignored.path)}/**/*` : `!${wsPrefix}${escapeNxGlob(ignored.path)}`;
+}
+
+/**
+ * Nx input globs for a whole build context: `{workspaceRoot}/<ctx>/**\/*`, then one
+ * negation per ignored file, or per ignored folder when nothing below it can be
+ * re-included. Outside files of `alwaysInclude` follow the context glob. Deterministic:
+ * positives first, then sorted negations.
+ */
+export function contextInputs(opts: ContextInputsOptions): string[] {
+  const ctx = normaliseDir(opts.contextDir);
+  const wsPrefix = contextGlobPrefix(ctx);
+  const ctxPrefix = ctx === '' ? '' : `${ctx}/`;
+
+  const keepInside: string[] = [];
+  const outside = new Set<string>();
+  for (const raw of opts.alwaysInclude) {
+    const p = normaliseDir(raw);
+    if (p === '') continue;
+    if (ctx === '' || p.startsWith(ctxPrefix)) keepInside.push(p.slice(ctxPrefix.length));
+    else outside.add(`{workspaceRoot}/${escapeNxGlob(p)}`);
+  }
+  const positives = [`${wsPrefix}**/*`, ...[...outside].sort()];
+  const ignored = ignoredPaths({ files: opts.files, ignorePatterns: opts.ignorePatterns, keep: keepInside, prunedDirs: opts.prunedDirs });
+  return [...positives, ...[...new Set(ignored.map((i) => ignoredGlob(wsPrefix, i)))].sort()];
 }

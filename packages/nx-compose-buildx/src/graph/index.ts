@@ -4,7 +4,10 @@
  * module that touches the file system.
  */
 export {
+  contextGlobPrefix,
   contextInputs,
+  ignoredGlob,
+  ignoredPaths,
   createIgnoreMatcher,
   createPrunePredicate,
   escapeNxGlob,
@@ -15,7 +18,11 @@ export {
   type ExistsFn,
   type IgnoreMatcher,
   type IgnoreRule,
+  type IgnoredPath,
+  type IgnoredPathsOptions,
 } from './dockerignore';
+export { dockerfileReads, sourcePattern, type ContextReads, type DockerfileReads, type DockerfileReadsOptions } from './dockerfile-reads';
+export { readInputs } from './read-inputs';
 export {
   DockerfileSyntaxError,
   dockerfileImageRefs,

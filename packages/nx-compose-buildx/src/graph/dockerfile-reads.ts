@@ -1,0 +1,559 @@
+/**
+ * What a build can read from its contexts: the paths of the main build context and of each
+ * named context (`additional_contexts`) that the stages the build needs COPY, ADD or
+ * bind-mount. Pure: Dockerfile text and the service's build settings in, path patterns out.
+ *
+ * Follows BuildKit's Dockerfile frontend (dockerfile2llb):
+ * - only the target stage (the last one without `target:`) and the stages it reaches
+ *   through `FROM <stage>`, `COPY --from=<stage|index>` and `RUN --mount=from=<stage>` run;
+ * - `COPY`/`ADD` sources are expanded with the stage's ARGs (build args override defaults,
+ *   ARGs before the first FROM reach a stage only when redeclared there) and ENVs, a
+ *   leading `/` is the context root, `..` cannot leave it, a folder means everything below
+ *   it, wildcards are Go `filepath.Match` patterns segment by segment;
+ * - heredoc sources and `ADD <url>` read no context; `--from=<stage|image>` reads no
+ *   context; `--from=<named context>` (and `FROM <named context>`, `RUN --mount=from=`)
+ *   reads that context;
+ * - `RUN --mount=type=bind` without `from` reads its `source` (default: the whole context).
+ *
+ * When in doubt the answer is the whole context, never less: a source reduced to the
+ * root (`COPY . .`), a variable whose value is not known at graph time (an ARG without a
+ * value over an image, which may set it as ENV; `BUILDPLATFORM`; `TARGETARCH` when the
+ * service names no platforms), a `# syntax=` frontend other than docker/dockerfile, a
+ * `**` segment or an escape character in a source (the pattern is cut before it), an
+ * unknown `--from`, or a Dockerfile BuildKit would reject. `COPY --exclude` is not applied
+ * (over-selects). `ONBUILD` triggers of base images are not seen.
+ */
+import type { Dockerfile, Instruction, ModifiableInstruction, Property, PropertyInstruction } from 'dockerfile-ast';
+import { expandWord, parseDockerfileSafe, type DockerfileProblem, type ParseDockerfileResult } from './dockerfile-refs';
+import { familiarRef, normalizeImageRef } from '../buildx/image-ref';
+
+/** What a build reads from one context. `paths` are context-relative patterns (see module doc), each meaning the matched path and everything below it. */
+export type ContextReads = { whole: true; reasons: string[] } | { whole: false; paths: string[] };
+
+export interface DockerfileReads {
+  /** The main build context. */
+  context: ContextReads;
+  /** Named contexts the build reads, by name as given in `namedContexts`; absent ones are not read. */
+  namedContexts: Record<string, ContextReads>;
+  /** Set when BuildKit would reject the Dockerfile: then every context counts as read whole. */
+  problem?: DockerfileProblem;
+}
+
+export interface DockerfileReadsOptions {
+  /** Build args (they override ARG defaults). */
+  args?: Readonly<Record<string, string>>;
+  /** Per-platform build args, merged over `args` for that platform. */
+  platformArgs?: Readonly<Record<string, Readonly<Record<string, string>>>>;
+  target?: string;
+  /** Platforms the service builds; the reads of each are united. Empty: the builder's platform (TARGET* unknown). */
+  platforms?: readonly string[];
+  /** Names of the service's additional contexts. */
+  namedContexts?: readonly string[];
+}
+
+/** Frontends that behave as the built-in one does for what is read. */
+const KNOWN_SYNTAX = /^(docker\.io\/)?docker\/dockerfile(-upstream)?(:[0-9]+(\.[0-9]+){0,2}(-labs)?|:labs|:latest)?(@sha256:[0-9a-f]{64})?$/;
+const URL_SOURCE = /^([a-z][a-z0-9+.-]*:\/\/|git@)/i;
+const WILDCARD = /[*?[\]]/;
+
+const UNKNOWN = Symbol('unknown');
+type Value = string | typeof UNKNOWN;
+
+interface Accumulator {
+  whole: string[];
+  paths: Set<string>;
+}
+
+interface StageRecord {
+  name?: string;
+  deps: Set<number>;
+  main: Accumulator;
+  named: Map<string, Accumulator>;
+  /** Set when a stage reference could not be resolved: every context counts as whole. */
+  ambiguous?: string;
+  /** Variables in scope: ENVs, and ARGs (`envFromArg`) unless an ENV of that name exists. */
+  env: Map<string, Value>;
+  envFromArg?: Set<string>;
+  /** Whether a variable no instruction set is known to be empty (the stage's root is scratch). */
+  missIsEmpty: boolean;
+}
+
+const acc = (): Accumulator => ({ whole: [], paths: new Set() });
+
+const parseCache = new Map<string, ParseDockerfileResult>();
+const readsCache = new Map<string, DockerfileReads>();
+const CACHE_LIMIT = 5000;
+
+function parseCached(text: string): ParseDockerfileResult {
+  let parsed = parseCache.get(text);
+  if (!parsed) {
+    if (parseCache.size >= CACHE_LIMIT) parseCache.clear();
+    parsed = parseDockerfileSafe(text);
+    parseCache.set(text, parsed);
+  }
+  return parsed;
+}
+
+/** What the build of `text` with these settings can read. Memoised on its inputs (many services share a Dockerfile). */
+export function dockerfileReads(text: string, options: DockerfileReadsOptions = {}): DockerfileReads {
+  const key = JSON.stringify([text, options.args ?? {}, options.platformArgs ?? {}, options.target ?? null, options.platforms ?? [], options.namedContexts ?? []]);
+  const hit = readsCache.get(key);
+  if (hit) return hit;
+  const result = computeReads(text, options);
+  if (readsCache.size >= CACHE_LIMIT) readsCache.clear();
+  readsCache.set(key, result);
+  return result;
+}
+
+function computeReads(text: string, options: DockerfileReadsOptions): DockerfileReads {
+  const named = [...(options.namedContexts ?? [])];
+  const everything = (reason: string, problem?: DockerfileProblem): DockerfileReads => ({
+    context: { whole: true, reasons: [reason] },
+    namedContexts: Object.fromEntries(named.map((n) => [n, { whole: true, reasons: [reason] } as ContextReads])),
+    ...(problem ? { problem } : {}),
+  });
+  const parsed = parseCached(text);
+  if (!parsed.ok) return everything(`line ${parsed.error.line}: ${parsed.error.message}`, parsed.error);
+  const syntax = parsed.dockerfile.getDirectives().find((d) => d.getName().toLowerCase() === 'syntax');
+  if (syntax && !KNOWN_SYNTAX.test((syntax.getValue() ?? '').trim())) return everything(`# syntax=${syntax.getValue()} is a frontend whose reads are not known`);
+
+  const platforms = options.platforms?.length ? options.platforms : [undefined];
+  const main = acc();
+  const namedAcc = new Map<string, Accumulator>();
+  for (const platform of platforms) {
+    const args = { ...options.args, ...(platform ? options.platformArgs?.[platform] : undefined) };
+    const one = readsForPlatform(parsed.dockerfile, text, args, platform, options.target, named);
+    if ('everything' in one) return everything(one.everything);
+    merge(main, one.main);
+    for (const [n, a] of one.named) {
+      if (!namedAcc.has(n)) namedAcc.set(n, acc());
+      merge(namedAcc.get(n) as Accumulator, a);
+    }
+  }
+  return {
+    context: finish(main),
+    namedContexts: Object.fromEntries([...namedAcc].sort(([a], [b]) => (a < b ? -1 : 1)).map(([n, a]) => [n, finish(a)])),
+  };
+}
+
+function merge(into: Accumulator, from: Accumulator): void {
+  into.whole.push(...from.whole.filter((r) => !into.whole.includes(r)));
+  for (const p of from.paths) into.paths.add(p);
+}
+
+function finish(a: Accumulator): ContextReads {
+  if (a.whole.length) return { whole: true, reasons: a.whole };
+  return { whole: false, paths: minimalPaths([...a.paths]) };
+}
+
+/** Sorted, without a path already covered by a literal path above it. */
+function minimalPaths(paths: string[]): string[] {
+  const sorted = [...new Set(paths)].sort();
+  const literal = new Set(sorted.filter((p) => !WILDCARD.test(p)));
+  return sorted.filter((p) => {
+    const segs = p.split('/');
+    for (let i = 1; i < segs.length; i++) if (literal.has(segs.slice(0, i).join('/'))) return false;
+    return true;
+  });
+}
+
+// ---------------------------------------------------------------------------------------
+
+/** BuildKit's automatic platform args for one platform (`os/arch[/variant]`). */
+function platformArgValues(platform: string | undefined): Map<string, Value> {
+  const out = new Map<string, Value>();
+  for (const k of ['BUILDPLATFORM', 'BUILDOS', 'BUILDARCH', 'BUILDVARIANT']) out.set(k, UNKNOWN);
+  const [os, arch, variantRaw] = (platform ?? '').split('/');
+  if (!platform || !os || !arch) {
+    for (const k of ['TARGETPLATFORM', 'TARGETOS', 'TARGETARCH', 'TARGETVARIANT']) out.set(k, UNKNOWN);
+    return out;
+  }
+  const variant = variantRaw ?? (arch === 'arm' ? 'v7' : '');
+  out.set('TARGETPLATFORM', `${os}/${arch}${variant ? `/${variant}` : ''}`);
+  out.set('TARGETOS', os);
+  out.set('TARGETARCH', arch);
+  out.set('TARGETVARIANT', variant);
+  return out;
+}
+
+type PlatformReads = { main: Accumulator; named: Map<string, Accumulator> } | { everything: string };
+
+function readsForPlatform(
+  df: Dockerfile,
+  text: string,
+  args: Record<string, string>,
+  platform: string | undefined,
+  target: string | undefined,
+  namedContexts: readonly string[],
+): PlatformReads {
+  const escape = df.getEscapeCharacter();
+  const lines = text.split(/\r?\n/);
+  const instructions = df.getInstructions();
+  const hasArg = (name: string) => Object.prototype.hasOwnProperty.call(args, name);
+  const automatic = platformArgValues(platform);
+
+  // Every stage name, for `--from` references that may point forward.
+  const stageNames: string[] = [];
+  for (const ins of instructions) {
+    if (ins.getKeyword() !== 'FROM') continue;
+    const a = ins.getArguments();
+    stageNames.push(a.length === 3 ? a[2].getValue().toLowerCase() : '');
+  }
+  const namedByKey = new Map<string, string>();
+  for (const name of namedContexts) {
+    namedByKey.set(name, name);
+    const n = normalizeImageRef(name);
+    if (n) namedByKey.set(familiarRef(n), name);
+  }
+  const namedContextOf = (ref: string): string | undefined => {
+    if (namedByKey.has(ref)) return namedByKey.get(ref);
+    const n = normalizeImageRef(ref);
+    return n ? namedByKey.get(familiarRef(n)) : undefined;
+  };
+
+  const meta = new Map<string, Value>();
+  const stages: StageRecord[] = [];
+  let stage: StageRecord | undefined;
+
+  /** Expands a word; `unknown` is set when a variable without a known value was used. */
+  const expand = (word: string, scope: 'meta' | 'stage', quotes = true): { value: string; unknown: boolean } => {
+    let unknown = false;
+    const lookup = (name: string): string | undefined => {
+      let v: Value | undefined;
+      if (scope === 'meta') v = meta.has(name) ? meta.get(name) : automatic.get(name);
+      else v = stage?.env.get(name);
+      if (v === UNKNOWN) {
+        unknown = true;
+        return '';
+      }
+      if (v === undefined && scope === 'stage' && !stage?.missIsEmpty) unknown = true;
+      return v;
+    };
+    const value = expandWord(word, lookup, escape, quotes);
+    return { value, unknown };
+  };
+  const lineOf = (ins: Instruction) => ins.getRange().start.line + 1;
+  const rawText = (r: { start: { line: number; character: number }; end: { line: number; character: number } }): string => {
+    if (r.start.line === r.end.line) return lines[r.start.line].slice(r.start.character, r.end.character);
+    const parts = [lines[r.start.line].slice(r.start.character)];
+    for (let l = r.start.line + 1; l < r.end.line; l++) parts.push(lines[l]);
+    parts.push(lines[r.end.line].slice(0, r.end.character));
+    return parts.join('\n');
+  };
+
+  const resolveStage = (ref: string, forward: boolean, before: number): number | undefined => {
+    if (/^\d+$/.test(ref)) {
+      const i = Number(ref);
+      return i < (forward ? stageNames.length : before) ? i : undefined;
+    }
+    const lower = ref.toLowerCase();
+    const limit = forward ? stageNames.length : before;
+    for (let i = 0; i < limit; i++) if (stageNames[i] !== '' && stageNames[i] === lower) return i;
+    return undefined;
+  };
+
+  /** Records a read of `source` (as expanded) in the context `ctx` (undefined = main). */
+  const read = (into: Accumulator, source: string, rawHadEscape: boolean, where: string) => {
+    const pattern = sourcePattern(source, rawHadEscape);
+    if (pattern === '') into.whole.push(`${where} reads the whole context`);
+    else into.paths.add(pattern);
+  };
+  const namedAcc = (s: StageRecord, name: string): Accumulator => {
+    if (!s.named.has(name)) s.named.set(name, acc());
+    return s.named.get(name) as Accumulator;
+  };
+
+  for (const ins of instructions) {
+    const keyword = ins.getKeyword();
+    const where = `line ${lineOf(ins)}`;
+    if (keyword === 'ARG') {
+      const assigned = new Set<string>();
+      for (const { name, raw } of argDeclarations(ins, escape, rawText)) {
+        // Whether a value sees a name set earlier on the same line is BuildKit's detail: not known.
+        const sameLine = raw !== null && referencesAny(raw, assigned);
+        assigned.add(name);
+        if (!stage) {
+          if (hasArg(name)) meta.set(name, args[name]);
+          else if (raw !== null) {
+            const e = expand(raw, 'meta');
+            meta.set(name, e.unknown || sameLine ? UNKNOWN : e.value);
+          } else if (automatic.has(name)) meta.set(name, automatic.get(name) as Value);
+          else meta.delete(name);
+          continue;
+        }
+        let v: Value | undefined;
+        if (hasArg(name)) v = args[name];
+        else if (raw !== null) {
+          const e = expand(raw, 'stage');
+          v = e.unknown || sameLine ? UNKNOWN : e.value;
+        } else if (meta.has(name)) v = meta.get(name);
+        else if (automatic.has(name)) v = automatic.get(name);
+        // ENV beats ARG of the same name.
+        if (!stage.env.has(name) || stage.envFromArg?.has(name)) {
+          if (v === undefined) {
+            stage.env.delete(name);
+            stage.envFromArg?.delete(name);
+          } else {
+            stage.env.set(name, v);
+            (stage.envFromArg ??= new Set()).add(name);
+          }
+        }
+      }
+    } else if (keyword === 'FROM') {
+      const a = ins.getArguments();
+      const index = stages.length;
+      const e = expand(a[0].getValue(), 'meta');
+      const record: StageRecord = {
+        ...(a.length === 3 ? { name: a[2].getValue().toLowerCase() } : {}),
+        deps: new Set(),
+        main: acc(),
+        named: new Map(),
+        env: new Map(),
+        missIsEmpty: false,
+      };
+      if (e.unknown || e.value === '') {
+        record.ambiguous = `${where}: FROM ${a[0].getValue()} has no known value`;
+      } else {
+        const base = resolveStage(e.value, false, index);
+        const ctx = base === undefined ? namedContextOf(e.value) : undefined;
+        if (base !== undefined) {
+          record.deps.add(base);
+          // A stage inherits its base stage's ENVs, not its ARGs.
+          const fromArg = stages[base].envFromArg;
+          record.env = new Map([...stages[base].env].filter(([k]) => !fromArg?.has(k)));
+          record.missIsEmpty = stages[base].missIsEmpty;
+        } else if (ctx !== undefined) {
+          namedAcc(record, ctx).whole.push(`${where}: FROM ${e.value} (the named context is the stage's root)`);
+        } else if (e.value.toLowerCase() === 'scratch') {
+          record.missIsEmpty = true;
+        }
+      }
+      stages.push(record);
+      stage = record;
+    } else if (!stage) {
+      continue;
+    } else if (keyword === 'ENV') {
+      const assigned = new Set<string>();
+      for (const p of (ins as PropertyInstruction).getProperties()) {
+        const raw = propertyRaw(p, rawText) ?? '';
+        const e = expand(raw, 'stage');
+        stage.env.set(p.getName(), e.unknown || referencesAny(raw, assigned) ? UNKNOWN : e.value);
+        assigned.add(p.getName());
+        stage.envFromArg?.delete(p.getName());
+      }
+    } else if (keyword === 'COPY' || keyword === 'ADD') {
+      const mod = ins as ModifiableInstruction;
+      let ctx: { kind: 'main' } | { kind: 'named'; name: string } | { kind: 'none' } = { kind: 'main' };
+      for (const flag of mod.getFlags()) {
+        if (flag.getName().toLowerCase() !== 'from') continue;
+        const e = expand(flag.getValue() ?? '', 'stage');
+        if (e.unknown || e.value === '') {
+          stage.ambiguous = `${where}: --from=${flag.getValue() ?? ''} has no known value`;
+          ctx = { kind: 'none' };
+          continue;
+        }
+        const dep = resolveStage(e.value, true, stages.length);
+        const named = dep === undefined ? namedContextOf(e.value) : undefined;
+        if (dep !== undefined) {
+          stage.deps.add(dep);
+          ctx = { kind: 'none' };
+        } else if (named !== undefined) ctx = { kind: 'named', name: named };
+        else ctx = { kind: 'none' }; // an image
+      }
+      if (ctx.kind === 'none') continue;
+      const into = ctx.kind === 'main' ? stage.main : namedAcc(stage, ctx.name);
+      const sources = copySources(ins, lines, escape, rawText);
+      if ('whole' in sources) {
+        into.whole.push(`${where}: ${sources.whole}`);
+        continue;
+      }
+      for (const word of sources.words) {
+        if (keyword === 'ADD' && URL_SOURCE.test(word)) continue;
+        const e = expand(word, 'stage', !sources.json);
+        if (e.unknown) {
+          into.whole.push(`${where}: ${keyword} ${word}: a variable has no known value`);
+          continue;
+        }
+        if (keyword === 'ADD' && URL_SOURCE.test(e.value)) continue;
+        read(into, e.value, word.includes(escape), `${where}: ${keyword} ${word}`);
+      }
+    } else if (keyword === 'RUN') {
+      for (const flag of (ins as ModifiableInstruction).getFlags()) {
+        if (flag.getName().toLowerCase() !== 'mount') continue;
+        const opts = new Map<string, string>();
+        for (const o of flag.getOptions()) opts.set(o.getName().toLowerCase(), o.getValue() ?? '');
+        const typeRaw = opts.get('type') ?? 'bind';
+        const type = expand(typeRaw, 'stage').value.toLowerCase();
+        if (type !== 'bind' && type !== 'cache') continue;
+        const sourceRaw = opts.get('source') ?? opts.get('src') ?? '';
+        let into: Accumulator | undefined;
+        if (opts.has('from')) {
+          const e = expand(opts.get('from') as string, 'stage');
+          if (e.unknown || e.value === '') {
+            stage.ambiguous = `${where}: --mount from=${opts.get('from')} has no known value`;
+            continue;
+          }
+          const dep = resolveStage(e.value, true, stages.length);
+          const named = dep === undefined ? namedContextOf(e.value) : undefined;
+          if (dep !== undefined) stage.deps.add(dep);
+          else if (named !== undefined) into = namedAcc(stage, named);
+        } else if (type === 'bind') {
+          into = stage.main;
+        }
+        if (!into) continue;
+        const e = expand(sourceRaw, 'stage');
+        if (e.unknown) into.whole.push(`${where}: RUN --mount source=${sourceRaw}: a variable has no known value`);
+        else read(into, e.value, sourceRaw.includes(escape), `${where}: RUN --mount=type=${type}${sourceRaw ? `,source=${sourceRaw}` : ' without source'}`);
+      }
+    }
+  }
+
+  if (stages.length === 0) return { everything: 'the Dockerfile has no stage' };
+  let targetIndex = stages.length - 1;
+  if (target !== undefined && target !== '') {
+    const i = stageNames.indexOf(target.toLowerCase());
+    if (i < 0) return { everything: `target "${target}" is not a stage of the Dockerfile` };
+    targetIndex = i;
+  }
+  const reached = new Set<number>();
+  const stack = [targetIndex];
+  while (stack.length) {
+    const i = stack.pop() as number;
+    if (reached.has(i)) continue;
+    reached.add(i);
+    if (stages[i].ambiguous) return { everything: stages[i].ambiguous as string };
+    for (const d of stages[i].deps) stack.push(d);
+  }
+  const main = acc();
+  const named = new Map<string, Accumulator>();
+  for (const i of [...reached].sort((a, b) => a - b)) {
+    merge(main, stages[i].main);
+    for (const [n, a] of stages[i].named) {
+      if (!named.has(n)) named.set(n, acc());
+      merge(named.get(n) as Accumulator, a);
+    }
+  }
+  return { main, named };
+}
+
+function referencesAny(raw: string, names: ReadonlySet<string>): boolean {
+  if (!names.size) return false;
+  for (const m of raw.matchAll(/\$\{?([A-Za-z_][A-Za-z0-9_]*)/g)) if (names.has(m[1])) return true;
+  return false;
+}
+
+type RawText = (r: { start: { line: number; character: number }; end: { line: number; character: number } }) => string;
+
+/**
+ * `ARG a b=1 c="x y"`: one declaration per word, as BuildKit's parser splits them (on
+ * whitespace outside quotes; the escape character keeps the next one). dockerfile-ast
+ * would read `ARG a b` as a with the value b.
+ */
+function argDeclarations(ins: Instruction, escape: string, rawText: RawText): Array<{ name: string; raw: string | null }> {
+  const args = ins.getArguments();
+  if (!args.length) return [];
+  const text = rawText({ start: args[0].getRange().start, end: args[args.length - 1].getRange().end })
+    .split('\n')
+    .map((l) => (l.endsWith(escape) ? l.slice(0, -1) : l))
+    .join(' ');
+  const words: string[] = [];
+  let word = '';
+  let quote: string | undefined;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (ch === escape && i + 1 < text.length) {
+      word += ch + text[i + 1];
+      i++;
+    } else if (quote) {
+      if (ch === quote) quote = undefined;
+      word += ch;
+    } else if (ch === '"' || ch === "'") {
+      quote = ch;
+      word += ch;
+    } else if (/\s/.test(ch)) {
+      if (word) words.push(word);
+      word = '';
+    } else word += ch;
+  }
+  if (word) words.push(word);
+  return words.map((w) => {
+    const eq = w.indexOf('=');
+    return eq < 0 ? { name: w, raw: null } : { name: w.slice(0, eq), raw: w.slice(eq + 1) };
+  });
+}
+
+function propertyRaw(p: Property, rawText: (r: NonNullable<ReturnType<Property['getValueRange']>>) => string): string | null {
+  const range = p.getValueRange();
+  if (!range) return p.getValue();
+  return rawText(range);
+}
+
+/**
+ * The source words of a COPY/ADD (everything but the destination), heredoc markers left
+ * out. JSON form is parsed from the raw text (dockerfile-ast drops spaces inside strings).
+ */
+function copySources(
+  ins: Instruction,
+  lines: string[],
+  escape: string,
+  rawText: RawText,
+): { words: string[]; json: boolean } | { whole: string } {
+  const mod = ins as ModifiableInstruction & { getOpeningBracket?(): { getRange(): { start: { line: number; character: number } } } | null; getClosingBracket?(): { getRange(): { end: { line: number; character: number } } } | null; getHeredocs?(): Array<{ getName(): string; getStartRange(): { start: { line: number } } }> };
+  const open = mod.getOpeningBracket?.();
+  const close = mod.getClosingBracket?.();
+  if (open && close) {
+    const raw = rawText({ start: open.getRange().start, end: close.getRange().end });
+    const joined = raw.split('\n').map((l) => (l.endsWith(escape) ? l.slice(0, -1) : l)).join('');
+    try {
+      const list = JSON.parse(joined) as unknown;
+      if (Array.isArray(list) && list.every((s) => typeof s === 'string')) {
+        if (list.length < 2) return { words: [], json: true };
+        return { words: (list as string[]).slice(0, -1), json: true };
+      }
+    } catch {
+      // not JSON: BuildKit reads it as shell form
+    }
+  }
+  let args = mod.getArguments();
+  const heredocs = mod.getHeredocs?.() ?? [];
+  if (heredocs.length) {
+    const last = Math.max(...heredocs.map((h) => h.getStartRange().start.line));
+    if ((lines[last] ?? '').trimEnd().endsWith(escape)) return { whole: 'a heredoc line continued onto the next line' };
+    args = args.filter((a) => a.getRange().start.line <= last);
+  }
+  // Raw text, so that expansion sees quotes and escape characters as BuildKit's lexer does.
+  const words = args.map((a) => {
+    const r = a.getRange();
+    return r.start.line === r.end.line ? rawText(r) : a.getValue();
+  });
+  if (words.length < 2) return { words: [], json: false };
+  return { words: words.slice(0, -1).filter((w) => !/^<<-?/.test(w)), json: false };
+}
+
+/**
+ * A source as a context-relative pattern: cleaned against the context root (`/` and `..`
+ * cannot leave it), cut before the first segment with `**`, a malformed class, or (when
+ * the word had an escape character) any wildcard character. '' is the whole context.
+ */
+export function sourcePattern(source: string, hadEscape = false): string {
+  const segs: string[] = [];
+  for (const part of source.split('/')) {
+    if (part === '' || part === '.') continue;
+    if (part === '..') {
+      segs.pop();
+      continue;
+    }
+    segs.push(part);
+  }
+  const kept: string[] = [];
+  for (const seg of segs) {
+    if (seg.includes('**') || (hadEscape && /[*?[\]\\]/.test(seg)) || !wellFormedClasses(seg)) break;
+    kept.push(seg);
+  }
+  return kept.join('/');
+}
+
+/** Go `filepath.Match` classes in the plain shape `[^?chars]`; anything unusual is cut (over-selects). */
+function wellFormedClasses(seg: string): boolean {
+  return /^(?:[^[\]\\]|\[\^?[^\]\\!^[]+\])*$/.test(seg);
+}

@@ -1,0 +1,73 @@
+/**
+ * What a build reads from a context (dockerfile-reads), intersected with the ignore rules
+ * in effect (dockerignore), as Nx input globs.
+ *
+ * A read pattern P becomes `{workspaceRoot}/<ctx>/P` and `{workspaceRoot}/<ctx>/P/**\/*`
+ * (the path itself, or everything below a folder). Go `filepath.Match` wildcards map to
+ * Nx's globset one to one within a segment (`*` and `?` never cross `/`, checked on
+ * nx 24.0.6), classes `[^…]` become `[!…]`, every other metacharacter is escaped. The
+ * ignored paths that exist (see ignoredPaths) follow as negations, only those that
+ * overlap a read pattern, so an ignored file is never an input.
+ */
+import type { ContextReads } from './dockerfile-reads';
+import { contextGlobPrefix, escapeNxGlob, ignoredGlob, type IgnoredPath } from './dockerignore';
+
+/** One pattern segment as an Nx glob segment. */
+function globSegment(seg: string): string {
+  let out = '';
+  for (let i = 0; i < seg.length; i++) {
+    const ch = seg[i];
+    if (ch === '*' || ch === '?') out += ch;
+    else if (ch === '[') {
+      const end = seg.indexOf(']', i + 1);
+      let body = seg.slice(i + 1, end);
+      if (body.startsWith('^')) body = `!${body.slice(1)}`;
+      out += `[${body}]`;
+      i = end;
+    } else out += escapeNxGlob(ch);
+  }
+  return out;
+}
+
+/** One pattern segment as an anchored RegExp (Go `filepath.Match` within a segment). */
+function segmentRegExp(seg: string): RegExp {
+  let re = '^';
+  for (let i = 0; i < seg.length; i++) {
+    const ch = seg[i];
+    if (ch === '*') re += '[^/]*';
+    else if (ch === '?') re += '[^/]';
+    else if (ch === '[') {
+      const end = seg.indexOf(']', i + 1);
+      const body = seg.slice(i + 1, end);
+      const neg = body.startsWith('^');
+      re += `[${neg ? '^' : ''}${(neg ? body.slice(1) : body).replace(/[\\\]^]/g, '\\$&')}]`;
+      i = end;
+    } else re += ch.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+  }
+  return new RegExp(`${re}$`);
+}
+
+/** Does the ignored path overlap what pattern `segs` reads (the matched paths and everything below them)? */
+function overlaps(segs: readonly RegExp[], ignored: IgnoredPath): boolean {
+  const parts = ignored.path.split('/');
+  if (!ignored.folder && parts.length < segs.length) return false;
+  const n = Math.min(parts.length, segs.length);
+  for (let i = 0; i < n; i++) if (!segs[i].test(parts[i])) return false;
+  return true;
+}
+
+/** The Nx input globs of what a build reads from the context at `contextDir` (workspace-relative). */
+export function readInputs(contextDir: string, reads: ContextReads, ignored: readonly IgnoredPath[]): string[] {
+  const prefix = contextGlobPrefix(contextDir);
+  if (reads.whole) return [`${prefix}**/*`, ...ignored.map((i) => ignoredGlob(prefix, i))];
+  const positives: string[] = [];
+  const matchers: RegExp[][] = [];
+  for (const pattern of reads.paths) {
+    const segs = pattern.split('/');
+    const glob = segs.map(globSegment).join('/');
+    positives.push(`${prefix}${glob}`, `${prefix}${glob}/**/*`);
+    matchers.push(segs.map(segmentRegExp));
+  }
+  const negations = ignored.filter((i) => matchers.some((m) => overlaps(m, i))).map((i) => ignoredGlob(prefix, i));
+  return [...positives, ...negations];
+}
