@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseDotenv } from './dotenv';
 import { loadComposeProject, type LoadOptions, type ReadFile } from './load';
-import type { ComposeFileSet, ComposeProject } from './types';
+import type { ComposeFileSet, ComposeProject, ComposeService } from './types';
 
 export const readFileIfExists: ReadFile = (absPath) => {
   try {
@@ -23,11 +23,35 @@ const isFile = (p: string) => {
   }
 };
 
-/** Load a compose project from disk, with `<projectDir>/.env` (if present) under `processEnv`. */
+/**
+ * Load a compose project from disk, with `<projectDir>/.env` (if present) under `processEnv`.
+ * Services that use a variable the process environment sets also get `committedDefinition`.
+ */
 export function loadComposeProjectFromDisk(
   fileSet: ComposeFileSet,
   processEnv: Record<string, string | undefined> = process.env,
   options: Pick<LoadOptions, 'homeDir' | 'lenientRequired'> = {},
+): ComposeProject {
+  const project = loadWithEnvironment(fileSet, processEnv, options);
+  const usesProcessEnv = (svc: ComposeService) => svc.variables.some((v) => processEnv[v] !== undefined);
+  if (!Object.values(project.services).some(usesProcessEnv)) return project;
+  let committed: ComposeProject;
+  try {
+    committed = loadWithEnvironment(fileSet, {}, { ...options, lenientRequired: true });
+  } catch {
+    return project; // what only the environment makes valid keeps the environment's definition
+  }
+  for (const svc of Object.values(project.services)) {
+    const definition = committed.services[svc.name]?.definition;
+    if (definition && usesProcessEnv(svc)) svc.committedDefinition = definition;
+  }
+  return project;
+}
+
+function loadWithEnvironment(
+  fileSet: ComposeFileSet,
+  processEnv: Record<string, string | undefined>,
+  options: Pick<LoadOptions, 'homeDir' | 'lenientRequired'>,
 ): ComposeProject {
   const dotenvFile = path.join(fileSet.projectDir, '.env');
   const text = isFile(dotenvFile) ? readFileIfExists(dotenvFile) : undefined;

@@ -65,6 +65,12 @@ export interface ComposeService {
   name: string;
   /** The fully merged + interpolated service, keys as Compose prints them (build normalised to long form). */
   definition: Record<string, unknown>;
+  /**
+   * The definition as the committed files alone give it (`.env`, no process environment), for hashes
+   * that must be the same on every machine. Absent when no variable it uses is set in the process
+   * environment: then it is `definition`.
+   */
+  committedDefinition?: Record<string, unknown>;
   build?: ComposeBuild;
   image?: string;
   profiles?: string[];

@@ -37,17 +37,25 @@ export interface ServiceFacts {
 }
 
 export interface ServiceError {
-  /** The compose project (by its matched config file) the broken service belongs to. */
-  configFile: string;
+  /** The compose project the broken service belongs to. */
+  set: ComposeSetOutcome;
   service: string;
   error: ComposeError;
+}
+
+/** One buildable service, carried whole through naming and assembly. */
+export interface ServiceRecord {
+  set: ComposeSetOutcome;
+  /** With its final project name. */
+  spec: ServiceBuildSpec;
+  /** The environment-free compose definition (what the service lock hashes). */
+  definition: Record<string, unknown> | undefined;
 }
 
 export interface AssembleInput {
   options: NormalizedPluginOptions;
   sets: ComposeSetOutcome[];
-  /** Specs with final project names. */
-  specs: ServiceBuildSpec[];
+  services: ServiceRecord[];
   /** Errors of single services (bad platform, missing Dockerfile, name clash...). */
   serviceErrors: ServiceError[];
   facts: Map<string, ServiceFacts>;
@@ -68,11 +76,9 @@ const wsGlob = (path: string) => `{workspaceRoot}/${path}`;
 
 /** Pure: compose outcomes + specs + facts → Nx projects, one result per matched compose file. */
 export function assembleNodes(input: AssembleInput): AssembleOutput {
-  const { options, specs } = input;
+  const { options } = input;
+  const specs = input.services.map((s) => s.spec);
   const errors: ComposeError[] = input.serviceErrors.map((e) => e.error);
-  const setKey = (dir: string, project: string) => `${dir}\0${project}`;
-  const setsByKey = new Map(input.sets.map((s) => [setKey(s.composeDir, s.composeProjectName), s]));
-  const setOf = (spec: ServiceBuildSpec) => setsByKey.get(setKey(spec.composeDir, spec.composeProject));
 
   const edges = imageEdges(
     specs.map((spec) => ({
@@ -102,18 +108,17 @@ export function assembleNodes(input: AssembleInput): AssembleOutput {
     projectsByFile.set(configFile, projects);
   };
 
-  for (const spec of specs) {
-    const set = setOf(spec);
-    const configFile = set?.configFile ?? spec.composeFiles[0];
+  for (const { set, spec } of input.services) {
+    const { configFile } = set;
     const cycle = inCycle.get(spec.project);
     if (cycle) {
       const message = `image dependency cycle: ${[...cycle, cycle[0]].join(' -> ')} (service "${spec.service}" in ${spec.composeFiles.join(', ')})`;
-      add(configFile, errorProject(spec.project, spec.composeDir, message, set?.watchedFiles ?? spec.composeFiles, options));
+      add(configFile, errorProject(spec.project, spec.composeDir, message, set.watchedFiles, options));
       continue;
     }
     const lockCurrent = isServiceLockCurrent(input.lock, spec.project, input.definitionHashes.get(spec.project) ?? '');
     if (!lockCurrent) staleLock.push(spec.project);
-    const composeFiles = set?.watchedFiles ?? spec.composeFiles;
+    const composeFiles = set.watchedFiles;
     const node: ServiceNode = {
       spec,
       root: roots.get(spec.project)!,
@@ -145,13 +150,12 @@ export function assembleNodes(input: AssembleInput): AssembleOutput {
   const taken = new Set(specs.map((s) => s.project));
   const claims = new Map<string, number>();
   for (const { service } of input.serviceErrors) claims.set(service, (claims.get(service) ?? 0) + 1);
-  for (const { configFile, service, error } of input.serviceErrors) {
-    const set = input.sets.find((s) => s.configFile === configFile);
-    const folder = (set?.composeDir ?? '.').replace(/[^A-Za-z0-9_-]+/g, '-').replace(/^-+|-+$/g, '') || 'root';
+  for (const { set, service, error } of input.serviceErrors) {
+    const folder = set.composeDir.replace(/[^A-Za-z0-9_-]+/g, '-').replace(/^-+|-+$/g, '') || 'root';
     let name = taken.has(service) || claims.get(service)! > 1 ? `${folder}-${service}` : service;
     for (let n = 2; taken.has(name); n++) name = `${folder}-${service}-${n}`;
     taken.add(name);
-    add(configFile, errorProject(name, set?.composeDir ?? '.', error.message, set?.watchedFiles ?? [], options));
+    add(set.configFile, errorProject(name, set.composeDir, error.message, set.watchedFiles, options));
   }
 
   const results: CreateNodesResultArray = input.sets.map((set) => [set.configFile, { projects: projectsByFile.get(set.configFile) ?? {} }] as const);

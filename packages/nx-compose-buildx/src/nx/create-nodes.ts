@@ -8,7 +8,7 @@ import { contextKind, toWorkspacePath } from '../build-spec/paths';
 import type { ServiceBuildSpec } from '../build-spec/types';
 import { createPrunePredicate, listContext, selectIgnoreFile } from '../graph';
 import { readGraphCache, writeGraphCache, optionsKey, type GraphDependencies } from './graph-cache';
-import { assembleNodes, type ComposeSetOutcome, type ServiceError, type ServiceFacts } from './assemble';
+import { assembleNodes, type ComposeSetOutcome, type ServiceError, type ServiceFacts, type ServiceRecord } from './assemble';
 import { normalizePluginOptions, type ComposeBuildxPluginOptions, type NormalizedPluginOptions } from './plugin-options';
 import { assignProjectNames } from './project-names';
 import { SERVICE_LOCK_FILE, parseServiceLock, serviceDefinitionHashes } from './service-lock';
@@ -22,7 +22,6 @@ export const COMPOSE_FILE_GLOB = '**/{compose,docker-compose}.{yaml,yml}';
 
 interface LoadedSet {
   outcome: ComposeSetOutcome;
-  fileSet: ComposeFileSet;
   project?: ComposeProject;
 }
 
@@ -47,49 +46,41 @@ export async function createComposeNodes(
 
   const sets = composeFileSets(configFiles, options, root).map((set) => loadSet(set, root));
 
-  const specs: ServiceBuildSpec[] = [];
+  const records: ServiceRecord[] = [];
   const serviceErrors: ServiceError[] = [];
-  const definitionHashes = new Map<string, string>();
-  const definitionByService = new Map<string, Record<string, unknown> | undefined>();
   for (const set of sets) {
     if (!set.project) continue;
     const result = buildSpecsFromProject(set.project, { workspaceRoot: root, exists: existsSync });
-    specs.push(...result.specs);
-    for (const error of result.errors) {
-      serviceErrors.push({ configFile: set.outcome.configFile, service: error.service ?? '?', error: error.relativeTo(root) });
+    for (const spec of result.specs) {
+      const service = set.project.services[spec.service];
+      // The lock hashes the definition as the committed files alone give it, so every machine
+      // computes the same hash whatever CI exports; process variables reach the task hash as env inputs.
+      records.push({ set: set.outcome, spec, definition: service.committedDefinition ?? service.definition });
     }
-    // Only when the process environment sets one of the project's variables can the committed-only view differ.
-    const usesProcessEnv = Object.values(set.project.services).some((svc) => svc.variables.some((v) => process.env[v] !== undefined));
-    const committed = usesProcessEnv ? loadCommittedOnly(set) : undefined;
-    for (const service of Object.values(set.project.services)) {
-      definitionByService.set(`${set.outcome.configFile}\0${service.name}`, (committed ?? set.project).services[service.name]?.definition);
+    for (const error of result.errors) {
+      serviceErrors.push({ set: set.outcome, service: error.service ?? '?', error: error.relativeTo(root) });
     }
   }
 
-  const named = assignProjectNames(specs);
-  for (const error of named.errors) {
-    const set = sets.find((s) => s.outcome.watchedFiles.includes(error.file));
-    serviceErrors.push({ configFile: set?.outcome.configFile ?? sets[0].outcome.configFile, service: error.service ?? '?', error });
-  }
-  const setByProject = new Map(sets.filter((s) => s.project).map((s) => [`${s.outcome.composeDir}\0${s.project!.name}`, s]));
-  for (const spec of named.specs) {
-    const set = setByProject.get(`${spec.composeDir}\0${spec.composeProject}`);
-    if (!set) continue;
-    const definition = definitionByService.get(`${set.outcome.configFile}\0${spec.service}`);
+  const { named, errors: nameErrors } = assignProjectNames(records);
+  for (const { record, error } of nameErrors) serviceErrors.push({ set: record.set, service: record.spec.service, error });
+  const definitionHashes = new Map<string, string>();
+  for (const { spec, definition } of named) {
     const platforms = isPerPlatform(spec) ? spec.platforms : [];
     for (const [name, hash] of Object.entries(serviceDefinitionHashes(spec.project, spec.service, definition, platforms, root))) {
       definitionHashes.set(name, hash);
     }
   }
 
-  const facts = readServiceFacts(named.specs, root);
+  const specs = named.map((r) => r.spec);
+  const facts = readServiceFacts(specs, root);
   const lockPath = join(root, SERVICE_LOCK_FILE);
   const lock = parseServiceLock(existsSync(lockPath) ? readFileSync(lockPath, 'utf-8') : undefined);
 
   const assembled = assembleNodes({
     options,
     sets: sets.map((s) => s.outcome),
-    specs: named.specs,
+    services: named,
     serviceErrors,
     facts,
     lock,
@@ -107,7 +98,7 @@ export async function createComposeNodes(
   }
   for (const warning of warnings) logger.warn(warning);
   if (sets.every((set) => set.project)) {
-    await writeGraphCache(root, cacheBase, graphDependencies(sets, named.specs, facts, configFiles, options), assembled.results, warnings);
+    await writeGraphCache(root, cacheBase, graphDependencies(sets, specs, facts, configFiles, options), assembled.results, warnings);
   }
   return assembled.results;
 }
@@ -180,23 +171,10 @@ function loadSet({ configFile, fileSet }: { configFile: string; fileSet: Compose
   try {
     const project = loadComposeProjectFromDisk(fileSet, process.env);
     const watchedFiles = [...new Set([...ownFiles, ...project.files.map((f) => toWorkspacePath(root, f))])];
-    return { fileSet, project, outcome: { configFile, composeDir, composeProjectName: project.name, watchedFiles } };
+    return { project, outcome: { configFile, composeDir, composeProjectName: project.name, watchedFiles } };
   } catch (e) {
     const error = e instanceof ComposeError ? e.relativeTo(root) : new ComposeError(String((e as Error)?.message ?? e), { file: configFile });
-    return { fileSet, outcome: { configFile, composeDir, composeProjectName: fallbackName, watchedFiles: ownFiles, error } };
-  }
-}
-
-/**
- * The service lock hashes each definition as the committed files alone define
- * it (the `.env` file, no process environment), so every machine computes the
- * same hash whatever CI exports. Process variables reach the task hash as env inputs.
- */
-function loadCommittedOnly(set: LoadedSet): ComposeProject | undefined {
-  try {
-    return loadComposeProjectFromDisk(set.fileSet, {}, { lenientRequired: true });
-  } catch {
-    return undefined;
+    return { outcome: { configFile, composeDir, composeProjectName: fallbackName, watchedFiles: ownFiles, error } };
   }
 }
 

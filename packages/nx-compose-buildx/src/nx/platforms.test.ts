@@ -155,10 +155,11 @@ describe('lock entries per platform', () => {
 
 function assemble(spec: ServiceBuildSpec, lockText?: string) {
   const hashes = serviceDefinitionHashes(spec.project, spec.service, { 'x-nx-buildx': EXTENSION }, spec.platforms, '/ws');
+  const set = { configFile: 'app/compose.yaml', composeDir: 'app', composeProjectName: 'shop', watchedFiles: ['app/compose.yaml'] };
   const out = assembleNodes({
     options: normalizePluginOptions({}),
-    sets: [{ configFile: 'app/compose.yaml', composeDir: 'app', composeProjectName: 'shop', watchedFiles: ['app/compose.yaml'] }],
-    specs: [spec],
+    sets: [set],
+    services: [{ set, spec, definition: { 'x-nx-buildx': EXTENSION } }],
     serviceErrors: [],
     facts: new Map(),
     lock: parseServiceLock(lockText ?? renderServiceLock(hashes)),

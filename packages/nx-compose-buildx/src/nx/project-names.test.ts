@@ -15,9 +15,11 @@ describe('assignProjectNames', () => {
     { name: 'two folders with the same compose project name fight over one name', input: [spec('api', 'shop', 'a'), spec('api', 'shop', 'b')], names: [], errors: 2 },
     { name: 'a service named like a prefixed clash is still an error', input: [spec('api', 'shop'), spec('api', 'edge'), spec('shop-api', 'x')], names: ['edge-api'], errors: 2 },
   ])('$name', ({ input, names, errors }) => {
-    const result = assignProjectNames(input);
-    expect(result.specs.map((s) => s.project)).toEqual(names);
+    const result = assignProjectNames(input.map((s, i) => ({ spec: s, carried: i })));
+    expect(result.named.map((r) => r.spec.project)).toEqual(names);
+    // What travels with a spec stays with it through the renaming.
+    for (const r of result.named) expect(input[r.carried].service).toBe(r.spec.service);
     expect(result.errors).toHaveLength(errors);
-    for (const e of result.errors) expect(e.message).toMatch(/compose\.yaml .*service ".*".*claimed by more than one/);
+    for (const { error } of result.errors) expect(error.message).toMatch(/compose\.yaml .*service ".*".*claimed by more than one/);
   });
 });
