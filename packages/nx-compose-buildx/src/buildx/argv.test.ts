@@ -216,11 +216,11 @@ describe('other argv builders', () => {
       ['docker', 'run', '--rm', '--network', 'host', '--platform', 'linux/s390x', '--pull', 'always', 'r/api:1', 'sh', '-c', 'echo ok'],
     ],
     [
-      'create builder',
-      builderCreateArgv({ name: 'multi', driver: 'docker-container', driverOpts: { network: 'host', image: 'moby/buildkit:v0.13.2' }, platforms: ['linux/amd64', 'linux/arm64/v8'] }),
+      'create builder, made current only when asked (use: true)',
+      builderCreateArgv({ name: 'multi', driver: 'docker-container', driverOpts: { network: 'host', image: 'moby/buildkit:v0.13.2' }, platforms: ['linux/amd64', 'linux/arm64/v8'], use: true }),
       ['docker', 'buildx', 'create', '--name', 'multi', '--driver', 'docker-container', '--driver-opt', 'image=moby/buildkit:v0.13.2', '--driver-opt', 'network=host', '--platform', 'linux/amd64,linux/arm64', '--use'],
     ],
-    ['create builder minimal', builderCreateArgv({ name: 'b' }, { use: false }), ['docker', 'buildx', 'create', '--name', 'b', '--driver', 'docker-container']],
+    ["create builder minimal: the user's current builder stays", builderCreateArgv({ name: 'b' }), ['docker', 'buildx', 'create', '--name', 'b', '--driver', 'docker-container']],
     [
       'append node',
       builderAppendArgv('multi', { name: 'arm', endpoint: 'ssh://me@arm-host', platforms: ['linux/arm64'], driverOpts: { env: 'x' } }),

@@ -122,15 +122,17 @@ export interface BuilderSpec {
   driverOpts?: Record<string, string>;
   platforms?: string[];
   nodes?: BuilderNodeSpec[];
+  /** Make it the user's current builder on creation (`--use`). Default false: builds name it with `--builder`. */
+  use?: boolean;
 }
 
-/** `docker buildx create --name … --driver … --driver-opt k=v … --platform a,b --use` */
-export function builderCreateArgv(builder: BuilderSpec, opts: { use?: boolean } = {}): string[] {
+/** `docker buildx create --name … --driver … --driver-opt k=v … --platform a,b [--use]` */
+export function builderCreateArgv(builder: BuilderSpec): string[] {
   const argv = ['docker', 'buildx', 'create', '--name', builder.name];
   argv.push('--driver', builder.driver ?? 'docker-container');
   for (const [k, v] of sortedEntries(builder.driverOpts)) argv.push('--driver-opt', `${k}=${v}`);
   if (builder.platforms?.length) argv.push('--platform', normalizePlatforms(builder.platforms).join(','));
-  if (opts.use !== false) argv.push('--use');
+  if (builder.use === true) argv.push('--use');
   return argv;
 }
 

@@ -33,6 +33,8 @@ export interface BuilderOption {
   driverOpts?: Record<string, string>;
   platforms?: string[];
   nodes?: Array<{ name: string; endpoint: string; platforms?: string[]; driverOpts?: Record<string, string> }>;
+  /** `--use` on creation; default false (the user's current builder stays). */
+  use?: boolean;
 }
 
 export interface NormalizedPluginOptions {

@@ -34,6 +34,12 @@ describe('serviceCache', () => {
       expected: { cacheFrom: ['type=local,src=/x'], cacheTo: ['type=local,dest=/x'] },
     },
     {
+      name: "read-only drops the service's own cache_to too, keeps its cache_from",
+      option: { type: 'registry', ref: 'reg/{service}:c', readOnly: true },
+      own: { cacheFrom: ['type=local,src=/x'], cacheTo: ['type=local,dest=/x', 'type=inline'] },
+      expected: { cacheFrom: ['type=local,src=/x'], cacheTo: [] },
+    },
+    {
       name: 'only cache_from set: cache_to still comes from the workspace',
       option: { type: 'registry', ref: 'reg/{service}:c' },
       own: { cacheFrom: ['type=registry,ref=other'], cacheTo: [] },

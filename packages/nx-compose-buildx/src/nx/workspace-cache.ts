@@ -6,7 +6,8 @@
  *   "cache": { "type": "registry", "ref": "127.0.0.1:5000/cache/{service}:buildcache", "mode": "max" }
  *
  * `{service}` is replaced by the Nx project name (unique in the workspace).
- * A service's own `cache_from` / `cache_to` in compose win over this default.
+ * A service's own `cache_from` / `cache_to` in compose win over this default, except that
+ * `readOnly: true` drops every `--cache-to`, the service's own included.
  */
 export type WorkspaceCacheOption =
   | { type: 'registry'; ref: string; mode?: 'min' | 'max'; readOnly?: boolean }
@@ -31,7 +32,8 @@ export function serviceCache(
   const fallback = option ? workspaceCache(option, project, firstTag) : { cacheFrom: [], cacheTo: [] };
   return {
     cacheFrom: own.cacheFrom.length ? own.cacheFrom : fallback.cacheFrom,
-    cacheTo: own.cacheTo.length ? own.cacheTo : option?.readOnly ? [] : fallback.cacheTo,
+    // readOnly means no cache is written at all: a pull request's compose file (its own cache_to) included.
+    cacheTo: option?.readOnly ? [] : own.cacheTo.length ? own.cacheTo : fallback.cacheTo,
   };
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { displayCommand, quoteArg, runCommand } from './exec';
+import { commandTimeouts, DEFAULT_LONG_TIMEOUT_MS, displayCommand, failureText, QUICK_TIMEOUT_MS, quoteArg, runCommand } from './exec';
 
 describe('display quoting', () => {
   test.each([
@@ -50,9 +50,50 @@ describe('runCommand', () => {
     expect(r.stdout).toBe('one\ntwo');
   });
 
-  test('missing binary is a failure, not a throw', async () => {
-    const r = await runCommand(['definitely-not-a-binary-xyz'], { cwd: process.cwd() });
+  test('missing binary is a failure that says so, not a throw', async () => {
+    const r = await runCommand(['definitely-not-a-binary-xyz'], { cwd: process.cwd(), env: { PATH: '/nonexistent-bin' } });
     expect(r.exitCode).not.toBe(0);
-    expect(r.failure).toBeDefined();
+    expect(r.failure).toBe('`definitely-not-a-binary-xyz` was not found on PATH (PATH=/nonexistent-bin): install it or fix PATH');
+    expect(failureText(r)).toBe(r.failure);
+  });
+
+  test('a command that does not finish in time is stopped and says so', async () => {
+    // The child would run for 10 minutes; the test waits for it to be killed, not for a clock.
+    const r = await runCommand([process.execPath, '-e', 'setTimeout(() => {}, 600000)'], { cwd: process.cwd(), timeoutMs: 300 });
+    expect(r.exitCode).not.toBe(0);
+    expect(r.failure).toMatch(/did not finish within 300 ms and was stopped .*NX_COMPOSE_BUILDX_TIMEOUT/);
+  });
+
+  test('a child that ignores SIGTERM is still stopped', async () => {
+    const r = await runCommand([process.execPath, '-e', 'process.on("SIGTERM", () => {}); console.log("ready"); setInterval(() => {}, 1000)'], {
+      cwd: process.cwd(),
+      timeoutMs: 300,
+    });
+    expect(r.failure).toMatch(/did not finish/);
+  });
+
+  test('streaming without a prefix (a terminal) still captures the output, so errors can be recognised', async () => {
+    const r = await runCommand([process.execPath, '-e', 'process.stderr.write("#1 pushing\\rERROR: 500 Internal Server Error\\n"); process.exit(1)'], {
+      cwd: process.cwd(),
+      stream: true,
+    });
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain('500 Internal Server Error');
+  });
+});
+
+describe('commandTimeouts', () => {
+  test.each<[string, Record<string, string>, number | undefined, { long: number; quick: number }]>([
+    ['defaults', {}, undefined, { long: DEFAULT_LONG_TIMEOUT_MS, quick: QUICK_TIMEOUT_MS }],
+    ['the variable, in seconds', { NX_COMPOSE_BUILDX_TIMEOUT: '7200' }, undefined, { long: 7_200_000, quick: QUICK_TIMEOUT_MS }],
+    ['the option wins over the variable', { NX_COMPOSE_BUILDX_TIMEOUT: '7200' }, 60, { long: 60_000, quick: 60_000 }],
+    ['a query never waits longer than a build may', { NX_COMPOSE_BUILDX_TIMEOUT: '30' }, undefined, { long: 30_000, quick: 30_000 }],
+    ['an empty variable is unset', { NX_COMPOSE_BUILDX_TIMEOUT: '' }, undefined, { long: DEFAULT_LONG_TIMEOUT_MS, quick: QUICK_TIMEOUT_MS }],
+  ])('%s', (_, env, option, expected) => {
+    expect(commandTimeouts(env, option)).toEqual(expected);
+  });
+
+  test.each([['0'], ['-5'], ['soon'], ['Infinity']])('NX_COMPOSE_BUILDX_TIMEOUT=%s is an error, not "no timeout"', (v) => {
+    expect(() => commandTimeouts({ NX_COMPOSE_BUILDX_TIMEOUT: v })).toThrow(/NX_COMPOSE_BUILDX_TIMEOUT must be a number of seconds greater than 0/);
   });
 });

@@ -6,6 +6,7 @@
  */
 import { platformsFromOciLayout, type PlatformDigest } from '../buildx/manifest';
 import { imageSaveArgv } from '../buildx/argv';
+import { DEFAULT_LONG_TIMEOUT_MS } from './exec';
 import { TarScanner } from './tar';
 
 const MAX_JSON_BLOB = 256 * 1024;
@@ -15,15 +16,16 @@ export interface LocalDigests {
   platforms: PlatformDigest[];
 }
 
-export type LocalDigestsFn = (ref: string, cwd: string) => Promise<LocalDigests>;
+export type LocalDigestsFn = (ref: string, cwd: string, timeoutMs?: number) => Promise<LocalDigests>;
 
-export const localImageDigests: LocalDigestsFn = async (ref, cwd) => {
+export const localImageDigests: LocalDigestsFn = async (ref, cwd, timeoutMs = DEFAULT_LONG_TIMEOUT_MS) => {
   const { execa } = await import('execa');
   const argv = imageSaveArgv(ref);
   const scanner = new TarScanner((name, size) => name === 'index.json' || (name.startsWith('blobs/') && size <= MAX_JSON_BLOB));
-  const sub = execa(argv[0]!, argv.slice(1), { cwd, stdin: 'ignore', stdout: 'pipe', stderr: 'pipe', buffer: { stdout: false, stderr: true }, reject: false, encoding: 'buffer' });
+  const sub = execa(argv[0]!, argv.slice(1), { cwd, stdin: 'ignore', stdout: 'pipe', stderr: 'pipe', buffer: { stdout: false, stderr: true }, reject: false, encoding: 'buffer', timeout: timeoutMs, forceKillAfterDelay: 5000 });
   sub.stdout?.on('data', (chunk: Uint8Array) => scanner.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)));
   const result = await sub;
+  if (result.timedOut) throw new Error(`docker save ${ref} did not finish within ${Math.round(timeoutMs / 1000)} s and was stopped`);
   if (result.exitCode !== 0) {
     const raw: unknown = result.stderr;
     const err = raw instanceof Uint8Array ? Buffer.from(raw).toString('utf8') : String(raw ?? '');

@@ -169,7 +169,7 @@ describe('docker-build executor', () => {
     expect((await dockerBuild({ ...options, builder }, ctx, deps)).success).toBe(true);
     expect(commands().filter((c) => !c.includes('buildx build'))).toEqual([
       'docker buildx inspect --bootstrap multi',
-      'docker buildx create --name multi --driver docker-container --driver-opt network=host --platform linux/amd64 --use',
+      'docker buildx create --name multi --driver docker-container --driver-opt network=host --platform linux/amd64',
       'docker buildx create --append --name multi --node arm --platform linux/arm64 ssh://arm-host',
       'docker buildx inspect --bootstrap multi',
     ]);
@@ -190,7 +190,7 @@ describe('docker-build executor', () => {
     expect(r).toEqual({ success: true });
     expect(calls).toEqual([]);
     expect(logs).toContain('[dry-run] docker buildx inspect --bootstrap multi');
-    expect(logs).toContain('[dry-run] docker buildx create --name multi --driver docker-container --use');
+    expect(logs).toContain('[dry-run] docker buildx create --name multi --driver docker-container');
     expect(logs.find((l) => l.startsWith('[dry-run] docker buildx build'))).toBe(
       `[dry-run] docker buildx build --builder multi --progress=plain --platform linux/amd64 -f - --build-arg A=1 --build-arg B=2 ` +
         `--label org.opencontainers.image.created=2024-05-01T12:00:00Z --label org.opencontainers.image.revision=${SHA} ` +
@@ -242,6 +242,34 @@ describe('docker-build executor', () => {
     expect(calls[1]!.argv).toContain('org.opencontainers.image.created=2024-05-01T12:00:01Z');
     expect(options.labels).toEqual({});
     expect(options.tags).toEqual(['127.0.0.1:5000/api:1.0']);
+  });
+});
+
+describe('docker-build and the run layer', () => {
+  test('docker missing from PATH: the task fails saying so', async () => {
+    resetBuilderCache();
+    const missing = '`docker` was not found on PATH (PATH=/usr/bin): install it or fix PATH';
+    const { deps, logs } = fakeDeps(() => ({ exitCode: 1, failure: missing }));
+    expect(await dockerBuild(options, tmpContext(), deps)).toEqual({ success: false });
+    expect(logs.at(-1)).toBe(`[api] docker-build: Cannot check the buildx builder: ${missing}`);
+  });
+
+  test('every command has a timeout: the build the long one, queries the short one; the option wins over the variable', async () => {
+    resetBuilderCache();
+    const { deps, calls } = fakeDeps(engine(DOCKER_INSPECT, {}), { env: { NX_COMPOSE_BUILDX_TIMEOUT: '7200' } });
+    expect(await dockerBuild(options, tmpContext(), deps)).toEqual({ success: true });
+    expect(calls.map((c) => [c.argv[2], c.options.timeoutMs])).toEqual([['inspect', 600_000], ['build', 7_200_000]]);
+    resetBuilderCache();
+    const again = fakeDeps(engine(DOCKER_INSPECT, {}), { env: { NX_COMPOSE_BUILDX_TIMEOUT: '7200' } });
+    expect(await dockerBuild({ ...options, timeout: 90 }, tmpContext(), again.deps)).toEqual({ success: true });
+    expect(again.calls.map((c) => c.options.timeoutMs)).toEqual([90_000, 90_000]);
+  });
+
+  test('a timeout that is not a number of seconds fails the task before anything runs', async () => {
+    const { deps, calls, logs } = fakeDeps(() => undefined, { env: { NX_COMPOSE_BUILDX_TIMEOUT: 'never' } });
+    expect(await dockerBuild(options, tmpContext(), deps)).toEqual({ success: false });
+    expect(calls).toEqual([]);
+    expect(logs.at(-1)).toMatch(/NX_COMPOSE_BUILDX_TIMEOUT must be a number of seconds/);
   });
 });
 

@@ -2,9 +2,9 @@ import type { ExecutorContext } from '@nx/devkit';
 import { imagetoolsCreateArgv } from '../../../buildx/argv';
 import { repositoryOf } from '../../../buildx/image-ref';
 import { generateTags } from '../../../buildx/tags';
-import { displayCommand } from '../../../run/exec';
+import { commandTimeouts, displayCommand } from '../../../run/exec';
 import { ensureBuilder } from '../shared/builder';
-import { defaultDeps, type ExecutorDeps } from '../shared/deps';
+import { defaultDeps, withTimeouts, type ExecutorDeps } from '../shared/deps';
 import { defaultMetadataFile } from '../shared/options';
 import { registryImage } from '../shared/registry';
 import { confirmPushed, writeMetadata, type ImageMetadata } from '../shared/build-record';
@@ -25,21 +25,24 @@ async function generatedTags(options: DockerManifestExecutorSchema, root: string
 export async function dockerManifest(
   options: DockerManifestExecutorSchema,
   context: ExecutorContext,
-  deps: ExecutorDeps = defaultDeps(),
+  given: ExecutorDeps = defaultDeps(),
 ): Promise<{ success: boolean; metadata?: ImageMetadata }> {
   const tag = `[${options.service}]`;
+  const deps = given;
   const fail = (message: string) => {
     deps.log(`${tag} ${message}`);
     return { success: false };
   };
   try {
+    const timeouts = commandTimeouts(given.env);
+    const bounded = withTimeouts(given, timeouts);
     const root = context.root;
     const platforms = Object.keys(options.platformImages);
     const tags = [...options.tags, ...(await generatedTags(options, root, deps))];
     if (!tags.length) return fail('docker-push needs at least one tag (compose image: or build.tags).');
     if (!platforms.length) return fail('no platform images to assemble.');
     const dryRun = options.dryRun ?? false;
-    const builder = await ensureBuilder(options.builder, root, deps, dryRun);
+    const builder = await ensureBuilder(options.builder, root, bounded, dryRun);
     const bx = builder.name ? { builder: builder.name } : {};
 
     if (dryRun) {
@@ -51,7 +54,7 @@ export async function dockerManifest(
 
     const digests: Record<string, string> = {};
     for (const [platform, ref] of Object.entries(options.platformImages)) {
-      const image = await registryImage(ref, root, deps, builder.name);
+      const image = await registryImage(ref, root, bounded, builder.name);
       const digest = image.kind === 'manifest' ? image.digest : image.platforms.find((p) => p.platform === platform)?.digest;
       if (!digest) return fail(`${ref} does not hold ${platform} (has ${image.platforms.map((p) => p.platform).join(', ') || 'nothing'}).`);
       digests[platform] = digest;
@@ -59,7 +62,7 @@ export async function dockerManifest(
     const sources = Object.entries(options.platformImages).map(([platform, ref]) => `${repositoryOf(ref)}@${digests[platform]}`);
     const argv = imagetoolsCreateArgv(tags, sources, bx);
     deps.log(`${tag} ${displayCommand(argv)}`);
-    const r = await deps.run(argv, { cwd: root, stream: true });
+    const r = await deps.run(argv, { cwd: root, stream: true, timeoutMs: timeouts.long }); // copies blobs between repositories
     if (r.exitCode !== 0) return fail(`docker buildx imagetools create failed (exit ${r.exitCode})${r.failure ? `: ${r.failure}` : ''}`);
 
     const metadata: ImageMetadata = {
@@ -69,7 +72,7 @@ export async function dockerManifest(
       pushed: false,
       loaded: false,
     };
-    const error = await confirmPushed(options.service, tags, platforms, metadata, root, deps, builder.name);
+    const error = await confirmPushed(options.service, tags, platforms, metadata, root, bounded, builder.name);
     if (error) return fail(error);
     const moved = platforms.filter((p) => metadata.platforms[p]?.digest !== digests[p]);
     if (moved.length) return fail(`the manifest list does not point at the pushed images for ${moved.join(', ')}.`);

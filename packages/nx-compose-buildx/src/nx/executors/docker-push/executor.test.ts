@@ -95,6 +95,18 @@ describe('docker-push executor', () => {
     expect(commands().filter((c) => c.startsWith('docker buildx build')).length).toBe(attempts);
   });
 
+  test('on a terminal too (output streamed, not prefixed), a transient server error is pushed again', async () => {
+    let left = 1;
+    const flaky: Handler = (argv, opts) =>
+      argv[2] === 'build' && left-- > 0 ? { exitCode: 1, stderr: `#12 ERROR: failed to push: ${opts.prefix ?? ''}503 Service Unavailable` } : undefined;
+    const { deps, calls } = fakeDeps(registry({ '127.0.0.1:5000/api:1.0': FULL, '127.0.0.1:5000/api:latest': FULL }, flaky), { isTTY: true });
+    expect(await dockerPush(options, tmpContext(), deps)).toEqual({ success: true });
+    const builds = calls.filter((c) => c.argv[2] === 'build');
+    expect(builds).toHaveLength(2);
+    expect(builds[0]!.options.prefix).toBeUndefined(); // the terminal case
+    expect(builds[0]!.argv).toContain('--progress=auto');
+  });
+
   test('a refused connection is not retried', async () => {
     const refused: Handler = (argv) => (argv[2] === 'build' ? { exitCode: 1, stderr: 'dial tcp 127.0.0.1:5000: connect: connection refused' } : undefined);
     const { deps, commands } = fakeDeps(registry({}, refused));

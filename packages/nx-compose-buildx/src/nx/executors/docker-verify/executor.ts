@@ -2,8 +2,8 @@ import type { ExecutorContext } from '@nx/devkit';
 import { imagetoolsInspectArgv, runArgv } from '../../../buildx/argv';
 import { comparePlatforms } from '../../../buildx/manifest';
 import { acceptedUnameMachines, expectedUnameMachine, normalizePlatforms } from '../../../buildx/platform';
-import { displayCommand } from '../../../run/exec';
-import { defaultDeps, type ExecutorDeps } from '../shared/deps';
+import { commandTimeouts, displayCommand, failureText } from '../../../run/exec';
+import { defaultDeps, withTimeouts, type ExecutorDeps } from '../shared/deps';
 import { registryImage } from '../shared/registry';
 import type { DockerVerifyExecutorSchema } from './schema';
 
@@ -17,11 +17,14 @@ const DEFAULT_COMMAND = ['uname', '-m'];
 export async function dockerVerify(
   options: DockerVerifyExecutorSchema,
   context: ExecutorContext,
-  deps: ExecutorDeps = defaultDeps(),
+  given: ExecutorDeps = defaultDeps(),
 ): Promise<{ success: boolean }> {
   const service = options.service;
   const tag = `[${service}]`;
+  const deps = given;
   try {
+    const timeouts = commandTimeouts(given.env);
+    const bounded = withTimeouts(given, timeouts);
     const image = options.image ?? options.tags?.[0];
     if (!image) throw new Error('no image to verify: set "image" or "tags".');
     let platforms = normalizePlatforms(options.platforms ?? []);
@@ -42,7 +45,7 @@ export async function dockerVerify(
 
     const failures: string[] = [];
     if (checkManifest) {
-      const img = await registryImage(image, root, deps, builder);
+      const img = await registryImage(image, root, bounded, builder);
       const found = img.platforms.map((p) => p.platform);
       if (platforms.length === 0) platforms = found;
       const { missing, extra } = comparePlatforms(platforms, found);
@@ -56,12 +59,12 @@ export async function dockerVerify(
 
     for (const p of platforms) {
       const argv = runArgv(p, image, cmd, runOpts);
-      const r = await deps.run(argv, { cwd: root });
+      const r = await deps.run(argv, { cwd: root, timeoutMs: timeouts.long }); // the service's own test may be slow under QEMU
       const output = r.stdout.trim();
       if (r.exitCode !== 0) {
         failures.push(
           `service ${service}, platform ${p}: \`${displayCommand(argv)}\` exited ${r.exitCode}` +
-            `${(r.stderr || r.stdout).trim() ? `: ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ')}` : ''}`,
+            `${failureText(r) ? `: ${failureText(r).split('\n').slice(-3).join(' | ')}` : ''}`,
         );
         continue;
       }

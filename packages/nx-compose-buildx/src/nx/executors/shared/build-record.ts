@@ -70,6 +70,7 @@ export async function recordLocalDigests(
   root: string,
   deps: ExecutorDeps,
   logTag: string,
+  timeoutMs?: number,
 ): Promise<void> {
   const isIndex = isIndexMediaType(bx.descriptor?.mediaType) || (bx.descriptor === undefined && platforms.length > 1);
   if (!isIndex) {
@@ -82,7 +83,7 @@ export async function recordLocalDigests(
   const ref = metadata.tags[0] ?? bx.digest;
   if (!ref) return;
   try {
-    const local = await deps.localImageDigests(ref, root);
+    const local = await deps.localImageDigests(ref, root, timeoutMs);
     for (const { platform, digest } of local.platforms) {
       if (platform in metadata.platforms || platforms.length === 0) metadata.platforms[platform] = { digest };
     }

@@ -6,7 +6,7 @@ import {
   type BuilderSpec,
 } from '../../../buildx/argv';
 import { parseBuildxInspect, type BuilderInfo } from '../../../buildx/builder-support';
-import { displayCommand } from '../../../run/exec';
+import { displayCommand, failureText } from '../../../run/exec';
 import type { ExecutorDeps } from './deps';
 
 export interface EnsuredBuilder {
@@ -23,8 +23,8 @@ export function resetBuilderCache(): void {
   ensured.clear();
 }
 
-function fail(what: string, r: { command: string; stderr: string; stdout: string; exitCode: number }): Error {
-  return new Error(`${what} failed (exit ${r.exitCode}): ${r.command}\n${(r.stderr || r.stdout).trim()}`);
+function fail(what: string, r: { command: string; stderr: string; stdout: string; exitCode: number; failure?: string }): Error {
+  return new Error(`${what} failed (exit ${r.exitCode}): ${r.command}\n${failureText(r)}`);
 }
 
 export async function ensureBuilder(
@@ -66,6 +66,8 @@ async function inspectOrCreate(
   const name = spec?.name;
   const inspect = builderInspectArgv(name);
   let r = await deps.run(inspect, { cwd });
+  // docker itself missing (or not startable, or hung): nothing else can work, say exactly that.
+  if (r.failure) throw new Error(`Cannot check the buildx builder: ${r.failure}`);
   if (r.exitCode !== 0 && /unknown flag: --bootstrap|'buildx' is not a docker command|unknown command "buildx"/.test(r.stderr + r.stdout)) {
     throw new Error(
       'The docker buildx plugin is not installed: put docker-buildx (as `docker-buildx`) in ~/.docker/cli-plugins/ ' +
@@ -75,7 +77,7 @@ async function inspectOrCreate(
   if (r.exitCode !== 0) {
     if (!spec || typeof builder === 'string') {
       throw new Error(
-        `${name ? `Builder "${name}"` : 'The current buildx builder'} is not usable: ${(r.stderr || r.stdout).trim()}\n` +
+        `${name ? `Builder "${name}"` : 'The current buildx builder'} is not usable: ${failureText(r)}\n` +
           'Give the plugin a builder spec ({ "name", "driver", ... }) to have it created, or create it with `docker buildx create`.',
       );
     }

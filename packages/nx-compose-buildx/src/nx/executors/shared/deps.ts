@@ -1,6 +1,6 @@
 /** What executors need from the outside world; tests inject fakes. */
 import type { GitFacts } from '../../../buildx/tags';
-import { runCommand, type RunFn } from '../../../run/exec';
+import { runCommand, type CommandTimeouts, type RunFn } from '../../../run/exec';
 import { gitFacts } from '../../../run/git';
 import { hostArch, readBinfmtMisc } from '../../../run/host';
 import { localImageDigests, type LocalDigestsFn } from '../../../run/image-save';
@@ -36,4 +36,9 @@ export function defaultDeps(): ExecutorDeps {
     sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
     runId: () => `${process.pid}-${++runs}`,
   };
+}
+
+/** The same deps, with every command they run bounded by `timeouts.quick` unless it asks for more. */
+export function withTimeouts(deps: ExecutorDeps, timeouts: CommandTimeouts): ExecutorDeps {
+  return { ...deps, run: (argv, options) => deps.run(argv, { ...options, timeoutMs: options.timeoutMs ?? timeouts.quick }) };
 }

@@ -32,6 +32,8 @@ export interface BuildExecutorOptions extends Partial<BuildOptions> {
   loadMultiPlatform?: boolean;
   /** `--progress`; default plain when not a TTY or CI is set, else auto. */
   progress?: ProgressMode;
+  /** Seconds the build (and push) may take before it is stopped; also NX_COMPOSE_BUILDX_TIMEOUT. Default 3 h. */
+  timeout?: number;
 }
 
 export interface NormalizedBuild {

@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import { imagetoolsInspectArgv } from '../../../buildx/argv';
 import { parseRawManifest, platformFromImageConfig, type PlatformDigest } from '../../../buildx/manifest';
+import { failureText } from '../../../run/exec';
 import type { ExecutorDeps } from './deps';
 
 export interface RegistryImage {
@@ -16,14 +17,14 @@ export const SINGLE_MANIFEST_FORMAT = '{"manifest":{{json .Manifest}},"image":{{
 
 export async function registryImage(ref: string, cwd: string, deps: ExecutorDeps, builder?: string): Promise<RegistryImage> {
   const r = await deps.run(imagetoolsInspectArgv(ref, { ...(builder ? { builder } : {}) }), { cwd });
-  if (r.exitCode !== 0) throw new Error(`Cannot read ${ref} from its registry: ${(r.stderr || r.stdout).trim()}`);
+  if (r.exitCode !== 0) throw new Error(`Cannot read ${ref} from its registry: ${failureText(r)}`);
   const parsed = parseRawManifest(r.stdout);
   // `--raw` prints the registry's bytes unchanged (no newline added), so their hash is the digest.
   if (parsed.kind === 'index') return { kind: 'index', digest: `sha256:${createHash('sha256').update(r.stdout, 'utf8').digest('hex')}`, platforms: parsed.platforms };
 
   // One manifest (single-platform push): the platform lives in the image config.
   const f = await deps.run(imagetoolsInspectArgv(ref, { raw: false, format: SINGLE_MANIFEST_FORMAT, ...(builder ? { builder } : {}) }), { cwd });
-  if (f.exitCode !== 0) throw new Error(`Cannot read the image config of ${ref}: ${(f.stderr || f.stdout).trim()}`);
+  if (f.exitCode !== 0) throw new Error(`Cannot read the image config of ${ref}: ${failureText(f)}`);
   let digest: string | undefined;
   let platform: string | undefined;
   try {

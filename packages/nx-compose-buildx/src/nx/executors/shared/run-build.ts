@@ -11,11 +11,11 @@ import type { ExecutorContext } from '@nx/devkit';
 import type { BuildMode } from '../../../buildx/argv';
 import { isTransientRegistryError } from '../../../buildx/manifest';
 import type { GitFacts } from '../../../buildx/tags';
-import { displayCommand, type RunCommandOptions, type RunResult } from '../../../run/exec';
+import { commandTimeouts, displayCommand, type CommandTimeouts, type RunCommandOptions, type RunResult } from '../../../run/exec';
 import { ensureBuilder, type EnsuredBuilder } from './builder';
 import { buildInvocation, headerLine, noTagsError, planBuild, platformProblem, type BuildInvocation, type BuildPlan } from './build-plan';
 import { confirmPushed, describeMetadata, initialMetadata, readBuildxMetadata, recordLocalDigests, writeMetadata, type ImageMetadata } from './build-record';
-import type { ExecutorDeps } from './deps';
+import { withTimeouts, type ExecutorDeps } from './deps';
 import { normalizeBuildOptions, type BuildExecutorOptions } from './options';
 
 
@@ -61,7 +61,7 @@ export function dryRunLines(plan: BuildPlan, inv: BuildInvocation): string[] {
 }
 
 /** Phase 4: what buildx reported, the digests, the confirmation of a push, the metadata JSON. */
-async function record(plan: BuildPlan, inv: BuildInvocation, builder: EnsuredBuilder, root: string, deps: ExecutorDeps): Promise<BuildResult> {
+async function record(plan: BuildPlan, inv: BuildInvocation, builder: EnsuredBuilder, root: string, deps: ExecutorDeps, timeouts: CommandTimeouts): Promise<BuildResult> {
   const bx = readBuildxMetadata(inv.buildxMetadataPath, (m) => deps.log(`${plan.logTag} warning: ${m}`));
   const metadata = initialMetadata(plan.service, plan.build.tags, plan.build.platforms, bx, inv.loaded);
   if (plan.mode === 'push') {
@@ -69,16 +69,18 @@ async function record(plan: BuildPlan, inv: BuildInvocation, builder: EnsuredBui
     if (error) return { success: false, error, metadata };
     metadata.pushed = true;
   } else {
-    await recordLocalDigests(plan.build.platforms, bx, metadata, root, deps, plan.logTag);
+    await recordLocalDigests(plan.build.platforms, bx, metadata, root, deps, plan.logTag, timeouts.long);
   }
   writeMetadata(root, plan.metadataFile, metadata);
   deps.log(`${plan.logTag} ${plan.mode === 'push' ? 'pushed' : 'built'}: ${describeMetadata(metadata)} → ${plan.metadataFile}`);
   return { success: true, metadata };
 }
 
-export async function runBuild(mode: BuildMode, raw: BuildExecutorOptions, context: ExecutorContext, deps: ExecutorDeps): Promise<BuildResult> {
+export async function runBuild(mode: BuildMode, raw: BuildExecutorOptions, context: ExecutorContext, given: ExecutorDeps): Promise<BuildResult> {
   const root = context.root;
   const o = normalizeBuildOptions(raw, mode);
+  const timeouts = commandTimeouts(given.env, raw.timeout);
+  const deps = withTimeouts(given, timeouts); // every query below; the build asks for timeouts.long
   if (mode === 'push' && o.build.tags.length === 0 && o.generatedTags.length === 0) return { success: false, error: noTagsError(o.service) };
 
   // The builder check starts now and runs while git is read: both are process starts that add up on a small build.
@@ -106,14 +108,14 @@ export async function runBuild(mode: BuildMode, raw: BuildExecutorOptions, conte
   mkdirSync(dirname(inv.buildxMetadataPath), { recursive: true });
   rmSync(inv.metadataPath, { force: true });
   deps.log(`${plan.logTag} ${displayCommand(inv.argv)}`);
-  const r = await runWithRetry(mode, inv.argv, inv.runOptions, deps, plan.logTag);
+  const r = await runWithRetry(mode, inv.argv, { ...inv.runOptions, timeoutMs: timeouts.long }, deps, plan.logTag);
   if (r.exitCode !== 0) {
     rmSync(inv.buildxMetadataPath, { force: true });
     return { success: false, error: `${plan.logTag} docker buildx build failed (exit ${r.exitCode})${r.failure ? `: ${r.failure}` : ''}` };
   }
 
   // Phase 4: record.
-  return record(plan, inv, builder, root, deps);
+  return record(plan, inv, builder, root, deps, timeouts);
 }
 
 /**

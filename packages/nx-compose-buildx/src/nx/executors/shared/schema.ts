@@ -47,6 +47,10 @@ const RUN_SETTINGS: { [K in RunSettingKey]-?: JsonSchema } = {
               additionalProperties: false,
             },
           },
+          use: {
+            type: 'boolean',
+            description: "Make the builder buildx's current builder when it is created (`--use`). Default false: the user's current builder is left alone.",
+          },
         },
         required: ['name'],
         additionalProperties: false,
@@ -101,6 +105,12 @@ const RUN_SETTINGS: { [K in RunSettingKey]-?: JsonSchema } = {
     type: 'string',
     enum: ['auto', 'plain', 'tty', 'quiet'],
     description: 'BuildKit progress output. Default: plain when not a TTY or CI is set, else auto.',
+  },
+  timeout: {
+    type: 'number',
+    exclusiveMinimum: 0,
+    description:
+      'Seconds `docker buildx build` may run before it is stopped (a half-open registry connection must not hold a batch slot forever). Queries (builder and registry inspect, git) stop after at most 10 minutes. Also set by the environment variable NX_COMPOSE_BUILDX_TIMEOUT. Default 10800 (3 h).',
   },
   cacheReadOnly: {
     type: 'boolean',
