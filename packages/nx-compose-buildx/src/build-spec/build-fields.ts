@@ -9,6 +9,7 @@
  * `fromCompose` here: from-compose.ts resolves them.
  */
 import type { ComposeBuild } from '../compose/types';
+import { setKey } from '../compose/yaml-source';
 import { consistentPlatformArgs, isValidPlatform, normalizePlatform, normalizePlatforms } from '../buildx/platform';
 import { serviceContextName } from './paths';
 import type { BuildOptions, SecretSpec } from './types';
@@ -143,7 +144,7 @@ function platformsOf(build: ComposeBuild, fail: FieldFailure): string[] {
 function definedArgs(build: ComposeBuild): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [key, value] of sortedEntries(build.args as Record<string, string> | undefined)) {
-    if (value !== null && value !== undefined) out[key] = String(value);
+    if (value !== null && value !== undefined) setKey(out, key, String(value)); // `__proto__` is an arg name like any other
   }
   return out;
 }

@@ -2,7 +2,7 @@ import { isAbsolute, join } from 'node:path';
 import { ComposeError, type ComposeBuild, type ComposeProject, type ComposeService, type SourceLocation } from '../compose/types';
 import { KNOWN_BUILD_KEYS, UNSUPPORTED_BUILD_KEYS, buildOptionsFrom, mappedFromCompose } from './build-fields';
 import { readServiceExtension } from './extension';
-import { contextKind, toWorkspacePath } from './paths';
+import { contextKind, isInsideWorkspace, toWorkspacePath } from './paths';
 import type { PlatformConfigSpec, SecretSpec, ServiceBuildSpec } from './types';
 
 export interface BuildSpecEnvironment {
@@ -10,7 +10,24 @@ export interface BuildSpecEnvironment {
   workspaceRoot: string;
   /** Whether a path exists on disk (injected so the stage stays pure). */
   exists(absPath: string): boolean;
+  /** Whether an existing path is a folder (symlinks followed). Absent: only existence is checked. */
+  isDirectory?(absPath: string): boolean;
+  /** Whether a path, symlinks resolved, lies inside the workspace. Absent: judged on the path as written. */
+  isInside?(absPath: string): boolean;
 }
+
+/**
+ * Names Nx cannot hold as project names: it keeps projects in plain objects, where these are
+ * built-in properties (`constructor` and `toString` break its graph, `__proto__` vanishes).
+ */
+const NAMES_NX_CANNOT_HOLD = new Set(Object.getOwnPropertyNames(Object.prototype));
+
+export function canBeNxProjectName(name: string): boolean {
+  return !NAMES_NX_CANNOT_HOLD.has(name);
+}
+
+/** A value docker would read as an option where it is passed as a positional argument. */
+const looksLikeOption = (value: string) => value.startsWith('-');
 
 export interface BuildSpecResult {
   specs: ServiceBuildSpec[];
@@ -49,6 +66,12 @@ function buildSpecFromService(
   env: BuildSpecEnvironment,
 ): ServiceBuildSpec {
   const ws = (abs: string) => toWorkspacePath(env.workspaceRoot, abs);
+  const isDirectory = (abs: string) => env.isDirectory?.(abs) ?? true;
+  const isFile = (abs: string) => !(env.isDirectory?.(abs) ?? false);
+
+  if (!canBeNxProjectName(service.name)) {
+    fail(service, `service name "${service.name}" cannot be an Nx project name (it is a built-in property of JavaScript objects, which Nx keeps projects in); rename the service`);
+  }
 
   for (const key of Object.keys(build)) {
     if (!KNOWN_BUILD_KEYS.has(key) && !key.startsWith('x-')) {
@@ -67,12 +90,16 @@ function buildSpecFromService(
   let dockerfile: string | undefined;
   if (kind === 'local') {
     if (!env.exists(build.context)) fail(service, `build context ${ws(build.context)} does not exist`, 'build.context');
+    if (!isDirectory(build.context)) fail(service, `build context ${ws(build.context)} is a file, not a folder`, 'build.context');
     context = ws(build.context);
+    if (looksLikeOption(context)) fail(service, `build context ${context} begins with "-", which docker would read as an option; rename the folder`, 'build.context');
     if (build.dockerfile_inline === undefined) {
       const written = build.dockerfile ?? 'Dockerfile';
       const absDockerfile = isAbsolute(written) ? written : join(build.context, written);
       if (!env.exists(absDockerfile)) fail(service, `Dockerfile ${ws(absDockerfile)} does not exist`, 'build.dockerfile');
+      if (!isFile(absDockerfile)) fail(service, `Dockerfile ${ws(absDockerfile)} is a folder, not a file`, 'build.dockerfile');
       dockerfile = ws(absDockerfile);
+      if (looksLikeOption(dockerfile)) fail(service, `Dockerfile ${dockerfile} begins with "-", which docker would read as an option or as stdin`, 'build.dockerfile');
     }
   } else if (build.dockerfile_inline === undefined && build.dockerfile !== undefined) {
     dockerfile = build.dockerfile; // relative to the remote context, passed through
@@ -82,6 +109,7 @@ function buildSpecFromService(
   for (const [name, value] of Object.entries(build.additional_contexts ?? {})) {
     if (contextKind(value) === 'local') {
       if (!env.exists(value)) fail(service, `additional context "${name}" (${ws(value)}) does not exist`, 'build.additional_contexts');
+      if (!isDirectory(value)) fail(service, `additional context "${name}" (${ws(value)}) is a file, not a folder`, 'build.additional_contexts');
       additionalContexts[name] = ws(value);
     } else {
       additionalContexts[name] = value;
@@ -101,7 +129,12 @@ function buildSpecFromService(
     const { base, overlays, name } = extension.value.platformConfig;
     const file = (written: string) => {
       const abs = isAbsolute(written) ? written : join(project.projectDir, written);
+      // docker-config reads these files at run time: like everything it touches, they stay in the workspace.
+      if (!(env.isInside?.(abs) ?? isInsideWorkspace(ws(abs)))) {
+        fail(service, `x-nx-buildx.platformConfig file ${written} lies outside the workspace (${ws(abs)})`, 'x-nx-buildx');
+      }
       if (!env.exists(abs)) fail(service, `x-nx-buildx.platformConfig file ${ws(abs)} does not exist`, 'x-nx-buildx');
+      if (!isFile(abs)) fail(service, `x-nx-buildx.platformConfig file ${ws(abs)} is a folder, not a file`, 'x-nx-buildx');
       return ws(abs);
     };
     platformConfig = {
@@ -112,6 +145,10 @@ function buildSpecFromService(
   }
 
   const tags = unique([service.image ?? defaultImageName(project.name, service.name), ...(build.tags ?? [])]);
+  for (const tag of tags) {
+    // Tags reach `docker run` and `imagetools` as positional arguments.
+    if (looksLikeOption(tag)) fail(service, `image ${tag} begins with "-", which docker would read as an option`, tag === service.image ? 'image' : 'build.tags');
+  }
 
   return {
     project: service.name,

@@ -30,7 +30,7 @@ const isFile = (p: string) => {
 export function loadComposeProjectFromDisk(
   fileSet: ComposeFileSet,
   processEnv: Record<string, string | undefined> = process.env,
-  options: Pick<LoadOptions, 'homeDir' | 'lenientRequired'> = {},
+  options: DiskLoadOptions = {},
 ): ComposeProject {
   const project = loadWithEnvironment(fileSet, processEnv, options);
   const usesProcessEnv = (svc: ComposeService) => svc.variables.some((v) => processEnv[v] !== undefined);
@@ -48,18 +48,26 @@ export function loadComposeProjectFromDisk(
   return project;
 }
 
+export type DiskLoadOptions = Pick<LoadOptions, 'homeDir' | 'lenientRequired'> & {
+  /** Called with every path the loader reads or probes, found or not (the graph cache watches them). */
+  onLookup?: (absPath: string) => void;
+};
+
 function loadWithEnvironment(
   fileSet: ComposeFileSet,
   processEnv: Record<string, string | undefined>,
-  options: Pick<LoadOptions, 'homeDir' | 'lenientRequired'>,
+  options: DiskLoadOptions,
 ): ComposeProject {
+  const { onLookup, ...loadOptions } = options;
+  const readFile: ReadFile = onLookup ? (p) => (onLookup(p), readFileIfExists(p)) : readFileIfExists;
+  const exists = onLookup ? (p: string) => (onLookup(p), isFile(p)) : isFile;
   const dotenvFile = path.join(fileSet.projectDir, '.env');
   const text = isFile(dotenvFile) ? readFileIfExists(dotenvFile) : undefined;
   const dotenv = text === undefined ? {} : parseDotenv(text, dotenvFile, (n) => processEnv[n], { lenientRequired: options.lenientRequired }).values;
   return loadComposeProject(
     fileSet,
     { process: processEnv, dotenv, dotenvFile: text === undefined ? undefined : dotenvFile },
-    readFileIfExists,
-    { ...options, exists: isFile },
+    readFile,
+    { ...loadOptions, exists },
   );
 }

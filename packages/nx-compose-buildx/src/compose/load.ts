@@ -25,7 +25,7 @@ import {
   type SourceLocation,
 } from './types';
 import type { VariableLookup } from './interpolate';
-import { isPlainObject, lineOf, parseYamlSource, Tagged, type YamlSource } from './yaml-source';
+import { isPlainObject, lineOf, parseYamlSource, setKey, Tagged, type YamlSource } from './yaml-source';
 
 /** Returns the file's text, or undefined when it does not exist. */
 export type ReadFile = (absPath: string) => string | undefined;
@@ -205,7 +205,7 @@ export function loadComposeProject(
     if (n.build) service.build = n.build;
     if (n.image !== undefined) service.image = n.image;
     if (n.profiles) service.profiles = n.profiles;
-    services[serviceName] = service;
+    setKey(services, serviceName, service); // `__proto__` is a name like any other, to be rejected later by name
   }
 
   const secrets: Record<string, ComposeSecretDefinition> = {};

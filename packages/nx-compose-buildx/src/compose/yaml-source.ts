@@ -42,6 +42,16 @@ export function setKey(obj: Record<string, unknown>, key: string, value: unknown
   else obj[key] = value;
 }
 
+/**
+ * How many values alias expansion may produce, `*alias` and `<<: *alias` alike: 10,000, or 10 per
+ * byte of the file when that is more. Real compose files stay far below; a "billion laughs" file of
+ * a few hundred bytes would otherwise expand to billions of values and hold the graph for minutes.
+ * (yaml's own `maxAliasCount` guards only `toJS()`, which this module does not use.)
+ */
+export function aliasExpansionLimit(textLength: number): number {
+  return Math.max(10_000, 10 * textLength);
+}
+
 const firstLine = (message: string) => message.split(/ at line \d+, column \d+/)[0].split('\n')[0];
 
 /** Parse one compose file. YAML errors become a ComposeError with file, line and column. */
@@ -60,13 +70,31 @@ export function parseYamlSource(text: string, file: string): YamlSource {
     if (line !== undefined && !lines.has(pathKey(path))) lines.set(pathKey(path), line);
   };
 
+  const limit = aliasExpansionLimit(text.length);
+  let expanded = 0;
+  let expandingAlias: YamlNode | undefined; // the outermost alias being expanded, for the error line
+  const targets = new Map<object, YamlNode | undefined>();
   const convert = (node: unknown, path: PathPart[], depth: number): unknown => {
     if (depth > 200) throw new ComposeError('YAML nesting too deep (alias loop?)', { file, line: lineAt(node as YamlNode) });
+    if (expandingAlias && ++expanded > limit) {
+      throw new ComposeError(`YAML aliases expand to more than ${limit} values (an alias bomb?); write the values out or use fewer nested aliases`, {
+        file,
+        line: lineAt(expandingAlias),
+      });
+    }
     if (node === null || node === undefined) return null;
     if (isAlias(node)) {
-      const target = node.resolve(doc as Document);
+      // yaml's resolve() searches the document: once per alias node, not once per expansion.
+      let target = targets.get(node);
+      if (!targets.has(node)) targets.set(node, (target = node.resolve(doc as Document)));
       if (!target) throw new ComposeError(`unknown alias *${node.source}`, { file, line: lineAt(node) });
-      return convert(target, path, depth + 1);
+      if (expandingAlias) return convert(target, path, depth + 1);
+      expandingAlias = node;
+      try {
+        return convert(target, path, depth + 1);
+      } finally {
+        expandingAlias = undefined;
+      }
     }
     let value: unknown;
     if (isMap(node)) {

@@ -2,6 +2,7 @@ import type { CreateNodesResultArray, ProjectConfiguration } from '@nx/devkit';
 import type { InputDefinition } from './targets';
 import type { ComposeError } from '../compose/types';
 import type { ServiceBuildSpec } from '../build-spec/types';
+import { canBeNxProjectName } from '../build-spec/from-compose';
 import { contextKind, serviceContextName } from '../build-spec/paths';
 import { contextInputs, detectCycles, dockerfileImageRefs, imageEdges, serviceIndex } from '../graph';
 import { errorProject } from './error-project';
@@ -152,7 +153,7 @@ export function assembleNodes(input: AssembleInput): AssembleOutput {
   for (const { service } of input.serviceErrors) claims.set(service, (claims.get(service) ?? 0) + 1);
   for (const { set, service, error } of input.serviceErrors) {
     const folder = set.composeDir.replace(/[^A-Za-z0-9_-]+/g, '-').replace(/^-+|-+$/g, '') || 'root';
-    let name = taken.has(service) || claims.get(service)! > 1 ? `${folder}-${service}` : service;
+    let name = taken.has(service) || claims.get(service)! > 1 || !canBeNxProjectName(service) ? `${folder}-${service}` : service;
     for (let n = 2; taken.has(name); n++) name = `${folder}-${service}-${n}`;
     taken.add(name);
     add(set.configFile, errorProject(name, set.composeDir, error.message, set.watchedFiles, options));

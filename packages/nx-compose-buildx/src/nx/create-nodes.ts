@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, posix } from 'node:path';
 import { logger, type CreateNodes, type CreateNodesContext, type CreateNodesResultArray } from '@nx/devkit';
 import { discoverComposeFiles, loadComposeProjectFromDisk } from '../compose';
@@ -6,7 +6,8 @@ import { ComposeError, type ComposeFileSet, type ComposeProject } from '../compo
 import { buildSpecsFromProject } from '../build-spec/from-compose';
 import { contextKind, toWorkspacePath } from '../build-spec/paths';
 import type { ServiceBuildSpec } from '../build-spec/types';
-import { createPrunePredicate, listContext, selectIgnoreFile } from '../graph';
+import { createIgnoreMatcher, createPrunePredicate, listContext, selectIgnoreFile } from '../graph';
+import { isInsideWorkspace } from './containment';
 import { readGraphCache, writeGraphCache, optionsKey, type GraphDependencies } from './graph-cache';
 import { assembleNodes, type ComposeSetOutcome, type ServiceError, type ServiceFacts, type ServiceRecord } from './assemble';
 import { normalizePluginOptions, type ComposeBuildxPluginOptions, type NormalizedPluginOptions } from './plugin-options';
@@ -23,6 +24,10 @@ export const COMPOSE_FILE_GLOB = '**/{compose,docker-compose}.{yaml,yml}';
 interface LoadedSet {
   outcome: ComposeSetOutcome;
   project?: ComposeProject;
+  /** Workspace-relative paths the loader read or probed, found or not: a failed load is cached on them. */
+  lookups: string[];
+  /** Environment variables the loader read. */
+  variablesRead: string[];
 }
 
 export const createNodes: CreateNodes<ComposeBuildxPluginOptions> = [
@@ -48,9 +53,17 @@ export async function createComposeNodes(
 
   const records: ServiceRecord[] = [];
   const serviceErrors: ServiceError[] = [];
+  // Every path the spec stage looks at, found or not: when a missing context appears, the cache must see it.
+  const probed = new Set<string>();
+  const specEnv = {
+    workspaceRoot: root,
+    exists: (abs: string) => (probed.add(toWorkspacePath(root, abs)), existsSync(abs)),
+    isDirectory: (abs: string) => statSync(abs, { throwIfNoEntry: false })?.isDirectory() ?? false,
+    isInside: (abs: string) => isInsideWorkspace(root, abs),
+  };
   for (const set of sets) {
     if (!set.project) continue;
-    const result = buildSpecsFromProject(set.project, { workspaceRoot: root, exists: existsSync });
+    const result = buildSpecsFromProject(set.project, specEnv);
     for (const spec of result.specs) {
       const service = set.project.services[spec.service];
       // The lock hashes the definition as the committed files alone give it, so every machine
@@ -73,14 +86,31 @@ export async function createComposeNodes(
   }
 
   const specs = named.map((r) => r.spec);
-  const facts = readServiceFacts(specs, root);
+  const outside = outsideWorkspace(specs, root);
+  const facts = new Map<string, ServiceFacts>();
+  const loadable: ServiceRecord[] = [];
+  for (const record of named) {
+    const { spec } = record;
+    // One service's unreadable files make that service an error project, never the whole graph.
+    try {
+      const serviceFacts = readServiceFacts(spec, root, outside.has(spec.project));
+      if (serviceFacts) facts.set(spec.project, serviceFacts);
+      loadable.push(record);
+    } catch (e) {
+      const error =
+        e instanceof ComposeError
+          ? e
+          : new ComposeError(`cannot read the build files: ${(e as Error)?.message ?? e}`, { file: spec.composeFiles[0] ?? spec.composeDir, service: spec.service });
+      serviceErrors.push({ set: record.set, service: spec.service, error });
+    }
+  }
   const lockPath = join(root, SERVICE_LOCK_FILE);
   const lock = parseServiceLock(existsSync(lockPath) ? readFileSync(lockPath, 'utf-8') : undefined);
 
   const assembled = assembleNodes({
     options,
     sets: sets.map((s) => s.outcome),
-    services: named,
+    services: loadable,
     serviceErrors,
     facts,
     lock,
@@ -88,7 +118,15 @@ export async function createComposeNodes(
     isProjectFolder: (dir) => existsSync(join(root, dir, 'project.json')) || existsSync(join(root, dir, 'package.json')),
   });
 
-  const warnings = assembled.errors.map((error) => `nx-compose-buildx: ${error.message}`);
+  markNotCacheable(assembled.results, outside);
+  const warnings = [...new Set([...assembled.errors.map((error) => error.message), ...errorMessages(assembled.results)])].map((m) => `nx-compose-buildx: ${m}`);
+  for (const [project, paths] of outside) {
+    const shown = paths.map((p) => (p.startsWith('..') ? `${p} (${join(root, p)})` : p));
+    warnings.push(
+      `nx-compose-buildx: service "${specs.find((s) => s.project === project)?.service ?? project}" builds from ${shown.join(' and ')} outside the workspace; ` +
+        'Nx cannot hash files there, so its targets are not cached and nx affected does not see changes to them.',
+    );
+  }
   if (assembled.staleLock.length) {
     warnings.push(
       `nx-compose-buildx: ${SERVICE_LOCK_FILE} is missing or stale for ${assembled.staleLock.length} service(s) ` +
@@ -97,9 +135,9 @@ export async function createComposeNodes(
     );
   }
   for (const warning of warnings) logger.warn(warning);
-  if (sets.every((set) => set.project)) {
-    await writeGraphCache(root, cacheBase, graphDependencies(sets, specs, facts, configFiles, options), assembled.results, warnings);
-  }
+  // Errors are cached like successes: the dependencies list every path that was looked for, so the
+  // entry goes stale as soon as a missing file appears or a broken one changes.
+  await writeGraphCache(root, cacheBase, graphDependencies(sets, specs, facts, configFiles, options, probed), assembled.results, warnings);
   return assembled.results;
 }
 
@@ -110,8 +148,11 @@ function graphDependencies(
   facts: Map<string, ServiceFacts>,
   configFiles: readonly string[],
   options: NormalizedPluginOptions,
+  probed: Set<string>,
 ): GraphDependencies {
-  const stats = new Set<string>();
+  const files = [...new Set([...sets.flatMap((s) => s.outcome.watchedFiles), SERVICE_LOCK_FILE])].sort();
+  const hashed = new Set(files);
+  const stats = new Set<string>([...probed, ...sets.flatMap((s) => s.lookups)].filter((p) => !hashed.has(p)));
   for (const spec of specs) {
     if (contextKind(spec.context) !== 'local') continue;
     const walked = facts.get(spec.project)?.walkedDirs ?? [''];
@@ -127,9 +168,11 @@ function graphDependencies(
   }
   return {
     composeDirs: [...new Set([...configFiles.map((f) => posix.dirname(f)), ...options.composeFileSets.map((s) => posix.dirname(s.files[0]))])].sort(),
-    files: [...new Set([...sets.flatMap((s) => s.outcome.watchedFiles), SERVICE_LOCK_FILE])].sort(),
+    files,
     stats: [...stats].sort(),
-    variables: [...new Set(sets.flatMap((s) => Object.values(s.project?.services ?? {}).flatMap((svc) => svc.variables)))].sort(),
+    variables: [
+      ...new Set(sets.flatMap((s) => [...s.variablesRead, ...Object.values(s.project?.services ?? {}).flatMap((svc) => svc.variables)])),
+    ].sort(),
   };
 }
 
@@ -168,37 +211,113 @@ function loadSet({ configFile, fileSet }: { configFile: string; fileSet: Compose
   const composeDir = toWorkspacePath(root, fileSet.projectDir);
   const ownFiles = [...fileSet.files, join(fileSet.projectDir, '.env')].map((f) => toWorkspacePath(root, f));
   const fallbackName = fileSet.projectName ?? posix.basename(composeDir === '.' ? root : composeDir);
+  // What the loader looks up, found or not, so that a cached result (an error too) goes stale
+  // when a missing file appears or a variable it read changes.
+  const lookups = new Set<string>();
+  const variables = new Set<string>();
+  const note = (key: string | symbol) => typeof key === 'string' && variables.add(key);
+  const env = new Proxy(process.env, {
+    get: (target, key) => (note(key), Reflect.get(target, key)),
+    has: (target, key) => (note(key), Reflect.has(target, key)),
+    getOwnPropertyDescriptor: (target, key) => (note(key), Reflect.getOwnPropertyDescriptor(target, key)),
+  });
+  const onLookup = (abs: string) => lookups.add(toWorkspacePath(root, abs));
+  const read = () => ({ lookups: [...lookups], variablesRead: [...variables] });
   try {
-    const project = loadComposeProjectFromDisk(fileSet, process.env);
+    const project = loadComposeProjectFromDisk(fileSet, env, { onLookup });
     const watchedFiles = [...new Set([...ownFiles, ...project.files.map((f) => toWorkspacePath(root, f))])];
-    return { project, outcome: { configFile, composeDir, composeProjectName: project.name, watchedFiles } };
+    return { project, outcome: { configFile, composeDir, composeProjectName: project.name, watchedFiles }, ...read() };
   } catch (e) {
     const error = e instanceof ComposeError ? e.relativeTo(root) : new ComposeError(String((e as Error)?.message ?? e), { file: configFile });
-    return { outcome: { configFile, composeDir, composeProjectName: fallbackName, watchedFiles: ownFiles, error } };
+    return { outcome: { configFile, composeDir, composeProjectName: fallbackName, watchedFiles: ownFiles, error }, ...read() };
   }
 }
 
-/** Reads what the graph stage needs for each service: context listing, ignore rules, Dockerfile. */
-function readServiceFacts(specs: ServiceBuildSpec[], root: string): Map<string, ServiceFacts> {
-  const facts = new Map<string, ServiceFacts>();
-  for (const spec of specs) {
-    if (contextKind(spec.context) !== 'local') continue;
-    const ignoreFile = selectIgnoreFile(spec.dockerfile, spec.context, (p: string) => existsSync(join(root, p)));
-    const ignorePatterns = ignoreFile ? readFileSync(join(root, ignoreFile), 'utf-8').split(/\r?\n/) : [];
-    const dockerfileText =
-      spec.dockerfile && existsSync(join(root, spec.dockerfile)) ? readFileSync(join(root, spec.dockerfile), 'utf-8') : undefined;
-    // Folders that the ignore rules drop wholesale are not walked (a node_modules can hold 100k files).
-    const listing = listContext(join(root, spec.context), createPrunePredicate(ignorePatterns, keptInContext(spec, ignoreFile)));
-    facts.set(spec.project, {
-      contextFiles: listing.files,
-      prunedDirs: listing.prunedDirs,
-      walkedDirs: listing.walkedDirs,
-      ...(ignoreFile ? { ignoreFile } : {}),
-      ignorePatterns,
-      ...(dockerfileText !== undefined ? { dockerfileText } : {}),
-    });
+/**
+ * Reads what the graph stage needs for one service: context listing, ignore rules, Dockerfile.
+ * A context outside the workspace is never listed (a context of `/` must not walk the disk).
+ * Problems become a ComposeError naming the file and line.
+ */
+function readServiceFacts(spec: ServiceBuildSpec, root: string, outside: boolean): ServiceFacts | undefined {
+  if (contextKind(spec.context) !== 'local') return undefined;
+  const dockerfileText =
+    spec.dockerfile && existsSync(join(root, spec.dockerfile)) ? readFileSync(join(root, spec.dockerfile), 'utf-8') : undefined;
+  if (outside) return { contextFiles: [], ignorePatterns: [], ...(dockerfileText !== undefined ? { dockerfileText } : {}) };
+  const ignoreFile = selectIgnoreFile(spec.dockerfile, spec.context, (p: string) => existsSync(join(root, p)));
+  let ignorePatterns: string[] = [];
+  if (ignoreFile) {
+    try {
+      ignorePatterns = readFileSync(join(root, ignoreFile), 'utf-8').split(/\r?\n/);
+    } catch (e) {
+      throw new ComposeError(`cannot read the ignore file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { file: ignoreFile, service: spec.service });
+    }
+    const bad = invalidIgnorePattern(ignorePatterns);
+    if (bad) {
+      throw new ComposeError(`invalid pattern ${JSON.stringify(bad.pattern)}: BuildKit rejects it (${bad.reason})`, { file: ignoreFile, line: bad.line, service: spec.service });
+    }
   }
-  return facts;
+  // Folders that the ignore rules drop wholesale are not walked (a node_modules can hold 100k files).
+  const listing = listContext(join(root, spec.context), createPrunePredicate(ignorePatterns, keptInContext(spec, ignoreFile)));
+  return {
+    contextFiles: listing.files,
+    prunedDirs: listing.prunedDirs,
+    walkedDirs: listing.walkedDirs,
+    ...(ignoreFile ? { ignoreFile } : {}),
+    ignorePatterns,
+    ...(dockerfileText !== undefined ? { dockerfileText } : {}),
+  };
+}
+
+/** The first ignore-file line whose pattern cannot be compiled (BuildKit fails the build on it). */
+function invalidIgnorePattern(lines: readonly string[]): { line: number; pattern: string; reason: string } | undefined {
+  for (let i = 0; i < lines.length; i++) {
+    try {
+      createIgnoreMatcher([lines[i]]).ignores('x');
+    } catch (e) {
+      const reason = String((e as Error).message).replace(/^Invalid regular expression: \/.*\/[a-z]*: /, '');
+      return { line: i + 1, pattern: lines[i].trim(), reason: `syntax error in pattern: ${reason}` };
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Services that build from a context, Dockerfile or additional context outside the workspace
+ * (symlinks resolved). Compose allows it, but Nx can only hash workspace files: such targets are
+ * never cached, and the user is told.
+ */
+function outsideWorkspace(specs: ServiceBuildSpec[], root: string): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const spec of specs) {
+    const local = [spec.context, ...Object.values(spec.additionalContexts)].filter((c) => contextKind(c) === 'local');
+    const paths = [...local, ...(spec.dockerfile && contextKind(spec.context) === 'local' ? [spec.dockerfile] : [])];
+    const away = paths.filter((p) => !isInsideWorkspace(root, p));
+    if (away.length) out.set(spec.project, [...new Set(away)]);
+  }
+  return out;
+}
+
+/** The message of every error project (cycles included), for the graph-time warnings. */
+function errorMessages(results: CreateNodesResultArray): string[] {
+  const messages: string[] = [];
+  for (const [, result] of results) {
+    for (const project of Object.values(result.projects ?? {})) {
+      const target = Object.values(project.targets ?? {})[0];
+      if (target?.executor === 'nx-compose-buildx:config-error') messages.push(String(target.options?.message));
+    }
+  }
+  return messages;
+}
+
+/** Every target of these projects runs every time: Nx cannot see their inputs change. */
+function markNotCacheable(results: CreateNodesResultArray, projects: Map<string, unknown>): void {
+  if (!projects.size) return;
+  for (const [, result] of results) {
+    for (const project of Object.values(result.projects ?? {})) {
+      if (!project.name || !projects.has(project.name)) continue;
+      for (const target of Object.values(project.targets ?? {})) target.cache = false;
+    }
+  }
 }
 
 /** Context-relative paths that must stay inputs even if the ignore rules drop them. */

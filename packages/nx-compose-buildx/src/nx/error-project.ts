@@ -27,9 +27,15 @@ export function errorProject(
   const { build, push, verify } = options.targetNames;
   return {
     name,
-    root: posix.join(composeDir, VIRTUAL_ROOT_DIR, name),
+    root: posix.join(composeDir, VIRTUAL_ROOT_DIR, rootSegment(name)),
     tags: ['docker', 'compose-error'],
     targets: { [build]: target, [push]: target, [verify]: target },
     metadata: { description: `Compose configuration error: ${message}`, technologies: ['docker'] },
   };
+}
+
+/** One path segment for the project's virtual root, whatever the name holds (`../x` stays below the folder). */
+function rootSegment(name: string): string {
+  const safe = name.replace(/[^A-Za-z0-9._-]/g, '_');
+  return safe === '.' || safe === '..' || safe === '' ? `_${safe}` : safe;
 }

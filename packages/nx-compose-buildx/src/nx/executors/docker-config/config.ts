@@ -10,7 +10,11 @@ export function deepMerge(base: ConfigValue, overlay: ConfigValue | undefined): 
   if (overlay === undefined) return base;
   if (!isObject(base) || !isObject(overlay)) return overlay;
   const out: Record<string, ConfigValue> = { ...base };
-  for (const [key, value] of Object.entries(overlay)) out[key] = key in base ? deepMerge(base[key]!, value) : value;
+  for (const [key, value] of Object.entries(overlay)) {
+    // A key named like a built-in property (`__proto__`, `constructor`) is data, like any other.
+    const merged = Object.hasOwn(base, key) ? deepMerge(base[key]!, value) : value;
+    Object.defineProperty(out, key, { value: merged, enumerable: true, writable: true, configurable: true });
+  }
   return out;
 }
 
