@@ -5,7 +5,6 @@ import {
   builderAppendArgv,
   builderCreateArgv,
   builderInspectArgv,
-  builderLsArgv,
   imagetoolsInspectArgv,
   progressFor,
   runArgv,
@@ -228,7 +227,6 @@ describe('other argv builders', () => {
     ],
     ['inspect bootstrap', builderInspectArgv('multi'), ['docker', 'buildx', 'inspect', '--bootstrap', 'multi']],
     ['inspect current', builderInspectArgv(undefined, { bootstrap: false }), ['docker', 'buildx', 'inspect']],
-    ['ls', builderLsArgv(), ['docker', 'buildx', 'ls']],
   ])('%s', (_name, actual, expected) => {
     expect(actual).toEqual(expected);
   });

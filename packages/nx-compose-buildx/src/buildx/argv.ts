@@ -152,14 +152,6 @@ export function builderInspectArgv(name?: string, opts: { bootstrap?: boolean } 
   return argv;
 }
 
-export function builderLsArgv(): string[] {
-  return ['docker', 'buildx', 'ls'];
-}
-
-export function imageInspectArgv(ref: string): string[] {
-  return ['docker', 'image', 'inspect', ref];
-}
-
 /** `docker save` streams the image as an OCI layout tar; we read only its index and manifests. */
 export function imageSaveArgv(ref: string): string[] {
   return ['docker', 'save', ref];

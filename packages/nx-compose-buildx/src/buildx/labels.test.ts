@@ -65,6 +65,18 @@ describe('ociLabels', () => {
     });
     expect(withOciLabels({ a: '1' }, facts, NOW, false)).toEqual({ a: '1' });
   });
+
+  test('SOURCE_DATE_EPOCH comes from the caller, never from process.env', () => {
+    const saved = process.env.SOURCE_DATE_EPOCH;
+    process.env.SOURCE_DATE_EPOCH = '1';
+    try {
+      expect(ociLabels(undefined, NOW)).toEqual({ 'org.opencontainers.image.created': '2024-05-01T12:34:56Z' });
+      expect(withOciLabels({}, undefined, NOW, true, '1700000000')).toEqual({ 'org.opencontainers.image.created': '2023-11-14T22:13:20Z' });
+    } finally {
+      if (saved === undefined) delete process.env.SOURCE_DATE_EPOCH;
+      else process.env.SOURCE_DATE_EPOCH = saved;
+    }
+  });
 });
 
 describe('createdAt', () => {

@@ -59,7 +59,8 @@ export function reproducibleTime(facts: GitFacts | undefined, sourceDateEpoch?: 
   return commit && !Number.isNaN(commit.getTime()) ? commit : undefined;
 }
 
-export function ociLabels(facts: GitFacts | undefined, now: Date, sourceDateEpoch = process.env.SOURCE_DATE_EPOCH): Record<string, string> {
+/** `sourceDateEpoch` is the caller's SOURCE_DATE_EPOCH (this stage reads no environment). */
+export function ociLabels(facts: GitFacts | undefined, now: Date, sourceDateEpoch?: string): Record<string, string> {
   const labels: Record<string, string> = { [OCI.created]: rfc3339(createdAt(facts, now, sourceDateEpoch)) };
   if (!facts) return labels;
   if (facts.sha) labels[OCI.revision] = facts.sha;
@@ -75,6 +76,7 @@ export function withOciLabels(
   facts: GitFacts | undefined,
   now: Date,
   enabled = true,
+  sourceDateEpoch?: string,
 ): Record<string, string> {
-  return enabled ? { ...ociLabels(facts, now), ...labels } : { ...labels };
+  return enabled ? { ...ociLabels(facts, now, sourceDateEpoch), ...labels } : { ...labels };
 }

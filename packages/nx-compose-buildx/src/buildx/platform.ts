@@ -111,7 +111,7 @@ function parse(input: string): Platform {
   return { os, architecture: arch, ...(variant !== undefined ? { variant } : {}) };
 }
 
-export function formatPlatform(p: Platform): string {
+function formatPlatform(p: Platform): string {
   return [p.os, p.architecture, p.variant].filter(Boolean).join('/');
 }
 

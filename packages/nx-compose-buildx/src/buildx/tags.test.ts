@@ -64,6 +64,7 @@ describe('parseSemverTag', () => {
     ['1.2.3-beta.2+build.7', { major: 1, minor: 2, patch: 3, prerelease: 'beta.2', build: 'build.7', raw: '1.2.3-beta.2+build.7' }],
     ['v1.2', undefined],
     ['01.2.3', undefined],
+    ['=1.2.3', undefined],
     ['release', undefined],
     [undefined, undefined],
   ])('%s', (input, expected) => {

@@ -3,6 +3,7 @@
  * (see run/git.ts for reading them). Generated at run time by the executors only, never written into
  * target options, so they do not change Nx cache keys.
  */
+import { parse as parseSemver, rcompare as rcompareSemver } from 'semver';
 import { repositoryOf } from './image-ref';
 
 export type TagRule =
@@ -36,22 +37,26 @@ export interface SemVer {
   raw: string;
 }
 
-const SEMVER =
-  /^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[A-Za-z-][0-9A-Za-z-]*)(?:\.(?:0|[1-9]\d*|\d*[A-Za-z-][0-9A-Za-z-]*))*))?(?:\+([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?$/;
-
 /** Parses a git tag as semver (a leading `v` is stripped); undefined when it is not one. */
 export function parseSemverTag(tag: string | undefined): SemVer | undefined {
-  if (!tag) return undefined;
-  const m = SEMVER.exec(tag.trim());
-  if (!m) return undefined;
+  const written = tag?.trim();
+  // semver also takes `=1.2.3`; a git tag is `1.2.3` or `v1.2.3`.
+  if (!written || !/^v?\d/.test(written)) return undefined;
+  const v = parseSemver(written);
+  if (!v) return undefined;
   return {
-    major: Number(m[1]),
-    minor: Number(m[2]),
-    patch: Number(m[3]),
-    ...(m[4] !== undefined ? { prerelease: m[4] } : {}),
-    ...(m[5] !== undefined ? { build: m[5] } : {}),
-    raw: tag.trim().replace(/^v/, ''),
+    major: v.major,
+    minor: v.minor,
+    patch: v.patch,
+    ...(v.prerelease.length ? { prerelease: v.prerelease.join('.') } : {}),
+    ...(v.build.length ? { build: v.build.join('.') } : {}),
+    raw: written.replace(/^v/, ''),
   };
+}
+
+/** Semver precedence, highest first (`1.0.0` before `1.0.0-rc1`; build metadata is ignored). */
+export function compareSemverDescending(a: SemVer, b: SemVer): number {
+  return rcompareSemver(a.raw, b.raw);
 }
 
 /**

@@ -2,7 +2,9 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { CreateNodesResultArray } from '@nx/devkit';
-import { workspaceDataDirectoryForWorkspace } from 'nx/src/utils/cache-directory';
+// @nx/devkit's own entry point for it (not a deep import into nx/src). Its public `cacheDir` is, in
+// Nx 24, a per-user folder outside the checkout, and the plugin writes nothing outside the workspace.
+import { workspaceDataDirectory } from '@nx/devkit/internal';
 
 /**
  * The plugin's graph cache. A warm graph must cost little more than hashing, so
@@ -35,8 +37,10 @@ interface CacheEntry {
 
 const CACHE_VERSION = 1;
 
+/** In Nx's workspace-data folder (cleared by `nx reset`); the name holds the root, which the folder need not be of. */
 function cachePath(root: string, optionsKey: string): string {
-  return join(workspaceDataDirectoryForWorkspace(root), `nx-compose-buildx-${optionsKey.slice(0, 16)}.json`);
+  const key = createHash('sha256').update(`${root}\0${optionsKey}`).digest('hex');
+  return join(workspaceDataDirectory, `nx-compose-buildx-${key.slice(0, 16)}.json`);
 }
 
 export function optionsKey(configFiles: readonly string[], options: unknown, pluginVersion: string): string {

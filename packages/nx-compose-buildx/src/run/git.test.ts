@@ -105,6 +105,10 @@ describe('gitFacts', () => {
 
   test('pickTag', () => {
     expect(pickTag(['a', 'b'])).toBe('a');
+    // A release candidate ranks below its release, in either order (a hand-written major/minor/patch compare tied them).
+    expect(pickTag(['v1.0.0-rc1', 'v1.0.0'])).toBe('v1.0.0');
+    expect(pickTag(['v1.0.0', 'v1.0.0-rc1'])).toBe('v1.0.0');
+    expect(pickTag(['v1.0.0-rc.2', 'v1.0.0-rc.10', 'v0.9.9'])).toBe('v1.0.0-rc.10');
     expect(pickTag(['v0.9.9', 'v1.0.0-rc.1', 'x'])).toBe('v1.0.0-rc.1');
     expect(pickTag([])).toBeUndefined();
   });

@@ -4,8 +4,7 @@
  * GitLab: CI_COMMIT_TAG/CI_COMMIT_BRANCH/CI_COMMIT_REF_NAME/CI_COMMIT_SHA/CI_DEFAULT_BRANCH), because CI
  * checkouts are usually detached heads where git alone cannot name the branch.
  */
-import type { GitFacts } from '../buildx/tags';
-import { parseSemverTag } from '../buildx/tags';
+import { compareSemverDescending, parseSemverTag, type GitFacts } from '../buildx/tags';
 import { runCommand, type RunFn } from './exec';
 
 type Env = Record<string, string | undefined>;
@@ -20,7 +19,7 @@ export function pickTag(tags: string[]): string | undefined {
   const semver = tags
     .map((t) => ({ t, v: parseSemverTag(t) }))
     .filter((x) => x.v)
-    .sort((a, b) => b.v!.major - a.v!.major || b.v!.minor - a.v!.minor || b.v!.patch - a.v!.patch);
+    .sort((a, b) => compareSemverDescending(a.v!, b.v!));
   return semver[0]?.t ?? tags[0];
 }
 

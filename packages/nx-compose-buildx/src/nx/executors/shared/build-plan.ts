@@ -62,7 +62,7 @@ export function planBuild(mode: BuildMode, o: NormalizedBuild, inputs: RunTimeIn
     // gives the same digest. An explicit build arg of the same name wins.
     args: epoch && !('SOURCE_DATE_EPOCH' in o.build.args) ? { ...o.build.args, SOURCE_DATE_EPOCH: epoch } : o.build.args,
     tags: [...o.build.tags, ...generated],
-    labels: withOciLabels(o.build.labels, facts, now, o.ociLabels),
+    labels: withOciLabels(o.build.labels, facts, now, o.ociLabels, env.SOURCE_DATE_EPOCH),
     cacheTo: isCacheReadOnly(inputs.cacheReadOnly, env) ? [] : o.build.cacheTo,
   };
   if (mode === 'push' && build.tags.length === 0) return { error: noTagsError(o.service) };

@@ -7,13 +7,6 @@ export class ComposeEditError extends Error {
   }
 }
 
-export function composeServiceNames(text: string | undefined): string[] {
-  if (!text?.trim()) return [];
-  const doc = parseCompose(text, 'compose file');
-  const services = doc.get('services', true);
-  return isMap(services) ? services.items.map((pair) => String((pair.key as { value?: unknown })?.value ?? pair.key)) : [];
-}
-
 function parseCompose(text: string, path: string): Document.Parsed {
   const doc = parseDocument(text);
   if (doc.errors.length) {
