@@ -9,6 +9,7 @@ import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, syml
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { median } from './lib/bench-stats.mjs';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const nxBin = join(repo, 'node_modules/nx/dist/bin/nx.js');
@@ -71,7 +72,6 @@ function graphOnce(root, cold) {
   return { ms, projects, pluginMs: plugin ? Number(plugin[1]) : undefined };
 }
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const fmt = (ms) => `${(ms / 1000).toFixed(2)} s`;
 
 console.log(`bench:graph — ${GROUPS * PER_GROUP} services in ${GROUPS} compose files, ~50 context files each; ${REPS} repetitions, alternating`);

@@ -25,6 +25,7 @@ import { existsSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { cpus, totalmem, release, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { median, scenarioTable, sec } from './lib/bench-stats.mjs';
+import { ensureStack } from './lib/stack.mjs';
 import {
   BASE_IMAGE,
   IMAGE_PREFIX,
@@ -49,15 +50,7 @@ const PEERS = process.env.BENCH_PEERS !== '0';
 const LOG = join(tmpdir(), `nxcb-bench-${Date.now()}.log`);
 
 // ---- the stack --------------------------------------------------------------------------------
-function stackUp() {
-  const out = execFileSync('bash', [join(REPO, 'scripts/local-stack.sh'), 'up'], { encoding: 'utf-8', stdio: ['ignore', 'pipe', 'pipe'] });
-  const last = out.trim().split('\n').pop() ?? '';
-  const m = /^DOCKER_HOST=(\S+)$/.exec(last.trim());
-  if (!m) throw new Error(`local-stack.sh up did not print DOCKER_HOST as its last line: ${last}`);
-  return m[1];
-}
-
-const dockerHost = stackUp();
+const { dockerHost } = await ensureStack({ log: (line) => console.log(line) });
 const realDocker = resolveOnPath('docker');
 const ENV = {
   ...process.env,

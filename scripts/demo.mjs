@@ -6,7 +6,7 @@
 //   3. in examples/: nx run-many -t docker-push, then -t docker-verify
 //   4. a table of service x platform -> digest, compressed size, `uname -m`
 //   5. wall time of every phase and of the whole demo
-// Mirrors e2e/support/stack.ts (ensureStack) for choosing the engine.
+// The engine is chosen as the e2e suites choose it (scripts/lib/stack.mjs).
 import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -14,12 +14,11 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatTable, formatTimings, rowProblem } from './lib/demo-table.mjs';
+import { dockerEnv, ensureStack } from './lib/stack.mjs';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const EXAMPLES = join(REPO, 'examples');
 const NX_BIN = join(REPO, 'node_modules/nx/dist/bin/nx.js');
-const STACK_SCRIPT = join(REPO, 'scripts/local-stack.sh');
-const BASE_IMAGE = '127.0.0.1:5000/nxcb/busybox:latest';
 const CHECK_TIMEOUT_MS = 60_000;
 const RUN_TIMEOUT_MS = 180_000;
 const UNAME_CONCURRENCY = 4;
@@ -62,66 +61,13 @@ function stream(file, args, { cwd = REPO, env = process.env, stdio = 'inherit', 
   });
 }
 
-function dockerEnv(dockerHost) {
-  const env = { ...process.env };
-  delete env.DOCKER_CONTEXT;
-  if (dockerHost) env.DOCKER_HOST = dockerHost;
-  return env;
-}
-
-/** Why the engine behind env cannot run the demo, or undefined if it can (as ensureStack checks it). */
-async function unusableReason(env) {
-  const checks = [
-    ['docker engine', ['info', '--format', '{{.ServerVersion}}']],
-    ['docker buildx', ['buildx', 'version']],
-    [`base image ${BASE_IMAGE}`, ['buildx', 'imagetools', 'inspect', BASE_IMAGE]],
-  ];
-  for (const [what, args] of checks) {
-    const r = await capture('docker', args, { env });
-    if (r.code !== 0) return `${what}: \`docker ${args.join(' ')}\` failed: ${r.error?.message ?? tail(r.stderr || r.stdout, 5)}`;
-  }
-  return undefined;
-}
-
+/** A usable engine: the one DOCKER_HOST points at, else the local stack (scripts/lib/stack.mjs decides). */
 async function ensureEngine() {
-  if (process.env.NXCB_USE_EXISTING_ENGINE === '1') {
-    const env = dockerEnv(undefined);
-    const reason = await unusableReason(env);
-    if (reason) throw new DemoError(`NXCB_USE_EXISTING_ENGINE=1 but the engine at DOCKER_HOST=${env.DOCKER_HOST ?? '(default)'} is not usable: ${reason}`);
-    say(`using the existing engine at DOCKER_HOST=${env.DOCKER_HOST ?? '(default)'}`);
-    return env.DOCKER_HOST ?? 'unix:///var/run/docker.sock';
+  try {
+    return (await ensureStack({ log: say, progress: true })).dockerHost;
+  } catch (e) {
+    throw new DemoError(e.message);
   }
-  const existing = process.env.DOCKER_HOST;
-  if (existing) {
-    const reason = await unusableReason(dockerEnv(existing));
-    if (!reason) {
-      say(`using the existing engine at DOCKER_HOST=${existing}`);
-      return existing;
-    }
-    say(`DOCKER_HOST=${existing} is not usable (${reason.split('\n')[0]}); starting the local stack instead`);
-  }
-  say(`bash ${STACK_SCRIPT} up   (progress below; first run installs and builds, ~1 min)`);
-  let out = '';
-  const code = await stream('bash', [STACK_SCRIPT, 'up'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    onStdout: (chunk) => (out += chunk),
-  });
-  if (code !== 0) {
-    throw new DemoError(
-      `could not bring up the local Docker stack: \`bash ${STACK_SCRIPT} up\` exited ${code}.\n` +
-        `It needs root on Debian 12 with Debian's package archive reachable; see its progress above.` +
-        (out.trim() ? `\n--- stdout (tail) ---\n${tail(out, 5)}` : ''),
-    );
-  }
-  const last = out.trimEnd().split('\n').pop()?.trim() ?? '';
-  if (!last.startsWith('DOCKER_HOST=')) {
-    throw new DemoError(`\`bash ${STACK_SCRIPT} up\` did not end with a DOCKER_HOST= line; its stdout ended with:\n${tail(out, 5)}`);
-  }
-  const dockerHost = last.slice('DOCKER_HOST='.length);
-  const reason = await unusableReason(dockerEnv(dockerHost));
-  if (reason) throw new DemoError(`the local stack at ${dockerHost} is up but not usable: ${reason}`);
-  say(`stack up: DOCKER_HOST=${dockerHost}`);
-  return dockerHost;
 }
 
 function npmArgv(args) {
@@ -187,6 +133,18 @@ async function nxRunMany(target, extra, env) {
 /** A module of the built plugin (the build phase has run), so the demo reads refs and platforms as the plugin does. */
 function pluginModule(path) {
   return createRequire(import.meta.url)(join(REPO, 'packages/nx-compose-buildx/dist', path));
+}
+
+/** The plugin's own table of the `uname -m` answers of a correct run of each platform (docker-verify's). */
+function unameMachines() {
+  const { acceptedUnameMachines } = pluginModule('buildx/platform.js');
+  return (platform) => {
+    try {
+      return acceptedUnameMachines(platform);
+    } catch {
+      return undefined; // a platform the plugin does not know: the cell shows what ran, unchecked
+    }
+  };
 }
 
 /** Compressed size: the sum of the layer sizes the registry lists in the platform's manifest. */
@@ -292,9 +250,10 @@ async function main() {
   const { rows, notes } = await phase('table (registry + uname -m)', () => collectRows(projects, env, pushStartedAt));
 
   say(`\nImages pushed to the registry (DOCKER_HOST=${dockerHost}):\n`);
-  say(formatTable(rows));
+  const machines = unameMachines();
+  say(formatTable(rows, machines));
   for (const n of notes) say(`note: ${n}`);
-  const bad = rows.filter(rowProblem);
+  const bad = rows.filter((r) => rowProblem(r, machines));
   return bad.length ? `${bad.length} row(s) of the table show a missing value or a wrong \`uname -m\`` : undefined;
 }
 
