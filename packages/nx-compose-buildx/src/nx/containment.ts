@@ -8,6 +8,9 @@
 import { realpathSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 
+/** `path` against `base` without normalising: `..` must be applied after the symlinks before it. */
+const unnormalised = (base: string, path: string) => (isAbsolute(path) ? path : `${base}${sep}${path}`);
+
 /** The path the OS reaches for `absPath`, symlinks of existing components resolved. */
 export function resolvedPath(absPath: string): string {
   let current: string = sep;
@@ -35,7 +38,7 @@ function within(outer: string, inner: string): boolean {
 
 /** Whether `path` (absolute, or relative to the workspace root) resolves inside the workspace. */
 export function isInsideWorkspace(workspaceRoot: string, path: string): boolean {
-  return within(resolvedPath(resolve(workspaceRoot)), resolvedPath(resolve(workspaceRoot, path)));
+  return within(resolvedPath(resolve(workspaceRoot)), resolvedPath(unnormalised(workspaceRoot, path)));
 }
 
 /**
@@ -44,15 +47,25 @@ export function isInsideWorkspace(workspaceRoot: string, path: string): boolean 
  */
 export function workspacePathForWrite(workspaceRoot: string, path: string, what: string): string {
   const root = resolvedPath(resolve(workspaceRoot));
-  const target = resolvedPath(resolve(workspaceRoot, path));
+  const target = resolvedPath(unnormalised(workspaceRoot, path));
   if (!within(root, target)) throw new Error(`${what} ${path} lies outside the workspace (${root}); refusing to write there`);
   if (target === root) throw new Error(`${what} ${path} is the workspace root itself; refusing to write there`);
   return target;
 }
 
+/** `workspacePathForWrite`'s refusal as a message, or undefined when the path is fine. */
+export function writeProblem(workspaceRoot: string, path: string, what: string): string | undefined {
+  try {
+    workspacePathForWrite(workspaceRoot, path, what);
+    return undefined;
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
+
 /** `workspacePathForWrite` for `child` inside `folder`: the file must also stay inside that folder. */
 export function childPathForWrite(folder: string, child: string, what: string): string {
-  const target = resolvedPath(resolve(folder, child));
+  const target = resolvedPath(unnormalised(folder, child));
   if (!within(resolvedPath(folder), target) || target === resolvedPath(folder)) {
     throw new Error(`${what} ${child} lies outside its folder ${folder}; refusing to write there`);
   }

@@ -2,8 +2,9 @@
  * The record phase of docker-build / docker-push: read what buildx reported, learn the per-platform
  * digests (local image store for a build, the registry for a push), and write the metadata JSON.
  */
+import { workspacePathForWrite } from '../../containment';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, isAbsolute, join } from 'node:path';
+import { dirname } from 'node:path';
 import { comparePlatforms, isIndexMediaType, parseBuildxMetadata, type BuildxMetadata } from '../../../buildx/manifest';
 import type { ExecutorDeps } from './deps';
 import { registryImage } from './registry';
@@ -55,7 +56,7 @@ export function describeMetadata(m: ImageMetadata): string {
 
 /** Written whole or not at all: a reader (or a second run) never sees half a file. */
 export function writeMetadata(root: string, file: string, metadata: ImageMetadata): void {
-  const path = isAbsolute(file) ? file : join(root, file);
+  const path = workspacePathForWrite(root, file, 'metadataFile');
   mkdirSync(dirname(path), { recursive: true });
   const temp = `${path}.${process.pid}-${Date.now()}.tmp`;
   writeFileSync(temp, `${JSON.stringify(metadata, null, 2)}\n`);

@@ -14,6 +14,7 @@ import type { GitFacts } from '../../../buildx/tags';
 import { commandTimeouts, displayCommand, type CommandTimeouts, type RunCommandOptions, type RunResult } from '../../../run/exec';
 import { ensureBuilder, type EnsuredBuilder } from './builder';
 import { buildInvocation, headerLine, noTagsError, planBuild, platformProblem, type BuildInvocation, type BuildPlan } from './build-plan';
+import { writeProblem } from '../../containment';
 import { confirmPushed, describeMetadata, initialMetadata, readBuildxMetadata, recordLocalDigests, writeMetadata, type ImageMetadata } from './build-record';
 import { withTimeouts, type ExecutorDeps } from './deps';
 import { normalizeBuildOptions, type BuildExecutorOptions } from './options';
@@ -92,6 +93,9 @@ export async function runBuild(mode: BuildMode, raw: BuildExecutorOptions, conte
   const planned = planBuild(mode, o, { facts, env: deps.env, now: deps.now(), ...(raw.cacheReadOnly !== undefined ? { cacheReadOnly: raw.cacheReadOnly } : {}) });
   if ('error' in planned) return { success: false, error: planned.error };
   const { plan } = planned;
+  // The metadata file is written, and deleted before each run: never outside the workspace.
+  const outside = writeProblem(root, plan.metadataFile, 'metadataFile');
+  if (outside) return { success: false, error: `${plan.logTag} ${outside}` };
   deps.log(headerLine(plan));
 
   // Phase 2: preflight.
