@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cloneWorkspace, createWorkspace, type TempWorkspace } from '../support/workspace';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { REPO_ROOT, cloneWorkspace, createWorkspace, type TempWorkspace } from '../support/workspace';
 
 /**
  * Issue 10 §0: the service lock is committed in one checkout and must hold in every other
@@ -90,5 +92,19 @@ describe('the service lock holds in a clone at another path', () => {
     origin.git(['pull', '-q', '--ff-only', clone.root, 'main']);
     const check = await origin.nx(['sync:check'], { allowFailure: true });
     expect(check.status).toBe(0);
+  });
+});
+
+describe('the shipped examples/ commits a current lock', () => {
+  it('nx sync in a copy of examples/ at another path leaves its lock as committed', async () => {
+    const committed = readFileSync(join(REPO_ROOT, 'examples', 'nx-compose-buildx.lock.json'), 'utf-8');
+    // createWorkspace runs `nx sync` before its first commit, in a temp folder far from the repo.
+    const ws = await createWorkspace({ copyFrom: join(REPO_ROOT, 'examples') });
+    try {
+      expect(ws.read('nx-compose-buildx.lock.json')).toBe(committed);
+      expect(Object.keys(JSON.parse(committed).services).length).toBeGreaterThan(0);
+    } finally {
+      ws.dispose();
+    }
   });
 });

@@ -14,6 +14,7 @@ import { normalizePluginOptions, type ComposeBuildxPluginOptions, type Normalize
 import { assignProjectNames } from './project-names';
 import { SERVICE_LOCK_FILE, parseServiceLock, serviceDefinitionHashes } from './service-lock';
 import { isPerPlatform } from './targets';
+import { claimNotice } from './notice-once';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const PLUGIN_VERSION: string = require('../../package.json').version;
@@ -45,7 +46,7 @@ export async function createComposeNodes(
   const cacheBase = optionsKey(configFiles, rawOptions ?? {}, PLUGIN_VERSION);
   const cached = await readGraphCache(root, cacheBase);
   if (cached) {
-    for (const warning of cached.warnings) logger.warn(warning);
+    logWarnings(root, cached.warnings);
     return cached.results;
   }
 
@@ -104,8 +105,7 @@ export async function createComposeNodes(
       serviceErrors.push({ set: record.set, service: spec.service, error });
     }
   }
-  const lockPath = join(root, SERVICE_LOCK_FILE);
-  const lock = parseServiceLock(existsSync(lockPath) ? readFileSync(lockPath, 'utf-8') : undefined);
+  const lock = parseServiceLock(readLockText(root));
 
   const assembled = assembleNodes({
     options,
@@ -127,18 +127,40 @@ export async function createComposeNodes(
         'Nx cannot hash files there, so its targets are not cached and nx affected does not see changes to them.',
     );
   }
-  if (assembled.staleLock.length) {
-    warnings.push(
-      `nx-compose-buildx: ${SERVICE_LOCK_FILE} is missing or stale for ${assembled.staleLock.length} service(s) ` +
-        `(${assembled.staleLock.slice(0, 5).join(', ')}${assembled.staleLock.length > 5 ? ', ...' : ''}); ` +
-        'they watch their compose files whole until you run "nx sync".',
-    );
-  }
-  for (const warning of warnings) logger.warn(warning);
+  if (assembled.staleLock.length) warnings.push(staleLockNotice(assembled.staleLock));
+  logWarnings(root, warnings);
   // Errors are cached like successes: the dependencies list every path that was looked for, so the
   // entry goes stale as soon as a missing file appears or a broken one changes.
   await writeGraphCache(root, cacheBase, graphDependencies(sets, specs, facts, configFiles, options, probed), assembled.results, warnings);
   return assembled.results;
+}
+
+const STALE_LOCK_NOTICE = `nx-compose-buildx: ${SERVICE_LOCK_FILE} is missing or stale`;
+
+export function staleLockNotice(stale: readonly string[]): string {
+  const names = `${stale.slice(0, 5).join(', ')}${stale.length > 5 ? ', ...' : ''}`;
+  return (
+    `${STALE_LOCK_NOTICE} for ${stale.length} service(s) (${names}); they watch their compose files whole, ` +
+    `so a compose edit selects more than it needs. Run "nx sync" and commit ${SERVICE_LOCK_FILE} ` +
+    '(with sync.applyChanges: true, which init sets, task runs sync it for you). ' +
+    'Shown once for this lock; "nx sync:check" tells whether it is current.'
+  );
+}
+
+/**
+ * Errors are repeated on every graph computation, as Nx repeats its own. The stale-lock notice is
+ * shown once per lock content (claimNotice): Nx computes the graph in several processes per command.
+ */
+function logWarnings(root: string, warnings: readonly string[]): void {
+  for (const warning of warnings) {
+    if (!warning.startsWith(STALE_LOCK_NOTICE)) logger.warn(warning);
+    else if (claimNotice(root, warning, readLockText(root) ?? '\0missing')) logger.warn(warning);
+  }
+}
+
+function readLockText(root: string): string | undefined {
+  const lockPath = join(root, SERVICE_LOCK_FILE);
+  return existsSync(lockPath) ? readFileSync(lockPath, 'utf-8') : undefined;
 }
 
 /** Everything the result was computed from, for the graph cache. */

@@ -18,6 +18,15 @@ describe('init generator', () => {
       },
     ]);
     expect(nxJson.sync?.globalGenerators).toEqual(['nx-compose-buildx:sync']);
+    // Local task runs keep the lock fresh by themselves.
+    expect(nxJson.sync?.applyChanges).toBe(true);
+  });
+
+  it('keeps a workspace that chose not to apply sync changes automatically', async () => {
+    const tree = createTreeWithEmptyWorkspace();
+    updateNxJson(tree, { ...readNxJson(tree)!, sync: { applyChanges: false } });
+    await initGenerator(tree, { skipFormat: true });
+    expect(readNxJson(tree)!.sync).toEqual({ applyChanges: false, globalGenerators: ['nx-compose-buildx:sync'] });
   });
 
   it('is idempotent', async () => {

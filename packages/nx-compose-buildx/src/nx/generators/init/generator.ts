@@ -24,6 +24,8 @@ function isOurs(p: PluginConfiguration): boolean {
  * Registers the plugin in nx.json as `{ plugin, options }`, converting a string registration to the
  * object form. Defaults fill only missing options; options given on the command line replace existing
  * ones. Every registration of the plugin (e.g. several with include/exclude) is updated alike.
+ * Registers the sync generator that keeps nx-compose-buildx.lock.json fresh, and sets
+ * `sync.applyChanges: true` unless the workspace already says.
  */
 export function registerPlugin(nxJson: NxJsonConfiguration, options: InitGeneratorSchema = {}): NxJsonConfiguration {
   const defaults = defaultPluginOptions(options);
@@ -48,7 +50,10 @@ export function registerPlugin(nxJson: NxJsonConfiguration, options: InitGenerat
 
   const globalGenerators = [...(nxJson.sync?.globalGenerators ?? [])];
   if (!globalGenerators.includes(SYNC_GENERATOR)) globalGenerators.push(SYNC_GENERATOR);
-  return { ...nxJson, plugins, sync: { ...nxJson.sync, globalGenerators } };
+  // Local task runs rewrite a stale lock before they start (Nx skips this in CI, where
+  // `nx sync:check` fails instead); a workspace that chose `false` keeps it.
+  const applyChanges = nxJson.sync?.applyChanges ?? true;
+  return { ...nxJson, plugins, sync: { ...nxJson.sync, globalGenerators, applyChanges } };
 }
 
 export async function initGenerator(tree: Tree, options: InitGeneratorSchema = {}): Promise<void> {
