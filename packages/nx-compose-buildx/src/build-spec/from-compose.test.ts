@@ -44,6 +44,16 @@ describe('buildSpecsFromProject', () => {
       expected: { platforms: ['linux/amd64', 'linux/arm64'] },
     },
     {
+      name: 'service-level platform is built when build.platforms is empty (compose applyPlatforms)',
+      service: { build: { context: '/ws/app' }, platform: 'linux/arm64/v8' },
+      expected: { platforms: ['linux/arm64'] },
+    },
+    {
+      name: 'service-level platform inside build.platforms keeps build.platforms',
+      service: { build: { context: '/ws/app', platforms: ['linux/amd64', 'linux/arm64'] }, platform: 'linux/arm64' },
+      expected: { platforms: ['linux/amd64', 'linux/arm64'] },
+    },
+    {
       name: 'args drop unset values; every value is a string',
       service: { build: { context: '/ws/app', args: { B: 'x', A: null, N: '1' } } },
       expected: { args: { B: 'x', N: '1' } },
@@ -113,8 +123,11 @@ describe('buildSpecsFromProject', () => {
     { name: 'ulimit that is not a number', build: { context: '/ws/app', ulimits: { nofile: 'lots' } }, message: /build\.ulimits\.nofile must be a number or \{soft, hard\}/ },
     { name: 'entitlements not a list', build: { context: '/ws/app', entitlements: 'network.host' }, message: /build\.entitlements must be a list of strings/ },
     { name: 'undefined secret', build: { context: '/ws/app', secrets: [{ source: 'nope' }] }, message: /build secret "nope" is not defined/ },
-  ])('error: $name names file, line and service', ({ build, message }) => {
-    const result = buildSpecsFromProject(project({ bad: { build } as Partial<ComposeService>, good: { build: { context: '/ws/app' } } }), env);
+    { name: 'service platform outside build.platforms', build: { context: '/ws/app', platforms: ['linux/amd64'] }, platform: 'linux/s390x', message: /build\.platforms must include the service's platform "linux\/s390x"/ },
+    { name: 'invalid service platform', build: { context: '/ws/app' }, platform: 'linux/arm65', message: /invalid platform "linux\/arm65"/ },
+  ])('error: $name names file, line and service', ({ build, message, ...rest }) => {
+    const bad = { build, ...('platform' in rest ? { platform: rest.platform } : {}) } as Partial<ComposeService>;
+    const result = buildSpecsFromProject(project({ bad, good: { build: { context: '/ws/app' } } }), env);
     expect(result.specs.map((s) => s.service)).toEqual(['good']);
     expect(result.errors).toHaveLength(1);
     expect(result.errors[0].message).toMatch(message);

@@ -1,5 +1,6 @@
 import { isAbsolute, join } from 'node:path';
 import { ComposeError, type ComposeBuild, type ComposeProject, type ComposeService, type SourceLocation } from '../compose/types';
+import { isValidPlatform, normalizePlatform } from '../buildx/platform';
 import { KNOWN_BUILD_KEYS, UNSUPPORTED_BUILD_KEYS, buildOptionsFrom, mappedFromCompose } from './build-fields';
 import { readServiceExtension } from './extension';
 import { contextKind, isInsideWorkspace, toWorkspacePath } from './paths';
@@ -83,7 +84,7 @@ function buildSpecFromService(
     }
   }
   const mapped = mappedFromCompose(build, (message, key) => fail(service, message, key));
-  const platforms = mapped.platforms ?? [];
+  const platforms = withServicePlatform(mapped.platforms ?? [], service);
 
   const kind = contextKind(build.context);
   let context = build.context;
@@ -158,6 +159,7 @@ function buildSpecFromService(
     composeFiles: unique(service.sources.map((s) => ws(s.file))),
     ...buildOptionsFrom({
       ...mapped,
+      platforms,
       context,
       ...(dockerfile !== undefined ? { dockerfile } : {}),
       tags,
@@ -169,6 +171,19 @@ function buildSpecFromService(
     ...(platformConfig ? { platformConfig } : {}),
     variables: [...service.variables],
   };
+}
+
+/**
+ * compose `applyPlatforms`: a service-level `platform:` (or DOCKER_DEFAULT_PLATFORM, see ComposeService.platform)
+ * is what gets built when `build.platforms` is empty, and must be one of them when it is not.
+ */
+function withServicePlatform(buildPlatforms: string[], service: ComposeService): string[] {
+  if (service.platform === undefined) return buildPlatforms;
+  if (!isValidPlatform(service.platform)) fail(service, `invalid platform "${service.platform}"`, 'platform');
+  const platform = normalizePlatform(service.platform);
+  if (buildPlatforms.length === 0) return [platform];
+  if (!buildPlatforms.includes(platform)) fail(service, `build.platforms must include the service's platform "${service.platform}"`, 'platform');
+  return buildPlatforms;
 }
 
 /** Compose names an image it builds without `image:` as `<project>-<service>`. */

@@ -1,8 +1,7 @@
-/** The file-reading edge of the compose loader: reads compose files, `.env` and included env files from disk. */
+/** The file-reading edge of the compose loader: reads compose files, env files and folders from disk. */
 import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { parseDotenv } from './dotenv';
 import { loadComposeProject, type LoadOptions, type ReadFile } from './load';
+import { resolveCliOptions, type CliOptionsIo, type ComposeCliOptions } from './project-options';
 import type { ComposeFileSet, ComposeProject, ComposeService } from './types';
 
 export const readFileIfExists: ReadFile = (absPath) => {
@@ -23,21 +22,26 @@ const isFile = (p: string) => {
   }
 };
 
+export type DiskLoadOptions = Pick<LoadOptions, 'homeDir' | 'lenientRequired'> & {
+  /** Called with every path the loader reads or probes, found or not (the graph cache watches them). */
+  onLookup?: (absPath: string) => void;
+};
+
 /**
- * Load a compose project from disk, with `<projectDir>/.env` (if present) under `processEnv`.
+ * Load a compose project from disk as `docker compose` run with `cli` would (env files, COMPOSE_* variables).
  * Services that use a variable the process environment sets also get `committedDefinition`.
  */
-export function loadComposeProjectFromDisk(
-  fileSet: ComposeFileSet,
+export function loadComposeCliProject(
+  cli: ComposeCliOptions,
   processEnv: Record<string, string | undefined> = process.env,
   options: DiskLoadOptions = {},
 ): ComposeProject {
-  const project = loadWithEnvironment(fileSet, processEnv, options);
+  const project = loadWithEnvironment(cli, processEnv, options);
   const usesProcessEnv = (svc: ComposeService) => svc.variables.some((v) => processEnv[v] !== undefined);
   if (!Object.values(project.services).some(usesProcessEnv)) return project;
   let committed: ComposeProject;
   try {
-    committed = loadWithEnvironment(fileSet, {}, { ...options, lenientRequired: true });
+    committed = loadWithEnvironment(cli, {}, { ...options, lenientRequired: true });
   } catch {
     return project; // what only the environment makes valid keeps the environment's definition
   }
@@ -48,26 +52,30 @@ export function loadComposeProjectFromDisk(
   return project;
 }
 
-export type DiskLoadOptions = Pick<LoadOptions, 'homeDir' | 'lenientRequired'> & {
-  /** Called with every path the loader reads or probes, found or not (the graph cache watches them). */
-  onLookup?: (absPath: string) => void;
-};
-
-function loadWithEnvironment(
+/** Load the given files (`docker compose -f ... [-p name]` in the first file's folder). */
+export function loadComposeProjectFromDisk(
   fileSet: ComposeFileSet,
-  processEnv: Record<string, string | undefined>,
-  options: DiskLoadOptions,
+  processEnv: Record<string, string | undefined> = process.env,
+  options: DiskLoadOptions = {},
 ): ComposeProject {
+  return loadComposeCliProject({ workingDir: fileSet.projectDir, files: fileSet.files, projectName: fileSet.projectName }, processEnv, options);
+}
+
+function loadWithEnvironment(cli: ComposeCliOptions, processEnv: Record<string, string | undefined>, options: DiskLoadOptions): ComposeProject {
   const { onLookup, ...loadOptions } = options;
   const readFile: ReadFile = onLookup ? (p) => (onLookup(p), readFileIfExists(p)) : readFileIfExists;
   const exists = onLookup ? (p: string) => (onLookup(p), isFile(p)) : isFile;
-  const dotenvFile = path.join(fileSet.projectDir, '.env');
-  const text = isFile(dotenvFile) ? readFileIfExists(dotenvFile) : undefined;
-  const dotenv = text === undefined ? {} : parseDotenv(text, dotenvFile, (n) => processEnv[n], { lenientRequired: options.lenientRequired }).values;
-  return loadComposeProject(
-    fileSet,
-    { process: processEnv, dotenv, dotenvFile: text === undefined ? undefined : dotenvFile },
-    readFile,
-    { ...loadOptions, exists },
-  );
+  const io: CliOptionsIo = {
+    readFile: (p) => (exists(p) ? readFileIfExists(p) : undefined),
+    listDir: (dir) => {
+      onLookup?.(dir);
+      try {
+        return fs.readdirSync(dir);
+      } catch {
+        return undefined;
+      }
+    },
+  };
+  const { fileSet, env } = resolveCliOptions(cli, processEnv, io, { lenientRequired: options.lenientRequired });
+  return loadComposeProject(fileSet, env, readFile, { ...loadOptions, exists });
 }

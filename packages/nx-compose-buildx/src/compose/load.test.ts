@@ -10,7 +10,7 @@ function load(files: Record<string, string>, opts: { process?: Record<string, st
   const fileList = [BASE, OVERRIDE].filter((f) => f in files);
   return loadComposeProject(
     { projectDir: '/p', files: fileList, projectName: opts.name },
-    { process: opts.process ?? {}, dotenv: opts.dotenv ?? {}, dotenvFile: opts.dotenv ? '/p/.env' : undefined },
+    { process: opts.process ?? {}, dotenv: opts.dotenv ?? {}, dotenvFiles: opts.dotenv ? ['/p/.env'] : undefined },
     memoryFs(files),
   );
 }

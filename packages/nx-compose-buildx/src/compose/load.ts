@@ -12,6 +12,7 @@ import { importIncluded, parseIncludeEntries, type IncludeEntry } from './includ
 import { interpolateModel } from './interpolate-model';
 import { mergeModels, MergeError, stripTags } from './merge';
 import { normalizeService } from './normalize';
+import { DOCKER_DEFAULT_PLATFORM } from './project-options';
 import { resolveModelPaths } from './paths';
 import { resolveProjectName } from './project-name';
 import { combineMeta, emptyMeta, type ServiceMeta } from './service-meta';
@@ -52,6 +53,8 @@ interface Scope {
   homeDir?: string;
   lenientRequired: boolean;
   filesRead: Set<string>;
+  /** Files loaded through `include:`, shared by every sub-scope. */
+  included: Set<string>;
   includeChain: string[];
   cache: Map<string, ExtendsFile>;
 }
@@ -93,6 +96,7 @@ function loadIncluded(scope: Scope, entry: IncludeEntry, from: SourceLocation): 
       throw new ComposeError(`include cycle: ${[...scope.includeChain, f].join(' -> ')}`, from);
     }
   }
+  for (const f of entry.files) scope.included.add(f);
   const implicit = path.posix.join(entry.projectDir, '.env');
   const envFiles = entry.envFiles.length > 0 ? entry.envFiles : scope.exists(implicit) ? [implicit] : [];
   // The including project's environment wins over the included project's env files (checked against Compose 2.26).
@@ -180,6 +184,7 @@ export function loadComposeProject(
     homeDir: options.homeDir ?? env.process.HOME,
     lenientRequired: options.lenientRequired === true,
     filesRead: new Set(),
+    included: new Set(),
     includeChain: [...fileSet.files],
     cache: new Map(),
   };
@@ -195,6 +200,13 @@ export function loadComposeProject(
     const def = raw === null ? {} : raw;
     if (!isPlainObject(def)) throw new ComposeError('service definition must be a mapping', { ...where, service: serviceName });
     const n = normalizeService(serviceName, def, fileSet.projectDir, lookup, where);
+    if (n.build && n.platform === undefined) {
+      const defaultPlatform = lookup(DOCKER_DEFAULT_PLATFORM);
+      if (defaultPlatform) {
+        n.platform = defaultPlatform;
+        n.envLookups.push(DOCKER_DEFAULT_PLATFORM);
+      }
+    }
     const service: ComposeService = {
       name: serviceName,
       definition: n.definition,
@@ -205,6 +217,7 @@ export function loadComposeProject(
     if (n.build) service.build = n.build;
     if (n.image !== undefined) service.image = n.image;
     if (n.profiles) service.profiles = n.profiles;
+    if (n.platform !== undefined) service.platform = n.platform;
     setKey(services, serviceName, service); // `__proto__` is a name like any other, to be rejected later by name
   }
 
@@ -221,6 +234,6 @@ export function loadComposeProject(
     }
   }
   const files = [...scope.filesRead];
-  if (env.dotenvFile && !files.includes(env.dotenvFile)) files.push(env.dotenvFile);
-  return { name, projectDir: fileSet.projectDir, files, services, secrets };
+  for (const f of env.dotenvFiles ?? []) if (!files.includes(f)) files.push(f);
+  return { name, projectDir: fileSet.projectDir, files, services, secrets, includedFiles: [...scope.included] };
 }

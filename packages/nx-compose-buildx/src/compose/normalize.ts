@@ -14,6 +14,7 @@ export interface NormalizedService {
   build?: ComposeBuild;
   image?: string;
   profiles?: string[];
+  platform?: string;
   /** Environment variables read to resolve `args: [KEY]` entries. */
   envLookups: string[];
 }
@@ -42,6 +43,9 @@ export function normalizeService(
   if (def.image !== undefined && def.image !== null) {
     out.image = scalarString(def.image) ?? fail('image must be a string');
     definition.image = out.image;
+  }
+  if (def.platform !== undefined && def.platform !== null && def.platform !== '') {
+    out.platform = scalarString(def.platform) ?? fail('platform must be a string');
   }
   if (def.profiles !== undefined && def.profiles !== null) {
     out.profiles = stringList(def.profiles, 'profiles');

@@ -28,8 +28,8 @@ export interface InterpolationEnvironment {
   process: Record<string, string | undefined>;
   /** Parsed `.env` of the project folder. */
   dotenv: Record<string, string>;
-  /** Absolute path of the `.env` file that `dotenv` came from, if one was read (listed in `ComposeProject.files`). */
-  dotenvFile?: string;
+  /** Absolute paths of the env files `dotenv` came from, in order (listed in `ComposeProject.files`). */
+  dotenvFiles?: string[];
 }
 
 /** Normalised `build:` section, in the shape `docker compose config --format json` prints. */
@@ -74,6 +74,11 @@ export interface ComposeService {
   build?: ComposeBuild;
   image?: string;
   profiles?: string[];
+  /**
+   * Service-level `platform:`; for a service with `build:` and no `platform:`, DOCKER_DEFAULT_PLATFORM when the
+   * environment sets it (as `docker compose build` does). Empty values are left out.
+   */
+  platform?: string;
   /** Names of the variables that this service's definition interpolated (after extends/merge), sorted. */
   variables: string[];
   /** Where the service is defined: each file (and line of its key) that contributed, in merge order. */
@@ -98,6 +103,8 @@ export interface ComposeProject {
   files: string[];
   services: Record<string, ComposeService>;
   secrets: Record<string, ComposeSecretDefinition>;
+  /** Compose files pulled in through `include:` (at any depth), absolute: they belong to this project only. */
+  includedFiles?: string[];
 }
 
 /** An error in the user's compose input. Always names the file; line and service where known. */

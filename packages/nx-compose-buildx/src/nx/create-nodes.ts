@@ -1,8 +1,8 @@
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, posix } from 'node:path';
 import { logger, type CreateNodes, type CreateNodesContext, type CreateNodesResultArray } from '@nx/devkit';
-import { discoverComposeFiles, loadComposeProjectFromDisk } from '../compose';
-import { ComposeError, type ComposeFileSet, type ComposeProject } from '../compose/types';
+import { discoverComposeFiles, loadComposeCliProject, type ComposeCliOptions } from '../compose';
+import { ComposeError, type ComposeProject } from '../compose/types';
 import { buildSpecsFromProject } from '../build-spec/from-compose';
 import { contextKind, toWorkspacePath } from '../build-spec/paths';
 import type { ServiceBuildSpec } from '../build-spec/types';
@@ -24,6 +24,8 @@ export const COMPOSE_FILE_GLOB = '**/{compose,docker-compose}.{yaml,yml}';
 
 interface LoadedSet {
   outcome: ComposeSetOutcome;
+  /** Named in the plugin options (never dropped for being included by another compose file). */
+  explicit: boolean;
   project?: ComposeProject;
   /** Workspace-relative paths the loader read or probed, found or not: a failed load is cached on them. */
   lookups: string[];
@@ -50,7 +52,7 @@ export async function createComposeNodes(
     return cached.results;
   }
 
-  const sets = composeFileSets(configFiles, options, root).map((set) => loadSet(set, root));
+  const sets = withoutIncludedSets(composeFileSets(configFiles, options, root).map((set) => loadSet(set, root)), root);
 
   const records: ServiceRecord[] = [];
   const serviceErrors: ServiceError[] = [];
@@ -198,43 +200,47 @@ function graphDependencies(
   };
 }
 
+interface ComposeRun {
+  configFile: string;
+  cli: ComposeCliOptions;
+  explicit: boolean;
+}
+
 /** Compose's own discovery in each matched folder, plus the file sets named in the options. */
-function composeFileSets(
-  configFiles: readonly string[],
-  options: NormalizedPluginOptions,
-  root: string,
-): Array<{ configFile: string; fileSet: ComposeFileSet }> {
-  const explicit = options.composeFileSets.map((set) => ({
-    configFile: set.files[0],
-    fileSet: {
-      projectDir: join(root, dirname(set.files[0])),
+function composeFileSets(configFiles: readonly string[], options: NormalizedPluginOptions, root: string): ComposeRun[] {
+  const envFilesIn = (dir: string) => (options.envFiles ? { envFiles: options.envFiles.map((f) => join(dir, f)) } : {});
+  const explicit = options.composeFileSets.map((set): ComposeRun => {
+    const workingDir = join(root, dirname(set.files[0]));
+    const cli: ComposeCliOptions = {
+      workingDir,
       files: set.files.map((f) => join(root, f)),
       ...(set.projectName ? { projectName: set.projectName } : {}),
-    },
-  }));
-  const explicitDirs = new Set(explicit.map((e) => e.fileSet.projectDir));
+      ...(set.envFiles ? { envFiles: set.envFiles.map((f) => join(root, f)) } : envFilesIn(workingDir)),
+    };
+    return { configFile: set.files[0], cli, explicit: true };
+  });
+  const explicitDirs = new Set(explicit.map((e) => e.cli.workingDir));
   const byDir = new Map<string, string[]>();
   for (const file of configFiles) byDir.set(dirname(file), [...(byDir.get(dirname(file)) ?? []), file]);
 
-  const discovered: Array<{ configFile: string; fileSet: ComposeFileSet }> = [];
+  // Each folder is one `docker compose` run there: its .env (or envFile) may pick other files (COMPOSE_FILE).
+  const discovered: ComposeRun[] = [];
   for (const [dir, matched] of [...byDir.entries()].sort(([a], [b]) => a.localeCompare(b))) {
-    const projectDir = join(root, dir);
-    if (explicitDirs.has(projectDir)) continue;
-    const chosen = discoverComposeFiles(readdirSync(projectDir));
+    const workingDir = join(root, dir);
+    if (explicitDirs.has(workingDir)) continue;
+    const chosen = discoverComposeFiles(readdirSync(workingDir));
     if (!chosen.length) continue;
     const configFile = posix.join(dir, chosen[0]);
     if (!matched.includes(configFile)) continue;
-    discovered.push({ configFile, fileSet: { projectDir, files: chosen.map((f) => join(projectDir, f)) } });
+    discovered.push({ configFile, cli: { workingDir, ...envFilesIn(workingDir) }, explicit: false });
   }
   return [...discovered, ...explicit];
 }
 
-function loadSet({ configFile, fileSet }: { configFile: string; fileSet: ComposeFileSet }, root: string): LoadedSet {
-  const composeDir = toWorkspacePath(root, fileSet.projectDir);
-  const ownFiles = [...fileSet.files, join(fileSet.projectDir, '.env')].map((f) => toWorkspacePath(root, f));
-  const fallbackName = fileSet.projectName ?? posix.basename(composeDir === '.' ? root : composeDir);
+function loadSet({ configFile, cli, explicit }: ComposeRun, root: string): LoadedSet {
+  const ownFiles = [...(cli.files ?? [join(root, configFile)]), ...(cli.envFiles ?? [join(cli.workingDir, '.env')])].map((f) => toWorkspacePath(root, f));
   // What the loader looks up, found or not, so that a cached result (an error too) goes stale
-  // when a missing file appears or a variable it read changes.
+  // when a missing file appears or a variable it read (COMPOSE_FILE...) changes.
   const lookups = new Set<string>();
   const variables = new Set<string>();
   const note = (key: string | symbol) => typeof key === 'string' && variables.add(key);
@@ -246,13 +252,22 @@ function loadSet({ configFile, fileSet }: { configFile: string; fileSet: Compose
   const onLookup = (abs: string) => lookups.add(toWorkspacePath(root, abs));
   const read = () => ({ lookups: [...lookups], variablesRead: [...variables] });
   try {
-    const project = loadComposeProjectFromDisk(fileSet, env, { onLookup });
+    const project = loadComposeCliProject(cli, env, { onLookup });
+    const composeDir = toWorkspacePath(root, project.projectDir);
     const watchedFiles = [...new Set([...ownFiles, ...project.files.map((f) => toWorkspacePath(root, f))])];
-    return { project, outcome: { configFile, composeDir, composeProjectName: project.name, watchedFiles }, ...read() };
+    return { explicit, project, outcome: { configFile, composeDir, composeProjectName: project.name, watchedFiles }, ...read() };
   } catch (e) {
+    const composeDir = toWorkspacePath(root, cli.workingDir);
+    const fallbackName = cli.projectName ?? posix.basename(composeDir === '.' ? root : composeDir);
     const error = e instanceof ComposeError ? e.relativeTo(root) : new ComposeError(String((e as Error)?.message ?? e), { file: configFile });
-    return { outcome: { configFile, composeDir, composeProjectName: fallbackName, watchedFiles: ownFiles, error }, ...read() };
+    return { explicit, outcome: { configFile, composeDir, composeProjectName: fallbackName, watchedFiles: ownFiles, error }, ...read() };
   }
+}
+
+/** A compose file that another compose file `include:`s belongs to that project only (one image, one project). */
+function withoutIncludedSets(sets: LoadedSet[], root: string): LoadedSet[] {
+  const included = new Set(sets.flatMap((s) => (s.project?.includedFiles ?? []).map((f) => toWorkspacePath(root, f))));
+  return sets.filter((s) => s.explicit || !included.has(s.outcome.configFile));
 }
 
 /**

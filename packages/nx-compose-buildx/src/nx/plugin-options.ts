@@ -13,7 +13,12 @@ export interface ComposeBuildxPluginOptions {
    * Extra compose file sets, each loaded as its own compose project (like `docker compose -f a -f b`).
    * Paths are workspace-relative; the first file's folder is the project folder.
    */
-  composeFiles?: Array<string[] | { files: string[]; projectName?: string }>;
+  composeFiles?: Array<string[] | { files: string[]; projectName?: string; envFile?: string | string[] }>;
+  /**
+   * `docker compose --env-file`: env files read instead of each compose project's `.env`, relative to that
+   * project's folder (a `composeFiles` entry's own `envFile` is workspace-relative and wins). Later files win.
+   */
+  envFile?: string | string[];
   /** buildx builder to use (created once if missing). Default: the current builder. */
   builder?: string | BuilderOption;
   /** `--provenance` / `--sbom` values; off by default so manifest lists hold only the platforms. */
@@ -39,7 +44,9 @@ export interface BuilderOption {
 
 export interface NormalizedPluginOptions {
   targetNames: { build: string; push: string; verify: string };
-  composeFileSets: Array<{ files: string[]; projectName?: string }>;
+  composeFileSets: Array<{ files: string[]; projectName?: string; envFiles?: string[] }>;
+  /** `envFile`, as a list (relative to each compose project's folder). */
+  envFiles?: string[];
   builder?: string | BuilderOption;
   provenance?: string | boolean;
   sbom?: string | boolean;
@@ -58,7 +65,12 @@ export function normalizePluginOptions(options: ComposeBuildxPluginOptions | und
       push: o.pushTargetName ?? 'docker-push',
       verify: o.verifyTargetName ?? 'docker-verify',
     },
-    composeFileSets: (o.composeFiles ?? []).map((set) => (Array.isArray(set) ? { files: set } : set)),
+    composeFileSets: (o.composeFiles ?? []).map((set) => {
+      if (Array.isArray(set)) return { files: set };
+      const { envFile, ...rest } = set;
+      return envFile === undefined ? rest : { ...rest, envFiles: asList(envFile) };
+    }),
+    ...(o.envFile !== undefined ? { envFiles: asList(o.envFile) } : {}),
     ...(o.builder !== undefined ? { builder: o.builder } : {}),
     ...(o.provenance !== undefined ? { provenance: o.provenance } : {}),
     ...(o.sbom !== undefined ? { sbom: o.sbom } : {}),
@@ -67,3 +79,5 @@ export function normalizePluginOptions(options: ComposeBuildxPluginOptions | und
     ...(o.cache ? { cache: o.cache } : {}),
   };
 }
+
+const asList = (v: string | string[]): string[] => (Array.isArray(v) ? v : [v]);

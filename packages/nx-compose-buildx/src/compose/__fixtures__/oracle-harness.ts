@@ -4,8 +4,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { discoverComposeFiles } from '../discover';
-import { loadComposeProjectFromDisk } from '../load-from-disk';
+import { loadComposeCliProject } from '../load-from-disk';
 import type { ComposeProject } from '../types';
 
 export interface OracleCase {
@@ -13,7 +12,8 @@ export interface OracleCase {
   dir: string;
   /** Folder Compose ran in (the case folder, or its `workdir`). */
   workdir: string;
-  files: string[];
+  /** The `-f` files (absolute), if the case gives any. */
+  files?: string[];
   env: Record<string, string>;
 }
 
@@ -28,15 +28,13 @@ export function listCases(root: string): OracleCase[] {
       const caseFile = path.join(dir, 'oracle-case.json');
       const spec = fs.existsSync(caseFile) ? JSON.parse(fs.readFileSync(caseFile, 'utf8')) : {};
       const workdir = path.join(dir, spec.workdir ?? '.');
-      const files: string[] = spec.files
-        ? spec.files.map((f: string) => path.join(workdir, f))
-        : discoverComposeFiles(fs.readdirSync(workdir)).map((f) => path.join(workdir, f));
+      const files: string[] | undefined = spec.files?.map((f: string) => path.join(workdir, f));
       return { name, dir, workdir, files, env: { ...fixedEnv, ...(spec.env ?? {}) } };
     });
 }
 
 export function loadCase(c: OracleCase): ComposeProject {
-  return loadComposeProjectFromDisk({ projectDir: path.dirname(c.files[0]), files: c.files }, c.env);
+  return loadComposeCliProject({ workingDir: c.workdir, ...(c.files ? { files: c.files } : {}) }, c.env);
 }
 
 /** Compose prints a literal `$` as `$$` in its output; undo that to compare values. */

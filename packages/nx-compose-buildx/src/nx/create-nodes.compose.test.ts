@@ -1,0 +1,70 @@
+/** createNodes over real folders: which compose projects exist, as `docker compose` run in each folder sees them. */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import type { CreateNodesContext, ProjectConfiguration } from '@nx/devkit';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createComposeNodes } from './create-nodes';
+import type { ComposeBuildxPluginOptions } from './plugin-options';
+
+const base = mkdtempSync(join(tmpdir(), 'nxcb-nodes-'));
+afterAll(() => rmSync(base, { recursive: true, force: true }));
+
+let n = 0;
+async function projectsOf(files: Record<string, string>, options: ComposeBuildxPluginOptions = {}): Promise<Record<string, ProjectConfiguration>> {
+  const root = join(base, `ws${n++}`);
+  for (const [path, content] of Object.entries(files)) {
+    mkdirSync(dirname(join(root, path)), { recursive: true });
+    writeFileSync(join(root, path), content);
+  }
+  const configFiles = Object.keys(files).filter((f) => /(^|\/)(docker-)?compose\.ya?ml$/.test(f));
+  const context = { workspaceRoot: root, nxJsonConfiguration: {}, configFiles } as unknown as CreateNodesContext;
+  const projects: Record<string, ProjectConfiguration> = {};
+  for (const [, result] of await createComposeNodes(configFiles, options, context)) {
+    for (const project of Object.values(result.projects ?? {})) projects[project.name!] = project;
+  }
+  return projects;
+}
+
+const tagsOf = (p: ProjectConfiguration | undefined) => (p?.targets?.['docker-build']?.options as { tags?: string[] } | undefined)?.tags;
+const DOCKERFILE = 'FROM scratch\nCOPY . /\n';
+
+describe('createNodes: compose projects as docker compose finds them', () => {
+  it('COMPOSE_FILE (with COMPOSE_PATH_SEPARATOR) and COMPOSE_PROJECT_NAME from the folder .env', async () => {
+    const projects = await projectsOf({
+      'app/docker-compose.yml': 'services:\n  api:\n    build: ./api\n',
+      // Relative paths in every file resolve against the project folder (app/), not the file's own folder.
+      'app/docker/dev.yml': 'services:\n  worker:\n    build: ./worker\n',
+      'app/.env': 'COMPOSE_PATH_SEPARATOR=;\nCOMPOSE_FILE=docker-compose.yml;docker/dev.yml\nCOMPOSE_PROJECT_NAME=shop\nCOMPOSE_PROFILES=dev\n',
+      'app/api/Dockerfile': DOCKERFILE,
+      'app/worker/Dockerfile': DOCKERFILE,
+    });
+    expect(Object.keys(projects).sort()).toEqual(['api', 'worker']);
+    expect(tagsOf(projects.api)).toEqual(['shop-api']);
+    expect(tagsOf(projects.worker)).toEqual(['shop-worker']);
+  });
+
+  it('the envFile option stands in for --env-file', async () => {
+    const projects = await projectsOf(
+      {
+        'app/compose.yaml': 'services:\n  api:\n    build: ./api\n    image: reg/api:${TAG}\n',
+        'app/.env': 'TAG=from-dotenv\n',
+        'app/ci.env': 'TAG=from-ci\n',
+        'app/api/Dockerfile': DOCKERFILE,
+      },
+      { envFile: 'ci.env' },
+    );
+    expect(tagsOf(projects.api)).toEqual(['reg/api:from-ci']);
+  });
+
+  it('a compose file pulled in by include: belongs to the including project only', async () => {
+    const projects = await projectsOf({
+      'compose.yaml': 'include:\n  - lib/compose.yaml\nservices:\n  api:\n    build: ./api\n',
+      'lib/compose.yaml': 'services:\n  lib:\n    build: .\n',
+      'api/Dockerfile': DOCKERFILE,
+      'lib/Dockerfile': DOCKERFILE,
+    });
+    expect(Object.keys(projects).sort()).toEqual(['api', 'lib']);
+    expect(tagsOf(projects.lib)).toEqual([expect.stringMatching(/^ws\d+-lib$/)]);
+  });
+});
