@@ -44,6 +44,22 @@ describe('nx affected -t docker-build selects exactly the services whose image c
     { name: 'a file outside every context selects nothing', change: (w) => w.write('README.md', '# workspace v2\n'), selected: [] },
     { name: "the base image's Dockerfile selects it and its dependents", change: (w) => w.write('a/Dockerfile', 'FROM scratch\nCOPY . /app2\n'), selected: build('a', 'b', 'e') },
     { name: 'a comment-only compose edit selects nothing', change: (w) => w.write('compose.yaml', `# a comment\n${w.read('compose.yaml')}`), selected: [] },
+    // The root-context layout (mono/): every service has the context ".", inputs follow each Dockerfile.
+    { name: "root context: one service's own file selects only it", change: (w) => w.write('mono/src/api/main.go', 'package main // 2\n'), selected: build('api') },
+    { name: 'root context: a new file in a COPYed folder selects its service', change: (w) => w.write('mono/src/worker/lib/util.sh', 'echo util\n'), selected: build('worker') },
+    { name: 'root context: a shared folder selects the services that COPY it', change: (w) => w.write('mono/pb/api.proto', 'syntax = "proto3"; // 2\n'), selected: build('api', 'web') },
+    { name: 'root context: a file no Dockerfile reads selects nothing', change: (w) => w.write('mono/docs/guide.txt', 'guide v2\n'), selected: [] },
+    { name: 'root context: a file beside a COPY wildcard it does not match selects nothing', change: (w) => w.write('mono/src/web/notes.txt', 'notes v2\n'), selected: [] },
+    { name: 'root context: a stage the target never reaches is not an input', change: (w) => w.write('mono/tools/dev.sh', 'echo dev2\n'), selected: [] },
+    { name: 'root context: a dockerignored file in a COPYed folder selects nothing', change: (w) => w.write('mono/src/api/debug.log', 'log\n'), selected: [] },
+    {
+      name: 'root context: a compose edit of one service selects only it',
+      change: (w) => w.write('mono/compose.yaml', w.read('mono/compose.yaml').replace('registry.local/mono/web:latest', 'registry.local/mono/web:v2')),
+      selected: build('web'),
+    },
+    { name: 'root context: an .env variable used by one service selects only it', change: (w) => w.write('mono/.env', 'API_PORT=9090\nUNUSED=1\n'), selected: build('api') },
+    { name: 'root context: an .env variable no service uses selects nothing', change: (w) => w.write('mono/.env', 'API_PORT=9090\nUNUSED=2\n'), selected: [] },
+    { name: "root context: one service's Dockerfile selects only it", change: (w) => w.write('mono/src/web/Dockerfile', 'FROM scratch\nCOPY pb /pb\nCOPY src/web/*.js /srv/\n'), selected: build('web') },
   ];
 
   it.each(cases)('$name', async ({ change, selected }) => {

@@ -2,7 +2,9 @@
  * A compose workspace with one service per input rule in the affected tests:
  * a (dockerignore with a ! re-include), b (FROM a), c (Dockerfile outside its
  * context), d (Dockerfile-specific ignore file), e (local and service:
- * additional contexts), cache (image only).
+ * additional contexts), cache (image only); and the root-context layout in mono/:
+ * api, web and worker all build `context: .` with `dockerfile: src/<svc>/Dockerfile`,
+ * each COPYing its own folder, two of them the shared pb/ folder.
  */
 export const AFFECTED_FIXTURE: Record<string, string> = {
   'compose.yaml': `name: app
@@ -61,4 +63,38 @@ services:
   'e/Dockerfile': 'FROM scratch\nCOPY --from=shared . /shared\nCOPY --from=fromA /app /a\n',
   'shared/lib.sh': 'echo lib\n',
   'README.md': '# workspace\n',
+  'mono/compose.yaml': `name: mono
+services:
+  api:
+    image: registry.local/mono/api:latest
+    build:
+      context: .
+      dockerfile: src/api/Dockerfile
+      args:
+        PORT: \${API_PORT}
+  web:
+    image: registry.local/mono/web:latest
+    build:
+      context: .
+      dockerfile: src/web/Dockerfile
+  worker:
+    image: registry.local/mono/worker:latest
+    build:
+      context: .
+      dockerfile: src/worker/Dockerfile
+      target: prod
+`,
+  'mono/.env': 'API_PORT=8080\nUNUSED=1\n',
+  'mono/.dockerignore': '**/*.log\n*.md\n',
+  'mono/README.md': '# mono\n',
+  'mono/src/api/Dockerfile': 'FROM scratch\nARG PORT\nCOPY pb/ /pb/\nCOPY src/api/ /app/\n',
+  'mono/src/api/main.go': 'package main\n',
+  'mono/src/web/Dockerfile': 'FROM scratch\nCOPY pb /pb\nCOPY src/web/*.js /app/\n',
+  'mono/src/web/app.js': 'console.log(1)\n',
+  'mono/src/web/notes.txt': 'notes\n',
+  'mono/src/worker/Dockerfile': 'FROM scratch AS dev\nCOPY tools/ /tools/\nFROM scratch AS prod\nCOPY src/worker/ /app/\n',
+  'mono/src/worker/run.sh': 'echo run\n',
+  'mono/tools/dev.sh': 'echo dev\n',
+  'mono/pb/api.proto': 'syntax = "proto3";\n',
+  'mono/docs/guide.txt': 'guide\n',
 };

@@ -1,10 +1,20 @@
 import type { CreateNodesResultArray, ProjectConfiguration } from '@nx/devkit';
 import type { InputDefinition } from './targets';
-import type { ComposeError } from '../compose/types';
+import { ComposeError } from '../compose/types';
 import type { ServiceBuildSpec } from '../build-spec/types';
 import { canBeNxProjectName } from '../build-spec/from-compose';
 import { contextKind, serviceContextName } from '../build-spec/paths';
-import { contextInputs, detectCycles, dockerfileImageRefs, imageEdges, serviceIndex } from '../graph';
+import {
+  detectCycles,
+  dockerfileImageRefs,
+  dockerfileReads,
+  ignoredPaths,
+  imageEdges,
+  readInputs,
+  serviceIndex,
+  type DockerfileReads,
+  type IgnoredPath,
+} from '../graph';
 import { errorProject } from './error-project';
 import type { NormalizedPluginOptions } from './plugin-options';
 import { chooseProjectRoots } from './project-roots';
@@ -24,6 +34,8 @@ export interface ComposeSetOutcome {
 
 /** What the edge read for one service: its context listing, ignore rules and Dockerfile. */
 export interface ServiceFacts {
+  /** Services with the same key share one context listing and ignore file. */
+  contextKey?: string;
   /** Context-relative files of a local context, sorted. */
   contextFiles: string[];
   /** Context-relative folders dropped wholesale by the ignore rules (not walked). */
@@ -109,6 +121,26 @@ export function assembleNodes(input: AssembleInput): AssembleOutput {
     projectsByFile.set(configFile, projects);
   };
 
+  // Lock state first: a service whose lock is stale watches its compose files whole, so they must not be negated.
+  const lockState = new Map<string, { current: boolean; platforms: Map<string, boolean> }>();
+  for (const spec of specs) {
+    const current = isServiceLockCurrent(input.lock, spec.project, input.definitionHashes.get(spec.project) ?? '');
+    const platforms = new Map<string, boolean>();
+    if (isPerPlatform(spec)) {
+      for (const platform of spec.platforms) {
+        const lockName = platformLockName(spec.project, platform);
+        platforms.set(platform, isServiceLockCurrent(input.lock, lockName, input.definitionHashes.get(lockName) ?? ''));
+      }
+    }
+    lockState.set(spec.project, { current, platforms });
+  }
+  const watchedBy = new Map(input.services.map(({ set, spec }) => [spec.project, set.watchedFiles]));
+  const ignoredOf = ignoredPathsByContext(specs, input.facts, (spec) => {
+    const state = lockState.get(spec.project);
+    const stale = !state?.current || [...(state?.platforms.values() ?? [])].some((c) => !c);
+    return stale ? (watchedBy.get(spec.project) ?? spec.composeFiles) : [];
+  });
+
   for (const { set, spec } of input.services) {
     const { configFile } = set;
     const cycle = inCycle.get(spec.project);
@@ -117,14 +149,25 @@ export function assembleNodes(input: AssembleInput): AssembleOutput {
       add(configFile, errorProject(spec.project, spec.composeDir, message, set.watchedFiles, options));
       continue;
     }
-    const lockCurrent = isServiceLockCurrent(input.lock, spec.project, input.definitionHashes.get(spec.project) ?? '');
+    const lockCurrent = lockState.get(spec.project)?.current ?? false;
     if (!lockCurrent) staleLock.push(spec.project);
     const composeFiles = set.watchedFiles;
+    const facts = input.facts.get(spec.project);
+    const reads = serviceReads(spec, facts);
+    if (reads.problem && spec.dockerfile) {
+      errors.push(
+        new ComposeError(`${reads.problem.message}; the inputs of this service fall back to its whole context`, {
+          file: spec.dockerfile,
+          line: reads.problem.line,
+          service: spec.service,
+        }),
+      );
+    }
     const node: ServiceNode = {
       spec,
       root: roots.get(spec.project)!,
       dependencies: edges[spec.project] ?? [],
-      imageInputs: imageInputs(spec, input.facts.get(spec.project), composeFiles, lockCurrent),
+      imageInputs: imageInputs(spec, facts, composeFiles, lockCurrent, reads, ignoredOf(spec)),
       serviceImages: serviceImages(spec, services),
       definitionHash: input.definitionHashes.get(spec.project),
     };
@@ -133,7 +176,7 @@ export function assembleNodes(input: AssembleInput): AssembleOutput {
       for (const platform of spec.platforms) {
         const lockName = platformLockName(spec.project, platform);
         const hash = input.definitionHashes.get(lockName);
-        const current = isServiceLockCurrent(input.lock, lockName, hash ?? '');
+        const current = lockState.get(spec.project)?.platforms.get(platform) ?? false;
         if (!current) staleLock.push(lockName);
         node.platforms[platform] = { inputs: platformInputs(spec, platform, composeFiles, current), lockName, ...(hash ? { definitionHash: hash } : {}) };
       }
@@ -172,38 +215,101 @@ function withoutProjects(edges: Record<string, string[]>, drop: Map<string, unkn
 }
 
 /**
- * Everything that can change this service's own image. Dependencies' inputs
- * arrive through `^docker-image`, each with its own negations.
+ * What the service's Dockerfile can read, from the Dockerfile text (inline or the file).
+ * Without text (a missing file) every local context counts as read whole.
+ */
+export function serviceReads(spec: ServiceBuildSpec, facts: ServiceFacts | undefined): DockerfileReads {
+  const named = Object.keys(spec.additionalContexts);
+  const text = spec.dockerfileInline ?? facts?.dockerfileText;
+  if (text === undefined) {
+    const whole = { whole: true as const, reasons: ['the Dockerfile could not be read'] };
+    return { context: whole, namedContexts: Object.fromEntries(named.map((n) => [n, whole])) };
+  }
+  return dockerfileReads(text, {
+    args: spec.args,
+    ...(spec.platformArgs ? { platformArgs: spec.platformArgs } : {}),
+    ...(spec.target !== undefined ? { target: spec.target } : {}),
+    platforms: spec.platforms,
+    namedContexts: named,
+  });
+}
+
+/** Context-relative form of workspace-relative paths that lie inside `context`. */
+function insideContext(context: string, paths: readonly (string | undefined)[]): string[] {
+  const prefix = context === '.' || context === '' ? '' : `${context}/`;
+  return paths.filter((p): p is string => !!p && p.startsWith(prefix)).map((p) => p.slice(prefix.length));
+}
+
+/**
+ * The ignored paths of each service's context, computed once per shared context (the
+ * root-context layout has one for every service). Files some service must keep as an
+ * input (its Dockerfile, ignore file, platform config, and its compose files while its
+ * lock is stale) are never reported, since a negation would beat that input.
+ */
+function ignoredPathsByContext(
+  specs: readonly ServiceBuildSpec[],
+  facts: Map<string, ServiceFacts>,
+  staleComposeFiles: (spec: ServiceBuildSpec) => readonly string[],
+): (spec: ServiceBuildSpec) => IgnoredPath[] {
+  const keep = new Map<string, Set<string>>();
+  const keyOf = (spec: ServiceBuildSpec) => facts.get(spec.project)?.contextKey ?? `\0${spec.project}`;
+  for (const spec of specs) {
+    const f = facts.get(spec.project);
+    if (!f || contextKind(spec.context) !== 'local') continue;
+    const config = spec.platformConfig ? [spec.platformConfig.base, ...Object.values(spec.platformConfig.overlays)] : [];
+    const own = insideContext(spec.context, [spec.dockerfile, f.ignoreFile, ...config, ...staleComposeFiles(spec)]);
+    const set = keep.get(keyOf(spec)) ?? new Set<string>();
+    for (const p of own) set.add(p);
+    keep.set(keyOf(spec), set);
+  }
+  const memo = new Map<string, IgnoredPath[]>();
+  return (spec) => {
+    const f = facts.get(spec.project);
+    if (!f) return [];
+    const key = keyOf(spec);
+    let ignored = memo.get(key);
+    if (!ignored) {
+      ignored = ignoredPaths({ files: f.contextFiles, ignorePatterns: f.ignorePatterns, keep: [...(keep.get(key) ?? [])], prunedDirs: f.prunedDirs ?? [] });
+      memo.set(key, ignored);
+    }
+    return ignored;
+  };
+}
+
+/**
+ * Everything that can change this service's own image. Dependencies' inputs arrive
+ * through `^docker-image`, each with its own negations.
  *
- * Within one input list a negation beats every positive pattern, so files that
- * must stay inputs (Dockerfile, ignore file, compose files, the service lock)
- * are never negated, even when the context's .dockerignore drops them.
+ * - The Dockerfile and the ignore file in effect, always.
+ * - What the Dockerfile can read from the context (dockerfile-reads: the COPY/ADD and
+ *   bind-mount sources of the stages the build needs, or the whole context when in
+ *   doubt), less what the ignore rules drop (negations of the ignored paths).
+ * - What it reads from each local named context (unfiltered: over-selects).
+ * - Its own lock entry (while stale, its compose files whole) and the variables it uses.
+ *
+ * So compose files, `.env` and the lock reach a service through the context only when an
+ * instruction really reads them and the ignore rules keep them.
  */
 export function imageInputs(
   spec: ServiceBuildSpec,
   facts: ServiceFacts | undefined,
   composeFiles: string[],
   lockCurrent: boolean,
+  reads: DockerfileReads = serviceReads(spec, facts),
+  ignored: readonly IgnoredPath[] = [],
 ): InputDefinition[] {
+  const local = contextKind(spec.context) === 'local';
   const buildFiles: string[] = [];
-  if (spec.dockerfile && contextKind(spec.context) === 'local') buildFiles.push(spec.dockerfile);
+  if (spec.dockerfile && local) buildFiles.push(spec.dockerfile);
   if (facts?.ignoreFile) buildFiles.push(facts.ignoreFile);
-  const protectedFiles = [...buildFiles, SERVICE_LOCK_FILE, ...composeFiles];
   const inputs: InputDefinition[] = buildFiles.map(wsGlob);
-  if (contextKind(spec.context) === 'local') {
-    const own = new Set(protectedFiles.map(wsGlob));
-    inputs.push(
-      ...contextInputs({
-        contextDir: spec.context,
-        files: facts?.contextFiles ?? [],
-        prunedDirs: facts?.prunedDirs ?? [],
-        ignorePatterns: facts?.ignorePatterns ?? [],
-        alwaysInclude: protectedFiles,
-      }).filter((glob) => !own.has(glob)),
-    );
+  if (local) {
+    const own = new Set(inputs);
+    inputs.push(...readInputs(spec.context, reads.context, ignored).filter((glob) => !own.has(glob)));
   }
-  for (const dir of Object.values(spec.additionalContexts)) {
-    if (contextKind(dir) === 'local') inputs.push(wsGlob(dir === '.' ? '**/*' : `${dir}/**/*`));
+  for (const [name, dir] of Object.entries(spec.additionalContexts)) {
+    const read = reads.namedContexts[name];
+    if (read && contextKind(dir) === 'local') inputs.push(...readInputs(dir, read, []));
   }
   inputs.push(...lockInputs(spec.project, composeFiles, lockCurrent));
   const secretEnv = new Set(spec.secrets.flatMap((s) => (s.env ? [s.env] : [])));

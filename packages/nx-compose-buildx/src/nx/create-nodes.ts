@@ -92,11 +92,12 @@ export async function createComposeNodes(
   const outside = outsideWorkspace(specs, root);
   const facts = new Map<string, ServiceFacts>();
   const loadable: ServiceRecord[] = [];
+  const reader = factsReader(specs, root);
   for (const record of named) {
     const { spec } = record;
     // One service's unreadable files make that service an error project, never the whole graph.
     try {
-      const serviceFacts = readServiceFacts(spec, root, outside.has(spec.project));
+      const serviceFacts = reader(spec, outside.has(spec.project));
       if (serviceFacts) facts.set(spec.project, serviceFacts);
       loadable.push(record);
     } catch (e) {
@@ -177,10 +178,15 @@ function graphDependencies(
   const files = [...new Set([...sets.flatMap((s) => s.outcome.watchedFiles), SERVICE_LOCK_FILE])].sort();
   const hashed = new Set(files);
   const stats = new Set<string>([...probed, ...sets.flatMap((s) => s.lookups)].filter((p) => !hashed.has(p)));
+  const listed = new Set<string>();
   for (const spec of specs) {
     if (contextKind(spec.context) !== 'local') continue;
-    const walked = facts.get(spec.project)?.walkedDirs ?? [''];
-    for (const dir of walked) stats.add(dir === '' ? spec.context : posix.join(spec.context, dir));
+    const fact = facts.get(spec.project);
+    // Services sharing a context share its listing: its folders are added once.
+    if (!fact?.contextKey || !listed.has(fact.contextKey)) {
+      if (fact?.contextKey) listed.add(fact.contextKey);
+      for (const dir of fact?.walkedDirs ?? ['']) stats.add(dir === '' ? spec.context : posix.join(spec.context, dir));
+    }
     stats.add(posix.join(spec.context, '.dockerignore'));
     const dirs = [spec.context];
     if (spec.dockerfile) {
@@ -273,35 +279,59 @@ function withoutIncludedSets(sets: LoadedSet[], root: string): LoadedSet[] {
 /**
  * Reads what the graph stage needs for one service: context listing, ignore rules, Dockerfile.
  * A context outside the workspace is never listed (a context of `/` must not walk the disk).
- * Problems become a ComposeError naming the file and line.
+ * Problems become a ComposeError naming the file and line. Services sharing a context and
+ * ignore file (the root-context layout: every service has `context: .`) share one listing,
+ * and services sharing a Dockerfile one read.
  */
-function readServiceFacts(spec: ServiceBuildSpec, root: string, outside: boolean): ServiceFacts | undefined {
-  if (contextKind(spec.context) !== 'local') return undefined;
-  const dockerfileText =
-    spec.dockerfile && existsSync(join(root, spec.dockerfile)) ? readFileSync(join(root, spec.dockerfile), 'utf-8') : undefined;
-  if (outside) return { contextFiles: [], ignorePatterns: [], ...(dockerfileText !== undefined ? { dockerfileText } : {}) };
-  const ignoreFile = selectIgnoreFile(spec.dockerfile, spec.context, (p: string) => existsSync(join(root, p)));
-  let ignorePatterns: string[] = [];
-  if (ignoreFile) {
-    try {
-      ignorePatterns = readFileSync(join(root, ignoreFile), 'utf-8').split(/\r?\n/);
-    } catch (e) {
-      throw new ComposeError(`cannot read the ignore file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { file: ignoreFile, service: spec.service });
-    }
-    const bad = invalidIgnorePattern(ignorePatterns);
-    if (bad) {
-      throw new ComposeError(`invalid pattern ${JSON.stringify(bad.pattern)}: BuildKit rejects it (${bad.reason})`, { file: ignoreFile, line: bad.line, service: spec.service });
-    }
+function factsReader(specs: readonly ServiceBuildSpec[], root: string): (spec: ServiceBuildSpec, outside: boolean) => ServiceFacts | undefined {
+  // What any service sharing a context must keep walked, so one listing serves them all.
+  const keepByContext = new Map<string, Set<string>>();
+  for (const spec of specs) {
+    if (contextKind(spec.context) !== 'local') continue;
+    const keep = keepByContext.get(spec.context) ?? new Set<string>();
+    for (const p of keptInContext(spec, `${spec.dockerfile}.dockerignore`)) keep.add(p);
+    for (const p of keptInContext(spec, posix.join(spec.context, '.dockerignore'))) keep.add(p);
+    keepByContext.set(spec.context, keep);
   }
-  // Folders that the ignore rules drop wholesale are not walked (a node_modules can hold 100k files).
-  const listing = listContext(join(root, spec.context), createPrunePredicate(ignorePatterns, keptInContext(spec, ignoreFile)));
-  return {
-    contextFiles: listing.files,
-    prunedDirs: listing.prunedDirs,
-    walkedDirs: listing.walkedDirs,
-    ...(ignoreFile ? { ignoreFile } : {}),
-    ignorePatterns,
-    ...(dockerfileText !== undefined ? { dockerfileText } : {}),
+  const dockerfiles = new Map<string, string | undefined>();
+  const listings = new Map<string, Omit<ServiceFacts, 'dockerfileText'>>();
+  return (spec, outside) => {
+    if (contextKind(spec.context) !== 'local') return undefined;
+    if (spec.dockerfile && !dockerfiles.has(spec.dockerfile)) {
+      const abs = join(root, spec.dockerfile);
+      dockerfiles.set(spec.dockerfile, existsSync(abs) ? readFileSync(abs, 'utf-8') : undefined);
+    }
+    const dockerfileText = spec.dockerfile ? dockerfiles.get(spec.dockerfile) : undefined;
+    const withText = (f: Omit<ServiceFacts, 'dockerfileText'>): ServiceFacts => ({ ...f, ...(dockerfileText !== undefined ? { dockerfileText } : {}) });
+    if (outside) return withText({ contextFiles: [], ignorePatterns: [] });
+    const ignoreFile = selectIgnoreFile(spec.dockerfile, spec.context, (p: string) => existsSync(join(root, p)));
+    const contextKey = `${spec.context}\0${ignoreFile ?? ''}`;
+    const known = listings.get(contextKey);
+    if (known) return withText(known);
+    let ignorePatterns: string[] = [];
+    if (ignoreFile) {
+      try {
+        ignorePatterns = readFileSync(join(root, ignoreFile), 'utf-8').split(/\r?\n/);
+      } catch (e) {
+        throw new ComposeError(`cannot read the ignore file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { file: ignoreFile, service: spec.service });
+      }
+      const bad = invalidIgnorePattern(ignorePatterns);
+      if (bad) {
+        throw new ComposeError(`invalid pattern ${JSON.stringify(bad.pattern)}: BuildKit rejects it (${bad.reason})`, { file: ignoreFile, line: bad.line, service: spec.service });
+      }
+    }
+    // Folders that the ignore rules drop wholesale are not walked (a node_modules can hold 100k files).
+    const listing = listContext(join(root, spec.context), createPrunePredicate(ignorePatterns, [...(keepByContext.get(spec.context) ?? [])]));
+    const facts: Omit<ServiceFacts, 'dockerfileText'> = {
+      contextKey,
+      contextFiles: listing.files,
+      prunedDirs: listing.prunedDirs,
+      walkedDirs: listing.walkedDirs,
+      ...(ignoreFile ? { ignoreFile } : {}),
+      ignorePatterns,
+    };
+    listings.set(contextKey, facts);
+    return withText(facts);
   };
 }
 
@@ -360,7 +390,8 @@ function markNotCacheable(results: CreateNodesResultArray, projects: Map<string,
 /** Context-relative paths that must stay inputs even if the ignore rules drop them. */
 function keptInContext(spec: ServiceBuildSpec, ignoreFile: string | undefined): string[] {
   const prefix = spec.context === '.' ? '' : `${spec.context}/`;
-  return [spec.dockerfile, ignoreFile, SERVICE_LOCK_FILE, ...spec.composeFiles]
+  const config = spec.platformConfig ? [spec.platformConfig.base, ...Object.values(spec.platformConfig.overlays)] : [];
+  return [spec.dockerfile, ignoreFile, SERVICE_LOCK_FILE, ...spec.composeFiles, ...config]
     .filter((p): p is string => !!p && p.startsWith(prefix))
     .map((p) => p.slice(prefix.length));
 }
