@@ -5,7 +5,7 @@
 import type { PostTasksExecution } from '@nx/devkit';
 import type { ComposeBuildxPluginOptions } from './nx/plugin-options';
 
-export { createNodes, createNodes as createNodesV2 } from './nx/create-nodes';
+export { createNodes, createNodes as createNodesV2 } from './nx/plugin';
 export type { ComposeBuildxPluginOptions } from './nx/plugin-options';
 
 /** The closing summary table of a run; loaded only when a run ends, never at graph time. */

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, posix } from 'node:path';
-import { logger, type CreateNodes, type CreateNodesContext, type CreateNodesResultArray } from '@nx/devkit';
+import type { CreateNodesContext, CreateNodesResultArray } from '@nx/devkit';
 import { discoverComposeFiles, loadComposeCliProject, type ComposeCliOptions } from '../compose';
 import { ComposeError, type ComposeProject } from '../compose/types';
 import { buildSpecsFromProject } from '../build-spec/from-compose';
@@ -14,13 +14,9 @@ import { normalizePluginOptions, type ComposeBuildxPluginOptions, type Normalize
 import { assignProjectNames } from './project-names';
 import { SERVICE_LOCK_FILE, parseServiceLock, serviceDefinitionHashes } from './service-lock';
 import { isPerPlatform } from './targets';
-import { claimNotice } from './notice-once';
+import { logWarnings, readLockText, staleLockNotice } from './plugin-warnings';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const PLUGIN_VERSION: string = require('../../package.json').version;
-
-/** Base compose files; their overrides are found beside them, as Compose does. */
-export const COMPOSE_FILE_GLOB = '**/{compose,docker-compose}.{yaml,yml}';
+export { COMPOSE_FILE_GLOB } from './plugin';
 
 interface LoadedSet {
   outcome: ComposeSetOutcome;
@@ -33,24 +29,30 @@ interface LoadedSet {
   variablesRead: string[];
 }
 
-export const createNodes: CreateNodes<ComposeBuildxPluginOptions> = [
-  COMPOSE_FILE_GLOB,
-  (configFiles, options, context) => createComposeNodes(configFiles, options, context),
-];
-
+/** createNodes as Nx calls it (plugin.ts): the graph cache first, then the whole computation. */
 export async function createComposeNodes(
   configFiles: readonly string[],
   rawOptions: ComposeBuildxPluginOptions | undefined,
   context: CreateNodesContext,
 ): Promise<CreateNodesResultArray> {
-  const options = normalizePluginOptions(rawOptions);
-  const root = context.workspaceRoot;
-  const cacheBase = optionsKey(configFiles, rawOptions ?? {}, PLUGIN_VERSION);
-  const cached = await readGraphCache(root, cacheBase);
+  const cacheBase = optionsKey(configFiles, rawOptions);
+  const cached = await readGraphCache(context.workspaceRoot, cacheBase);
   if (cached) {
-    logWarnings(root, cached.warnings);
+    logWarnings(context.workspaceRoot, cached.warnings);
     return cached.results;
   }
+  return computeComposeNodes(configFiles, rawOptions, context, cacheBase);
+}
+
+/** The graph computed from the compose files (the graph cache missed), written back to the cache. */
+export async function computeComposeNodes(
+  configFiles: readonly string[],
+  rawOptions: ComposeBuildxPluginOptions | undefined,
+  context: CreateNodesContext,
+  cacheBase: string,
+): Promise<CreateNodesResultArray> {
+  const options = normalizePluginOptions(rawOptions);
+  const root = context.workspaceRoot;
 
   const sets = withoutIncludedSets(composeFileSets(configFiles, options, root).map((set) => loadSet(set, root)), root);
 
@@ -136,34 +138,6 @@ export async function createComposeNodes(
   // entry goes stale as soon as a missing file appears or a broken one changes.
   await writeGraphCache(root, cacheBase, graphDependencies(sets, specs, facts, configFiles, options, probed), assembled.results, warnings);
   return assembled.results;
-}
-
-const STALE_LOCK_NOTICE = `nx-compose-buildx: ${SERVICE_LOCK_FILE} is missing or stale`;
-
-export function staleLockNotice(stale: readonly string[]): string {
-  const names = `${stale.slice(0, 5).join(', ')}${stale.length > 5 ? ', ...' : ''}`;
-  return (
-    `${STALE_LOCK_NOTICE} for ${stale.length} service(s) (${names}); they watch their compose files whole, ` +
-    `so a compose edit selects more than it needs. Run "nx sync" and commit ${SERVICE_LOCK_FILE} ` +
-    '(with sync.applyChanges: true, which init sets, task runs sync it for you). ' +
-    'Shown once for this lock; "nx sync:check" tells whether it is current.'
-  );
-}
-
-/**
- * Errors are repeated on every graph computation, as Nx repeats its own. The stale-lock notice is
- * shown once per lock content (claimNotice): Nx computes the graph in several processes per command.
- */
-function logWarnings(root: string, warnings: readonly string[]): void {
-  for (const warning of warnings) {
-    if (!warning.startsWith(STALE_LOCK_NOTICE)) logger.warn(warning);
-    else if (claimNotice(root, warning, readLockText(root) ?? '\0missing')) logger.warn(warning);
-  }
-}
-
-function readLockText(root: string): string | undefined {
-  const lockPath = join(root, SERVICE_LOCK_FILE);
-  return existsSync(lockPath) ? readFileSync(lockPath, 'utf-8') : undefined;
 }
 
 /** Everything the result was computed from, for the graph cache. */

@@ -1,10 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { CreateNodesResultArray } from '@nx/devkit';
-// @nx/devkit's own entry point for it (not a deep import into nx/src). Its public `cacheDir` is, in
-// Nx 24, a per-user folder outside the checkout, and the plugin writes nothing outside the workspace.
-import { workspaceDataDirectory } from '@nx/devkit/internal';
 
 /**
  * The plugin's graph cache. A warm graph must cost little more than hashing, so
@@ -37,14 +34,33 @@ interface CacheEntry {
 
 const CACHE_VERSION = 1;
 
-/** In Nx's workspace-data folder (cleared by `nx reset`); the name holds the root, which the folder need not be of. */
-function cachePath(root: string, optionsKey: string): string {
-  const key = createHash('sha256').update(`${root}\0${optionsKey}`).digest('hex');
-  return join(workspaceDataDirectory, `nx-compose-buildx-${key.slice(0, 16)}.json`);
+/**
+ * Nx's workspace-data folder, which `nx reset` clears: NX_WORKSPACE_DATA_DIRECTORY (or the older
+ * NX_PROJECT_GRAPH_CACHE_DIRECTORY) against the root, else `<root>/.nx/workspace-data`. Worked out
+ * here rather than imported: @nx/devkit's public API has no such export (its `cacheDir` is a
+ * per-user folder outside the checkout in Nx 24), loading @nx/devkit at graph time costs the plugin
+ * worker ~180 modules, and nx/src/utils is private.
+ */
+export function workspaceDataDirectory(root: string, env: Record<string, string | undefined> = process.env): string {
+  const configured = env.NX_WORKSPACE_DATA_DIRECTORY ?? env.NX_PROJECT_GRAPH_CACHE_DIRECTORY;
+  return configured ? resolve(root, configured) : join(root, '.nx', 'workspace-data');
 }
 
-export function optionsKey(configFiles: readonly string[], options: unknown, pluginVersion: string): string {
-  return createHash('sha256').update(JSON.stringify({ configFiles: [...configFiles].sort(), options, pluginVersion })).digest('hex');
+function cachePath(root: string, optionsKey: string): string {
+  return join(workspaceDataDirectory(root), `nx-compose-buildx-${optionsKey.slice(0, 16)}.json`);
+}
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- package.json sits outside rootDir, so it cannot be imported
+const PLUGIN_VERSION: string = require('../../package.json').version;
+
+/** What a cached graph is only valid for: the matched files, the raw plugin options and the plugin version. */
+export function optionsKey(configFiles: readonly string[], options: unknown, pluginVersion = PLUGIN_VERSION): string {
+  return createHash('sha256').update(JSON.stringify({ configFiles: [...configFiles].sort(), options: options ?? {}, pluginVersion })).digest('hex');
+}
+
+/** Warnings go where Nx's logger.warn sends them (stderr), without loading @nx/devkit at graph time. */
+export function warn(line: string): void {
+  console.warn(line);
 }
 
 const COMPOSE_NAME = /^(docker-)?compose(\.override)?\.ya?ml$/;

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { workspaceDataDirectoryForWorkspace } from 'nx/src/utils/cache-directory';
+import { workspaceDataDirectory } from './graph-cache';
 
 /**
  * A notice the user needs to read once, not on every Nx command: the same text for the same
@@ -15,7 +15,7 @@ import { workspaceDataDirectoryForWorkspace } from 'nx/src/utils/cache-directory
  */
 export function claimNotice(workspaceRoot: string, text: string, state: string, env: NodeJS.ProcessEnv = process.env): boolean {
   if (env.NX_DAEMON_PROCESS === 'true') return false;
-  const dir = join(workspaceDataDirectoryForWorkspace(workspaceRoot), 'nx-compose-buildx-notices');
+  const dir = join(workspaceDataDirectory(workspaceRoot), 'nx-compose-buildx-notices');
   const name = createHash('sha256').update(text).update('\0').update(state).digest('hex').slice(0, 32);
   try {
     mkdirSync(dir, { recursive: true });

@@ -19,7 +19,7 @@ import { setKey } from '../compose/yaml-source';
  * in CI fails when it is stale. While it is stale for a service, that service
  * falls back to watching its compose files whole, so a rebuild is never missed.
  */
-export const SERVICE_LOCK_FILE = 'nx-compose-buildx.lock.json';
+export { SERVICE_LOCK_FILE } from './service-lock-file';
 
 export interface ServiceLock {
   services: Record<string, string>;
