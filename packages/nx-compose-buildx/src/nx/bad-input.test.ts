@@ -7,7 +7,7 @@
 import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { logger, type CreateNodesContext, type ProjectConfiguration } from '@nx/devkit';
+import type { CreateNodesContext, ProjectConfiguration } from '@nx/devkit';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createComposeNodes } from './create-nodes';
 
@@ -57,7 +57,8 @@ const errorOf = (p: ProjectConfiguration | undefined) => {
 let warnings: string[] = [];
 beforeEach(() => {
   warnings = [];
-  vi.spyOn(logger, 'warn').mockImplementation((m: unknown) => void warnings.push(String(m)));
+  // The plugin warns on stderr with console.warn (no @nx/devkit logger at graph time).
+  vi.spyOn(console, 'warn').mockImplementation((m: unknown) => void warnings.push(String(m)));
 });
 afterEach(() => vi.restoreAllMocks());
 
