@@ -232,7 +232,32 @@ describe('per-platform targets', () => {
       dependsOn: ['^docker-push', 'docker-push--linux-amd64', 'docker-push--linux-arm64'],
       cache: true,
     });
-    expect(t['docker-build']).toMatchObject({ executor: 'nx:noop', dependsOn: ['docker-build--linux-amd64', 'docker-build--linux-arm64'] });
+    expect(t['docker-build']).toMatchObject({ executor: 'nx:noop', dependsOn: [
+        { target: 'docker-build--linux-amd64', params: 'forward' },
+        { target: 'docker-build--linux-arm64', params: 'forward' },
+      ],
+    });
+  });
+
+  it('groups the targets for nx show project: the service, then each platform', () => {
+    expect(project.metadata?.targetGroups).toEqual({
+      Docker: ['docker-build', 'docker-push', 'docker-verify'],
+      'Docker linux/amd64': ['docker-config--linux-amd64', 'docker-build--linux-amd64', 'docker-push--linux-amd64'],
+      'Docker linux/arm64': ['docker-config--linux-arm64', 'docker-build--linux-arm64', 'docker-push--linux-arm64'],
+    });
+    const grouped = Object.values(project.metadata!.targetGroups as Record<string, string[]>).flat();
+    expect(grouped.sort()).toEqual(Object.keys(t).sort());
+  });
+
+  it.each([
+    ['docker-build', { args: ['--dryRun'] }],
+    ['docker-build--linux-arm64', { options: { dryRun: true } }],
+    ['docker-push', { options: { dryRun: true } }],
+    ['docker-push--linux-amd64', { options: { dryRun: true } }],
+    ['docker-config--linux-arm64', { options: { name: 'config.json' } }],
+    ['docker-verify', { options: { platforms: ['linux/arm64'] }, args: ['--exclude-task-dependencies'] }],
+  ])("%s's help shows its own options and example", (target, example) => {
+    expect(t[target]!.metadata?.help).toEqual({ command: `npx nx run api:${target} --help`, example });
   });
 
   it('project metadata carries every lock entry for nx sync', () => {
@@ -251,5 +276,22 @@ describe('per-platform targets', () => {
     const plain = assemble({ ...spec, platformArgs: undefined, platformConfig: undefined });
     expect(Object.keys(plain.project.targets!).sort()).toEqual(['docker-build', 'docker-push', 'docker-verify']);
     expect(plain.project.targets!['docker-push']!.executor).toBe('nx-compose-buildx:docker-push');
+  });
+});
+
+describe('targets of a service built in one task', () => {
+  const spec = buildSpecsFromProject(composeProject({}), env).specs[0]!;
+  const t = assemble(spec).project;
+
+  it('are grouped as one Docker group', () => {
+    expect(t.metadata?.targetGroups).toEqual({ Docker: ['docker-build', 'docker-push', 'docker-verify'] });
+  });
+
+  it.each([
+    ['docker-build', { options: { dryRun: true } }],
+    ['docker-push', { options: { dryRun: true } }],
+    ['docker-verify', { options: { platforms: ['linux/arm64'] }, args: ['--exclude-task-dependencies'] }],
+  ])("%s's help names its own target", (target, example) => {
+    expect(t.targets![target]!.metadata?.help).toEqual({ command: `npx nx run api:${target} --help`, example });
   });
 });

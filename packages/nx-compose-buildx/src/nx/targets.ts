@@ -37,6 +37,26 @@ export interface PlatformNode {
   definitionHash?: string;
 }
 
+type TargetDocs = (target: string, what: string, example: { options?: Record<string, unknown>; args?: string[] }) => TargetConfiguration['metadata'];
+
+/**
+ * `nx show project` / the graph UI fold targets by group, as @nx/docker does: the service's own
+ * targets in "Docker", and each platform's config/build/push in its own group.
+ */
+export function targetGroups(node: ServiceNode, options: NormalizedPluginOptions): Record<string, string[]> {
+  const names = options.targetNames;
+  const groups: Record<string, string[]> = { Docker: [names.build, names.push, names.verify] };
+  const hasConfig = node.spec.platformConfig !== undefined;
+  for (const platform of Object.keys(node.platforms ?? {})) {
+    groups[`Docker ${platform}`] = [
+      ...(hasConfig ? [platformTargetName(CONFIG_TARGET, platform)] : []),
+      platformTargetName(names.build, platform),
+      platformTargetName(names.push, platform),
+    ];
+  }
+  return groups;
+}
+
 /** A service with platform-specific args or config is built one platform at a time. */
 export function isPerPlatform(spec: ServiceBuildSpec): boolean {
   return spec.platforms.length > 0 && (spec.platformArgs !== undefined || spec.platformConfig !== undefined);
@@ -105,7 +125,7 @@ function platformDefinitionHashes(node: ServiceNode): Record<string, string> | u
 function perPlatformTargets(
   node: ServiceNode,
   options: NormalizedPluginOptions,
-  docs: (what: string, example: Record<string, unknown>) => TargetConfiguration['metadata'],
+  docs: TargetDocs,
 ): Record<string, TargetConfiguration> {
   const { spec } = node;
   const names = options.targetNames;
@@ -128,35 +148,44 @@ function perPlatformTargets(
         inputs: [`{workspaceRoot}/${config.base}`, ...(overlay ? [`{workspaceRoot}/${overlay}`] : [])],
         outputs: [`{workspaceRoot}/${configOutputDir(spec.project, platform)}`],
         cache: true,
-        metadata: docs(`Merge ${config.name} for ${platform} (${[config.base, overlay].filter(Boolean).join(' + ')})`, {}),
+        metadata: docs(configTarget, `Merge ${config.name} for ${platform} (${[config.base, overlay].filter(Boolean).join(' + ')})`, {
+          options: { name: config.name },
+        }),
       };
     }
     const dependsOn = config ? [configTarget] : [];
-    targets[platformTargetName(names.build, platform)] = {
+    const buildTarget = platformTargetName(names.build, platform);
+    const pushTarget = platformTargetName(names.push, platform);
+    targets[buildTarget] = {
       executor: 'nx-compose-buildx:docker-build',
       options: { ...build, metadataFile: `dist/docker/${spec.project}/${slug}/metadata.json` },
       inputs,
       outputs: [`{workspaceRoot}/dist/docker/${spec.project}/${slug}/metadata.json`],
       dependsOn: [`^${names.build}`, ...dependsOn],
       cache: true,
-      metadata: docs(`Build ${spec.service} for ${platform} alone, with its own args and config`, { dryRun: true }),
+      metadata: docs(buildTarget, `Build ${spec.service} for ${platform} alone, with its own args and config`, { options: { dryRun: true } }),
     };
-    targets[platformTargetName(names.push, platform)] = {
+    targets[pushTarget] = {
       executor: 'nx-compose-buildx:docker-push',
       options: { ...build, metadataFile: `dist/docker/${spec.project}/${slug}/push-metadata.json` },
       inputs,
       outputs: [`{workspaceRoot}/dist/docker/${spec.project}/${slug}/push-metadata.json`],
       dependsOn: [`^${names.push}`, ...dependsOn],
       cache: true,
-      metadata: docs(`Build ${spec.service} for ${platform} alone and push it as ${(build.tags as string[]).join(', ')}`, { dryRun: true }),
+      metadata: docs(pushTarget, `Build ${spec.service} for ${platform} alone and push it as ${(build.tags as string[]).join(', ')}`, {
+        options: { dryRun: true },
+      }),
     };
   }
   const platforms = Object.keys(node.platforms!);
   targets[names.build] = {
     executor: 'nx:noop',
-    dependsOn: platforms.map((p) => platformTargetName(names.build, p)),
+    // `nx run <svc>:docker-build --dryRun` dry-runs every platform's build.
+    dependsOn: platforms.map((p) => ({ target: platformTargetName(names.build, p), params: 'forward' as const })),
     cache: false,
-    metadata: docs(`Build every platform of ${spec.service}, one task per platform`, {}),
+    metadata: docs(names.build, `Build every platform of ${spec.service}, one task per platform (${platforms.map((p) => platformTargetName(names.build, p)).join(', ')})`, {
+      args: ['--dryRun'],
+    }),
   };
   targets[names.push] = {
     executor: 'nx-compose-buildx:docker-manifest',
@@ -172,10 +201,9 @@ function perPlatformTargets(
     outputs: [`{workspaceRoot}/${metadataFile(spec.project, 'push')}`],
     dependsOn: [`^${names.push}`, ...platforms.map((p) => platformTargetName(names.push, p))],
     cache: true,
-    metadata: docs(
-      `Assemble the manifest list ${spec.tags.join(', ')} from the platform images (docker buildx imagetools create)`,
-      { dryRun: true },
-    ),
+    metadata: docs(names.push, `Assemble the manifest list ${spec.tags.join(', ')} from the platform images (docker buildx imagetools create)`, {
+      options: { dryRun: true },
+    }),
   };
   return targets;
 }
@@ -184,13 +212,11 @@ export function projectConfiguration(node: ServiceNode, options: NormalizedPlugi
   const { spec } = node;
   const names = options.targetNames;
   const build = resolvedBuildOptions(node, options);
-  const docs = (what: string, example: Record<string, unknown>) => ({
+  // Nx runs `help.command` to show a target's options (graph UI, Nx Console); the example is for that target.
+  const docs: TargetDocs = (target, what, example) => ({
     description: what,
     technologies: ['docker'],
-    help: {
-      command: `npx nx run ${spec.project}:${names.build} --dryRun`,
-      example: { options: example },
-    },
+    help: { command: `npx nx run ${spec.project}:${target} --help`, example },
   });
 
   const targets: Record<string, TargetConfiguration> = {
@@ -201,10 +227,9 @@ export function projectConfiguration(node: ServiceNode, options: NormalizedPlugi
       outputs: [`{workspaceRoot}/${metadataFile(spec.project, 'build')}`],
       dependsOn: [`^${names.build}`],
       cache: true,
-      metadata: docs(
-        `Build ${spec.service} for ${spec.platforms.join(', ') || 'the builder platform'} with docker buildx (pushes nothing)`,
-        { dryRun: true },
-      ),
+      metadata: docs(names.build, `Build ${spec.service} for ${spec.platforms.join(', ') || 'the builder platform'} with docker buildx (pushes nothing)`, {
+        options: { dryRun: true },
+      }),
     },
     [names.push]: {
       executor: 'nx-compose-buildx:docker-push',
@@ -213,7 +238,7 @@ export function projectConfiguration(node: ServiceNode, options: NormalizedPlugi
       outputs: [`{workspaceRoot}/${metadataFile(spec.project, 'push')}`],
       dependsOn: [`^${names.push}`],
       cache: true,
-      metadata: docs(`Build ${spec.service} and push one manifest list under ${spec.tags.join(', ')}`, { dryRun: true }),
+      metadata: docs(names.push, `Build ${spec.service} and push one manifest list under ${spec.tags.join(', ')}`, { options: { dryRun: true } }),
     },
     [names.verify]: {
       executor: 'nx-compose-buildx:docker-verify',
@@ -226,10 +251,12 @@ export function projectConfiguration(node: ServiceNode, options: NormalizedPlugi
       dependsOn: [names.push],
       cache: false,
       metadata: docs(
+        names.verify,
         `Check that the registry serves every platform of ${spec.service} and that each one runs (${
           spec.verifyCommand ? spec.verifyCommand.join(' ') : 'uname -m'
         })`,
-        { dryRun: true },
+        // Check one platform only, against the image already pushed.
+        { options: { platforms: spec.platforms.slice(-1) }, args: ['--exclude-task-dependencies'] },
       ),
     },
   };
@@ -247,6 +274,7 @@ export function projectConfiguration(node: ServiceNode, options: NormalizedPlugi
     metadata: {
       technologies: ['docker'],
       description: `Compose service "${spec.service}" (${spec.composeFiles.join(', ')})`,
+      targetGroups: targetGroups(node, options),
       ...(node.definitionHash ? definitionHashMetadata(node.definitionHash, platformDefinitionHashes(node)) : {}),
     },
   };
