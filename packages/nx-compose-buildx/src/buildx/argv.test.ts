@@ -1,4 +1,7 @@
-import { describe, expect, test } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, test, vi } from 'vitest';
 import type { BuildOptions } from '../build-spec/types';
 import {
   buildArgv,
@@ -177,9 +180,23 @@ describe('buildArgv', () => {
   });
 
   test('no secret value can appear: only ids, paths and variable names', () => {
-    const argv = buildArgv({ ...base, secrets: [{ id: 'token', env: 'API_TOKEN' }] }, 'push');
-    expect(argv.join(' ')).not.toMatch(/--build-arg token/i);
-    expect(argv).toContain('id=token,env=API_TOKEN');
+    // Real secret values where a leaking implementation would find them: the variable set in the
+    // environment, the file on disk. Neither value may reach the argv.
+    const value = 'hunter2-secret-value-4f1c';
+    const dir = mkdtempSync(join(tmpdir(), 'nxcb-secret-'));
+    const file = join(dir, 'npmrc');
+    writeFileSync(file, value);
+    vi.stubEnv('API_TOKEN', value);
+    try {
+      const argv = buildArgv({ ...base, secrets: [{ id: 'token', env: 'API_TOKEN' }, { id: 'npmrc', src: file }] }, 'push');
+      expect(argv.join(' ')).not.toContain(value);
+      expect(argv.join(' ')).not.toMatch(/--build-arg token/i);
+      expect(argv).toContain('id=token,env=API_TOKEN');
+      expect(argv).toContain(`id=npmrc,src=${file}`);
+    } finally {
+      vi.unstubAllEnvs();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -57,4 +57,20 @@ describe('parseDotenv', () => {
     expect(error).toMatchObject({ file: '/p/.env', line });
     expect((error as Error).message).toMatch(message);
   });
+
+  it.each([
+    ['a bad character in the name', 'API$KEY=hunter2-s3cr3t', /unexpected character "\$" in variable name "API\$"/],
+    ['a malformed interpolation in the value', 'TOKEN=hunter2-s3cr3t${', /invalid interpolation format in the value of TOKEN/],
+    ['the same in double quotes', 'TOKEN="hunter2-s3cr3t${"', /invalid interpolation format in the value of TOKEN/],
+  ])('an error for %s names the key and line, never the value', (_, text, message) => {
+    let error: unknown;
+    try {
+      parseDotenv(`A=1\n${text}`, '/p/.env');
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toMatchObject({ file: '/p/.env', line: 2 });
+    expect((error as Error).message).toMatch(message);
+    expect((error as Error).message).not.toContain('hunter2');
+  });
 });

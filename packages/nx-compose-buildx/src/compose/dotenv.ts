@@ -33,10 +33,12 @@ export function parseDotenv(text: string, file: string, lookup: VariableLookup =
   const fail = (message: string, at = line): never => {
     throw new ComposeError(message, { file, line: at });
   };
-  const expand = (value: string, at: number) => {
+  // Errors name the key and the line, never the value: a .env file holds credentials.
+  const expand = (value: string, at: number, key: string) => {
     try {
       return interpolate(value, (name) => lookup(name) ?? (Object.prototype.hasOwnProperty.call(values, name) ? values[name] : undefined), options).value;
     } catch (e) {
+      if (e instanceof InterpolationError && e.kind === 'invalid') return fail(`invalid interpolation format in the value of ${key} (a literal $ must be written $$)`, at);
       if (e instanceof InterpolationError) return fail(e.message, at);
       throw e;
     }
@@ -76,7 +78,7 @@ export function parseDotenv(text: string, file: string, lookup: VariableLookup =
         break;
       }
       if (!SPACE.has(c) && !isKeyChar(c)) {
-        fail(`unexpected character "${c}" in variable name "${text.slice(keyStart).split('\n')[0]}"`);
+        fail(`unexpected character "${c}" in variable name "${text.slice(keyStart, i + 1)}"`);
       }
       i++;
     }
@@ -117,7 +119,7 @@ export function parseDotenv(text: string, file: string, lookup: VariableLookup =
         } else chars += c;
       }
       if (!closed) fail(`unterminated quoted value for ${key}`, startLine);
-      value = quote === '"' ? expand(expandEscapes(chars), startLine) : chars;
+      value = quote === '"' ? expand(expandEscapes(chars), startLine, key) : chars;
     } else {
       let end = text.indexOf('\n', i);
       if (end < 0) end = text.length;
@@ -125,7 +127,7 @@ export function parseDotenv(text: string, file: string, lookup: VariableLookup =
       i = end;
       const comment = raw.indexOf(' #');
       if (comment >= 0) raw = raw.slice(0, comment);
-      value = expand(raw.replace(/\s+$/u, ''), startLine);
+      value = expand(raw.replace(/\s+$/u, ''), startLine, key);
     }
     values[key] = value;
     lines[key] = startLine;

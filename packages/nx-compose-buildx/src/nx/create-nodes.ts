@@ -5,6 +5,7 @@ import { discoverComposeFiles, loadComposeCliProject, type ComposeCliOptions } f
 import { ComposeError, type ComposeProject } from '../compose/types';
 import { buildSpecsFromProject } from '../build-spec/from-compose';
 import { contextKind, toWorkspacePath } from '../build-spec/paths';
+import { secretLikeArgs, secretLikeArgsWarning } from '../build-spec/secret-args';
 import type { ServiceBuildSpec } from '../build-spec/types';
 import { createIgnoreMatcher, createPrunePredicate, listContext, selectIgnoreFile } from '../graph';
 import { isInsideWorkspace } from './containment';
@@ -131,6 +132,10 @@ export async function computeComposeNodes(
       `nx-compose-buildx: service "${specs.find((s) => s.project === project)?.service ?? project}" builds from ${shown.join(' and ')} outside the workspace; ` +
         'Nx cannot hash files there, so its targets are not cached and nx affected does not see changes to them.',
     );
+  }
+  for (const { spec } of named) {
+    const warning = secretLikeArgsWarning(spec.service, spec.composeFiles[0], secretLikeArgs(spec));
+    if (warning) warnings.push(`nx-compose-buildx: ${warning}`);
   }
   if (assembled.staleLock.length) warnings.push(staleLockNotice(assembled.staleLock));
   logWarnings(root, warnings);

@@ -10,6 +10,11 @@ describe('display quoting', () => {
     ["it's", `'it'\\''s'`],
     ['{{json .Image}}', "'{{json .Image}}'"],
     ['$HOME', "'$HOME'"],
+    // control characters never break the displayed line (bash ANSI-C quoting, pasteable)
+    ['a\nb', "$'a\\nb'"],
+    ["it's\x1b[2K", "$'it\\'s\\x1b[2K'"],
+    ['tab\there\r', "$'tab\\there\\r'"],
+    ['back\\slash\n', "$'back\\\\slash\\n'"],
   ])('%s → %s', (arg, shown) => {
     expect(quoteArg(arg)).toBe(shown);
   });

@@ -140,7 +140,8 @@ describe('docker-build executor', () => {
     const r = await dockerBuild({ ...options, platforms: ['linux/amd64', 'linux/arm64', 'linux/s390x', 'linux/riscv64'] }, ctx, deps);
     expect(r).toEqual({ success: false });
     expect(commands()).toEqual(['docker buildx inspect --bootstrap']);
-    const msg = logs.at(-1)!;
+    const msg = logs.slice(1).join('\n'); // the lines after the header, each prefixed
+    expect(logs.slice(1).every((l) => l.startsWith('[api] '))).toBe(true);
     expect(msg).toContain('Service "api"');
     expect(msg).toContain('linux/s390x');
     expect(msg).toContain('linux/riscv64');
@@ -178,7 +179,7 @@ describe('docker-build executor', () => {
   test('a named builder that does not exist is a clear error', async () => {
     const { deps, logs } = fakeDeps(() => ({ exitCode: 1, stderr: 'ERROR: no builder "nope" found' }));
     expect(await dockerBuild({ ...options, builder: 'nope' }, tmpContext(), deps)).toEqual({ success: false });
-    expect(logs.at(-1)).toMatch(/Builder "nope" is not usable: ERROR: no builder "nope" found/);
+    expect(logs.join('\n')).toMatch(/Builder "nope" is not usable: ERROR: no builder "nope" found/);
   });
 
   test('dry run prints the exact commands and runs nothing', async () => {
@@ -242,6 +243,20 @@ describe('docker-build executor', () => {
     expect(calls[1]!.argv).toContain('org.opencontainers.image.created=2024-05-01T12:00:01Z');
     expect(options.labels).toEqual({});
     expect(options.tags).toEqual(['127.0.0.1:5000/api:1.0']);
+  });
+});
+
+describe('docker-build and secret-like build args', () => {
+  const value = 'hunter2-arg-value-77';
+  test.each([false, true])('dry run %s: the printed command masks the value; the command that runs keeps it', async (dryRun) => {
+    resetBuilderCache();
+    const { deps, calls, logs } = fakeDeps(engine(DOCKER_INSPECT, {}));
+    expect(await dockerBuild({ ...options, dryRun, args: { NPM_TOKEN: value, A: '1' } }, tmpContext(), deps)).toEqual({ success: true });
+    const printed = logs.find((l) => l.includes('docker buildx build'))!;
+    expect(printed).toContain("--build-arg 'NPM_TOKEN=****' ");
+    expect(printed).toContain('--build-arg A=1 ');
+    expect(logs.join('\n')).not.toContain(value);
+    if (!dryRun) expect(calls.find((c) => c.argv[2] === 'build')!.argv).toContain(`NPM_TOKEN=${value}`);
   });
 });
 

@@ -120,7 +120,7 @@ describe('docker-push executor', () => {
     const { deps, logs, commands } = fakeDeps(registry({ '127.0.0.1:5000/api:1.0': partial, '127.0.0.1:5000/api:latest': FULL }, undefined, null));
     expect(await dockerPush(options, ctx, deps)).toEqual({ success: false });
     expect(commands().filter((c) => c.endsWith('api:1.0') && c.includes('imagetools'))).toHaveLength(3);
-    expect(logs.at(-1)).toContain('127.0.0.1:5000/api:1.0: registry lacks linux/arm64, linux/arm/v7 (has linux/amd64)');
+    expect(logs).toContain('[api]   127.0.0.1:5000/api:1.0: registry lacks linux/arm64, linux/arm/v7 (has linux/amd64)');
   });
 
   test('a late registry passes on retry', async () => {

@@ -8,9 +8,11 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
+import { maskSecretArgs } from '../../../build-spec/secret-args';
 import type { BuildMode } from '../../../buildx/argv';
 import { isTransientRegistryError } from '../../../buildx/manifest';
 import type { GitFacts } from '../../../buildx/tags';
+import { prefixedLog } from '../../../run/log';
 import { commandTimeouts, displayCommand, type CommandTimeouts, type RunCommandOptions, type RunResult } from '../../../run/exec';
 import { ensureBuilder, type EnsuredBuilder } from './builder';
 import { buildInvocation, headerLine, noTagsError, planBuild, platformProblem, type BuildInvocation, type BuildPlan } from './build-plan';
@@ -56,7 +58,7 @@ export async function runWithRetry(mode: BuildMode, argv: string[], runOptions: 
 
 /** What a dry run prints instead of running: the build, and for a push the registry checks. */
 export function dryRunLines(plan: BuildPlan, inv: BuildInvocation): string[] {
-  const lines = [`[dry-run] ${displayCommand(inv.argv)}${plan.build.dockerfileInline !== undefined ? '  (inline Dockerfile on stdin)' : ''}`];
+  const lines = [`[dry-run] ${displayCommand(maskSecretArgs(inv.argv))}${plan.build.dockerfileInline !== undefined ? '  (inline Dockerfile on stdin)' : ''}`];
   if (plan.mode === 'push') for (const t of plan.build.tags) lines.push(`[dry-run] docker buildx imagetools inspect --raw ${t}`);
   return lines;
 }
@@ -111,7 +113,7 @@ export async function runBuild(mode: BuildMode, raw: BuildExecutorOptions, conte
   // Phase 3: run with retry. A previous run's record must not outlive a failed run and pass for success.
   mkdirSync(dirname(inv.buildxMetadataPath), { recursive: true });
   rmSync(inv.metadataPath, { force: true });
-  deps.log(`${plan.logTag} ${displayCommand(inv.argv)}`);
+  deps.log(`${plan.logTag} ${displayCommand(maskSecretArgs(inv.argv))}`); // secret-like build args masked
   const r = await runWithRetry(mode, inv.argv, { ...inv.runOptions, timeoutMs: timeouts.long }, deps, plan.logTag);
   if (r.exitCode !== 0) {
     rmSync(inv.buildxMetadataPath, { force: true });
@@ -131,14 +133,17 @@ export async function runBuildExecutor(
   mode: BuildMode,
   options: BuildExecutorOptions,
   context: ExecutorContext,
-  deps: ExecutorDeps,
+  given: ExecutorDeps,
 ): Promise<{ success: boolean }> {
+  // Every line this task logs is escaped and prefixed: a value cannot forge a line of its own.
+  const log = prefixedLog(given.log, `[${options.service}]`);
+  const deps: ExecutorDeps = { ...given, log };
   try {
     const r = await runBuild(mode, options, context, deps);
-    if (!r.success && r.error) deps.log(r.error);
+    if (!r.success && r.error) log(r.error);
     return { success: r.success };
   } catch (e) {
-    deps.log(`[${options.service}] docker-${mode}: ${(e as Error).message}`);
+    log(`[${options.service}] docker-${mode}: ${(e as Error).message}`);
     return { success: false };
   }
 }
