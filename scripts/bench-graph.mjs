@@ -1,8 +1,14 @@
 #!/usr/bin/env node
 // npm run bench:graph — project-graph creation with 1,000 compose services in
-// 100 compose files (about 50 context files each), cold and warm, next to the
-// same workspace with no plugin. Runs both alternately, several times, and
-// prints medians and the plugin's own createNodes time (NX_PERF_LOGGING).
+// 100 compose files, cold and warm, next to the same workspace with no plugin, in
+// two layouts:
+//   per-service  each service its own context (about 50 context files each);
+//   root-context every service of a compose file builds the compose folder
+//                (`context: .`, `dockerfile: src/<svc>/Dockerfile`), each Dockerfile
+//                COPYing its own folder and a shared pb/ folder: the plugin parses
+//                every Dockerfile to know what it reads.
+// Runs both alternately, several times, and prints medians and the plugin's own
+// createNodes time (NX_PERF_LOGGING). BENCH_LAYOUTS=per-service,root-context picks.
 // A benchmark, not a test: nothing here asserts a time.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -22,8 +28,8 @@ function write(root, path, content) {
   writeFileSync(join(root, path), content);
 }
 
-function generate(withPlugin) {
-  const root = mkdtempSync(join(tmpdir(), `nxcb-bench-graph-${withPlugin ? 'plugin' : 'bare'}-`));
+function generate(withPlugin, layout) {
+  const root = mkdtempSync(join(tmpdir(), `nxcb-bench-graph-${layout}-${withPlugin ? 'plugin' : 'bare'}-`));
   symlinkSync(join(repo, 'node_modules'), join(root, 'node_modules'), 'dir');
   write(root, 'package.json', JSON.stringify({ name: 'bench', private: true }));
   write(root, '.gitignore', 'node_modules\n.nx\ndist\n');
@@ -34,7 +40,18 @@ function generate(withPlugin) {
     for (let s = 0; s < PER_GROUP; s++) {
       const svc = `${group}-svc-${String(s).padStart(2, '0')}`;
       const from = s === 0 ? '127.0.0.1:5000/nxcb/busybox:latest' : `127.0.0.1:5000/${group}/svc-${String(s - 1).padStart(2, '0')}:\${TAG:-latest}`;
-      compose += `  ${svc}:\n    image: 127.0.0.1:5000/${group}/svc-${String(s).padStart(2, '0')}:\${TAG:-latest}\n    build:\n      context: ./svc-${s}\n      platforms: [linux/amd64, linux/arm64]\n      args:\n        BASE: ${from}\n`;
+      const image = `127.0.0.1:5000/${group}/svc-${String(s).padStart(2, '0')}:\${TAG:-latest}`;
+      if (layout === 'root-context') {
+        compose += `  ${svc}:\n    image: ${image}\n    build:\n      context: .\n      dockerfile: src/svc-${s}/Dockerfile\n      platforms: [linux/amd64, linux/arm64]\n      args:\n        BASE: ${from}\n`;
+        const dir = `${group}/src/svc-${s}`;
+        write(root, `${dir}/Dockerfile`, `ARG BASE\nFROM \${BASE}\nCOPY pb/ /pb/\nCOPY src/svc-${s}/ /app/\nRUN ls /app\n`);
+        write(root, `${dir}/README.md`, `# ${svc}\n`);
+        for (let f = 0; f < 40; f++) write(root, `${dir}/mod-${f}.js`, `export const v${f} = ${f};\n`);
+        for (let f = 0; f < 4; f++) write(root, `${dir}/docs-${f}.md`, `doc ${f}\n`);
+        for (let f = 0; f < 3; f++) write(root, `${dir}/tmp/t-${f}.txt`, `tmp ${f}\n`);
+        continue;
+      }
+      compose += `  ${svc}:\n    image: ${image}\n    build:\n      context: ./svc-${s}\n      platforms: [linux/amd64, linux/arm64]\n      args:\n        BASE: ${from}\n`;
       const ctx = `${group}/svc-${s}`;
       write(root, `${ctx}/Dockerfile`, `ARG BASE\nFROM \${BASE}\nCOPY src/ /app/\nRUN ls /app\n`);
       write(root, `${ctx}/.dockerignore`, '*.md\n!README.md\ntmp/\n');
@@ -42,6 +59,11 @@ function generate(withPlugin) {
       for (let f = 0; f < 40; f++) write(root, `${ctx}/src/mod-${f}.js`, `export const v${f} = ${f};\n`);
       for (let f = 0; f < 4; f++) write(root, `${ctx}/docs-${f}.md`, `doc ${f}\n`);
       for (let f = 0; f < 3; f++) write(root, `${ctx}/tmp/t-${f}.txt`, `tmp ${f}\n`);
+    }
+    if (layout === 'root-context') {
+      write(root, `${group}/.dockerignore`, '**/*.md\n!README.md\n**/tmp/\n');
+      for (let f = 0; f < 10; f++) write(root, `${group}/pb/msg-${f}.proto`, `syntax = "proto3"; // ${f}\n`);
+      write(root, `${group}/docs/guide.md`, '# guide\n');
     }
     write(root, `${group}/compose.yaml`, compose);
     write(root, `${group}/.env`, 'TAG=latest\n');
@@ -74,33 +96,38 @@ function graphOnce(root, cold) {
 
 const fmt = (ms) => `${(ms / 1000).toFixed(2)} s`;
 
-console.log(`bench:graph — ${GROUPS * PER_GROUP} services in ${GROUPS} compose files, ~50 context files each; ${REPS} repetitions, alternating`);
-const ours = generate(true);
-const bare = generate(false);
-try {
-  const runs = { oursCold: [], bareCold: [], oursWarm: [], bareWarm: [], pluginCold: [], pluginWarm: [] };
-  let projects = 0;
-  for (let r = 0; r < REPS; r++) {
-    const oc = graphOnce(ours, true);
-    const bc = graphOnce(bare, true);
-    runs.oursCold.push(oc.ms); runs.bareCold.push(bc.ms);
-    if (oc.pluginMs !== undefined) runs.pluginCold.push(oc.pluginMs);
-    const ow = graphOnce(ours, false);
-    const bw = graphOnce(bare, false);
-    runs.oursWarm.push(ow.ms); runs.bareWarm.push(bw.ms);
-    if (ow.pluginMs !== undefined) runs.pluginWarm.push(ow.pluginMs);
-    projects = oc.projects;
-  }
-  const row = (label, a, b) =>
-    console.log(`${label.padEnd(6)} with plugin ${fmt(median(a))} (min ${fmt(Math.min(...a))}, max ${fmt(Math.max(...a))})  no plugin ${fmt(median(b))}  added ${fmt(median(a) - median(b))}  ratio ${(median(a) / median(b)).toFixed(2)}x`);
-  console.log(`projects inferred: ${projects}`);
-  row('cold', runs.oursCold, runs.bareCold);
-  row('warm', runs.oursWarm, runs.bareWarm);
-  if (runs.pluginCold.length) console.log(`plugin createNodes (NX_PERF_LOGGING): cold median ${median(runs.pluginCold).toFixed(0)} ms, warm median ${median(runs.pluginWarm).toFixed(0)} ms`);
-  console.log('targets: added cold <= 1 s, added warm <= 100 ms (2-core machine)');
-} finally {
-  if (!process.env.BENCH_KEEP) {
-    rmSync(ours, { recursive: true, force: true });
-    rmSync(bare, { recursive: true, force: true });
+const LAYOUTS = (process.env.BENCH_LAYOUTS ?? 'per-service,root-context').split(',').map((l) => l.trim()).filter(Boolean);
+for (const layout of LAYOUTS) {
+  console.log(
+    `bench:graph [${layout}] — ${GROUPS * PER_GROUP} services in ${GROUPS} compose files, ~50 context files each${layout === 'root-context' ? ' (one shared context per compose file)' : ''}; ${REPS} repetitions, alternating`,
+  );
+  const ours = generate(true, layout);
+  const bare = generate(false, layout);
+  try {
+    const runs = { oursCold: [], bareCold: [], oursWarm: [], bareWarm: [], pluginCold: [], pluginWarm: [] };
+    let projects = 0;
+    for (let r = 0; r < REPS; r++) {
+      const oc = graphOnce(ours, true);
+      const bc = graphOnce(bare, true);
+      runs.oursCold.push(oc.ms); runs.bareCold.push(bc.ms);
+      if (oc.pluginMs !== undefined) runs.pluginCold.push(oc.pluginMs);
+      const ow = graphOnce(ours, false);
+      const bw = graphOnce(bare, false);
+      runs.oursWarm.push(ow.ms); runs.bareWarm.push(bw.ms);
+      if (ow.pluginMs !== undefined) runs.pluginWarm.push(ow.pluginMs);
+      projects = oc.projects;
+    }
+    const row = (label, a, b) =>
+      console.log(`${label.padEnd(6)} with plugin ${fmt(median(a))} (min ${fmt(Math.min(...a))}, max ${fmt(Math.max(...a))})  no plugin ${fmt(median(b))}  added ${fmt(median(a) - median(b))}  ratio ${(median(a) / median(b)).toFixed(2)}x`);
+    console.log(`projects inferred: ${projects}`);
+    row('cold', runs.oursCold, runs.bareCold);
+    row('warm', runs.oursWarm, runs.bareWarm);
+    if (runs.pluginCold.length) console.log(`plugin createNodes (NX_PERF_LOGGING): cold median ${median(runs.pluginCold).toFixed(0)} ms, warm median ${median(runs.pluginWarm).toFixed(0)} ms`);
+    console.log('targets: createNodes cold <= 1 s, warm <= 100 ms (2-core machine)');
+  } finally {
+    if (!process.env.BENCH_KEEP) {
+      rmSync(ours, { recursive: true, force: true });
+      rmSync(bare, { recursive: true, force: true });
+    }
   }
 }
