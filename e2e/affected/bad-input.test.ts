@@ -12,7 +12,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWorkspace, type TempWorkspace } from '../support/workspace';
 
 const DF = 'FROM scratch\nCOPY . /x\n';
-const svc = (name: string, body: string) => `services:\n  ${name}:\n${body}`;
 
 function plainAliasBomb(): string {
   const lines = ['x-a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];

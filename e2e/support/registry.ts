@@ -21,7 +21,7 @@ export function parseRef(ref: string): ImageRef {
   return colon > 0 ? { registry, repository: rest.slice(0, colon), tag: rest.slice(colon + 1) } : { registry, repository: rest, tag: 'latest' };
 }
 
-async function manifest(ref: string): Promise<{ digest: string; body: any } | undefined> {
+async function manifest(ref: string): Promise<{ digest: string; body: { manifests?: unknown } } | undefined> {
   const { registry, repository, tag } = parseRef(ref);
   const response = await fetch(`http://${registry}/v2/${repository}/manifests/${tag}`, { headers: { Accept: ACCEPT } });
   if (response.status === 404) return undefined;

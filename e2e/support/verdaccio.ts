@@ -109,6 +109,6 @@ export async function startLocalNpmRegistry(): Promise<LocalNpmRegistry> {
     return { url, npmrc: `registry=${url}\n${hostPath}:_authToken=${body.token}\n`, stop };
   } catch (error) {
     await stop();
-    throw new Error(`${(error as Error).message}\n${log}`);
+    throw new Error(`${(error as Error).message}\n${log}`, { cause: error });
   }
 }

@@ -112,7 +112,9 @@ export async function ensureStack({ log = () => {}, progress = false } = {}) {
     const env = dockerEnv(undefined);
     const reason = unusableReason(env);
     if (reason) {
-      throw new Error(`NXCB_USE_EXISTING_ENGINE=1 but the engine at DOCKER_HOST=${env.DOCKER_HOST ?? '(default)'} is not usable: ${reason}`);
+      throw new Error(
+        `NXCB_USE_EXISTING_ENGINE=1 but the engine at DOCKER_HOST=${env.DOCKER_HOST ?? '(default)'} is not usable: ${reason}`,
+      );
     }
     log(`using the existing engine at DOCKER_HOST=${env.DOCKER_HOST ?? '(default)'}`);
     cached = { dockerHost: env.DOCKER_HOST ?? 'unix:///var/run/docker.sock', env };
@@ -138,7 +140,9 @@ export async function ensureStack({ log = () => {}, progress = false } = {}) {
 function registryCommand(command) {
   const r = runSync('bash', [STACK_SCRIPT, command], { ...process.env }, CHECK_TIMEOUT_MS);
   if (r.error || r.status !== 0) {
-    throw new Error(`\`bash ${STACK_SCRIPT} ${command}\` ${r.error ? `failed: ${r.error.message}` : `exited ${r.status}`}\n${tail(r.stderr)}`);
+    throw new Error(
+      `\`bash ${STACK_SCRIPT} ${command}\` ${r.error ? `failed: ${r.error.message}` : `exited ${r.status}`}\n${tail(r.stderr)}`,
+    );
   }
 }
 

@@ -111,21 +111,24 @@ function ulimitArgs(build: ComposeBuild, fail: FieldFailure): string[] | undefin
     if (!Number.isInteger(n)) fail(`build.ulimits.${name} must be a number or {soft, hard}`, 'build.ulimits');
     return String(n);
   };
-  const out = Object.keys(ulimits).sort().map((name) => {
-    const v = (ulimits as Record<string, unknown>)[name];
-    if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
-      const { soft, hard } = v as { soft?: unknown; hard?: unknown };
-      return `${name}=${limit(name, soft)}:${limit(name, hard)}`;
-    }
-    return `${name}=${limit(name, v)}`;
-  });
+  const out = Object.keys(ulimits)
+    .sort()
+    .map((name) => {
+      const v = (ulimits as Record<string, unknown>)[name];
+      if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
+        const { soft, hard } = v as { soft?: unknown; hard?: unknown };
+        return `${name}=${limit(name, soft)}:${limit(name, hard)}`;
+      }
+      return `${name}=${limit(name, v)}`;
+    });
   return out.length ? out : undefined;
 }
 
 /** `entitlements` as written, plus `security.insecure` for `privileged: true` (as bake maps them). */
 function entitlementsOf(build: ComposeBuild, fail: FieldFailure): string[] | undefined {
   const listed = copyList('entitlements')(build, fail) ?? [];
-  if (build.privileged !== undefined && typeof build.privileged !== 'boolean') fail('build.privileged must be a boolean', 'build.privileged');
+  if (build.privileged !== undefined && typeof build.privileged !== 'boolean')
+    fail('build.privileged must be a boolean', 'build.privileged');
   const all = [...new Set([...(build.privileged ? ['security.insecure'] : []), ...listed])];
   return all.length ? all : undefined;
 }
@@ -164,7 +167,7 @@ export const BUILD_FIELDS: BuildFieldTable = {
     schema: {
       ...stringList,
       description:
-        'Target platforms (`--platform a,b`), e.g. linux/amd64, linux/arm64, linux/arm/v7. Empty: the builder\'s default platform.',
+        "Target platforms (`--platform a,b`), e.g. linux/amd64, linux/arm64, linux/arm/v7. Empty: the builder's default platform.",
     },
     empty: () => [],
     normalize: normalizePlatforms,
@@ -196,7 +199,10 @@ export const BUILD_FIELDS: BuildFieldTable = {
     schema: { ...stringMap, description: 'Build arguments (`--build-arg K=V`, sorted by key). Never holds secrets.' },
     empty: () => ({}),
     argv: (args, options) =>
-      sortedEntries(consistentPlatformArgs(args, normalizePlatforms(options.platforms ?? []))).flatMap(([k, v]) => ['--build-arg', `${k}=${v}`]),
+      sortedEntries(consistentPlatformArgs(args, normalizePlatforms(options.platforms ?? []))).flatMap(([k, v]) => [
+        '--build-arg',
+        `${k}=${v}`,
+      ]),
   },
   labels: {
     compose: ['labels'],
@@ -263,7 +269,10 @@ export const BUILD_FIELDS: BuildFieldTable = {
     },
     empty: () => ({}),
     argv: (contexts, _options, settings) =>
-      sortedEntries(contexts).flatMap(([name, value]) => ['--build-context', `${name}=${buildContextValue(value, settings.serviceImages)}`]),
+      sortedEntries(contexts).flatMap(([name, value]) => [
+        '--build-context',
+        `${name}=${buildContextValue(value, settings.serviceImages)}`,
+      ]),
   },
   network: {
     compose: ['network'],

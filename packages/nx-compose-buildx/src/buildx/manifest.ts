@@ -69,7 +69,7 @@ export function parseRawManifest(text: string): ParsedManifest {
   try {
     json = JSON.parse(text);
   } catch (e) {
-    throw new Error(`Registry answer is not JSON: ${(e as Error).message}: ${text.slice(0, 200)}`);
+    throw new Error(`Registry answer is not JSON: ${(e as Error).message}: ${text.slice(0, 200)}`, { cause: e });
   }
   const mediaType = json.mediaType ?? (json.manifests ? MEDIA_TYPES.ociIndex : MEDIA_TYPES.ociManifest);
   if (Array.isArray(json.manifests)) return { kind: 'index', mediaType, ...indexPlatforms(json) };

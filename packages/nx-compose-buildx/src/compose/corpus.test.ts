@@ -32,7 +32,13 @@ interface ResolvedBuild {
 const withoutExtensions = (build: Record<string, unknown>) => Object.fromEntries(Object.entries(build).filter(([k]) => !k.startsWith('x-')));
 const platformsOf = (list: unknown[]) => [...new Set(list.map((p) => normalizePlatform(String(p))))];
 
-function fromOracle(config: Record<string, any>, service: string): ResolvedBuild {
+/** What `docker compose config --format json` prints, as far as this test reads it. */
+interface OracleConfig {
+  name: string;
+  services: Record<string, { build: Record<string, unknown> & { platforms?: unknown[] }; platform?: string; image?: string }>;
+}
+
+function fromOracle(config: OracleConfig, service: string): ResolvedBuild {
   const svc = config.services[service];
   const declared: unknown[] = svc.build.platforms ?? (svc.platform ? [svc.platform] : []);
   return {
@@ -89,7 +95,7 @@ describe('real-world compose corpus agrees with docker compose 2.26', () => {
   });
 
   it.each(rows.map((r) => [`${r.c.name}/${r.service}`, r] as const))('%s', (key, { c, service }) => {
-    const expected = fromOracle(readExpected(c), service);
+    const expected = fromOracle(readExpected(c) as OracleConfig, service);
     const state = loaded.get(c.name)!;
     const ours = state.error ?? fromLoader(state.project!, state.specs!, service, c.dir);
     const agrees = typeof ours !== 'string' && JSON.stringify(sorted(ours)) === JSON.stringify(sorted(expected));

@@ -15,7 +15,14 @@ interface Projection {
   secrets: Record<string, unknown>;
 }
 
-function project(config: Record<string, any>): Projection {
+/** A compose model as `docker compose config --format json` prints it, as far as this test reads it. */
+interface ConfigJson {
+  name: string;
+  services?: Record<string, Record<string, unknown>>;
+  secrets?: Record<string, unknown>;
+}
+
+function project(config: ConfigJson): Projection {
   const services: Projection['services'] = {};
   for (const [name, svc] of Object.entries<Record<string, unknown>>(config.services ?? {})) {
     const entry: Projection['services'][string] = {};
@@ -39,6 +46,6 @@ describe('compose loader agrees with docker compose 2.26 (oracle fixtures)', () 
       services: Object.fromEntries(Object.entries(loaded.services).map(([n, s]) => [n, { build: s.build, image: s.image, profiles: s.profiles }])),
       secrets: Object.keys(loaded.secrets).length ? loaded.secrets : undefined,
     });
-    expect(withPlaceholder(ours, c.dir)).toEqual(project(readExpected(c)));
+    expect(withPlaceholder(ours, c.dir)).toEqual(project(readExpected(c) as ConfigJson));
   });
 });

@@ -14,7 +14,11 @@ function runtimeImports(file: string): string[] {
   const text = readFileSync(file, 'utf-8');
   const specs: string[] = [];
   for (const m of text.matchAll(/^(?:import|export)\s+(?!type\b)([^'";]*?)\s*from\s+'([^']+)'/gm)) {
-    const names = m[1].replace(/[{}]/g, '').split(',').map((n) => n.trim()).filter(Boolean);
+    const names = m[1]
+      .replace(/[{}]/g, '')
+      .split(',')
+      .map((n) => n.trim())
+      .filter(Boolean);
     if (names.length && names.every((n) => n.startsWith('type '))) continue;
     specs.push(m[2]);
   }
@@ -44,7 +48,14 @@ describe('the plugin entry at graph time', () => {
   const { files, packages } = closure(join(SRC, 'index.ts'));
 
   it('loads only the graph cache and its warnings, no package but node builtins', () => {
-    expect(files).toEqual(['index.ts', 'nx/graph-cache.ts', 'nx/notice-once.ts', 'nx/plugin-warnings.ts', 'nx/plugin.ts', 'nx/service-lock-file.ts']);
+    expect(files).toEqual([
+      'index.ts',
+      'nx/graph-cache.ts',
+      'nx/notice-once.ts',
+      'nx/plugin-warnings.ts',
+      'nx/plugin.ts',
+      'nx/service-lock-file.ts',
+    ]);
     expect(packages.filter((p) => !p.startsWith('node:'))).toEqual([]);
   });
 

@@ -25,7 +25,7 @@ export function parseConfig(text: string, file: string): ConfigValue {
   try {
     return (isYaml(file) ? parse(text) : JSON.parse(text)) as ConfigValue;
   } catch (e) {
-    throw new Error(`Cannot parse ${file}: ${(e as Error).message}`);
+    throw new Error(`Cannot parse ${file}: ${(e as Error).message}`, { cause: e });
   }
 }
 

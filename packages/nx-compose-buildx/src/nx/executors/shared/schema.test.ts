@@ -44,7 +44,17 @@ const composeProject: ComposeProject = {
 describe('docker-build / docker-push schemas', () => {
   const [spec] = buildSpecsFromProject(composeProject, { workspaceRoot: '/ws', exists: () => true }).specs;
   const options = normalizePluginOptions({ builder: 'multi', provenance: true, sbom: false, ociLabels: false });
-  const project = projectConfiguration({ spec, root: 'app', dependencies: [], imageInputs: [], serviceImages: { base: 'r/base:1' }, platforms: { 'linux/arm64': { inputs: [], lockName: 'api@linux-arm64' } } }, options);
+  const project = projectConfiguration(
+    {
+      spec,
+      root: 'app',
+      dependencies: [],
+      imageInputs: [],
+      serviceImages: { base: 'r/base:1' },
+      platforms: { 'linux/arm64': { inputs: [], lockName: 'api@linux-arm64' } },
+    },
+    options,
+  );
   const ajv = new Ajv({ strict: false, allErrors: true });
 
   it.each(BUILD_EXECUTORS)('%s: every option the plugin writes is a declared, valid property', (name) => {
@@ -61,6 +71,14 @@ describe('docker-build / docker-push schemas', () => {
 
   it('the mapped compose fields all reach the target options', () => {
     const build = project.targets!['docker-build--linux-arm64'].options;
-    expect(build).toMatchObject({ platforms: ['linux/arm64'], args: { A: '1', FEATURE: 'neon' }, ulimits: ['nofile=1024'], entitlements: ['security.insecure'], extraHosts: ['db=10.0.0.2'], shmSize: '1024', target: 'prod' });
+    expect(build).toMatchObject({
+      platforms: ['linux/arm64'],
+      args: { A: '1', FEATURE: 'neon' },
+      ulimits: ['nofile=1024'],
+      entitlements: ['security.insecure'],
+      extraHosts: ['db=10.0.0.2'],
+      shmSize: '1024',
+      target: 'prod',
+    });
   });
 });

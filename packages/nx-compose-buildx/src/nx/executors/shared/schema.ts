@@ -49,7 +49,8 @@ const RUN_SETTINGS: { [K in RunSettingKey]-?: JsonSchema } = {
           },
           use: {
             type: 'boolean',
-            description: "Make the builder buildx's current builder when it is created (`--use`). Default false: the user's current builder is left alone.",
+            description:
+              "Make the builder buildx's current builder when it is created (`--use`). Default false: the user's current builder is left alone.",
           },
         },
         required: ['name'],

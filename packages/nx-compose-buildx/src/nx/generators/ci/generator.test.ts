@@ -8,6 +8,15 @@ import { parse, parseDocument } from 'yaml';
 import { ciGenerator } from './generator';
 import type { CiGeneratorSchema } from './schema';
 
+/** A GitHub Actions step, as far as these tests read it. */
+interface WorkflowStep {
+  uses?: string;
+  run?: string;
+  if?: string;
+  with?: Record<string, unknown>;
+  env?: Record<string, string>;
+}
+
 // GitLab's own .gitlab-ci.yml JSON schema, as shipped inside the gitlab-ci-local package.
 const gitlabSchema = createRequire(__filename)('gitlab-ci-local/src/schema/schema.json');
 const validateGitlab = new Ajv({ strict: false, allErrors: true, validateFormats: false }).compile(gitlabSchema);
@@ -54,7 +63,7 @@ describe('ci generator: github', () => {
     const wf = parse(tree.read('.github/workflows/docker.yml', 'utf-8')!);
     expect(wf.on).toEqual({ push: { branches: ['main'], tags: ['*'] }, pull_request: { branches: ['main'] } });
     expect(wf.env.REGISTRY).toBe('ghcr.io/acme');
-    const steps = wf.jobs.docker.steps as Array<Record<string, any>>;
+    const steps = wf.jobs.docker.steps as WorkflowStep[];
     const uses = steps.map((s) => s.uses).filter(Boolean);
     expect(uses).toEqual([
       'actions/checkout@v4',
@@ -64,7 +73,7 @@ describe('ci generator: github', () => {
       'docker/setup-buildx-action@v3',
       'docker/login-action@v3',
     ]);
-    expect(steps[0]!.with['fetch-depth']).toBe(0);
+    expect(steps[0]!.with?.['fetch-depth']).toBe(0);
     const login = steps.find((s) => s.uses === 'docker/login-action@v3')!;
     expect(login.with).toEqual({ registry: 'ghcr.io', username: '${{ github.actor }}', password: '${{ secrets.GITHUB_TOKEN }}' });
     const runs = steps.filter((s) => s.run).map((s) => [s.if, s.run, s.env]);
@@ -90,7 +99,7 @@ describe('ci generator: github', () => {
     expect(wf.on.push.branches).toEqual(['develop']);
     expect(text).toContain('npx nx affected -t image\n');
     expect(text).toContain('npx nx affected -t publish\n');
-    const steps = wf.jobs.docker.steps as Array<Record<string, any>>;
+    const steps = wf.jobs.docker.steps as WorkflowStep[];
     expect(steps.find((s) => s.uses === 'docker/setup-buildx-action@v3')!.with).toEqual({ name: 'multi' });
     expect(steps.find((s) => s.uses === 'docker/login-action@v3')!.with).toEqual({
       registry: 'quay.io',

@@ -112,7 +112,7 @@ export async function serviceGenerator(tree: Tree, options: ServiceGeneratorSche
       flowLists: [['build', 'platforms'], [EXTENSION_KEY, 'verify']],
     });
   } catch (e) {
-    if (e instanceof ComposeEditError) throw new Error(e.message);
+    if (e instanceof ComposeEditError) throw new Error(e.message, { cause: e });
     throw e;
   }
   for (const file of ['Dockerfile', '.dockerignore']) {
