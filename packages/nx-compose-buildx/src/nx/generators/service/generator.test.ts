@@ -66,16 +66,28 @@ describe('service generator: files', () => {
     for (const f of files) expect(tree.exists(`services/svc/${f}`), f).toBe(true);
     const dockerfile = tree.read('services/svc/Dockerfile', 'utf-8')!;
     expect(dockerfile).toMatch(/^ARG [A-Z_]+_IMAGE=\S+$/m); // base images as build args
-    expect(dockerfile).toMatch(/^USER (65532:65532|node)$/m); // non-root
+    expect(dockerfile).toMatch(/^USER 65532:65532$/m); // non-root, numeric: no passwd entry needed in any base image
     expect(dockerfile).not.toContain('<%');
     expect(tree.children('services/svc').some((f) => f.includes('__'))).toBe(false);
   });
 
   it.each([
     { language: 'go', patterns: [/^FROM --platform=\$BUILDPLATFORM \$\{GO_IMAGE\} AS build$/m, /GOARCH="\$TARGETARCH"/, /GOARM="\$\{TARGETVARIANT#v\}"/, /CGO_ENABLED=0/, /^FROM \$\{RUNTIME_IMAGE\}$/m] },
-    { language: 'rust', patterns: [/^FROM --platform=\$BUILDPLATFORM \$\{RUST_IMAGE\} AS build$/m, /linux\/arm\/v7\) echo armv7-unknown-linux-musleabihf/, /rustup target add/] },
-    { language: 'node', patterns: [/^FROM \$\{NODE_IMAGE\} AS deps$/m, /npm ci --omit=dev/] },
-    { language: 'python', patterns: [/^FROM \$\{PYTHON_IMAGE\} AS build$/m, /COPY --from=build \/venv \/venv/] },
+    {
+      language: 'rust',
+      patterns: [
+        /^FROM --platform=\$BUILDPLATFORM \$\{RUST_IMAGE\} AS build$/m,
+        // rustup images: the musl target, linked by rust-lld; Debian's rustc: the multiarch glibc std and the cross gcc
+        /linux\/arm64\) musl=aarch64-unknown-linux-musl gnu=aarch64-unknown-linux-gnu cc=aarch64-linux-gnu-gcc ;;/,
+        /linux\/arm\/v7\) musl=armv7-unknown-linux-musleabihf gnu=armv7-unknown-linux-gnueabihf cc=arm-linux-gnueabihf-gcc ;;/,
+        /rustup target add "\$musl" && echo "target=\$musl linker=rust-lld"/,
+        /echo "target=\$gnu linker=\$cc"/,
+        /-C linker=\$linker -C target-feature=\+crt-static/,
+        /cargo build --release --target "\$target"/,
+      ],
+    },
+    { language: 'node', patterns: [/^FROM \$\{NODE_IMAGE\} AS deps$/m, /npm ci --omit=dev --no-audit/, /mkdir -p node_modules/] },
+    { language: 'python', patterns: [/^FROM \$\{PYTHON_IMAGE\} AS build$/m, /^RUN python3 -m venv \/venv$/m, /COPY --from=build \/venv \/venv/] },
     { language: 'static', patterns: [/^ARG BASE_IMAGE=busybox:latest$/m, /^FROM \$\{BASE_IMAGE\}$/m, /uname -m/] },
   ] as const)('$language Dockerfile follows the multi-arch pattern', async ({ language, patterns }) => {
     const tree = await gen({ name: 'svc', language });
