@@ -10,7 +10,8 @@ import { lookupIn } from './environment';
 import { applyExtends, type ExtendsFile } from './extends';
 import { importIncluded, parseIncludeEntries, type IncludeEntry } from './include';
 import { interpolateModel } from './interpolate-model';
-import { mergeModels, MergeError, stripTags } from './merge';
+import { enforceUnicity, mergeModels, MergeError, omitEmpty, stripTags } from './merge';
+import { canonical } from './transform/canonical';
 import { normalizeService } from './normalize';
 import { DOCKER_DEFAULT_PLATFORM } from './project-options';
 import { resolveModelPaths } from './paths';
@@ -151,7 +152,8 @@ function loadModel(scope: Scope, files: string[], from?: SourceLocation): Loaded
       }
     }
     try {
-      acc = mergeModels(acc, root);
+      // compose-go: merge the file as written into the canonical model, then make the result canonical again.
+      acc = enforceUnicity(omitEmpty(canonical(mergeModels(acc, root))), []) as Record<string, unknown>;
     } catch (e) {
       if (!(e instanceof MergeError)) throw e;
       const service = e.path[0] === 'services' ? String(e.path[1]) : undefined;

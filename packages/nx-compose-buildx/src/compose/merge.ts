@@ -3,6 +3,7 @@
  * sequences append; key/value sections merge by key; some sequences are de-duplicated; `!reset` removes
  * and `!override` replaces. Tags survive merging (so a later file still sees them) until `stripTags`.
  */
+import { parseVolume } from './transform/volume';
 import { isPlainObject, setKey, Tagged, type PathPart } from './yaml-source';
 
 export class MergeError extends Error {
@@ -12,45 +13,90 @@ export class MergeError extends Error {
   }
 }
 
-type Rule = 'keyValue' | 'override' | 'build' | 'append';
+type Rule = 'keyValue' | 'override' | 'build' | 'append' | 'sequence' | 'extraHosts' | 'dependsOn' | 'networks' | 'logging';
 
-/** Paths (with `*` for any key) whose merge differs from the generic rule. */
+/**
+ * Paths (with `*` for any key) whose merge differs from the generic rule: compose-go v2.4.8 `override/merge.go`
+ * `mergeSpecials`. The base is in canonical form (see transform/canonical.ts), the override as written, so
+ * these rules accept a short form on either side. `keyValue` stands for compose-go's mergeToSequence followed
+ * by its unicity rule: the same result, kept as a mapping.
+ */
 const RULES: Array<[string, Rule]> = [
+  ['networks.*.labels', 'keyValue'],
+  ['volumes.*.labels', 'keyValue'],
+  ['services.*.annotations', 'keyValue'],
   ['services.*.build', 'build'],
   ['services.*.build.args', 'keyValue'],
-  ['services.*.build.labels', 'keyValue'],
   ['services.*.build.additional_contexts', 'keyValue'],
-  ['services.*.build.extra_hosts', 'keyValue'],
-  ['services.*.environment', 'keyValue'],
-  ['services.*.labels', 'keyValue'],
-  ['services.*.annotations', 'keyValue'],
-  ['services.*.sysctls', 'keyValue'],
-  ['services.*.extra_hosts', 'keyValue'],
-  ['services.*.deploy.labels', 'keyValue'],
+  ['services.*.build.extra_hosts', 'extraHosts'],
+  ['services.*.build.labels', 'keyValue'],
   ['services.*.command', 'override'],
+  ['services.*.depends_on', 'dependsOn'],
+  ['services.*.deploy.labels', 'keyValue'],
+  ['services.*.dns', 'sequence'],
+  ['services.*.dns_opt', 'sequence'],
+  ['services.*.dns_search', 'sequence'],
   ['services.*.entrypoint', 'override'],
+  ['services.*.env_file', 'sequence'],
+  ['services.*.label_file', 'sequence'],
+  ['services.*.environment', 'keyValue'],
+  ['services.*.extra_hosts', 'extraHosts'],
   ['services.*.healthcheck.test', 'override'],
+  ['services.*.labels', 'keyValue'],
+  ['services.*.logging', 'logging'],
+  ['services.*.networks', 'networks'],
+  ['services.*.sysctls', 'keyValue'],
+  ['services.*.tmpfs', 'sequence'],
+  ['services.*.ulimits.*', 'override'],
 ];
 
-/** Sequences de-duplicated after merging (compose-go `EnforceUnicity`), by an identity key. */
+/** compose-go's keyValueIndexer: `K=V` and `K` share the key `K`. */
+const keyOf = (v: unknown) => String(v).split('=')[0];
+
+/** Sequences de-duplicated after merging (compose-go `EnforceUnicity`): a later entry replaces an earlier one with the same key. */
 const UNIQUE: Array<[string, (item: unknown) => string]> = [
-  ['services.*.build.tags', (v) => String(v)],
-  ['services.*.build.ssh', (v) => String(v).split('=')[0]],
-  ['services.*.profiles', (v) => String(v)],
-  ['services.*.cap_add', (v) => String(v)],
-  ['services.*.cap_drop', (v) => String(v)],
-  ['services.*.dns', (v) => String(v)],
-  ['services.*.dns_search', (v) => String(v)],
-  ['services.*.dns_opt', (v) => String(v)],
-  ['services.*.expose', (v) => String(v)],
+  ['services.*.annotations', keyOf],
+  ['services.*.build.args', keyOf],
+  ['services.*.build.additional_contexts', keyOf],
+  ['services.*.build.tags', keyOf],
+  ['services.*.build.labels', keyOf],
+  ['services.*.cap_add', keyOf],
+  ['services.*.cap_drop', keyOf],
+  ['services.*.configs', (v) => mountKey(v, '')],
+  ['services.*.deploy.labels', keyOf],
+  ['services.*.devices', deviceKey],
+  ['services.*.dns', keyOf],
+  ['services.*.dns_opt', keyOf],
+  ['services.*.dns_search', keyOf],
+  ['services.*.environment', keyOf],
   ['services.*.env_file', (v) => (isPlainObject(v) ? String(v.path) : String(v))],
-  ['services.*.secrets', (v) => mountKey(v, '/run/secrets/')],
-  ['services.*.configs', (v) => mountKey(v, '/')],
+  ['services.*.expose', (v) => String(v)],
+  ['services.*.labels', keyOf],
+  ['services.*.links', keyOf],
+  ['services.*.networks.*.aliases', keyOf],
+  ['services.*.networks.*.link_local_ips', keyOf],
+  ['services.*.ports', portKey],
+  ['services.*.profiles', keyOf],
+  ['services.*.secrets', (v) => mountKey(v, '/run/secrets')],
+  ['services.*.sysctls', keyOf],
+  ['services.*.tmpfs', keyOf],
+  ['services.*.volumes', (v) => (isPlainObject(v) ? String(v.target) : String(parseVolume(String(v))?.target ?? v))],
 ];
+
+function portKey(v: unknown): string {
+  if (!isPlainObject(v)) return String(v);
+  return `${v.host_ip ?? '0.0.0.0'}:${v.published ?? ''}:${v.target}/${v.protocol ?? 'tcp'}`;
+}
+
+function deviceKey(v: unknown): string {
+  if (isPlainObject(v)) return String(v.target);
+  const parts = String(v).split(':');
+  return parts.length === 1 ? parts[0] : parts[1];
+}
 
 function mountKey(v: unknown, prefix: string): string {
-  if (isPlainObject(v)) return typeof v.target === 'string' ? v.target : `${prefix}${String(v.source)}`;
-  return `${prefix}${String(v)}`;
+  if (isPlainObject(v)) return typeof v.target === 'string' ? v.target : `${prefix}/${String(v.source)}`;
+  return `${prefix}/${String(v)}`;
 }
 
 function matches(path: readonly PathPart[], pattern: string): boolean {
@@ -83,6 +129,25 @@ export function toKeyValueMap(v: unknown, path: readonly PathPart[]): Record<str
   throw new MergeError([...path]);
 }
 
+/** compose-go `convertIntoSequence`: a mapping becomes sorted `k=v` (or `k`) entries, a string a one-entry list. */
+function toSequence(v: unknown, path: readonly PathPart[]): unknown[] {
+  if (Array.isArray(v)) return v;
+  if (typeof v === 'string') return [v];
+  if (isPlainObject(v)) return Object.entries(v).map(([k, e]) => (e === null || e === undefined ? k : `${k}=${String(e)}`)).sort();
+  throw new MergeError([...path]);
+}
+
+/** compose-go `convertIntoMapping`: a list of names becomes `{name: fill()}`. */
+function toMapping(v: unknown, path: readonly PathPart[], fill: () => unknown): Record<string, unknown> {
+  if (isPlainObject(v)) return v;
+  if (Array.isArray(v)) {
+    const out: Record<string, unknown> = {};
+    for (const name of v) setKey(out, String(name), fill());
+    return out;
+  }
+  throw new MergeError([...path]);
+}
+
 export function mergeValues(base: unknown, over: unknown, path: PathPart[]): unknown {
   if (over instanceof Tagged) return over;
   const b = baseValue(base);
@@ -90,8 +155,23 @@ export function mergeValues(base: unknown, over: unknown, path: PathPart[]): unk
   if (over === undefined) return b;
   const rule = ruleFor(path);
   if (rule === 'override') return over;
+  if (over === null) return b;
   // compose-go appends "K=V" entries then keeps the last per key: an override `K` (no value) replaces `K=V`.
   if (rule === 'keyValue') return { ...toKeyValueMap(b, path), ...toKeyValueMap(over, path) };
+  if (rule === 'sequence') return [...toSequence(b, path), ...toSequence(over, path)];
+  if (rule === 'extraHosts') {
+    const base = toSequence(b, path);
+    return [...base, ...toSequence(over, path).filter((e) => !base.includes(e))];
+  }
+  if (rule === 'dependsOn' || rule === 'networks') {
+    const fill = rule === 'dependsOn' ? () => ({ condition: 'service_started', required: true }) : () => null;
+    return mergeMappings(toMapping(b, path, fill), toMapping(over, path, fill), path);
+  }
+  if (rule === 'logging') {
+    if (!isPlainObject(b) || !isPlainObject(over)) throw new MergeError(path);
+    const same = over.driver === undefined || b.driver === undefined || over.driver === b.driver;
+    return same ? mergeMappings(b, over, path) : over;
+  }
   if (rule === 'build') {
     const asMap = (v: unknown) => (typeof v === 'string' ? { context: v } : v);
     const bm = asMap(b);
@@ -99,7 +179,6 @@ export function mergeValues(base: unknown, over: unknown, path: PathPart[]): unk
     if (!isPlainObject(bm) || !isPlainObject(om)) throw new MergeError(path);
     return mergeMappings(bm, om, path);
   }
-  if (over === null) return b;
   if (isPlainObject(b)) {
     if (!isPlainObject(over)) throw new MergeError(path);
     return mergeMappings(b, over, path);
@@ -164,4 +243,16 @@ export function stripTags(value: unknown): unknown {
     return out;
   }
   return value;
+}
+
+/** compose-go `OmitEmpty`: empty (null or "") entries of `services.*.dns` mean nothing. */
+export function omitEmpty(model: Record<string, unknown>): Record<string, unknown> {
+  const services = model.services;
+  if (!isPlainObject(services)) return model;
+  const out: Record<string, unknown> = {};
+  for (const [name, svc] of Object.entries(services)) {
+    if (isPlainObject(svc) && Array.isArray(svc.dns)) setKey(out, name, { ...svc, dns: svc.dns.filter((e) => e !== null && e !== '') });
+    else setKey(out, name, svc);
+  }
+  return { ...model, services: out };
 }

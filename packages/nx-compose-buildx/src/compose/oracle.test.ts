@@ -48,4 +48,13 @@ describe('compose loader agrees with docker compose 2.26 (oracle fixtures)', () 
     });
     expect(withPlaceholder(ours, c.dir)).toEqual(project(readExpected(c) as ConfigJson));
   });
+
+  // Keys that do not affect a build are still merged as Compose merges them (short and long forms across files).
+  it.each(['networks', 'depends_on', 'ulimits', 'dns', 'dns_search', 'tmpfs', 'labels'])('short-long-forms: services.*.%s', (key) => {
+    const c = cases.find((x) => x.name === 'short-long-forms')!;
+    const loaded = loadCase(c);
+    const expected = readExpected(c).services as Record<string, Record<string, unknown>>;
+    // api and web set every key; db gets only Compose's normalisation defaults (default network, command: null).
+    for (const name of ['api', 'web']) expect(loaded.services[name].definition[key], `${name}.${key}`).toEqual(expected[name][key]);
+  });
 });
