@@ -44,18 +44,22 @@ describe('workspace registry cache on a fresh builder', () => {
   });
   afterAll(() => ws?.dispose());
 
+  // This proves BuildKit's layer cache in the registry: the image-level reuse (docker-push finding
+  // the whole image by its content key, e2e/docker/reuse.test.ts) would skip the build it measures.
+  const LAYER_CACHE_ONLY = { NX_COMPOSE_BUILDX_REUSE: 'false' };
+
   it('a rebuild of the unchanged service on a wiped builder takes every step from the registry cache, same digest', async () => {
     const project = JSON.parse((await ws.nx(['show', 'project', 'heavy', '--json'])).stdout);
     expect(project.targets['docker-push'].options.cacheFrom).toEqual([`type=registry,ref=127.0.0.1:5000/${RUN_ID}/cache/heavy:buildcache`]);
 
     await wipeBuilder();
-    await ws.nx(['run', 'heavy:docker-push', '--skip-nx-cache', '--output-style=static']);
+    await ws.nx(['run', 'heavy:docker-push', '--skip-nx-cache', '--output-style=static'], { env: LAYER_CACHE_ONLY });
     const first = await tagDigest(IMAGE);
     expect(first).toMatch(/^sha256:/);
 
     await wipeBuilder();
     let started = Date.now();
-    const cached = await ws.nx(['run', 'heavy:docker-push', '--skip-nx-cache', '--output-style=static']);
+    const cached = await ws.nx(['run', 'heavy:docker-push', '--skip-nx-cache', '--output-style=static'], { env: LAYER_CACHE_ONLY });
     const withCache = (Date.now() - started) / 1000;
 
     // Every COPY/RUN step of both platforms is CACHED (BuildKit's plain progress).

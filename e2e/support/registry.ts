@@ -59,3 +59,32 @@ export async function indexDigests(ref: string): Promise<Record<string, string>>
   }
   return out;
 }
+
+/** Every tag of a repository ("127.0.0.1:5000/ns/repo"), sorted; [] when it has none. */
+export async function listTags(repository: string): Promise<string[]> {
+  const slash = repository.indexOf('/');
+  const response = await fetch(`http://${repository.slice(0, slash)}/v2/${repository.slice(slash + 1)}/tags/list`);
+  if (response.status === 404) return [];
+  if (!response.ok) throw new Error(`registry answered ${response.status} for the tags of ${repository}`);
+  return (((await response.json()) as { tags?: string[] | null }).tags ?? []).sort();
+}
+
+/** Deletes the manifest a tag points at (and so every tag of that digest), as a registry admin would. */
+export async function deleteImage(ref: string): Promise<void> {
+  const { registry, repository } = parseRef(ref);
+  const digest = await tagDigest(ref);
+  if (!digest) throw new Error(`${ref} is not in the registry`);
+  const response = await fetch(`http://${registry}/v2/${repository}/manifests/${digest}`, { method: 'DELETE' });
+  if (response.status !== 202) throw new Error(`registry answered ${response.status} to deleting ${ref}`);
+}
+
+/**
+ * The manifest digest of one platform's image under a tag: the tag's own digest for a plain
+ * manifest, the entry's for an index (docker-push publishes one-platform images as one-entry indexes).
+ */
+export async function platformManifestDigest(ref: string, platform: string): Promise<string | undefined> {
+  const found = await manifest(ref);
+  if (!found) return undefined;
+  if (!Array.isArray(found.body.manifests)) return found.digest;
+  return (await indexDigests(ref))[platform];
+}

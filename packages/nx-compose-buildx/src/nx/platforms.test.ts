@@ -153,11 +153,11 @@ describe('lock entries per platform', () => {
   });
 });
 
-function assemble(spec: ServiceBuildSpec, lockText?: string) {
+function assemble(spec: ServiceBuildSpec, lockText?: string, pluginOptions: Parameters<typeof normalizePluginOptions>[0] = {}) {
   const hashes = serviceDefinitionHashes(spec.project, spec.service, { 'x-nx-buildx': EXTENSION }, spec.platforms, '/ws');
   const set = { configFile: 'app/compose.yaml', composeDir: 'app', composeProjectName: 'shop', watchedFiles: ['app/compose.yaml'] };
   const out = assembleNodes({
-    options: normalizePluginOptions({}),
+    options: normalizePluginOptions(pluginOptions),
     sets: [set],
     services: [{ set, spec, definition: { 'x-nx-buildx': EXTENSION } }],
     serviceErrors: [],
@@ -230,8 +230,10 @@ describe('per-platform targets', () => {
       executor: 'nx-compose-buildx:docker-manifest',
       options: { service: 'api', tags: ['reg/api:1.0'], platformImages: { 'linux/amd64': 'reg/api:1.0-amd64', 'linux/arm64': 'reg/api:1.0-arm64' } },
       dependsOn: ['^docker-push', 'docker-push--linux-amd64', 'docker-push--linux-arm64'],
-      cache: true,
+      cache: false, // the registry is the cache: a deleted image is pushed again, never trusted from Nx's cache
     });
+    expect(t['docker-push--linux-arm64']).toMatchObject({ executor: 'nx-compose-buildx:docker-push', cache: false });
+    expect(t['docker-push--linux-arm64']!.options.reuse).toBeUndefined();
     expect(t['docker-build']).toMatchObject({ executor: 'nx:noop', dependsOn: [
         { target: 'docker-build--linux-amd64', params: 'forward' },
         { target: 'docker-build--linux-arm64', params: 'forward' },
@@ -258,6 +260,12 @@ describe('per-platform targets', () => {
     ['docker-verify', { options: { platforms: ['linux/arm64'] }, args: ['--exclude-task-dependencies'] }],
   ])("%s's help shows its own options and example", (target, example) => {
     expect(t[target]!.metadata?.help).toEqual({ command: `npx nx run api:${target} --help`, example });
+  });
+
+  it('with reuse: false the pushes are Nx-cacheable again and the executors are told', () => {
+    const off = assemble(spec, undefined, { reuse: false }).project.targets!;
+    for (const name of ['docker-push', 'docker-push--linux-amd64', 'docker-push--linux-arm64']) expect(off[name]!.cache, name).toBe(true);
+    expect(off['docker-push--linux-amd64']!.options.reuse).toBe(false);
   });
 
   it('project metadata carries every lock entry for nx sync', () => {

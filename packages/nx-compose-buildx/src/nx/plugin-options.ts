@@ -30,6 +30,12 @@ export interface ComposeBuildxPluginOptions {
   ociLabels?: boolean;
   /** Workspace-wide build cache, one location per service (see workspace-cache.ts). */
   cache?: WorkspaceCacheOption;
+  /**
+   * docker-push looks each image up in its registry by content key and builds only on a miss
+   * (registry-reuse.ts); push targets are then left out of Nx's cache, the registry being the
+   * cache. Default true.
+   */
+  reuse?: boolean;
 }
 
 export interface BuilderOption {
@@ -53,6 +59,7 @@ export interface NormalizedPluginOptions {
   generatedTags: TagRule[];
   ociLabels: boolean;
   cache?: WorkspaceCacheOption;
+  reuse: boolean;
 }
 
 export function normalizePluginOptions(options: ComposeBuildxPluginOptions | undefined): NormalizedPluginOptions {
@@ -77,6 +84,7 @@ export function normalizePluginOptions(options: ComposeBuildxPluginOptions | und
     generatedTags: o.tags ?? [],
     ociLabels: o.ociLabels ?? true,
     ...(o.cache ? { cache: o.cache } : {}),
+    reuse: o.reuse ?? true,
   };
 }
 

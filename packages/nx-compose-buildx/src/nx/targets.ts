@@ -107,6 +107,7 @@ function resolvedBuildOptions(node: ServiceNode, options: NormalizedPluginOption
   // Generated tags name the manifest list, never one platform's image.
   if (options.generatedTags.length && !platform) build.generatedTags = options.generatedTags;
   if (options.ociLabels === false) build.ociLabels = false;
+  if (!options.reuse) build.reuse = false;
   return build;
 }
 
@@ -171,7 +172,7 @@ function perPlatformTargets(
       inputs,
       outputs: [`{workspaceRoot}/dist/docker/${spec.project}/${slug}/push-metadata.json`],
       dependsOn: [`^${names.push}`, ...dependsOn],
-      cache: true,
+      cache: !options.reuse, // with reuse the registry is the cache (registry-reuse.ts)
       metadata: docs(pushTarget, `Build ${spec.service} for ${platform} alone and push it as ${(build.tags as string[]).join(', ')}`, {
         options: { dryRun: true },
       }),
@@ -200,7 +201,7 @@ function perPlatformTargets(
     inputs: [IMAGE_INPUTS, `^${IMAGE_INPUTS}`, ...allInputs],
     outputs: [`{workspaceRoot}/${metadataFile(spec.project, 'push')}`],
     dependsOn: [`^${names.push}`, ...platforms.map((p) => platformTargetName(names.push, p))],
-    cache: true,
+    cache: !options.reuse, // with reuse the registry is the cache (registry-reuse.ts)
     metadata: docs(names.push, `Assemble the manifest list ${spec.tags.join(', ')} from the platform images (docker buildx imagetools create)`, {
       options: { dryRun: true },
     }),
@@ -237,7 +238,7 @@ export function projectConfiguration(node: ServiceNode, options: NormalizedPlugi
       inputs: [IMAGE_INPUTS, `^${IMAGE_INPUTS}`],
       outputs: [`{workspaceRoot}/${metadataFile(spec.project, 'push')}`],
       dependsOn: [`^${names.push}`],
-      cache: true,
+      cache: !options.reuse, // with reuse the registry is the cache (registry-reuse.ts)
       metadata: docs(names.push, `Build ${spec.service} and push one manifest list under ${spec.tags.join(', ')}`, { options: { dryRun: true } }),
     },
     [names.verify]: {

@@ -183,6 +183,7 @@ describe('docker-push executor', () => {
     expect(calls).toEqual([]);
     expect(logs.filter((l) => l.startsWith('[dry-run]'))).toEqual([
       '[dry-run] docker buildx inspect --bootstrap',
+      `[dry-run] docker buildx imagetools inspect --format '{"manifest":{{json .Manifest}},"image":{{json .Image}}}' '127.0.0.1:5000/api:nxcb-<content key>'`,
       '[dry-run] docker buildx build --progress=plain --platform linux/amd64,linux/arm64,linux/arm/v7 -f apps/api/Dockerfile ' +
         '-t 127.0.0.1:5000/api:1.0 -t 127.0.0.1:5000/api:latest --provenance=false --sbom=false ' +
         '--metadata-file dist/docker/api/.buildx-run1-push-metadata.json --push apps/api',

@@ -22,6 +22,8 @@ export interface ImageMetadata {
   pushed: boolean;
   /** true when the image was loaded into the local image store (`--load`). */
   loaded: boolean;
+  /** true when docker-push found the image by its content key in the registry and built nothing. */
+  reused?: boolean;
 }
 
 /** buildx's own metadata file, read once and removed (it is per run, never an output). */

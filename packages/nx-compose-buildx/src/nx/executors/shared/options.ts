@@ -5,6 +5,11 @@ import type { BuilderSpec, ProgressMode } from '../../../buildx/argv';
 import type { TagRule } from '../../../buildx/tags';
 
 export interface BuildExecutorOptions extends Partial<BuildOptions> {
+  /**
+   * docker-push: look the image up in the registry by its content key first, and only build on a
+   * miss (see registry-reuse.ts). Default true; NX_COMPOSE_BUILDX_REUSE=false turns it off for a run.
+   */
+  reuse?: boolean;
   /** Read the cache but write none (drops --cache-to). Also set by NX_COMPOSE_BUILDX_CACHE_READONLY=true. */
   cacheReadOnly?: boolean;
   /** Compose service name (headers, metadata, default metadata path). */

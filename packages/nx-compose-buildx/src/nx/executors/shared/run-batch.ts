@@ -35,9 +35,13 @@ function taskDeps(base: ExecutorDeps, lines: string[], facts: () => Promise<GitF
     isTTY: false, // plain progress: it ends up in a captured log, not on a terminal
     gitFacts: () => facts(),
     log: (line) => lines.push(line),
-    run: async (argv, { stream, prefix: _prefix, ...options }) => {
+    run: async (argv, { stream, prefix, ...options }) => {
       const r = await base.run(argv, options);
-      if (stream) for (const out of [r.stderr, r.stdout]) if (out.trim()) lines.push(out.trimEnd());
+      if (stream) {
+        for (const out of [r.stderr, r.stdout]) {
+          if (out.trim()) for (const line of out.trimEnd().split('\n')) lines.push(`${prefix ?? ''}${line}`);
+        }
+      }
       return r;
     },
   };

@@ -2,6 +2,7 @@
  * docker-build and docker-push share one flow, in four named phases (as Nx's docker build executor reads):
  *   normalise   options + git + environment → a BuildPlan (build-plan.ts, pure)
  *   preflight   the builder exists and can run every platform
+ *   reuse       docker-push only: the image with this content key, if the registry has it (registry-reuse.ts)
  *   run         `docker buildx build`, again on a transient registry error
  *   record      per-platform digests, push confirmation, the metadata JSON (build-record.ts)
  */
@@ -15,11 +16,14 @@ import type { GitFacts } from '../../../buildx/tags';
 import { prefixedLog } from '../../../run/log';
 import { commandTimeouts, displayCommand, type CommandTimeouts, type RunCommandOptions, type RunResult } from '../../../run/exec';
 import { ensureBuilder, type EnsuredBuilder } from './builder';
-import { buildInvocation, headerLine, noTagsError, planBuild, platformProblem, type BuildInvocation, type BuildPlan } from './build-plan';
+import { buildInvocation, headerLine, isCacheReadOnly, noTagsError, planBuild, platformProblem, type BuildInvocation, type BuildPlan } from './build-plan';
 import { writeProblem } from '../../containment';
 import { confirmPushed, describeMetadata, initialMetadata, readBuildxMetadata, recordLocalDigests, writeMetadata, type ImageMetadata } from './build-record';
 import { withTimeouts, type ExecutorDeps } from './deps';
-import { normalizeBuildOptions, type BuildExecutorOptions } from './options';
+import { normalizeBuildOptions, type BuildExecutorOptions, type NormalizedBuild } from './options';
+import { computeContentKey } from './content-key';
+import { CONTENT_KEY_LABEL, KEY_IMAGE_FORMAT, findReusable, isReuseEnabled, keyTag, retagArgv } from './registry-reuse';
+import { imagetoolsInspectArgv } from '../../../buildx/argv';
 
 
 export interface BuildResult {
@@ -79,6 +83,76 @@ async function record(plan: BuildPlan, inv: BuildInvocation, builder: EnsuredBui
   return { success: true, metadata };
 }
 
+/** The registry-cache side of one push: the key, where it lives, and whether this run may write it. */
+interface ReuseKey {
+  key: string;
+  ref: string;
+  write: boolean;
+}
+
+async function reuseKeyFor(mode: BuildMode, raw: BuildExecutorOptions, o: NormalizedBuild, plan: BuildPlan, root: string, deps: ExecutorDeps): Promise<ReuseKey | undefined> {
+  if (mode !== 'push' || plan.dryRun || !isReuseEnabled(raw.reuse, deps.env) || !plan.build.tags[0]) return undefined;
+  const computed = await computeContentKey(o.build, o.serviceImages, root, deps);
+  if ('none' in computed) {
+    deps.log(`${plan.logTag} registry cache: off for this push (${computed.none})`);
+    return undefined;
+  }
+  return { key: computed.key, ref: keyTag(plan.build.tags[0], computed.key), write: !isCacheReadOnly(raw.cacheReadOnly, deps.env) };
+}
+
+/**
+ * A single-platform image is published from its key tag, as a hit is: buildx pushes a plain
+ * manifest, `imagetools create` (buildx 0.13) always writes an index, so both paths serve the
+ * same one-entry index and an image keeps its digest whether it was built or reused.
+ */
+function publishesFromKey(plan: BuildPlan, reuse: ReuseKey | undefined): boolean {
+  return !!reuse && reuse.write && plan.build.platforms.length <= 1;
+}
+
+/** The build a miss runs: the key in every platform's config, and (unless read-only) its tag. */
+function withKey(plan: BuildPlan, reuse: ReuseKey | undefined): BuildPlan {
+  if (!reuse) return plan;
+  const labels = { ...plan.build.labels, [CONTENT_KEY_LABEL]: reuse.key };
+  const tags = publishesFromKey(plan, reuse) ? [reuse.ref] : reuse.write ? [...plan.build.tags, reuse.ref] : plan.build.tags;
+  return { ...plan, build: { ...plan.build, labels, tags } };
+}
+
+/**
+ * The image under the key tag, tagged under every tag by digest (no build, no layer transfer)
+ * and recorded like a push. undefined when the registry has no trusted image under the key.
+ */
+async function publishFromKey(
+  plan: BuildPlan,
+  reuse: ReuseKey,
+  builder: EnsuredBuilder,
+  root: string,
+  deps: ExecutorDeps,
+  how: 'reused' | 'built',
+): Promise<BuildResult | undefined> {
+  const found = await findReusable(reuse.ref, reuse.key, plan.build.platforms, root, deps, plan.logTag, builder.name);
+  if (!found) return undefined;
+  if (how === 'reused') deps.log(`${plan.logTag} registry cache hit: ${reuse.ref} (${found.digest.slice(0, 19)}); tagging it, building nothing`);
+  const argv = retagArgv(plan.build.tags, reuse.ref, found.digest, builder.name);
+  deps.log(`${plan.logTag} ${displayCommand(argv)}`);
+  const r = await deps.run(argv, { cwd: root });
+  if (r.exitCode !== 0) {
+    deps.log(`${plan.logTag} could not tag ${reuse.ref}: ${(r.stderr || r.stdout).trim().split('\n')[0]}`);
+    return undefined;
+  }
+  // The tags now serve what imagetools wrote (for one manifest, a one-entry index): confirm that,
+  // and that it holds exactly the platform images found under the key.
+  const metadata = initialMetadata(plan.service, plan.build.tags, plan.build.platforms, {}, false);
+  const error = await confirmPushed(plan.service, plan.build.tags, plan.build.platforms, metadata, root, deps, builder.name);
+  if (error) return { success: false, error, metadata };
+  const moved = found.platforms.filter((p) => metadata.platforms[p.platform] && metadata.platforms[p.platform]!.digest !== p.digest);
+  if (moved.length) return { success: false, error: `${plan.logTag} push not confirmed: ${moved.map((p) => p.platform).join(', ')} changed while tagging` };
+  metadata.pushed = true;
+  if (how === 'reused') metadata.reused = true;
+  writeMetadata(root, plan.metadataFile, metadata);
+  deps.log(`${plan.logTag} ${how === 'reused' ? 'reused' : 'pushed'}: ${describeMetadata(metadata)} → ${plan.metadataFile}`);
+  return { success: true, metadata };
+}
+
 export async function runBuild(mode: BuildMode, raw: BuildExecutorOptions, context: ExecutorContext, given: ExecutorDeps): Promise<BuildResult> {
   const root = context.root;
   const o = normalizeBuildOptions(raw, mode);
@@ -104,10 +178,20 @@ export async function runBuild(mode: BuildMode, raw: BuildExecutorOptions, conte
   const builder = pendingBuilder ? await pendingBuilder : await ensureBuilder(o.builder, root, deps, true);
   const problem = platformProblem(plan, builder, () => deps.readBinfmt(), deps.hostArch());
   if (problem) return { success: false, error: problem };
-  const inv = buildInvocation(plan, builder, { root, isTTY: deps.isTTY, env: deps.env, runId: deps.runId() });
+  const reuse = await reuseKeyFor(mode, raw, o, plan, root, deps);
+  const inv = buildInvocation(withKey(plan, reuse), builder, { root, isTTY: deps.isTTY, env: deps.env, runId: deps.runId() });
   if (plan.dryRun) {
+    if (mode === 'push' && isReuseEnabled(raw.reuse, deps.env) && plan.build.tags[0]) {
+      deps.log(`[dry-run] ${displayCommand(imagetoolsInspectArgv(keyTag(plan.build.tags[0], '<content key>'), { raw: false, format: KEY_IMAGE_FORMAT }))}`);
+    }
     for (const line of dryRunLines(plan, inv)) deps.log(line);
     return { success: true };
+  }
+
+  // Phase "reuse": the registry may already hold this very image.
+  if (reuse) {
+    const hit = await publishFromKey(plan, reuse, builder, root, deps, 'reused');
+    if (hit) return hit;
   }
 
   // Phase 3: run with retry. A previous run's record must not outlive a failed run and pass for success.
@@ -121,6 +205,10 @@ export async function runBuild(mode: BuildMode, raw: BuildExecutorOptions, conte
   }
 
   // Phase 4: record.
+  if (reuse && publishesFromKey(plan, reuse)) {
+    readBuildxMetadata(inv.buildxMetadataPath, () => undefined); // removes it; the registry is read instead
+    return (await publishFromKey(plan, reuse, builder, root, deps, 'built')) ?? { success: false, error: `${plan.logTag} the image pushed to ${reuse.ref} is not there` };
+  }
   return record(plan, inv, builder, root, deps, timeouts);
 }
 

@@ -113,6 +113,12 @@ const RUN_SETTINGS: { [K in RunSettingKey]-?: JsonSchema } = {
     description:
       'Seconds `docker buildx build` may run before it is stopped (a half-open registry connection must not hold a batch slot forever). Queries (builder and registry inspect, git) stop after at most 10 minutes. Also set by the environment variable NX_COMPOSE_BUILDX_TIMEOUT. Default 10800 (3 h).',
   },
+  reuse: {
+    type: 'boolean',
+    default: true,
+    description:
+      'docker-push: before building, look the image up in the registry by its content key (<repository>:nxcb-<key>: a hash of the build options, the Dockerfile, the files each context sends and the digests of the images it builds on) and, on a hit, tag it under every tag instead of building. NX_COMPOSE_BUILDX_REUSE=false turns it off for one run.',
+  },
   cacheReadOnly: {
     type: 'boolean',
     description:

@@ -1,0 +1,132 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureStack } from '../support/stack';
+import { deleteImage, indexDigests, listTags, tagDigest } from '../support/registry';
+import { createWorkspace, run, type TempWorkspace } from '../support/workspace';
+
+/**
+ * The registry as the cache, against the real engine and registry: a fresh runner (no Nx cache,
+ * a pruned builder, no local images) pushing unchanged services builds nothing and keeps every
+ * digest; a change to one platform's arg builds that platform alone; an image deleted from the
+ * registry is pushed again; a read-only (pull-request) run writes no key.
+ */
+const RUN_ID = `reuse-${process.pid}-${Date.now().toString(36)}`;
+const NS = `127.0.0.1:5000/${RUN_ID}`;
+const BASE = '127.0.0.1:5000/nxcb/busybox:latest';
+
+const compose = (arm64Flavour: string) =>
+  [
+    'services:',
+    '  plain:',
+    `    image: ${NS}/plain:1`,
+    '    build:',
+    '      context: ./plain',
+    '      network: none',
+    '      platforms: [linux/amd64, linux/arm64]',
+    '  multi:',
+    `    image: ${NS}/multi:1`,
+    '    build:',
+    '      context: ./multi',
+    '      network: none',
+    '      platforms: [linux/amd64, linux/arm64]',
+    '    x-nx-buildx:',
+    '      platformArgs:',
+    '        linux/amd64: { FLAVOUR: simd }',
+    `        linux/arm64: { FLAVOUR: ${arm64Flavour} }`,
+    '',
+  ].join('\n');
+
+/** The `docker buildx build` commands a run's executors report (they log each before running it). */
+const buildLines = (out: string) => out.split('\n').filter((l) => /^\[[^\]]+\] docker buildx build /.test(l));
+
+describe('docker-push with the registry as the cache', () => {
+  let ws: TempWorkspace;
+  let dockerEnv: NodeJS.ProcessEnv;
+  const output = (r: { stdout: string; stderr: string }) => `${r.stdout}\n${r.stderr}`;
+  const docker = (args: string[]) => run('docker', args, { cwd: ws.root, env: dockerEnv });
+  /** What a fresh CI runner has: no Nx cache, an empty builder cache, no local images. */
+  const freshRunner = async () => {
+    await ws.nx(['reset']);
+    expect((await docker(['buildx', 'prune', '-af'])).status).toBe(0);
+    const images = await docker(['image', 'ls', '--format', '{{.Repository}}:{{.Tag}}']);
+    const ours = images.stdout.split('\n').filter((i) => i.startsWith(`${NS}/`));
+    if (ours.length) expect((await docker(['image', 'rm', '-f', ...ours])).status).toBe(0);
+  };
+
+  beforeAll(async () => {
+    const stack = await ensureStack();
+    dockerEnv = { ...process.env, ...stack.env };
+    ws = await createWorkspace({
+      env: stack.env,
+      files: {
+        'compose.yaml': compose('neon'),
+        'plain/Dockerfile': `FROM ${BASE}\nCOPY app.txt /app.txt\nRUN cat /app.txt > /copy.txt\n`,
+        'plain/app.txt': 'plain v1\n',
+        'multi/Dockerfile': `FROM ${BASE}\nARG FLAVOUR\nCOPY app.txt /app.txt\nRUN echo "$FLAVOUR" > /flavour.txt\n`,
+        'multi/app.txt': 'multi v1\n',
+      },
+    });
+  });
+  afterAll(() => ws?.dispose());
+
+  let before: { plain: string; multi: Record<string, string> };
+
+  it('the first push builds everything and writes one key per image', async () => {
+    const r = await ws.nx(['run-many', '-t', 'docker-push', '--output-style=static']);
+    const out = output(r);
+    expect(buildLines(out)).toHaveLength(3); // plain, multi amd64, multi arm64
+    expect(out).toMatch(/registry cache miss: .*no image with this key/);
+    before = { plain: (await tagDigest(`${NS}/plain:1`))!, multi: await indexDigests(`${NS}/multi:1`) };
+    expect(before.plain).toMatch(/^sha256:/);
+    expect((await listTags(`${NS}/plain`)).filter((t) => t.startsWith('nxcb-'))).toHaveLength(1);
+    expect((await listTags(`${NS}/multi`)).filter((t) => t.startsWith('nxcb-'))).toHaveLength(2);
+  });
+
+  it('a fresh runner pushing the unchanged services builds nothing, and every digest stays', async () => {
+    await freshRunner();
+    const r = await ws.nx(['run-many', '-t', 'docker-push', '--output-style=static']);
+    const out = output(r);
+    expect(buildLines(out), out).toEqual([]);
+    expect(out.match(/registry cache hit/g)).toHaveLength(3);
+    expect(out).toMatch(/plain\s+linux\/amd64\s+[0-9a-f]{12}\s+\S+ \S+\s+reused/);
+    expect(out).toMatch(/multi\s+linux\/arm64\s+[0-9a-f]{12}\s+\S+ \S+\s+reused/);
+    expect(await tagDigest(`${NS}/plain:1`)).toBe(before.plain);
+    expect(await indexDigests(`${NS}/multi:1`)).toEqual(before.multi);
+  });
+
+  it("a change to one platform's arg builds that platform alone; the other keeps its digest", async () => {
+    ws.write('compose.yaml', compose('sve'));
+    await ws.commit('arm64 flavour');
+    await freshRunner();
+    const r = await ws.nx(['affected', '-t', 'docker-push', '--base=HEAD~1', '--head=HEAD', '--output-style=static']);
+    const out = output(r);
+    const built = buildLines(out);
+    expect(built, out).toHaveLength(1);
+    expect(built[0]).toMatch(/^\[multi\] .*--platform linux\/arm64 /);
+    const after = await indexDigests(`${NS}/multi:1`);
+    expect(after['linux/amd64']).toBe(before.multi['linux/amd64']);
+    expect(after['linux/arm64']).not.toBe(before.multi['linux/arm64']);
+  });
+
+  it('an image deleted from the registry is pushed again, not trusted from any cache', async () => {
+    await deleteImage(`${NS}/plain:1`);
+    expect(await tagDigest(`${NS}/plain:1`)).toBeUndefined();
+    const r = await ws.nx(['run', 'plain:docker-push', '--output-style=static']);
+    const out = output(r);
+    expect(buildLines(out), out).toHaveLength(1);
+    expect(await tagDigest(`${NS}/plain:1`)).toMatch(/^sha256:/);
+  });
+
+  it('a read-only (pull-request) run reads keys but writes none', async () => {
+    ws.write('plain/app.txt', 'plain v2\n');
+    await ws.commit('plain v2');
+    const keysBefore = (await listTags(`${NS}/plain`)).filter((t) => t.startsWith('nxcb-'));
+    const r = await ws.nx(['affected', '-t', 'docker-push', '--base=HEAD~1', '--head=HEAD', '--output-style=static'], {
+      env: { NX_COMPOSE_BUILDX_CACHE_READONLY: 'true' },
+    });
+    const out = output(r);
+    expect(out).toMatch(/\[plain\] registry cache miss/);
+    expect(buildLines(out).filter((l) => l.startsWith('[plain]'))).toHaveLength(1);
+    expect(buildLines(out).join('\n')).not.toContain('nxcb-');
+    expect((await listTags(`${NS}/plain`)).filter((t) => t.startsWith('nxcb-'))).toEqual(keysBefore);
+  });
+});

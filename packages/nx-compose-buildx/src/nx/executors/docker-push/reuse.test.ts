@@ -1,0 +1,208 @@
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeEach, describe, expect, test } from 'vitest';
+import { resetBuilderCache } from '../shared/builder';
+import { DOCKER_INSPECT, fakeDeps, tmpContext, type Handler } from '../shared/__fixtures__/fake-deps';
+import type { BuildExecutorOptions } from '../shared/options';
+import { CONTENT_KEY_LABEL } from '../shared/registry-reuse';
+import { dockerPush } from './executor';
+
+const d = (c: string) => `sha256:${c.repeat(64)}`;
+const BASE = '127.0.0.1:5000/base:1';
+
+const options: BuildExecutorOptions = {
+  service: 'api',
+  context: 'apps/api',
+  dockerfile: 'apps/api/Dockerfile',
+  platforms: ['linux/amd64', 'linux/arm64'],
+  tags: ['127.0.0.1:5000/api:1.0', '127.0.0.1:5000/api:latest'],
+  ociLabels: false,
+  metadataFile: 'dist/docker/api/push-metadata.json',
+};
+
+const INDEX = JSON.stringify({
+  mediaType: 'application/vnd.oci.image.index.v1+json',
+  manifests: [
+    { digest: d('a'), platform: { os: 'linux', architecture: 'amd64' } },
+    { digest: d('b'), platform: { os: 'linux', architecture: 'arm64' } },
+  ],
+});
+/** What a registry computes for a manifest it stores: the digest of its bytes. */
+const INDEX_DIGEST = `sha256:${createHash('sha256').update(INDEX).digest('hex')}`;
+const keyImage = (key: string) =>
+  JSON.stringify({
+    manifest: { digest: INDEX_DIGEST, manifests: JSON.parse(INDEX).manifests },
+    image: {
+      'linux/amd64': { os: 'linux', architecture: 'amd64', config: { Labels: { [CONTENT_KEY_LABEL]: key } } },
+      'linux/arm64': { os: 'linux', architecture: 'arm64', config: { Labels: { [CONTENT_KEY_LABEL]: key } } },
+    },
+  });
+
+/**
+ * A registry that serves the base image, holds the key tag (with its own key in the label, or
+ * another one: a moved tag) or not, and serves INDEX under every tag after a push.
+ */
+function registry(keyTag: 'hit' | 'miss' | 'moved', seen: { keyRefs: string[] }): Handler {
+  let pushed = false;
+  return (argv, opts) => {
+    if (argv[2] === 'inspect') return { stdout: DOCKER_INSPECT };
+    if (argv[2] === 'build') {
+      pushed = true;
+      const i = argv.indexOf('--metadata-file');
+      writeFileSync(join(opts.cwd, argv[i + 1]!), JSON.stringify({ 'containerimage.digest': INDEX_DIGEST }));
+      return {};
+    }
+    const ref = argv.at(-1)!;
+    if (argv[2] === 'imagetools' && argv[3] === 'inspect' && !argv.includes('--raw')) {
+      if (ref === BASE) return { stdout: JSON.stringify({ digest: d('f') }) };
+      const key = /:nxcb-([0-9a-f]{32})$/.exec(ref)?.[1];
+      if (key) {
+        seen.keyRefs.push(ref);
+        if (keyTag === 'miss' && !pushed) return { exitCode: 1, stderr: `ERROR: ${ref}: not found` };
+        return { stdout: keyImage(keyTag === 'hit' ? key : 'f'.repeat(32)) };
+      }
+    }
+    if (argv[2] === 'imagetools' && argv.includes('--raw')) return { stdout: INDEX };
+    return undefined;
+  };
+}
+
+function workspace(appText = 'v1\n') {
+  const ctx = tmpContext();
+  mkdirSync(join(ctx.root, 'apps/api'), { recursive: true });
+  writeFileSync(join(ctx.root, 'apps/api/Dockerfile'), `FROM ${BASE}\nCOPY app.txt /app.txt\n`);
+  writeFileSync(join(ctx.root, 'apps/api/app.txt'), appText);
+  writeFileSync(join(ctx.root, 'apps/api/.dockerignore'), 'notes.md\n');
+  return ctx;
+}
+
+const builds = (commands: string[]) => commands.filter((c) => c.startsWith('docker buildx build'));
+
+beforeEach(() => resetBuilderCache());
+
+describe('docker-push: the registry as the cache', () => {
+  test('a hit builds nothing: the keyed image is tagged under every tag by digest and recorded as reused', async () => {
+    const ctx = workspace();
+    const seen = { keyRefs: [] as string[] };
+    const { deps, commands, logs } = fakeDeps(registry('hit', seen));
+    expect(await dockerPush(options, ctx, deps)).toEqual({ success: true });
+    expect(builds(commands())).toEqual([]);
+    expect(seen.keyRefs).toHaveLength(1);
+    expect(seen.keyRefs[0]).toMatch(/^127\.0\.0\.1:5000\/api:nxcb-[0-9a-f]{32}$/);
+    expect(commands()).toContain(`docker buildx imagetools create -t 127.0.0.1:5000/api:1.0 -t 127.0.0.1:5000/api:latest 127.0.0.1:5000/api@${INDEX_DIGEST}`);
+    expect(logs.join('\n')).toContain(`registry cache hit: ${seen.keyRefs[0]}`);
+    const metadata = JSON.parse(readFileSync(join(ctx.root, 'dist/docker/api/push-metadata.json'), 'utf8'));
+    expect(metadata).toMatchObject({ reused: true, pushed: true, manifestDigest: INDEX_DIGEST, platforms: { 'linux/amd64': { digest: d('a') }, 'linux/arm64': { digest: d('b') } } });
+    expect(metadata.tags).toEqual(options.tags);
+  });
+
+  test('a miss builds with the key in the label and the key tag; the key tag is not one of the image tags', async () => {
+    const ctx = workspace();
+    const seen = { keyRefs: [] as string[] };
+    const { deps, commands } = fakeDeps(registry('miss', seen));
+    expect(await dockerPush(options, ctx, deps)).toEqual({ success: true });
+    const [build] = builds(commands());
+    const key = seen.keyRefs[0]!.split(':nxcb-')[1];
+    expect(build).toContain(`--label ${CONTENT_KEY_LABEL}=${key}`);
+    expect(build).toContain(`-t ${seen.keyRefs[0]}`);
+    const metadata = JSON.parse(readFileSync(join(ctx.root, 'dist/docker/api/push-metadata.json'), 'utf8'));
+    expect(metadata.reused).toBeUndefined();
+    expect(metadata.tags).toEqual(options.tags);
+  });
+
+  test('a single-platform miss pushes to the key tag only and publishes from it, as a hit would', async () => {
+    const seen = { keyRefs: [] as string[] };
+    const single = { ...options, platforms: ['linux/amd64'] };
+    const { deps, commands } = fakeDeps((argv, o) => {
+      if (argv[2] === 'imagetools' && argv[3] === 'inspect' && /:nxcb-/.test(argv.at(-1)!) && argv.includes('--format') && commands().some((c) => c.startsWith('docker buildx build'))) {
+        seen.keyRefs.push(argv.at(-1)!);
+        const key = argv.at(-1)!.split(':nxcb-')[1]!;
+        return { stdout: JSON.stringify({ manifest: { digest: d('c') }, image: { os: 'linux', architecture: 'amd64', config: { Labels: { [CONTENT_KEY_LABEL]: key } } } }) };
+      }
+      if (argv.includes('--raw') && !/:nxcb-/.test(argv.at(-1)!)) return { stdout: JSON.stringify({ mediaType: 'application/vnd.oci.image.index.v1+json', manifests: [{ digest: d('c'), platform: { os: 'linux', architecture: 'amd64' } }] }) };
+      return registry('miss', { keyRefs: [] })(argv, o);
+    });
+    expect(await dockerPush(single, workspace(), deps)).toEqual({ success: true });
+    const [build] = builds(commands());
+    expect(build).toMatch(/ -t 127\.0\.0\.1:5000\/api:nxcb-[0-9a-f]{32} /);
+    expect(build).not.toContain('-t 127.0.0.1:5000/api:1.0');
+    expect(commands()).toContain(`docker buildx imagetools create -t 127.0.0.1:5000/api:1.0 -t 127.0.0.1:5000/api:latest 127.0.0.1:5000/api@${d('c')}`);
+  });
+
+  test('the key follows the content: a context file BuildKit gets changes it, an ignored one and a new tag do not', async () => {
+    const keyOf = async (ctx: ReturnType<typeof workspace>, opts = options) => {
+      const seen = { keyRefs: [] as string[] };
+      const { deps } = fakeDeps(registry('miss', seen));
+      await dockerPush(opts, ctx, deps);
+      resetBuilderCache();
+      return seen.keyRefs[0]!.split(':nxcb-')[1];
+    };
+    const ctx = workspace();
+    const first = await keyOf(ctx);
+    writeFileSync(join(ctx.root, 'apps/api/notes.md'), 'ignored by .dockerignore\n');
+    expect(await keyOf(ctx)).toBe(first);
+    expect(await keyOf(ctx, { ...options, tags: ['127.0.0.1:5000/api:2.0'] })).toBe(first);
+    writeFileSync(join(ctx.root, 'apps/api/app.txt'), 'v2\n');
+    expect(await keyOf(ctx)).not.toBe(first);
+    expect(await keyOf(workspace(), { ...options, args: { MODE: 'fast' } })).not.toBe(first);
+  });
+
+  test('a named context that the Dockerfile copies from is hashed as files, not looked up as an image', async () => {
+    const ctx = workspace();
+    mkdirSync(join(ctx.root, 'conf'), { recursive: true });
+    writeFileSync(join(ctx.root, 'conf/app.json'), '{}');
+    writeFileSync(join(ctx.root, 'apps/api/Dockerfile'), `FROM ${BASE}\nCOPY --from=config app.json /etc/app.json\n`);
+    const seen = { keyRefs: [] as string[] };
+    const { deps, commands } = fakeDeps(registry('hit', seen));
+    expect(await dockerPush({ ...options, additionalContexts: { config: 'conf' } }, ctx, deps)).toEqual({ success: true });
+    expect(commands().some((c) => c.endsWith(' config'))).toBe(false);
+    expect(seen.keyRefs).toHaveLength(1);
+  });
+
+  test('a moved key tag (another key in the label) is not trusted: the image is built', async () => {
+    const { deps, commands, logs } = fakeDeps(registry('moved', { keyRefs: [] }));
+    expect(await dockerPush(options, workspace(), deps)).toEqual({ success: true });
+    expect(builds(commands())).toHaveLength(1);
+    expect(logs.join('\n')).toMatch(/not trusted, the linux\/amd64 config does not carry this key/);
+  });
+
+  test.each([
+    ['the pull-request switch', { env: { NX_COMPOSE_BUILDX_CACHE_READONLY: 'true' } }, {}],
+    ['the executor option', {}, { cacheReadOnly: true }],
+  ])('read-only (%s) looks keys up but writes none', async (_, depsOver, optsOver) => {
+    const seen = { keyRefs: [] as string[] };
+    const { deps, commands } = fakeDeps(registry('miss', seen), depsOver);
+    expect(await dockerPush({ ...options, ...optsOver }, workspace(), deps)).toEqual({ success: true });
+    expect(seen.keyRefs).toHaveLength(1);
+    const [build] = builds(commands());
+    expect(build).not.toContain('nxcb-');
+    expect(build).toContain(`--label ${CONTENT_KEY_LABEL}=`); // the same image content as a trusted run
+  });
+
+  test.each([
+    ['reuse: false', {}, { reuse: false }],
+    ['NX_COMPOSE_BUILDX_REUSE=false', { env: { NX_COMPOSE_BUILDX_REUSE: 'false' } }, {}],
+  ])('%s turns it off: no lookup, no key', async (_, depsOver, optsOver) => {
+    const { deps, commands } = fakeDeps(registry('hit', { keyRefs: [] }), depsOver);
+    expect(await dockerPush({ ...options, ...optsOver }, workspace(), deps)).toEqual({ success: true });
+    expect(commands().some((c) => c.includes('nxcb-') || c.includes(CONTENT_KEY_LABEL))).toBe(false);
+    expect(builds(commands())).toHaveLength(1);
+  });
+
+  test('an image it builds on that no registry serves: no key, it builds and says why', async () => {
+    const ctx = workspace();
+    writeFileSync(join(ctx.root, 'apps/api/Dockerfile'), 'FROM local-only:dev\nCOPY app.txt /\n');
+    const { deps, commands, logs } = fakeDeps(registry('hit', { keyRefs: [] }));
+    expect(await dockerPush(options, ctx, deps)).toEqual({ success: true });
+    expect(builds(commands())).toHaveLength(1);
+    expect(logs.join('\n')).toContain('registry cache: off for this push (no registry serves local-only:dev, an image it builds on)');
+  });
+
+  test('a dry run prints the lookup it would make and reads nothing', async () => {
+    const { deps, commands, logs } = fakeDeps(registry('hit', { keyRefs: [] }));
+    expect(await dockerPush({ ...options, dryRun: true }, workspace(), deps)).toEqual({ success: true });
+    expect(commands()).toEqual([]);
+    expect(logs.join('\n')).toContain("[dry-run] docker buildx imagetools inspect --format '{\"manifest\":{{json .Manifest}},\"image\":{{json .Image}}}' '127.0.0.1:5000/api:nxcb-<content key>'");
+  });
+});

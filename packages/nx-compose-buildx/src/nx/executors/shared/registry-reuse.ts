@@ -1,0 +1,116 @@
+/**
+ * The registry as the cache. Before docker-push builds, it looks for an image that an earlier run
+ * built from exactly the same inputs, by a content key, in the registry the service pushes to:
+ *
+ *   key  = the content key (content-key.ts): a hash of the build options, the Dockerfile, the
+ *          files each context sends and the digests of the images it builds on
+ *   tag  = <repository of the service's first tag>:nxcb-<key>
+ *   label dev.nx-compose-buildx.content-key=<key> in every platform's image config
+ *
+ * The key holds no secret value (build secrets are passed by id and source, never as values), and
+ * it is a hash, so nothing can be read back from a tag.
+ *
+ * A hit is trusted only when the image's own label carries the key (a tag someone moved is not),
+ * and it is then tagged under every tag with `imagetools create`: no build, no layer transfer.
+ * Read-only runs (pull requests) look keys up but never write one.
+ */
+import { imagetoolsCreateArgv, imagetoolsInspectArgv } from '../../../buildx/argv';
+import { repositoryOf } from '../../../buildx/image-ref';
+import { indexPlatforms, type PlatformDigest } from '../../../buildx/manifest';
+import type { ExecutorDeps } from './deps';
+
+export const CONTENT_KEY_LABEL = 'dev.nx-compose-buildx.content-key';
+export const REUSE_ENV = 'NX_COMPOSE_BUILDX_REUSE';
+const KEY_TAG_PREFIX = 'nxcb-';
+
+type Env = Record<string, string | undefined>;
+
+/** On unless the option or NX_COMPOSE_BUILDX_REUSE=false|0|no turns it off (the variable wins, for one run). */
+export function isReuseEnabled(option: boolean | undefined, env: Env): boolean {
+  const fromEnv = env[REUSE_ENV];
+  if (fromEnv !== undefined && fromEnv !== '') return !/^(0|false|no|off)$/i.test(fromEnv);
+  return option ?? true;
+}
+
+/** Where the key lives: a tag in the repository of the service's first tag. */
+export function keyTag(firstTag: string, key: string): string {
+  return `${repositoryOf(firstTag)}:${KEY_TAG_PREFIX}${key}`;
+}
+
+/** What `imagetools inspect --format` prints for the key tag: the descriptor and the image config(s). */
+export const KEY_IMAGE_FORMAT = '{"manifest":{{json .Manifest}},"image":{{json .Image}}}';
+
+export interface KeyImage {
+  /** Digest of the index (several platforms) or of the one manifest. */
+  digest: string;
+  platforms: PlatformDigest[];
+}
+
+interface ImageConfig {
+  architecture?: string;
+  os?: string;
+  variant?: string;
+  config?: { Labels?: Record<string, string> | null };
+}
+
+/**
+ * Parses the inspect output and applies the trust rules: every platform's config carries the
+ * key, and the image holds at least the declared platforms. Returns why not, or the image.
+ */
+export function trustedKeyImage(text: string, key: string, declared: readonly string[]): { image: KeyImage } | { reason: string } {
+  let parsed: { manifest?: { digest?: string; manifests?: Array<{ digest: string; platform?: { os?: string; architecture?: string; variant?: string } }> }; image?: unknown };
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return { reason: 'the registry answer is not JSON' };
+  }
+  const digest = parsed.manifest?.digest;
+  if (!digest) return { reason: 'the registry gave no digest' };
+  const isIndex = Array.isArray(parsed.manifest?.manifests);
+  const configs: Array<[string, ImageConfig]> = isIndex
+    ? Object.entries((parsed.image ?? {}) as Record<string, ImageConfig>)
+    : [[platformOfConfig(parsed.image as ImageConfig), parsed.image as ImageConfig]];
+  if (!configs.length) return { reason: 'no image config' };
+  for (const [platform, config] of configs) {
+    if (config?.config?.Labels?.[CONTENT_KEY_LABEL] !== key) return { reason: `the ${platform || 'image'} config does not carry this key (the tag was moved)` };
+  }
+  const platforms = isIndex ? indexPlatforms(parsed.manifest as { manifests: never[] }).platforms : [{ platform: configs[0]![0], digest }];
+  const have = new Set(platforms.map((p) => p.platform));
+  const missing = declared.filter((p) => !have.has(p));
+  if (missing.length) return { reason: `it lacks ${missing.join(', ')}` };
+  return { image: { digest, platforms } };
+}
+
+function platformOfConfig(c: ImageConfig | undefined): string {
+  if (!c?.os || !c.architecture) return '';
+  return [c.os, c.architecture, c.variant].filter(Boolean).join('/');
+}
+
+/** Looks the key up; undefined on a miss (no such tag, or one that is not trusted). */
+export async function findReusable(
+  ref: string,
+  key: string,
+  declared: readonly string[],
+  root: string,
+  deps: ExecutorDeps,
+  logTag: string,
+  builder?: string,
+): Promise<KeyImage | undefined> {
+  const r = await deps.run(imagetoolsInspectArgv(ref, { raw: false, format: KEY_IMAGE_FORMAT, ...(builder ? { builder } : {}) }), { cwd: root });
+  if (r.exitCode !== 0) {
+    const why = /not found|manifest unknown|404/i.test(`${r.stderr}${r.stdout}`) ? 'no image with this key' : `cannot read it (${(r.stderr || r.stdout).trim().split('\n')[0]})`;
+    deps.log(`${logTag} registry cache miss: ${ref}: ${why}`);
+    return undefined;
+  }
+  const trusted = trustedKeyImage(r.stdout, key, declared);
+  if ('reason' in trusted) {
+    deps.log(`${logTag} registry cache miss: ${ref}: not trusted, ${trusted.reason}`);
+    return undefined;
+  }
+  return trusted.image;
+}
+
+/** On a hit: the found image under every tag, by digest (the registry copies no layer). */
+export function retagArgv(tags: readonly string[], ref: string, digest: string, builder?: string): string[] {
+  return imagetoolsCreateArgv(tags, [`${repositoryOf(ref)}@${digest}`], builder ? { builder } : {});
+}
