@@ -40,6 +40,10 @@ export function buildSpecsFromProject(project: ComposeProject, env: BuildSpecEnv
   const specs: ServiceBuildSpec[] = [];
   const errors: ComposeError[] = [];
   for (const service of Object.values(project.services).sort((a, b) => a.name.localeCompare(b.name))) {
+    if (service.error) {
+      errors.push(service.error);
+      continue;
+    }
     if (!service.build) continue;
     try {
       specs.push(buildSpecFromService(project, service, service.build, env));

@@ -99,7 +99,6 @@ describe('loadComposeProject', () => {
       { file: BASE, line: 3, service: 'a' },
     ],
     ['merge type mismatch', { [BASE]: 'services:\n  a:\n    build: {context: ., platforms: [x]}\n', [OVERRIDE]: 'services:\n  a:\n    build:\n      platforms: y\n' }, /cannot override services\.a\.build\.platforms/, { file: OVERRIDE, line: 4, service: 'a' }],
-    ['platforms not a list', { [BASE]: 'services:\n  a:\n    build:\n      context: .\n      platforms: linux/amd64\n' }, /build\.platforms must be a list/, { file: BASE, service: 'a' }],
     ['services not a mapping', { [BASE]: 'services: [a]\n' }, /services must be a mapping/, { file: BASE, line: 1 }],
   ])('error: %s', (_name, files, message, where) => {
     let error: unknown;
@@ -112,5 +111,12 @@ describe('loadComposeProject', () => {
     expect((error as Error).message).toMatch(message);
     expect(error).toMatchObject(where);
     expect((error as Error).message.startsWith(where.file)).toBe(true);
+  });
+
+  it('a service of the wrong shape is that service\'s error, at the key\'s line; the others load', () => {
+    const project = load({ [BASE]: 'services:\n  a:\n    build:\n      context: .\n      platforms: linux/amd64\n  b:\n    build: .\n' });
+    expect(project.services.a.error).toBeInstanceOf(ComposeError);
+    expect(project.services.a.error).toMatchObject({ file: BASE, line: 5, service: 'a', detail: 'build.platforms must be a list, not a string' });
+    expect(project.services.b.build?.context).toBeDefined();
   });
 });

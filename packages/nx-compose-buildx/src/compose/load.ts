@@ -200,8 +200,16 @@ export function loadComposeProject(
     const m = meta.get(serviceName) ?? emptyMeta();
     const where = m.sources[m.sources.length - 1] ?? { file: fileSet.files[0] };
     const def = raw === null ? {} : raw;
-    if (!isPlainObject(def)) throw new ComposeError('service definition must be a mapping', { ...where, service: serviceName });
-    const n = normalizeService(serviceName, def, fileSet.projectDir, lookup, where);
+    let n: ReturnType<typeof normalizeService>;
+    try {
+      if (!isPlainObject(def)) throw new ComposeError('service definition must be a mapping', { ...where, service: serviceName });
+      n = normalizeService(serviceName, def, fileSet.projectDir, lookup, where, m.locations);
+    } catch (e) {
+      if (!(e instanceof ComposeError)) throw e;
+      // One service of the wrong shape is that service's error; the others still load.
+      setKey(services, serviceName, { name: serviceName, definition: {}, variables: [...m.variables], sources: m.sources, locations: m.locations, error: e });
+      continue;
+    }
     if (n.build && n.platform === undefined) {
       const defaultPlatform = lookup(DOCKER_DEFAULT_PLATFORM);
       if (defaultPlatform) {

@@ -19,6 +19,8 @@ export interface NormalizedService {
   envLookups: string[];
 }
 
+const typeName = (v: unknown) => (Array.isArray(v) ? 'a list' : v === null ? 'null' : typeof v === 'object' ? 'a mapping' : `a ${typeof v}`);
+
 const scalarString = (v: unknown) => (typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : undefined);
 
 export function normalizeService(
@@ -27,15 +29,20 @@ export function normalizeService(
   projectDir: string,
   lookup: VariableLookup,
   where: SourceLocation,
+  /** Where each key path (`build.args`) was set, so that a type error names its own line. */
+  locations: Record<string, SourceLocation> = {},
 ): NormalizedService {
-  const fail = (message: string): never => {
-    throw new ComposeError(message, { ...where, service: name });
+  const fail = (message: string, key?: string): never => {
+    throw new ComposeError(message, { ...((key && locations[key]) || where), service: name });
   };
   const stringList = (v: unknown, key: string): string[] => {
     if (v === null || v === undefined) return [];
-    if (!Array.isArray(v)) return fail(`${key} must be a list`);
-    return (v as unknown[]).map((item) => scalarString(item) ?? fail(`${key} entries must be strings`));
+    if (!Array.isArray(v)) return fail(`${key} must be a list, not ${typeName(v)}`, key);
+    return (v as unknown[]).map((item) => scalarString(item) ?? fail(`${key} entries must be strings`, key));
   };
+  // The type only, never the value: args can hold secrets.
+  const keyValue = (v: unknown, key: string): Record<string, unknown> =>
+    v === null || v === undefined || Array.isArray(v) || isPlainObject(v) ? toKeyValueMap(v, key.split('.')) : fail(`${key} must be a mapping or a list of KEY=VALUE strings, not ${typeName(v)}`, key);
   const envLookups: string[] = [];
   const definition: Record<string, unknown> = { ...def };
   const out: NormalizedService = { definition, envLookups };
@@ -53,28 +60,29 @@ export function normalizeService(
   }
   if (def.build !== undefined && def.build !== null) {
     const raw = typeof def.build === 'string' ? { context: def.build } : def.build;
-    if (!isPlainObject(raw)) fail('build must be a path or a mapping');
+    if (!isPlainObject(raw)) fail(`build must be a path or a mapping, not ${typeName(raw)}`, 'build');
     const b = raw as Record<string, unknown>;
+    if (b.context !== undefined && b.context !== null && scalarString(b.context) === undefined) fail(`build.context must be a path or URL, not ${typeName(b.context)}`, 'build.context');
     const build: ComposeBuild = { ...b, context: absContextPath(scalarString(b.context) ?? '.', projectDir) };
     if (b.dockerfile_inline === undefined && (b.dockerfile === undefined || b.dockerfile === null || b.dockerfile === '')) build.dockerfile = 'Dockerfile';
-    else if (b.dockerfile !== undefined && b.dockerfile !== null) build.dockerfile = scalarString(b.dockerfile) ?? fail('build.dockerfile must be a string');
+    else if (b.dockerfile !== undefined && b.dockerfile !== null) build.dockerfile = scalarString(b.dockerfile) ?? fail(`build.dockerfile must be a string, not ${typeName(b.dockerfile)}`, 'build.dockerfile');
     if (b.args !== undefined) {
       const args: Record<string, string | null> = {};
-      for (const [k, v] of Object.entries(toKeyValueMap(b.args, ['build', 'args']))) {
+      for (const [k, v] of Object.entries(keyValue(b.args, 'build.args'))) {
         if (v === null || v === undefined) {
           envLookups.push(k);
           const fromEnv = lookup(k);
           if (fromEnv !== undefined) args[k] = fromEnv;
           continue;
         }
-        setKey(args, k, scalarString(v) ?? fail(`build.args.${k} must be a string, number or boolean`));
+        setKey(args, k, scalarString(v) ?? fail(`build.args.${k} must be a string, number or boolean, not ${typeName(v)}`, 'build.args'));
       }
       build.args = args;
     }
     for (const key of ['labels', 'additional_contexts'] as const) {
       if (b[key] === undefined) continue;
       const m: Record<string, string> = {};
-      for (const [k, v] of Object.entries(toKeyValueMap(b[key], ['build', key]))) setKey(m, k, scalarString(v) ?? '');
+      for (const [k, v] of Object.entries(keyValue(b[key], `build.${key}`))) setKey(m, k, scalarString(v) ?? '');
       if (key === 'additional_contexts') for (const k of Object.keys(m)) m[k] = absContextPath(m[k], projectDir);
       build[key] = m;
     }
@@ -87,17 +95,17 @@ export function normalizeService(
         : stringList(b.ssh, 'build.ssh');
     }
     if (b.secrets !== undefined) {
-      if (!Array.isArray(b.secrets)) fail('build.secrets must be a list');
+      if (!Array.isArray(b.secrets)) fail(`build.secrets must be a list, not ${typeName(b.secrets)}`, 'build.secrets');
       build.secrets = (b.secrets as unknown[]).map((s) =>
-        typeof s === 'string' ? { source: s } : isPlainObject(s) && typeof s.source === 'string' ? (s as { source: string }) : fail('build.secrets entries must be a name or {source, target}'),
+        typeof s === 'string' ? { source: s } : isPlainObject(s) && typeof s.source === 'string' ? (s as { source: string }) : fail('build.secrets entries must be a name or {source, target}', 'build.secrets'),
       );
     }
     for (const key of ['no_cache', 'pull', 'privileged'] as const) {
       const v = b[key];
       if (v === 'true' || v === 'false') build[key] = v === 'true';
     }
-    if (b.extra_hosts !== undefined && b.extra_hosts !== null) build.extra_hosts = normalizeExtraHosts(b.extra_hosts) ?? fail('build.extra_hosts must be a list or a mapping');
-    if (b.shm_size !== undefined && b.shm_size !== null) build.shm_size = toBytes(b.shm_size) ?? fail(`build.shm_size: invalid size ${JSON.stringify(b.shm_size)}`);
+    if (b.extra_hosts !== undefined && b.extra_hosts !== null) build.extra_hosts = normalizeExtraHosts(b.extra_hosts) ?? fail(`build.extra_hosts must be a list or a mapping, not ${typeName(b.extra_hosts)}`, 'build.extra_hosts');
+    if (b.shm_size !== undefined && b.shm_size !== null) build.shm_size = toBytes(b.shm_size) ?? fail(`build.shm_size: invalid size ${JSON.stringify(b.shm_size)}`, 'build.shm_size');
     if (typeof b.target === 'number') build.target = String(b.target);
     out.build = build;
     definition.build = build;

@@ -71,6 +71,8 @@ export interface ComposeService {
    * environment: then it is `definition`.
    */
   committedDefinition?: Record<string, unknown>;
+  /** Set when the service's definition has the wrong shape (a type error): the service cannot be built. */
+  error?: ComposeError;
   build?: ComposeBuild;
   image?: string;
   profiles?: string[];

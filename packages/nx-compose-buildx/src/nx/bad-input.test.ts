@@ -84,6 +84,8 @@ interface ErrorCase {
   project: string;
   /** The whole error text: file:line (service "x"): detail. */
   message: RegExp;
+  /** Healthy services of the same compose file, which must still load. */
+  alsoLoads?: string[];
 }
 
 const cases: ErrorCase[] = [
@@ -103,6 +105,13 @@ const cases: ErrorCase[] = [
   { name: 'Dockerfile that is a folder', files: { 'bad/compose.yaml': svc('s', '    build:\n      context: .\n      dockerfile: sub\n'), 'bad/sub/x': 'x' }, project: 's', message: /^bad\/compose\.yaml:5 \(service "s"\): Dockerfile bad\/sub is a folder, not a file/ },
   { name: 'context that is a file', files: { 'bad/compose.yaml': svc('s', '    build: ./f\n'), 'bad/f': 'x' }, project: 's', message: /^bad\/compose\.yaml:3 \(service "s"\): build context bad\/f is a file, not a folder/ },
   { name: 'additional context that is a file', files: { 'bad/compose.yaml': svc('s', '    build:\n      context: .\n      additional_contexts:\n        extra: ./f\n'), 'bad/Dockerfile': DF, 'bad/f': 'x' }, project: 's', message: /^bad\/compose\.yaml:5 \(service "s"\): additional context "extra" \(bad\/f\) is a file, not a folder/ },
+  // Type errors name the key, its line and the service; the service's neighbours still load.
+  { name: 'args: 42', files: { 'bad/compose.yaml': svc('s', '    build:\n      context: .\n      args: 42\n  fine:\n    build: .\n'), 'bad/Dockerfile': DF }, project: 's', message: /^bad\/compose\.yaml:5 \(service "s"\): build\.args must be a mapping or a list of KEY=VALUE strings, not a number$/, alsoLoads: ['fine'] },
+  { name: 'labels as a string', files: { 'bad/compose.yaml': svc('s', '    build:\n      context: .\n      labels: a=b\n'), 'bad/Dockerfile': DF }, project: 's', message: /^bad\/compose\.yaml:5 \(service "s"\): build\.labels must be a mapping or a list of KEY=VALUE strings, not a string$/ },
+  { name: 'platforms as a string', files: { 'bad/compose.yaml': svc('s', '    build:\n      context: .\n      platforms: linux/amd64\n'), 'bad/Dockerfile': DF }, project: 's', message: /^bad\/compose\.yaml:5 \(service "s"\): build\.platforms must be a list, not a string$/ },
+  { name: 'build: 42', files: { 'bad/compose.yaml': svc('s', '    build: 42\n') }, project: 's', message: /^bad\/compose\.yaml:3 \(service "s"\): build must be a path or a mapping, not a number$/ },
+  { name: 'context as a list', files: { 'bad/compose.yaml': svc('s', '    build:\n      context: [a]\n') }, project: 's', message: /^bad\/compose\.yaml:4 \(service "s"\): build\.context must be a path or URL, not a list$/ },
+  { name: 'a service that is a list', files: { 'bad/compose.yaml': 'services:\n  s: [a]\n  fine:\n    build: .\n', 'bad/Dockerfile': DF }, project: 's', message: /^bad\/compose\.yaml:2 \(service "s"\): service definition must be a mapping$/, alsoLoads: ['fine'] },
   { name: 'undefined build secret', files: { 'bad/compose.yaml': svc('s', '    build:\n      context: .\n      secrets: [nope]\n'), 'bad/Dockerfile': DF }, project: 's', message: /^bad\/compose\.yaml:5 \(service "s"\): build secret "nope" is not defined/ },
   { name: '.dockerignore pattern "["', files: { 'bad/compose.yaml': svc('s', '    build: .\n'), 'bad/Dockerfile': DF, 'bad/src/a': 'a', 'bad/.dockerignore': '# comment\n[\n' }, project: 's', message: /^bad\/\.dockerignore:2 \(service "s"\): invalid pattern "\[": BuildKit rejects it/ },
   { name: '.dockerignore pattern "a["', files: { 'bad/compose.yaml': svc('s', '    build: .\n'), 'bad/Dockerfile': DF, 'bad/.dockerignore': 'node_modules\n\na[\n' }, project: 's', message: /^bad\/\.dockerignore:3 \(service "s"\): invalid pattern "a\["/ },
@@ -133,7 +142,7 @@ const cases: ErrorCase[] = [
 ];
 
 describe('bad input: one clear error per broken service or file, and the rest of the graph loads', () => {
-  it.each(cases)('$name', async ({ files, project, message }) => {
+  it.each(cases)('$name', async ({ files, project, message, alsoLoads }) => {
     const { projects } = await graph(files);
     expect(projects.ok?.targets?.['docker-build']?.executor, `healthy project missing: ${Object.keys(projects).join(', ')}`).toBe('nx-compose-buildx:docker-build');
     const error = errorOf(projects[project]);
@@ -141,6 +150,7 @@ describe('bad input: one clear error per broken service or file, and the rest of
     expect(error).toMatch(message);
     expect(error).not.toMatch(/\n\s+at /); // no stack trace
     expect(warnings.join('\n')).toContain(error!);
+    for (const sibling of alsoLoads ?? []) expect(projects[sibling]?.targets?.['docker-build']?.executor, sibling).toBe('nx-compose-buildx:docker-build');
   });
 
   it('has at least 30 cases', () => expect(cases.length).toBeGreaterThanOrEqual(30));

@@ -55,7 +55,12 @@ export async function computeComposeNodes(
   const options = normalizePluginOptions(rawOptions);
   const root = context.workspaceRoot;
 
-  const sets = withoutIncludedSets(composeFileSets(configFiles, options, root).map((set) => loadSet(set, root)), root);
+  const loaded: LoadedSet[] = [];
+  for (const set of composeFileSets(configFiles, options, root)) {
+    loaded.push(loadSet(set, root));
+    await yieldToEventLoop();
+  }
+  const sets = withoutIncludedSets(loaded, root);
 
   const records: ServiceRecord[] = [];
   const serviceErrors: ServiceError[] = [];
@@ -96,7 +101,8 @@ export async function computeComposeNodes(
   const facts = new Map<string, ServiceFacts>();
   const loadable: ServiceRecord[] = [];
   const reader = factsReader(specs, root);
-  for (const record of named) {
+  for (const [i, record] of named.entries()) {
+    if (i % 25 === 24) await yieldToEventLoop();
     const { spec } = record;
     // One service's unreadable files make that service an error project, never the whole graph.
     try {
@@ -144,6 +150,13 @@ export async function computeComposeNodes(
   await writeGraphCache(root, cacheBase, graphDependencies(sets, specs, facts, configFiles, options, probed), assembled.results, warnings);
   return assembled.results;
 }
+
+/**
+ * Lets the plugin worker see SIGTERM, or nx closing its socket, between compose projects: a
+ * signal handler cannot run while synchronous work holds the event loop, and a worker left
+ * computing after nx is killed is a worker nobody waits for.
+ */
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** Everything the result was computed from, for the graph cache. */
 function graphDependencies(
