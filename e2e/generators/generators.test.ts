@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { BASE_IMAGE, ensureStack } from '../support/stack';
 import { indexPlatforms } from '../support/registry';
 import { createWorkspace, run, type TempWorkspace } from '../support/workspace';
-import { ensureGoToolchainImage } from './go-toolchain';
+import { ensureToolchainImages } from './toolchain';
 
 /**
  * The generators in a fresh workspace, then the generated services through the real stack:
@@ -28,11 +28,11 @@ describe('generators against the real stack', () => {
   beforeAll(async () => {
     const stack = await ensureStack();
     dockerEnv = { ...process.env, ...stack.env };
-    const tc = ensureGoToolchainImage(dockerEnv);
-    goImage = tc.image;
-    console.log(`go toolchain image ${tc.image}: ${tc.cached ? 'cached' : 'built'} in ${tc.ms} ms`);
+    const tc = await ensureToolchainImages('go', dockerEnv);
+    goImage = tc.build;
+    console.log(`go toolchain image ${tc.build}: ${tc.cached ? 'cached' : 'made'} in ${tc.ms} ms`);
     ws = await createWorkspace({ files: { 'compose.yaml': COMPOSE }, env: stack.env });
-  });
+  }, 50 * 60_000); // from nothing, the toolchain image is a Debian bootstrap
   afterAll(() => ws?.dispose());
 
   it('init converts the string registration to the object form, idempotently', async () => {
@@ -91,7 +91,8 @@ describe('generators against the real stack', () => {
   it('docker-verify (after docker-push): the manifests hold the platforms and every binary runs its own arch', async () => {
     const r = await ws.nx(['run-many', '-t', 'docker-verify', '-p', 'gstatic', 'ggo', '--output-style=static']);
     const text = out(r);
-    for (const machine of ['x86_64', 'aarch64', 'armv7l']) expect(text).toContain(`ok (${machine})`); // static: uname -m
+    const machines: Record<string, string> = { 'linux/amd64': 'x86_64', 'linux/arm64': 'aarch64', 'linux/arm/v7': 'armv7l' };
+    for (const p of PLATFORMS) expect(text).toContain(`[gstatic] ${p}: ok (${machines[p]})`); // static: uname -m, per platform
     for (const p of PLATFORMS) expect(text).toContain(`[ggo] ${p}: ok (exit 0)`); // go: /app --self-test
     for (const name of ['gstatic', 'ggo'] as const) {
       expect(await indexPlatforms(IMAGES[name]), name).toEqual([...PLATFORMS].sort());

@@ -86,7 +86,7 @@ describe('service generator: files', () => {
         /cargo build --release --target "\$target"/,
       ],
     },
-    { language: 'node', patterns: [/^FROM \$\{NODE_IMAGE\} AS deps$/m, /npm ci --omit=dev --no-audit/, /mkdir -p node_modules/] },
+    { language: 'node', patterns: [/^FROM \$\{NODE_IMAGE\} AS deps$/m, /NPM_CONFIG_AUDIT=false NPM_CONFIG_FUND=false NPM_CONFIG_UPDATE_NOTIFIER=false/, /npm ci --omit=dev/, /mkdir -p node_modules/] },
     { language: 'python', patterns: [/^FROM \$\{PYTHON_IMAGE\} AS build$/m, /^RUN python3 -m venv \/venv$/m, /COPY --from=build \/venv \/venv/] },
     { language: 'static', patterns: [/^ARG BASE_IMAGE=busybox:latest$/m, /^FROM \$\{BASE_IMAGE\}$/m, /uname -m/] },
   ] as const)('$language Dockerfile follows the multi-arch pattern', async ({ language, patterns }) => {
