@@ -3,7 +3,7 @@
  * (never `shell: true`); quoting exists only to DISPLAY a command (dry runs, headers, errors).
  */
 import type { Readable } from 'node:stream';
-import { escapeControls } from './log';
+import { escapeControls, hasControlCharacters } from './log';
 
 export interface RunCommandOptions {
   cwd: string;
@@ -73,7 +73,7 @@ export function quoteArg(arg: string): string {
   if (arg === '') return "''";
   if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(arg)) return arg;
   // A control character (newline, ESC) would break the displayed line: bash's $'…' shows it escaped.
-  if (/[\x00-\x1f\x7f-\x9f]/.test(arg)) return `$'${escapeControls(arg.replace(/\\/g, '\\\\').replace(/'/g, "\\'")).replace(/\t/g, '\\t')}'`;
+  if (hasControlCharacters(arg)) return `$'${escapeControls(arg.replace(/\\/g, '\\\\').replace(/'/g, "\\'")).replace(/\t/g, '\\t')}'`;
   return `'${arg.replace(/'/g, `'\\''`)}'`;
 }
 

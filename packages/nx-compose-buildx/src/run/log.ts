@@ -5,9 +5,18 @@
  * shown escaped, and every line of a message carries the task's prefix.
  */
 
-/** C0 controls, DEL and C1 controls (CSI is \x9b) as visible escapes: `\n`, `\r`, `\t`, `\x1b`. */
+/** C0 controls, DEL and C1 controls (CSI is \x9b). */
+// eslint-disable-next-line no-control-regex -- control characters are exactly what this matches
+export const CONTROL_CHARACTERS = /[\x00-\x1f\x7f-\x9f]/g;
+
+export function hasControlCharacters(text: string): boolean {
+  CONTROL_CHARACTERS.lastIndex = 0;
+  return CONTROL_CHARACTERS.test(text);
+}
+
+/** Control characters as visible escapes: `\n`, `\r`, `\t`, `\x1b`. */
 export function escapeControls(text: string): string {
-  return text.replace(/[\x00-\x1f\x7f-\x9f]/g, (c) => {
+  return text.replace(CONTROL_CHARACTERS, (c) => {
     if (c === '\n') return '\\n';
     if (c === '\r') return '\\r';
     if (c === '\t') return '\t'; // a tab cannot forge a line
