@@ -131,7 +131,7 @@ describe('formatting', () => {
     const table = formatSummaryTable([hostile]);
     expect(table.includes('\u001b')).toBe(false);
     expect(table).not.toMatch(/\n.*\nd/);
-    expect(formatSummaryMarkdown([hostile])).toContain('a?[2Jb\\|c?d');
+    expect(formatSummaryMarkdown([hostile])).toContain('a\\x1b[2Jb\\|c\\nd');
   });
 
   it('totals', () => {

@@ -5,6 +5,7 @@
  * post-tasks hook (post-tasks-execution.ts) reads the task results and metadata files and
  * prints what these functions format.
  */
+import { escapeControls } from '../run/log';
 
 /** What became of one image task. */
 export type ImageOutcome = 'built' | 'pushed' | 'reused' | 'cached' | 'failed' | 'skipped';
@@ -125,10 +126,7 @@ function seconds(s: number | undefined): string {
 }
 
 /** Values come from compose files: nothing in them may draw on the terminal or break a table. */
-function cellText(value: string): string {
-  // eslint-disable-next-line no-control-regex -- control characters are exactly what is removed
-  return value.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
-}
+const cellText = escapeControls;
 
 const COLUMNS: Array<{ title: string; cell: (r: SummaryRow) => string; right?: boolean }> = [
   { title: 'SERVICE', cell: (r) => cellText(r.service) },
