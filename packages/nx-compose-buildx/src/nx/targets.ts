@@ -246,6 +246,8 @@ export function projectConfiguration(node: ServiceNode, options: NormalizedPlugi
       options: {
         service: spec.service,
         image: spec.tags[0],
+        // The push this verify depends on records its digest here (docker-push or docker-manifest).
+        pushMetadataFile: metadataFile(spec.project, 'push'),
         platforms: spec.platforms,
         ...(spec.verifyCommand ? { verifyCommand: spec.verifyCommand } : {}),
       },

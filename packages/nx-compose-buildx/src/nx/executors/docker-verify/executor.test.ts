@@ -1,3 +1,5 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { fakeDeps, tmpContext, type Handler } from '../shared/__fixtures__/fake-deps';
 import { dockerVerify } from './executor';
@@ -101,5 +103,56 @@ describe('docker-verify executor', () => {
       `[dry-run] docker run --rm --network none --platform linux/arm64 ${IMAGE} uname -m`,
       `[dry-run] docker run --rm --network none --platform linux/arm/v7 ${IMAGE} uname -m`,
     ]);
+  });
+});
+
+describe('docker-verify checks the digest this run pushed', () => {
+  const PUSHED = d('f');
+  const byDigest = `127.0.0.1:5000/api@${PUSHED}`;
+  const withRecord = (record: unknown) => {
+    const context = tmpContext();
+    mkdirSync(join(context.root, 'dist/docker/api'), { recursive: true });
+    writeFileSync(join(context.root, 'dist/docker/api/push-metadata.json'), typeof record === 'string' ? record : JSON.stringify(record));
+    return context;
+  };
+  const opts = { ...options, platforms: ['linux/amd64'], pushMetadataFile: 'dist/docker/api/push-metadata.json' };
+
+  test('inspects and runs <repo>@<digest> from docker-push metadata, never the moving tag', async () => {
+    const { deps, commands, logs } = fakeDeps(engine(index([['amd64']])));
+    const context = withRecord({ service: 'api', tags: [IMAGE], platforms: {}, manifestDigest: PUSHED, pushed: true, loaded: false });
+    expect(await dockerVerify(opts, context, deps)).toEqual({ success: true });
+    expect(commands()).toEqual([
+      `docker buildx imagetools inspect --raw ${byDigest}`,
+      `docker run --rm --network none --platform linux/amd64 ${byDigest} uname -m`,
+    ]);
+    expect(logs).toContain(`[api] checking ${IMAGE} by the digest docker-push recorded`);
+  });
+
+  test('the dry run prints the by-digest commands too', async () => {
+    const { deps, logs, commands } = fakeDeps(engine(index([['amd64']])));
+    const context = withRecord({ manifestDigest: PUSHED, pushed: true });
+    expect(await dockerVerify({ ...opts, dryRun: true }, context, deps)).toEqual({ success: true });
+    expect(commands()).toEqual([]);
+    expect(logs).toContain(`[dry-run] docker run --rm --network none --platform linux/amd64 ${byDigest} uname -m`);
+  });
+
+  test.each([
+    ['no record', undefined, /no push record at dist\/docker\/api\/push-metadata\.json; checking .* as the registry serves it now/],
+    ['a build-only record (pushed: false)', { manifestDigest: PUSHED, pushed: false }, /has no pushed digest/],
+    ['a record without a digest', { pushed: true }, /has no pushed digest/],
+  ])('%s: falls back to the tag and says so', async (_name, record, note) => {
+    const { deps, commands, logs } = fakeDeps(engine(index([['amd64']])));
+    const context = record === undefined ? tmpContext() : withRecord(record);
+    expect(await dockerVerify(opts, context, deps)).toEqual({ success: true });
+    expect(commands()[0]).toBe(`docker buildx imagetools inspect --raw ${IMAGE}`);
+    expect(logs.some((l) => note.test(l))).toBe(true);
+  });
+
+  test('an unreadable record or one outside the workspace fails, naming it', async () => {
+    const { deps, logs } = fakeDeps(engine(index([['amd64']])));
+    expect(await dockerVerify(opts, withRecord('{ not json'), deps)).toEqual({ success: false });
+    expect(logs.at(-1)).toMatch(/cannot read the push record dist\/docker\/api\/push-metadata\.json/);
+    expect(await dockerVerify({ ...opts, pushMetadataFile: '../elsewhere.json' }, tmpContext(), deps)).toEqual({ success: false });
+    expect(logs.at(-1)).toMatch(/pushMetadataFile \.\.\/elsewhere\.json is outside the workspace/);
   });
 });

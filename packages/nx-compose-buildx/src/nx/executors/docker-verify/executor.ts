@@ -1,4 +1,9 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
+import { repositoryOf } from '../../../buildx/image-ref';
+import { isInsideWorkspace } from '../../containment';
+import type { ImageMetadata } from '../shared/build-record';
 import { imagetoolsInspectArgv, runArgv } from '../../../buildx/argv';
 import { comparePlatforms } from '../../../buildx/manifest';
 import { acceptedUnameMachines, expectedUnameMachine, normalizePlatforms } from '../../../buildx/platform';
@@ -8,6 +13,30 @@ import { registryImage } from '../shared/registry';
 import type { DockerVerifyExecutorSchema } from './schema';
 
 const DEFAULT_COMMAND = ['uname', '-m'];
+
+/**
+ * What verify checks: the manifest list this run's docker-push recorded (`<repo>@<digest>`, from its
+ * metadata file), so a concurrent push of the same tag cannot make verify pass or fail for another
+ * image. Without a push record (verify run alone, or a push that recorded no digest) the tag as the
+ * registry serves it now, said in the log.
+ */
+export function imageToVerify(image: string, root: string, pushMetadataFile: string | undefined): { ref: string; note?: string } {
+  if (!pushMetadataFile) return { ref: image };
+  const path = join(root, pushMetadataFile);
+  if (!isInsideWorkspace(root, path)) throw new Error(`pushMetadataFile ${pushMetadataFile} is outside the workspace`);
+  if (!existsSync(path)) return { ref: image, note: `no push record at ${pushMetadataFile}; checking ${image} as the registry serves it now` };
+  let record: Partial<ImageMetadata>;
+  try {
+    record = JSON.parse(readFileSync(path, 'utf-8')) as Partial<ImageMetadata>;
+  } catch (e) {
+    throw new Error(`cannot read the push record ${pushMetadataFile}: ${(e as Error).message}`);
+  }
+  const digest = record.pushed ? record.manifestDigest : undefined;
+  if (!digest || !/^sha256:[0-9a-f]{64}$/.test(digest)) {
+    return { ref: image, note: `the push record ${pushMetadataFile} has no pushed digest; checking ${image} as the registry serves it now` };
+  }
+  return { ref: `${repositoryOf(image)}@${digest}`, note: `checking ${image} by the digest docker-push recorded` };
+}
 
 /**
  * docker-verify: the registry's manifest list holds every declared platform (and no undeclared one),
@@ -25,8 +54,9 @@ export async function dockerVerify(
   try {
     const timeouts = commandTimeouts(given.env);
     const bounded = withTimeouts(given, timeouts);
-    const image = options.image ?? options.tags?.[0];
-    if (!image) throw new Error('no image to verify: set "image" or "tags".');
+    const tagged = options.image ?? options.tags?.[0];
+    if (!tagged) throw new Error('no image to verify: set "image" or "tags".');
+    const { ref: image, note } = imageToVerify(tagged, context.root, options.pushMetadataFile);
     let platforms = normalizePlatforms(options.platforms ?? []);
     const cmd = options.verifyCommand?.length ? options.verifyCommand : DEFAULT_COMMAND;
     const custom = Boolean(options.verifyCommand?.length);
@@ -36,6 +66,7 @@ export async function dockerVerify(
     const root = context.root;
 
     deps.log(`${tag} docker-verify ${image}: ${platforms.join(', ') || 'platforms from the registry'} (${cmd.join(' ')})${options.dryRun ? ' (dry run)' : ''}`);
+    if (note) deps.log(`${tag} ${note}`);
 
     if (options.dryRun) {
       if (checkManifest) deps.log(`[dry-run] ${displayCommand(imagetoolsInspectArgv(image, builder ? { builder } : {}))}`);

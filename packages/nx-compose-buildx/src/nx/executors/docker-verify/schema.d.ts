@@ -3,6 +3,8 @@ export interface DockerVerifyExecutorSchema {
   service: string;
   /** Image reference to verify; default: the first of `tags`. */
   image?: string;
+  /** Workspace-relative metadata file of docker-push: when it records a pushed digest, verify checks `<repo>@<digest>`, not the tag. */
+  pushMetadataFile?: string;
   /** Tags of the service (used when `image` is not set). */
   tags?: string[];
   /** Declared platforms: the manifest must list each, and each must run. */
