@@ -88,6 +88,9 @@ const FILES: Record<string, string> = {
     '',
   ].join('\n'),
   'cfg/Dockerfile': DF,
+  'trav/compose.yaml': 'services:\n  ../../../x:\n    build:\n      context: .\n      platforms: [linux/amd64]\n    x-nx-buildx:\n      platformConfig: { base: base.json }\n',
+  'trav/Dockerfile': DF,
+  'trav/base.json': '{}',
   'cfg/base.json': '{"a":1}',
 };
 
@@ -163,6 +166,7 @@ describe('bad input at graph level: real nx loads the graph, one error project p
     { name: '.dockerignore "[z-a]"', project: 'ign-range', message: /^ignore\/range\/\.dockerignore:1 \(service "ign-range"\): invalid pattern "\[z-a\]"/ },
     { name: 'Dockerfile that is a folder', project: 'df-folder', message: /^files\/compose\.yaml:5 \(service "df-folder"\): Dockerfile files\/sub is a folder, not a file/ },
     { name: 'context that is a file', project: 'ctx-file', message: /^files\/compose\.yaml:7 \(service "ctx-file"\): build context files\/plain\.txt is a file, not a folder/ },
+    { name: 'service named ../../../x (with a platformConfig, docker-config would write outside)', project: 'trav-..-..-..-x', message: /^trav\/compose\.yaml:2 \(service "\.\.\/\.\.\/\.\.\/x"\): service name "\.\.\/\.\.\/\.\.\/x" is not valid/ },
     { name: 'service __proto__', project: 'keys-__proto__', message: /^keys\/compose\.yaml:2 \(service "__proto__"\): service name "__proto__" cannot be an Nx project name/ },
     { name: 'service constructor', project: 'keys-constructor', message: /^keys\/compose\.yaml:4 \(service "constructor"\): service name "constructor" cannot be an Nx project name/ },
     { name: 'service toString', project: 'keys-toString', message: /^keys\/compose\.yaml:6 \(service "toString"\): service name "toString" cannot be an Nx project name/ },

@@ -23,8 +23,14 @@ export interface BuildSpecEnvironment {
  */
 const NAMES_NX_CANNOT_HOLD = new Set(Object.getOwnPropertyNames(Object.prototype));
 
+/** compose-spec's service name rule; the name becomes folder names (dist/docker/<name>/...). */
+export function isValidServiceName(name: string): boolean {
+  return /^[a-zA-Z0-9._-]+$/.test(name) && name !== '.' && name !== '..';
+}
+
+/** Whether a service name can be an Nx project name as it is. */
 export function canBeNxProjectName(name: string): boolean {
-  return !NAMES_NX_CANNOT_HOLD.has(name);
+  return isValidServiceName(name) && !NAMES_NX_CANNOT_HOLD.has(name);
 }
 
 /** A value docker would read as an option where it is passed as a positional argument. */
@@ -74,6 +80,11 @@ function buildSpecFromService(
   const isDirectory = (abs: string) => env.isDirectory?.(abs) ?? true;
   const isFile = (abs: string) => !(env.isDirectory?.(abs) ?? false);
 
+  // compose-spec's service name rule: the name becomes folder names (dist/docker/<name>/...), so
+  // `../../x` must never reach a path. (The loader may check it first; this is defence in depth.)
+  if (!isValidServiceName(service.name)) {
+    fail(service, `service name ${JSON.stringify(service.name)} is not valid: compose allows only letters, digits, ".", "_" and "-", and not "." or ".."`);
+  }
   if (!canBeNxProjectName(service.name)) {
     fail(service, `service name "${service.name}" cannot be an Nx project name (it is a built-in property of JavaScript objects, which Nx keeps projects in); rename the service`);
   }

@@ -196,7 +196,8 @@ export function assembleNodes(input: AssembleInput): AssembleOutput {
   for (const { service } of input.serviceErrors) claims.set(service, (claims.get(service) ?? 0) + 1);
   for (const { set, service, error } of input.serviceErrors) {
     const folder = set.composeDir.replace(/[^A-Za-z0-9_-]+/g, '-').replace(/^-+|-+$/g, '') || 'root';
-    let name = taken.has(service) || claims.get(service)! > 1 || !canBeNxProjectName(service) ? `${folder}-${service}` : service;
+    const safe = service.replace(/[^A-Za-z0-9._-]+/g, '-');
+    let name = taken.has(service) || claims.get(service)! > 1 || !canBeNxProjectName(service) ? `${folder}-${safe}` : service;
     for (let n = 2; taken.has(name); n++) name = `${folder}-${service}-${n}`;
     taken.add(name);
     add(set.configFile, errorProject(name, set.composeDir, error.message, set.watchedFiles, options));

@@ -129,6 +129,10 @@ const cases: ErrorCase[] = [
     message: new RegExp(`^bad/compose\\.yaml:2 \\(service "${name}"\\): service name "${name}" cannot be an Nx project name`),
   })),
 
+  // Traversal names: a service name becomes folder names (dist/docker/<name>/...).
+  { name: 'service named ../../../x', files: { 'bad/compose.yaml': svc('../../../x', '    build: .\n'), 'bad/Dockerfile': DF }, project: 'bad-..-..-..-x', message: /^bad\/compose\.yaml:2 \(service "\.\.\/\.\.\/\.\.\/x"\): service name "\.\.\/\.\.\/\.\.\/x" is not valid/ },
+  { name: 'service named ..', files: { 'bad/compose.yaml': svc('..', '    build: .\n'), 'bad/Dockerfile': DF }, project: 'bad-..', message: /^bad\/compose\.yaml:2 \(service "\.\."\): service name "\.\." is not valid/ },
+
   // Values docker would read as options.
   { name: 'context folder named like an option', files: { 'compose.yaml': svc('s', '    build: ./--output=type=local,dest=x\n'), '--output=type=local,dest=x/Dockerfile': DF }, project: 's', message: /^compose\.yaml:3 \(service "s"\): build context --output=type=local,dest=x begins with "-"/ },
   { name: 'image named like an option', files: { 'bad/compose.yaml': svc('s', '    build: .\n    image: --privileged\n'), 'bad/Dockerfile': DF }, project: 's', message: /^bad\/compose\.yaml:4 \(service "s"\): image --privileged begins with "-"/ },
