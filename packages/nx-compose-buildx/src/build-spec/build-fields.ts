@@ -41,8 +41,8 @@ interface BuildField<K extends keyof BuildOptions> {
 
 type BuildFieldTable = { [K in keyof BuildOptions]-?: BuildField<K> };
 
-const stringList = { type: 'array', items: { type: 'string' } };
-const stringMap = { type: 'object', additionalProperties: { type: 'string' } };
+export const stringList = { type: 'array', items: { type: 'string' } };
+export const stringMap = { type: 'object', additionalProperties: { type: 'string' } };
 
 /** `--flag value` once per entry. */
 const each = (flag: string) => (values: readonly string[]) => values.flatMap((v) => [flag, v]);

@@ -3,14 +3,12 @@
  * run settings below. scripts/build.mjs writes them to dist/nx/executors/<name>/schema.json, so
  * there is no hand-kept schema.json to drift from the code.
  */
-import { buildFieldSchemas, type JsonSchema } from '../../../build-spec/build-fields';
+import { buildFieldSchemas, stringList, stringMap, type JsonSchema } from '../../../build-spec/build-fields';
 import type { BuildOptions } from '../../../build-spec/types';
 import type { BuildExecutorOptions } from './options';
 
 type RunSettingKey = Exclude<keyof BuildExecutorOptions, keyof BuildOptions>;
 
-const stringMap = { type: 'object', additionalProperties: { type: 'string' } };
-const stringList = { type: 'array', items: { type: 'string' } };
 
 /** Every executor option that is not a build field; the mapped type makes a missing one a type error. */
 const RUN_SETTINGS: { [K in RunSettingKey]-?: JsonSchema } = {
