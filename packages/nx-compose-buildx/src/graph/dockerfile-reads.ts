@@ -24,7 +24,7 @@
  * (over-selects). `ONBUILD` triggers of base images are not seen.
  */
 import type { Dockerfile, Instruction, ModifiableInstruction, Property, PropertyInstruction } from 'dockerfile-ast';
-import { expandWord, parseDockerfileSafe, type DockerfileProblem, type ParseDockerfileResult } from './dockerfile-refs';
+import { expandWord, parseDockerfileCached, type DockerfileProblem } from './dockerfile-refs';
 import { familiarRef, normalizeImageRef } from '../buildx/image-ref';
 
 /** What a build reads from one context. `paths` are context-relative patterns (see module doc), each meaning the matched path and everything below it. */
@@ -80,19 +80,8 @@ interface StageRecord {
 
 const acc = (): Accumulator => ({ whole: [], paths: new Set() });
 
-const parseCache = new Map<string, ParseDockerfileResult>();
 const readsCache = new Map<string, DockerfileReads>();
 const CACHE_LIMIT = 5000;
-
-function parseCached(text: string): ParseDockerfileResult {
-  let parsed = parseCache.get(text);
-  if (!parsed) {
-    if (parseCache.size >= CACHE_LIMIT) parseCache.clear();
-    parsed = parseDockerfileSafe(text);
-    parseCache.set(text, parsed);
-  }
-  return parsed;
-}
 
 /** What the build of `text` with these settings can read. Memoised on its inputs (many services share a Dockerfile). */
 export function dockerfileReads(text: string, options: DockerfileReadsOptions = {}): DockerfileReads {
@@ -112,7 +101,7 @@ function computeReads(text: string, options: DockerfileReadsOptions): Dockerfile
     namedContexts: Object.fromEntries(named.map((n) => [n, { whole: true, reasons: [reason] } as ContextReads])),
     ...(problem ? { problem } : {}),
   });
-  const parsed = parseCached(text);
+  const parsed = parseDockerfileCached(text);
   if (!parsed.ok) return everything(`line ${parsed.error.line}: ${parsed.error.message}`, parsed.error);
   const syntax = parsed.dockerfile.getDirectives().find((d) => d.getName().toLowerCase() === 'syntax');
   if (syntax && !KNOWN_SYNTAX.test((syntax.getValue() ?? '').trim())) return everything(`# syntax=${syntax.getValue()} is a frontend whose reads are not known`);

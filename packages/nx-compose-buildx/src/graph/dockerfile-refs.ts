@@ -79,6 +79,20 @@ export function parseDockerfileSafe(text: string): ParseDockerfileResult {
   return { ok: true, dockerfile };
 }
 
+const parseCache = new Map<string, ParseDockerfileResult>();
+const PARSE_CACHE_LIMIT = 5000;
+
+/** parseDockerfileSafe, memoised on the text: services sharing a Dockerfile parse it once per graph. */
+export function parseDockerfileCached(text: string): ParseDockerfileResult {
+  let parsed = parseCache.get(text);
+  if (!parsed) {
+    if (parseCache.size >= PARSE_CACHE_LIMIT) parseCache.clear();
+    parsed = parseDockerfileSafe(text);
+    parseCache.set(text, parsed);
+  }
+  return parsed;
+}
+
 // ---------------------------------------------------------------------------------------
 // Variable expansion (the BuildKit shell lexer's word rules that matter for image names)
 
@@ -178,7 +192,7 @@ function argProperties(ins: Instruction): Array<{ name: string; value: string | 
  * Throws DockerfileSyntaxError (with a line) on input BuildKit would reject.
  */
 export function dockerfileRefs(text: string, args: Readonly<Record<string, string>> = {}): DockerfileRefs {
-  const parsed = parseDockerfileSafe(text);
+  const parsed = parseDockerfileCached(text);
   if (!parsed.ok) throw new DockerfileSyntaxError(parsed.error.line, parsed.error.message);
   const df = parsed.dockerfile;
   const escape = df.getEscapeCharacter();
