@@ -22,6 +22,9 @@ const DECLARED: Record<string, string[]> = {
   docs: ['linux/amd64', 'linux/arm64'],
   sensor: ['linux/arm/v7', 'linux/arm64'],
   relay: ['linux/amd64', 'linux/arm/v7', 'linux/arm64'],
+  catalog: ['linux/amd64', 'linux/arm64'],
+  checkout: ['linux/amd64', 'linux/arm64'],
+  frontend: ['linux/amd64', 'linux/arm64'],
 };
 const IMAGE: Record<string, string> = {
   base: `${REGISTRY}/shop/base:latest`,
@@ -31,6 +34,9 @@ const IMAGE: Record<string, string> = {
   docs: `${REGISTRY}/shop/docs:latest`,
   sensor: `${REGISTRY}/edge/sensor:latest`,
   relay: `${REGISTRY}/edge/relay:latest`,
+  catalog: `${REGISTRY}/store/catalog:latest`,
+  checkout: `${REGISTRY}/store/checkout:latest`,
+  frontend: `${REGISTRY}/store/frontend:latest`,
 };
 
 describe('examples/ against the real stack', () => {
@@ -51,7 +57,7 @@ describe('examples/ against the real stack', () => {
 
   it('nx run-many -t docker-build builds every service for every declared platform', async () => {
     const result = await ws.nx(['run-many', '-t', 'docker-build', '--output-style=static']);
-    expect(output(result)).toMatch(/Successfully ran target docker-build for 7 projects/);
+    expect(output(result)).toMatch(/Successfully ran target docker-build for 10 projects/);
     for (const [service, platforms] of Object.entries(DECLARED)) {
       const metadata = JSON.parse(ws.read(`dist/docker/${service}/metadata.json`));
       expect(Object.keys(metadata.platforms).sort(), service).toEqual(platforms);
