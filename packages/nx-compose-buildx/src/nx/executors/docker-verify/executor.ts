@@ -29,7 +29,7 @@ export function imageToVerify(image: string, root: string, pushMetadataFile: str
   try {
     record = JSON.parse(readFileSync(path, 'utf-8')) as Partial<ImageMetadata>;
   } catch (e) {
-    throw new Error(`cannot read the push record ${pushMetadataFile}: ${(e as Error).message}`);
+    throw new Error(`cannot read the push record ${pushMetadataFile}: ${(e as Error).message}`, { cause: e });
   }
   const digest = record.pushed ? record.manifestDigest : undefined;
   if (!digest || !/^sha256:[0-9a-f]{64}$/.test(digest)) {
