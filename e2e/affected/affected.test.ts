@@ -70,8 +70,8 @@ describe('nx affected -t docker-build selects exactly the services whose image c
 
   it('a stale service lock never misses a rebuild: the compose files are watched whole', async () => {
     ws.write('compose.yaml', ws.read('compose.yaml').replace('build: ./d', 'build:\n      context: ./d\n      target: final'));
-    ws.git(['add', '-A']);
-    ws.git(['commit', '-q', '-m', 'edit without nx sync']);
+    await ws.git(['add', '-A']);
+    await ws.git(['commit', '-q', '-m', 'edit without nx sync']);
     expect(await ws.affected()).toContain('d:docker-build');
   });
 });

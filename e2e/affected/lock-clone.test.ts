@@ -51,7 +51,7 @@ describe('the service lock holds in a clone at another path', () => {
 
   beforeAll(async () => {
     origin = await createWorkspace({ files: FILES });
-    clone = cloneWorkspace(origin);
+    clone = await cloneWorkspace(origin);
   });
   afterAll(() => {
     origin?.dispose();
@@ -77,7 +77,7 @@ describe('the service lock holds in a clone at another path', () => {
     // The lock is out of date now, and sync:check says so (the check can fail).
     expect((await clone.nx(['sync:check'], { allowFailure: true })).status).not.toBe(0);
     await clone.commit('api: another flavour');
-    expect(clone.git(['diff', '--name-only', 'HEAD~1', 'HEAD']).trim().split('\n').sort()).toEqual(['compose.yaml', 'nx-compose-buildx.lock.json']);
+    expect((await clone.git(['diff', '--name-only', 'HEAD~1', 'HEAD'])).trim().split('\n').sort()).toEqual(['compose.yaml', 'nx-compose-buildx.lock.json']);
     expect(await clone.affected()).toEqual(['api:docker-build']);
   });
 
@@ -89,7 +89,7 @@ describe('the service lock holds in a clone at another path', () => {
   });
 
   it('the lock the clone commits syncs back unchanged in the first checkout', async () => {
-    origin.git(['pull', '-q', '--ff-only', clone.root, 'main']);
+    await origin.git(['pull', '-q', '--ff-only', clone.root, 'main']);
     const check = await origin.nx(['sync:check'], { allowFailure: true });
     expect(check.status).toBe(0);
   });

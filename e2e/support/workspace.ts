@@ -1,4 +1,4 @@
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -15,7 +15,8 @@ export interface TempWorkspace {
   remove(path: string): void;
   /** Runs nx with an argv array (no shell); rejects with its output when it fails, unless allowFailure. */
   nx(args: string[], opts?: { env?: NodeJS.ProcessEnv; allowFailure?: boolean }): Promise<NxResult>;
-  git(args: string[]): string;
+  /** git in the workspace; asynchronous, so the test worker's event loop never waits on it. */
+  git(args: string[]): Promise<string>;
   /** `nx sync` (as a developer or a pre-commit hook would), then commit everything. */
   commit(message: string): Promise<void>;
   /** Tasks `nx affected` selects for the last commit (dependencies excluded), sorted. */
@@ -86,7 +87,7 @@ export async function createWorkspace(setup: WorkspaceSetup = {}): Promise<TempW
   write('.gitignore', 'node_modules\n.nx\ndist\n');
   for (const [path, content] of Object.entries(setup.files ?? {})) write(path, content);
 
-  ws.git(['init', '-q', '-b', 'main']);
+  await ws.git(['init', '-q', '-b', 'main']);
   await ws.commit('initial');
   return ws;
 }
@@ -95,11 +96,12 @@ export async function createWorkspace(setup: WorkspaceSetup = {}): Promise<TempW
  * A `git clone` of a workspace at another absolute path (its own temp folder, nested deeper
  * and named differently), as a CI runner checks out: only what is committed comes along.
  */
-export function cloneWorkspace(source: TempWorkspace, env?: NodeJS.ProcessEnv): TempWorkspace {
+export async function cloneWorkspace(source: TempWorkspace, env?: NodeJS.ProcessEnv): Promise<TempWorkspace> {
   const parent = mkdtempSync(join(tmpdir(), 'nxcb-clone-'));
   const root = join(parent, 'runner', 'work', 'checkout');
   mkdirSync(dirname(root), { recursive: true });
-  execFileSync('git', ['clone', '-q', source.root, root]);
+  const cloned = await run('git', ['clone', '-q', source.root, root], { cwd: parent });
+  if (cloned.status !== 0) throw new Error(`git clone failed (${cloned.status}): ${cloned.stderr}`);
   symlinkSync(join(REPO_ROOT, 'node_modules'), join(root, 'node_modules'), 'dir');
   const ws = attachWorkspace(root, env);
   return { ...ws, dispose: () => rmSync(parent, { recursive: true, force: true }) };
@@ -110,8 +112,11 @@ function attachWorkspace(root: string, env: NodeJS.ProcessEnv | undefined): Temp
     mkdirSync(dirname(join(root, path)), { recursive: true });
     writeFileSync(join(root, path), content);
   };
-  const git = (args: string[]) =>
-    execFileSync('git', args, { cwd: root, encoding: 'utf-8', env: { ...process.env, GIT_AUTHOR_NAME: 'e2e', GIT_AUTHOR_EMAIL: 'e2e@example.invalid', GIT_COMMITTER_NAME: 'e2e', GIT_COMMITTER_EMAIL: 'e2e@example.invalid' } });
+  const git = async (args: string[]) => {
+    const r = await run('git', args, { cwd: root, env: { ...process.env, GIT_AUTHOR_NAME: 'e2e', GIT_AUTHOR_EMAIL: 'e2e@example.invalid', GIT_COMMITTER_NAME: 'e2e', GIT_COMMITTER_EMAIL: 'e2e@example.invalid' } });
+    if (r.status !== 0) throw new Error(`git ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
+    return r.stdout;
+  };
   const nx = async (args: string[], opts: { env?: NodeJS.ProcessEnv; allowFailure?: boolean } = {}) => {
     const result = await run(process.execPath, [NX_BIN, ...args], { cwd: root, env: nxEnv({ ...env, ...opts.env }) });
     if (result.status !== 0 && !opts.allowFailure) {
@@ -121,8 +126,8 @@ function attachWorkspace(root: string, env: NodeJS.ProcessEnv | undefined): Temp
   };
   const commit = async (message: string) => {
     await nx(['sync']);
-    git(['add', '-A']);
-    git(['commit', '-q', '--allow-empty', '-m', message]);
+    await git(['add', '-A']);
+    await git(['commit', '-q', '--allow-empty', '-m', message]);
   };
   return {
     root,

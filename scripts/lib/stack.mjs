@@ -3,7 +3,7 @@
 // 127.0.0.1:5000 and a 5-platform base image in it. scripts/local-stack.sh sets it all up from
 // nothing; this module decides whether the engine the caller already points at is good enough,
 // and otherwise runs that script. The one place that knows how; e2e/support/stack.ts re-exports it.
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -24,17 +24,30 @@ const CHECK_TIMEOUT_MS = 60_000;
  *   `log`: what it decided, one line each; `progress`: show local-stack.sh's progress (its stderr).
  */
 
-/** Runs file + argv (never a shell), stdout captured; stderr captured unless `inheritStderr`. */
-function runSync(file, args, env, timeout, inheritStderr = false) {
-  const r = spawnSync(file, args, {
-    cwd: REPO_ROOT,
-    env,
-    encoding: 'utf-8',
-    stdio: ['ignore', 'pipe', inheritStderr ? 'inherit' : 'pipe'],
-    timeout,
-    maxBuffer: 64 * 1024 * 1024,
+/**
+ * Runs file + argv (never a shell), stdout captured; stderr captured unless `inheritStderr`.
+ * Asynchronous on purpose: a test worker that waits on a synchronous spawn cannot answer vitest
+ * ("Timeout calling onTaskUpdate" on a busy machine).
+ * @returns {Promise<{ status: number | null, stdout: string, stderr: string, error?: Error }>}
+ */
+function runAsync(file, args, env, timeout, inheritStderr = false) {
+  return new Promise((resolve) => {
+    const child = spawn(file, args, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', inheritStderr ? 'inherit' : 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let error;
+    child.stdout?.setEncoding('utf-8').on('data', (d) => (stdout += d));
+    child.stderr?.setEncoding('utf-8').on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => {
+      error = new Error(`timed out after ${timeout / 1000} s`);
+      child.kill('SIGKILL');
+    }, timeout);
+    child.on('error', (e) => (error = e));
+    child.on('close', (status) => {
+      clearTimeout(timer);
+      resolve({ status, stdout, stderr, ...(error ? { error } : {}) });
+    });
   });
-  return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '', error: r.error };
 }
 
 function tail(text, lines = 30) {
@@ -50,14 +63,14 @@ export function dockerEnv(dockerHost) {
 }
 
 /** Why the engine behind env cannot run builds here, or undefined if it can. */
-export function unusableReason(env) {
+export async function unusableReason(env) {
   const checks = [
     ['docker engine', ['info', '--format', '{{.ServerVersion}}']],
     ['docker buildx', ['buildx', 'version']],
     [`base image ${BASE_IMAGE}`, ['buildx', 'imagetools', 'inspect', BASE_IMAGE]],
   ];
   for (const [what, args] of checks) {
-    const r = runSync('docker', args, env, CHECK_TIMEOUT_MS);
+    const r = await runAsync('docker', args, env, CHECK_TIMEOUT_MS);
     if (r.error || r.status !== 0) {
       return `${what}: \`docker ${args.join(' ')}\` failed: ${r.error?.message ?? tail(r.stderr || r.stdout, 5)}`;
     }
@@ -75,8 +88,8 @@ export function dockerHostFromStackOutput(stdout) {
   return line?.slice('DOCKER_HOST='.length) || undefined;
 }
 
-function startLocalStack(progress) {
-  const r = runSync('bash', [STACK_SCRIPT, 'up'], { ...process.env }, UP_TIMEOUT_MS, progress);
+async function startLocalStack(progress) {
+  const r = await runAsync('bash', [STACK_SCRIPT, 'up'], { ...process.env }, UP_TIMEOUT_MS, progress);
   if (r.error || r.status !== 0) {
     throw new Error(
       `could not bring up the local Docker stack (\`bash ${STACK_SCRIPT} up\` ` +
@@ -89,7 +102,7 @@ function startLocalStack(progress) {
   const dockerHost = dockerHostFromStackOutput(r.stdout);
   if (!dockerHost) throw new Error(`\`bash ${STACK_SCRIPT} up\` printed no DOCKER_HOST= line.\n--- stdout ---\n${tail(r.stdout)}`);
   const env = dockerEnv(dockerHost);
-  const reason = unusableReason(env);
+  const reason = await unusableReason(env);
   if (reason) throw new Error(`the local stack at ${dockerHost} is up but not usable: ${reason}`);
   return { dockerHost, env };
 }
@@ -110,7 +123,7 @@ export async function ensureStack({ log = () => {}, progress = false } = {}) {
   if (cached) return cached;
   if (process.env.NXCB_USE_EXISTING_ENGINE === '1') {
     const env = dockerEnv(undefined);
-    const reason = unusableReason(env);
+    const reason = await unusableReason(env);
     if (reason) {
       throw new Error(
         `NXCB_USE_EXISTING_ENGINE=1 but the engine at DOCKER_HOST=${env.DOCKER_HOST ?? '(default)'} is not usable: ${reason}`,
@@ -123,7 +136,7 @@ export async function ensureStack({ log = () => {}, progress = false } = {}) {
   const existing = process.env.DOCKER_HOST;
   if (existing) {
     const env = dockerEnv(existing);
-    const reason = unusableReason(env);
+    const reason = await unusableReason(env);
     if (!reason) {
       log(`using the existing engine at DOCKER_HOST=${existing}`);
       cached = { dockerHost: existing, env };
@@ -132,13 +145,13 @@ export async function ensureStack({ log = () => {}, progress = false } = {}) {
     log(`DOCKER_HOST=${existing} is not usable (${reason.split('\n')[0]}); starting the local stack instead`);
   }
   log(`bash ${STACK_SCRIPT} up${progress ? '   (progress below; first run installs and builds, ~1 min)' : ''}`);
-  cached = startLocalStack(progress);
+  cached = await startLocalStack(progress);
   log(`stack up: DOCKER_HOST=${cached.dockerHost}`);
   return cached;
 }
 
-function registryCommand(command) {
-  const r = runSync('bash', [STACK_SCRIPT, command], { ...process.env }, CHECK_TIMEOUT_MS);
+async function registryCommand(command) {
+  const r = await runAsync('bash', [STACK_SCRIPT, command], { ...process.env }, CHECK_TIMEOUT_MS);
   if (r.error || r.status !== 0) {
     throw new Error(
       `\`bash ${STACK_SCRIPT} ${command}\` ${r.error ? `failed: ${r.error.message}` : `exited ${r.status}`}\n${tail(r.stderr)}`,
@@ -147,11 +160,11 @@ function registryCommand(command) {
 }
 
 /** Stops the local registry on 127.0.0.1:5000 (to test push failures). */
-export function stopRegistry() {
-  registryCommand('registry-stop');
+export async function stopRegistry() {
+  await registryCommand('registry-stop');
 }
 
 /** Starts the local registry again; returns once it answers. */
-export function startRegistry() {
-  registryCommand('registry-start');
+export async function startRegistry() {
+  await registryCommand('registry-start');
 }

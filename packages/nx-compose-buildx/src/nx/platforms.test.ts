@@ -7,7 +7,7 @@ import { platformFromName, platformSlug, platformTagSuffix } from '../buildx/pla
 import type { ComposeProject, ComposeService } from '../compose/types';
 import { assembleNodes } from './assemble';
 import { normalizePluginOptions } from './plugin-options';
-import { parseServiceLock, renderServiceLock, serviceDefinitionHashes } from './service-lock';
+import { parseServiceLock, renderServiceLock, serviceDefinitionHashes, stableHash } from './service-lock';
 import { platformTag } from './targets';
 import { definitionHashesFromGraph } from './definition-hash-metadata';
 import type { ProjectConfiguration, ProjectGraph } from '@nx/devkit';
@@ -147,9 +147,10 @@ describe('lock entries per platform', () => {
 
   it('a service not built per platform keeps its single entry, as before', () => {
     const definition = { build: { context: '.' } };
-    expect(serviceDefinitionHashes('web', 'web', definition, [], '/ws')).toEqual({
-      web: serviceDefinitionHashes('web', 'web', definition, [], '/ws').web,
-    });
+    const entries = serviceDefinitionHashes('web', 'web', definition, [], '/ws');
+    // as before: one entry, the hash of service name and definition (stableHash), nothing per platform
+    expect(entries).toEqual({ web: stableHash({ service: 'web', definition }) });
+    expect(serviceDefinitionHashes('web', 'web', { build: { context: './other' } }, [], '/ws').web).not.toBe(entries.web);
   });
 });
 

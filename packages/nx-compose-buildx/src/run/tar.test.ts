@@ -1,4 +1,5 @@
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +10,7 @@ import { TarScanner } from './tar';
 const d = (c: string) => `sha256:${c.repeat(64)}`;
 
 /** An OCI layout like `docker save` writes with the containerd image store. */
-function makeLayout(): string {
+async function makeLayout(): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'nxcb-tar-'));
   const layout = join(dir, 'layout');
   mkdirSync(join(layout, 'blobs', 'sha256'), { recursive: true });
@@ -31,13 +32,13 @@ function makeLayout(): string {
     }),
   );
   writeFileSync(join(layout, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
-  execFileSync('tar', ['-cf', join(dir, 'image.tar'), '-C', layout, 'oci-layout', 'blobs', 'index.json']);
+  await promisify(execFile)('tar', ['-cf', join(dir, 'image.tar'), '-C', layout, 'oci-layout', 'blobs', 'index.json']);
   return dir;
 }
 
 describe('TarScanner', () => {
-  test('keeps wanted entries across arbitrary chunking', () => {
-    const dir = makeLayout();
+  test('keeps wanted entries across arbitrary chunking', async () => {
+    const dir = await makeLayout();
     const tar = readFileSync(join(dir, 'image.tar'));
     for (const size of [1, 511, 512, 4096, tar.length]) {
       const s = new TarScanner((name, bytes) => name === 'index.json' || (name.startsWith('blobs/') && bytes < 1024 * 256));
@@ -56,7 +57,7 @@ describe('localImageDigests (fake docker on PATH)', () => {
   });
 
   test('streams docker save and reads per-platform digests', async () => {
-    const dir = makeLayout();
+    const dir = await makeLayout();
     const bin = join(dir, 'bin');
     mkdirSync(bin);
     writeFileSync(join(bin, 'docker'), `#!/bin/sh\n[ "$1" = save ] && [ "$2" = r/api:1 ] && exec cat "${join(dir, 'image.tar')}"\necho "bad args $*" >&2; exit 2\n`);
