@@ -68,10 +68,37 @@ describe('loadComposeProject', () => {
     expect(load({ [BASE]: text }, { ...opts, process: { PROJECT: 'FromEnv' } }).name).toBe(expected);
   });
 
-  it('service names and values with shell metacharacters are plain data', () => {
-    const p = load({ [BASE]: 'services:\n  "a;rm -rf $HOME":\n    build:\n      context: "./$$(x)"\n      args: {X: "`id` && $$(id)"}\n' });
-    expect(Object.keys(p.services)).toEqual(['a;rm -rf $HOME']);
-    expect(p.services['a;rm -rf $HOME'].build).toMatchObject({ context: '/p/$(x)', args: { X: '`id` && $(id)' } });
+  it('values with shell metacharacters are plain data', () => {
+    const p = load({ [BASE]: 'services:\n  a:\n    build:\n      context: "./$$(x)"\n      args: {X: "`id` && $$(id)"}\n' });
+    expect(p.services.a.build).toMatchObject({ context: '/p/$(x)', args: { X: '`id` && $(id)' } });
+  });
+
+  it.each([
+    ['a;rm -rf $HOME', /services Additional property a;rm -rf \$HOME is not allowed/, 2],
+    ['a b', /services Additional property a b is not allowed/, 2],
+    ['..', /invalid service name "\.\.": a service name must not be "\." or "\.\."/, 2],
+  ])('service name %j is an error of that service (file, line, service); the others load', (name, message, line) => {
+    const p = load({ [BASE]: `services:\n  "${name}":\n    build: .\n  ok:\n    build: .\n` });
+    expect(Object.keys(p.services)).toEqual(['ok']);
+    expect(p.serviceErrors).toHaveLength(1);
+    expect(p.serviceErrors![0]).toMatchObject({ file: BASE, line, service: name });
+    expect(p.serviceErrors![0].message).toMatch(message);
+  });
+
+  it.each([
+    ['an unknown service-level key (platforms: belongs under build:)', 'services:\n  a:\n    build: .\n    platforms: [linux/amd64]\n', /services\.a Additional property platforms is not allowed/, 4],
+    ['build.platforms not a list', 'services:\n  a:\n    build:\n      context: .\n      platforms: linux/amd64\n', /services\.a\.build\.platforms must be a list/, 5],
+    ['ports not a list', 'services:\n  a:\n    image: x\n    ports: {a: 1}\n', /services\.a\.ports must be a list/, 4],
+    ['a pull_policy Compose 2.26 does not know', 'services:\n  a:\n    image: x\n    pull_policy: refresh\n', /services\.a\.pull_policy must be one of the following: "always", "never", "if_not_present", "build", "missing"/, 4],
+  ])('compose-spec schema: %s is an error of that service, with Compose\'s reason', (_name, text, message, line) => {
+    const p = load({ [BASE]: `${text}  ok:\n    build: .\n` });
+    expect(Object.keys(p.services)).toEqual(['ok']);
+    expect(p.serviceErrors![0]).toMatchObject({ file: BASE, line, service: 'a' });
+    expect(p.serviceErrors![0].message).toMatch(message);
+  });
+
+  it('a schema problem outside services fails the file, naming the line', () => {
+    expect(() => load({ [BASE]: 'services: {}\nnetworks: [a]\n' })).toThrow(/compose\.yaml:2: networks must be a mapping/);
   });
 
   it('resolves secrets files and names them like Compose', () => {

@@ -11,6 +11,7 @@ import { applyExtends, type ExtendsFile } from './extends';
 import { importIncluded, parseIncludeEntries, type IncludeEntry } from './include';
 import { interpolateModel } from './interpolate-model';
 import { enforceUnicity, mergeModels, MergeError, omitEmpty, stripTags } from './merge';
+import { validateComposeModel } from './schema/validate';
 import { canonical } from './transform/canonical';
 import { normalizeService } from './normalize';
 import { DOCKER_DEFAULT_PLATFORM } from './project-options';
@@ -63,6 +64,8 @@ interface Scope {
 interface LoadedModel {
   model: Record<string, unknown>;
   meta: Map<string, ServiceMeta>;
+  /** Services the compose-spec schema rejects (first problem each): they become errors of their own. */
+  invalid: Map<string, ComposeError>;
 }
 
 function loadFile(scope: Scope, file: string, from?: SourceLocation & { service?: string }): ExtendsFile {
@@ -124,6 +127,7 @@ function loadIncluded(scope: Scope, entry: IncludeEntry, from: SourceLocation): 
 function loadModel(scope: Scope, files: string[], from?: SourceLocation): LoadedModel {
   let acc: Record<string, unknown> = {};
   const meta = new Map<string, ServiceMeta>();
+  const invalid = new Map<string, ComposeError>();
   for (const file of files) {
     const loaded = loadFile(scope, file, from);
     const root: Record<string, unknown> = { ...loaded.model.root };
@@ -149,11 +153,18 @@ function loadModel(scope: Scope, files: string[], from?: SourceLocation): Loaded
         const sub = loadIncluded(scope, entry, where);
         importIncluded(root, sub.model, { ...where, lineFor: (section, name) => lineOf(loaded.source, [section, name]) });
         for (const [name, m] of sub.meta) fileMeta.set(name, combineMeta(fileMeta.get(name), m));
+        for (const [name, error] of sub.invalid) if (!invalid.has(name)) invalid.set(name, error);
       }
     }
     try {
-      // compose-go: merge the file as written into the canonical model, then make the result canonical again.
-      acc = enforceUnicity(omitEmpty(canonical(mergeModels(acc, root))), []) as Record<string, unknown>;
+      // compose-go: merge the file as written into the canonical model, validate, then make it canonical again.
+      const merged = mergeModels(acc, root);
+      for (const [service, problem] of validateComposeModel(stripTags(merged))) {
+        const error = new ComposeError(problem.message, { file, line: lineOf(loaded.source, problem.path), ...(service ? { service } : {}) });
+        if (!service) throw error;
+        if (!invalid.has(service)) invalid.set(service, error);
+      }
+      acc = enforceUnicity(omitEmpty(canonical(merged)), []) as Record<string, unknown>;
     } catch (e) {
       if (!(e instanceof MergeError)) throw e;
       const service = e.path[0] === 'services' ? String(e.path[1]) : undefined;
@@ -162,7 +173,7 @@ function loadModel(scope: Scope, files: string[], from?: SourceLocation): Loaded
     for (const [name, m] of fileMeta) meta.set(name, combineMeta(meta.get(name), m));
   }
   acc = stripTags(acc) as Record<string, unknown>;
-  return { model: resolveModelPaths(acc, scope.projectDir, scope.homeDir), meta };
+  return { model: resolveModelPaths(acc, scope.projectDir, scope.homeDir), meta, invalid };
 }
 
 /**
@@ -190,13 +201,25 @@ export function loadComposeProject(
     includeChain: [...fileSet.files],
     cache: new Map(),
   };
-  const { model, meta } = loadModel(scope, fileSet.files);
+  const { model, meta, invalid } = loadModel(scope, fileSet.files);
+  const serviceErrors: ComposeError[] = [];
   const name = resolveProjectName({ explicit: fileSet.projectName, fromFiles: model.name, projectDir: fileSet.projectDir });
   if (!name) throw new ComposeError('cannot derive a valid project name (set `name:` or a project name)', { file: fileSet.files[0] });
 
   const services: Record<string, ComposeService> = {};
   const rawServices = isPlainObject(model.services) ? model.services : {};
   for (const [serviceName, raw] of Object.entries(rawServices)) {
+    const schemaError = invalid.get(serviceName);
+    if (schemaError) {
+      serviceErrors.push(schemaError);
+      continue;
+    }
+    if (serviceName === '.' || serviceName === '..') {
+      const m = meta.get(serviceName);
+      const where = m?.sources[m.sources.length - 1] ?? { file: fileSet.files[0] };
+      serviceErrors.push(new ComposeError(`invalid service name "${serviceName}": a service name must not be "." or ".."`, { ...where, service: serviceName }));
+      continue;
+    }
     const m = meta.get(serviceName) ?? emptyMeta();
     const where = m.sources[m.sources.length - 1] ?? { file: fileSet.files[0] };
     const def = raw === null ? {} : raw;
@@ -245,5 +268,5 @@ export function loadComposeProject(
   }
   const files = [...scope.filesRead];
   for (const f of env.dotenvFiles ?? []) if (!files.includes(f)) files.push(f);
-  return { name, projectDir: fileSet.projectDir, files, services, secrets, includedFiles: [...scope.included] };
+  return { name, projectDir: fileSet.projectDir, files, services, secrets, includedFiles: [...scope.included], serviceErrors };
 }

@@ -107,6 +107,8 @@ export interface ComposeProject {
   secrets: Record<string, ComposeSecretDefinition>;
   /** Compose files pulled in through `include:` (at any depth), absolute: they belong to this project only. */
   includedFiles?: string[];
+  /** Services that cannot be loaded (schema violations, invalid names): each becomes an error project; the others load. */
+  serviceErrors?: ComposeError[];
 }
 
 /** An error in the user's compose input. Always names the file; line and service where known. */

@@ -98,7 +98,7 @@ const cases: ErrorCase[] = [
   { name: 'include of a missing file', files: { 'bad/compose.yaml': 'include:\n  - ./nope.yaml\nservices: {}\n' }, project: 'bad-compose-error', message: /^bad\/compose\.yaml.*nope\.yaml/ },
 
   // One broken service: that service alone is an error project.
-  { name: 'unknown key under build', files: { 'bad/compose.yaml': svc('s', '    build:\n      context: .\n      dockerfil: Dockerfile\n'), 'bad/Dockerfile': DF }, project: 's', message: /^bad\/compose\.yaml:5 \(service "s"\): unknown key "dockerfil" under build/ },
+  { name: 'unknown key under build', files: { 'bad/compose.yaml': svc('s', '    build:\n      context: .\n      dockerfil: Dockerfile\n'), 'bad/Dockerfile': DF }, project: 's', message: /^bad\/compose\.yaml:5 \(service "s"\): services\.s\.build Additional property dockerfil is not allowed/ },
   { name: 'invalid platform', files: { 'bad/compose.yaml': svc('s', '    build:\n      context: .\n      platforms: [linux/arm65]\n'), 'bad/Dockerfile': DF }, project: 's', message: /^bad\/compose\.yaml:5 \(service "s"\): invalid platform "linux\/arm65"/ },
   { name: 'missing context', files: { 'bad/compose.yaml': svc('s', '    build: ./missing\n') }, project: 's', message: /^bad\/compose\.yaml:3 \(service "s"\): build context bad\/missing does not exist/ },
   { name: 'missing Dockerfile', files: { 'bad/compose.yaml': svc('s', '    build:\n      context: .\n      dockerfile: Nope\n') }, project: 's', message: /^bad\/compose\.yaml:5 \(service "s"\): Dockerfile bad\/Nope does not exist/ },
