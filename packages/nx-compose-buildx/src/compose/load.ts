@@ -202,26 +202,25 @@ export function loadComposeProject(
     cache: new Map(),
   };
   const { model, meta, invalid } = loadModel(scope, fileSet.files);
-  const serviceErrors: ComposeError[] = [];
   const name = resolveProjectName({ explicit: fileSet.projectName, fromFiles: model.name, projectDir: fileSet.projectDir });
   if (!name) throw new ComposeError('cannot derive a valid project name (set `name:` or a project name)', { file: fileSet.files[0] });
 
   const services: Record<string, ComposeService> = {};
   const rawServices = isPlainObject(model.services) ? model.services : {};
   for (const [serviceName, raw] of Object.entries(rawServices)) {
-    const schemaError = invalid.get(serviceName);
-    if (schemaError) {
-      serviceErrors.push(schemaError);
-      continue;
-    }
-    if (serviceName === '.' || serviceName === '..') {
-      const m = meta.get(serviceName);
-      const where = m?.sources[m.sources.length - 1] ?? { file: fileSet.files[0] };
-      serviceErrors.push(new ComposeError(`invalid service name "${serviceName}": a service name must not be "." or ".."`, { ...where, service: serviceName }));
-      continue;
-    }
     const m = meta.get(serviceName) ?? emptyMeta();
     const where = m.sources[m.sources.length - 1] ?? { file: fileSet.files[0] };
+    // One service of the wrong shape (schema, name, types) is that service's error; the others still load.
+    const broken = (error: ComposeError) =>
+      setKey(services, serviceName, { name: serviceName, definition: {}, variables: [...m.variables], sources: m.sources, locations: m.locations, error });
+    const invalidName = serviceName === '.' || serviceName === '..';
+    const schemaError =
+      invalid.get(serviceName) ??
+      (invalidName ? new ComposeError(`invalid service name "${serviceName}": a service name must not be "." or ".."`, { ...where, service: serviceName }) : undefined);
+    if (schemaError) {
+      broken(schemaError);
+      continue;
+    }
     const def = raw === null ? {} : raw;
     let n: ReturnType<typeof normalizeService>;
     try {
@@ -229,8 +228,7 @@ export function loadComposeProject(
       n = normalizeService(serviceName, def, fileSet.projectDir, lookup, where, m.locations);
     } catch (e) {
       if (!(e instanceof ComposeError)) throw e;
-      // One service of the wrong shape is that service's error; the others still load.
-      setKey(services, serviceName, { name: serviceName, definition: {}, variables: [...m.variables], sources: m.sources, locations: m.locations, error: e });
+      broken(e);
       continue;
     }
     if (n.build && n.platform === undefined) {
@@ -268,5 +266,5 @@ export function loadComposeProject(
   }
   const files = [...scope.filesRead];
   for (const f of env.dotenvFiles ?? []) if (!files.includes(f)) files.push(f);
-  return { name, projectDir: fileSet.projectDir, files, services, secrets, includedFiles: [...scope.included], serviceErrors };
+  return { name, projectDir: fileSet.projectDir, files, services, secrets, includedFiles: [...scope.included] };
 }

@@ -71,7 +71,7 @@ export interface ComposeService {
    * environment: then it is `definition`.
    */
   committedDefinition?: Record<string, unknown>;
-  /** Set when the service's definition has the wrong shape (a type error): the service cannot be built. */
+  /** Set when the service's definition has the wrong shape (compose-spec schema, name, types): the service cannot be built. */
   error?: ComposeError;
   build?: ComposeBuild;
   image?: string;
@@ -107,8 +107,6 @@ export interface ComposeProject {
   secrets: Record<string, ComposeSecretDefinition>;
   /** Compose files pulled in through `include:` (at any depth), absolute: they belong to this project only. */
   includedFiles?: string[];
-  /** Services that cannot be loaded (schema violations, invalid names): each becomes an error project; the others load. */
-  serviceErrors?: ComposeError[];
 }
 
 /** An error in the user's compose input. Always names the file; line and service where known. */

@@ -81,7 +81,7 @@ export async function computeComposeNodes(
       // computes the same hash whatever CI exports; process variables reach the task hash as env inputs.
       records.push({ set: set.outcome, spec, definition: service.committedDefinition ?? service.definition });
     }
-    for (const error of [...(set.project.serviceErrors ?? []), ...result.errors]) {
+    for (const error of result.errors) {
       serviceErrors.push({ set: set.outcome, service: error.service ?? '?', error: error.relativeTo(root) });
     }
   }
