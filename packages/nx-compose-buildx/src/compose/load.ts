@@ -213,10 +213,7 @@ export function loadComposeProject(
     // One service of the wrong shape (schema, name, types) is that service's error; the others still load.
     const broken = (error: ComposeError) =>
       setKey(services, serviceName, { name: serviceName, definition: {}, variables: [...m.variables], sources: m.sources, locations: m.locations, error });
-    const invalidName = serviceName === '.' || serviceName === '..';
-    const schemaError =
-      invalid.get(serviceName) ??
-      (invalidName ? new ComposeError(`invalid service name "${serviceName}": a service name must not be "." or ".."`, { ...where, service: serviceName }) : undefined);
+    const schemaError = invalid.get(serviceName);
     if (schemaError) {
       broken(schemaError);
       continue;

@@ -130,7 +130,7 @@ const cases: ErrorCase[] = [
   })),
 
   // Traversal names: a service name becomes folder names (dist/docker/<name>/...).
-  { name: 'service named ../../../x', files: { 'bad/compose.yaml': svc('../../../x', '    build: .\n'), 'bad/Dockerfile': DF }, project: 'bad-..-..-..-x', message: /^bad\/compose\.yaml:2 \(service "\.\.\/\.\.\/\.\.\/x"\): service name "\.\.\/\.\.\/\.\.\/x" is not valid/ },
+  { name: 'service named ../../../x', files: { 'bad/compose.yaml': svc('../../../x', '    build: .\n'), 'bad/Dockerfile': DF }, project: 'bad-..-..-..-x', message: /^bad\/compose\.yaml:2 \(service "\.\.\/\.\.\/\.\.\/x"\): services Additional property \.\.\/\.\.\/\.\.\/x is not allowed/ },
   { name: 'service named ..', files: { 'bad/compose.yaml': svc('..', '    build: .\n'), 'bad/Dockerfile': DF }, project: 'bad-..', message: /^bad\/compose\.yaml:2 \(service "\.\."\): service name "\.\." is not valid/ },
 
   // Values docker would read as options.
