@@ -16,7 +16,7 @@
  * - open-telemetry/opentelemetry-demo @ 054282e318317f2be09f67dd9b0d7d1278566cfa,
  *   src/image-provider/Dockerfile and the repository's .dockerignore (root context);
  * - instana/robot-shop @ 55292e2199f2fb00a165b1f7d3045fe7f8922038, mongo/Dockerfile and
- *   mysql/Dockerfile (config.sh verbatim: it runs in the build);
+ *   mysql/Dockerfile (its config.sh, which the build runs, is a stand-in: no code of theirs is copied);
  * - docker/awesome-compose @ 18f59bdb09ecf520dd5758fbf90dec314baec545,
  *   nginx-flask-mysql/proxy/Dockerfile.
  * The other context files are small stand-ins under the repositories' own names.
@@ -29,7 +29,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BASE_IMAGE } from '../support/stack';
 import { createWorkspace, run, type TempWorkspace } from '../support/workspace';
 
-const matchGlobPaths = (createRequire(import.meta.url)('nx/src/native') as { matchGlobPaths: (globs: string[], paths: string[]) => boolean[] }).matchGlobPaths;
+const matchGlobPaths = (
+  createRequire(import.meta.url)('nx/src/native') as { matchGlobPaths: (globs: string[], paths: string[]) => boolean[] }
+).matchGlobPaths;
 
 const BASE = BASE_IMAGE;
 
@@ -226,26 +228,8 @@ COPY scripts/* /docker-entrypoint-initdb.d/
 #RUN rm /docker-entrypoint-initdb.d/*
 
 `,
-  'robot-shop/mysql/config.sh': `#!/bin/sh
-
-DIR="/etc/mysql"
-
-FILE=$(fgrep -Rl datadir "$DIR")
-if [ -n "$FILE" ]
-then
-    # mkdir /data/mysql
-    echo " "
-    echo "Updating $FILE"
-    echo " "
-    sed -i -e '/^datadir/s/\\/var\\/lib\\//\\/data\\//' $FILE
-    fgrep -R datadir "$DIR"
-else
-    echo " "
-    echo "file not found"
-    echo " "
-fi
-
-`,
+  // A stand-in for robot-shop's config.sh (its code is not copied here): a script the build runs.
+  'robot-shop/mysql/config.sh': '#!/bin/sh\nmkdir -p /etc/mysql && echo "datadir=/data/mysql" > /etc/mysql/my.cnf\n',
   'robot-shop/mysql/convert.sh': '#!/bin/sh\necho convert\n',
   'robot-shop/mysql/scripts/20-ratings.sql': 'CREATE TABLE ratings (id INT);\n',
   'robot-shop/mysql/scripts/99-finished.sh': '#!/bin/sh\ntouch /tmp/finished\n',
@@ -306,12 +290,15 @@ describe('Dockerfile-aware inputs agree with BuildKit: a file that is not an inp
 
   beforeAll(async () => {
     ws = await createWorkspace({ files: FILES });
-    for (const f of ['robot-shop/mysql/config.sh', 'robot-shop/mysql/convert.sh', 'robot-shop/mysql/scripts/99-finished.sh']) chmodSync(join(ws.root, f), 0o755);
+    for (const f of ['robot-shop/mysql/config.sh', 'robot-shop/mysql/convert.sh', 'robot-shop/mysql/scripts/99-finished.sh'])
+      chmodSync(join(ws.root, f), 0o755);
     out = mkdtempSync(join(tmpdir(), 'nxcb-inputs-'));
     const graphFile = join(out, 'graph.json');
     await ws.nx(['graph', `--file=${graphFile}`]);
     const graph = JSON.parse(readFileSync(graphFile, 'utf-8')) as {
-      graph: { nodes: Record<string, { data: { namedInputs?: Record<string, unknown[]>; targets: Record<string, { options: BuildOptions }> } }> };
+      graph: {
+        nodes: Record<string, { data: { namedInputs?: Record<string, unknown[]>; targets: Record<string, { options: BuildOptions }> } }>;
+      };
     };
     for (const [name, node] of Object.entries(graph.graph.nodes)) {
       const build = node.data.targets['docker-build']?.options;
@@ -329,10 +316,24 @@ describe('Dockerfile-aware inputs agree with BuildKit: a file that is not an inp
   });
 
   it('changes each context file in turn and rebuilds', async () => {
-    expect(services.map((s) => s.name)).toEqual(['constructs', 'flask-proxy', 'mono-api', 'mono-web', 'mono-whole', 'named', 'otel-image-provider', 'robot-mongo', 'robot-mysql']);
+    expect(services.map((s) => s.name)).toEqual([
+      'constructs',
+      'flask-proxy',
+      'mono-api',
+      'mono-web',
+      'mono-whole',
+      'named',
+      'otel-image-provider',
+      'robot-mongo',
+      'robot-mysql',
+    ]);
     for (const svc of services) svc.baseline = await digest(svc);
 
-    const isInput = (svc: Service, file: string) => matchGlobPaths(svc.globs.map((g) => g.replace('{workspaceRoot}/', '')), [file])[0];
+    const isInput = (svc: Service, file: string) =>
+      matchGlobPaths(
+        svc.globs.map((g) => g.replace('{workspaceRoot}/', '')),
+        [file],
+      )[0];
     const misses: string[] = [];
     const overSelected: string[] = [];
     const changedBy = new Map<string, number>();
@@ -363,7 +364,9 @@ describe('Dockerfile-aware inputs agree with BuildKit: a file that is not an inp
         utimesSync(abs, atime, mtime);
       }
     }
-    console.info(`inputs e2e: ${builds} builds; not inputs (digest unchanged, as required):\n${[...notInputs].map(([s, f]) => `  ${s}: ${f.join(', ')}`).join('\n')}`);
+    console.info(
+      `inputs e2e: ${builds} builds; not inputs (digest unchanged, as required):\n${[...notInputs].map(([s, f]) => `  ${s}: ${f.join(', ')}`).join('\n')}`,
+    );
     console.info(`inputs e2e: over-selected (an input whose change left the digest alone):\n  ${overSelected.join('\n  ')}`);
     expect(misses).toEqual([]);
     // Power: every service has inputs that change its digest, and non-inputs left out.
@@ -379,7 +382,13 @@ describe('Dockerfile-aware inputs agree with BuildKit: a file that is not an inp
       'mono/src/web/notes.txt',
       'mono/src/whole/Dockerfile',
     ]);
-    expect(notInputs.get('otel-image-provider')).toEqual(['otel/docs/services.md', 'otel/pb/demo.proto', 'otel/src/currency/client.js', 'otel/src/image-provider/README.md', 'otel/src/payment/index.js']);
+    expect(notInputs.get('otel-image-provider')).toEqual([
+      'otel/docs/services.md',
+      'otel/pb/demo.proto',
+      'otel/src/currency/client.js',
+      'otel/src/image-provider/README.md',
+      'otel/src/payment/index.js',
+    ]);
     // (constructs/app/debug.log is sent: `*.log` in .dockerignore matches the context's top level only.)
     expect(notInputs.get('constructs')).toEqual([
       'constructs/bind/other.txt',
