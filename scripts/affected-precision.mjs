@@ -39,7 +39,11 @@ if (!child) {
   if (process.env.PRECISION_BEFORE) builds.unshift(['before', resolve(process.env.PRECISION_BEFORE)]);
   const merged = new Map();
   for (const [label, dir] of builds) {
-    const out = execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--one', label, dir], { encoding: 'utf-8', stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 64 * 1024 * 1024 });
+    const out = execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--one', label, dir], {
+      encoding: 'utf-8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+      maxBuffer: 64 * 1024 * 1024,
+    });
     for (const row of JSON.parse(out)) merged.set(row.fixture, { ...merged.get(row.fixture), ...row });
   }
   const cell = (m) => (m ? `${m.mean.toFixed(1)} / ${m.max} / ${m.all} / ${m.none}` : '–');
@@ -78,7 +82,11 @@ async function inferred(pluginDir, root, configFiles, options) {
     for (const project of Object.values(result.projects ?? {})) {
       if (!project.targets?.['docker-build'] || project.targets['docker-build'].executor?.endsWith('config-error')) continue;
       const globs = (project.namedInputs?.['docker-image'] ?? []).filter((i) => typeof i === 'string');
-      services.set(project.name, { globs, deps: project.implicitDependencies ?? [], context: project.targets['docker-build'].options?.context });
+      services.set(project.name, {
+        globs,
+        deps: project.implicitDependencies ?? [],
+        context: project.targets['docker-build'].options?.context,
+      });
     }
   }
   return services;
@@ -115,7 +123,10 @@ function materialise(gitDir, commit, root) {
       return { mode, type, id, path };
     })
     .filter((e) => e.type === 'blob' && e.mode !== '120000');
-  const batch = execFileSync('git', ['--git-dir', gitDir, 'cat-file', '--batch'], { input: entries.map((e) => e.id).join('\n') + '\n', maxBuffer: 1024 * 1024 * 1024 });
+  const batch = execFileSync('git', ['--git-dir', gitDir, 'cat-file', '--batch'], {
+    input: entries.map((e) => e.id).join('\n') + '\n',
+    maxBuffer: 1024 * 1024 * 1024,
+  });
   let at = 0;
   for (const e of entries) {
     const nl = batch.indexOf(10, at);
@@ -135,7 +146,9 @@ function materialise(gitDir, commit, root) {
 
 const rows = [];
 const only = process.env.PRECISION_ONLY?.split(',');
-for (const fixture of readdirSync(CORPUS).filter((d) => existsSync(join(CORPUS, d, 'SOURCE.md')) && (!only || only.includes(d))).sort()) {
+for (const fixture of readdirSync(CORPUS)
+  .filter((d) => existsSync(join(CORPUS, d, 'SOURCE.md')) && (!only || only.includes(d)))
+  .sort()) {
   const source = readFileSync(join(CORPUS, fixture, 'SOURCE.md'), 'utf-8');
   const url = /https:\/\/github\.com\/([^\s)]+)/.exec(source)?.[1];
   const commit = /\b[0-9a-f]{40}\b/.exec(source)?.[0];
@@ -149,11 +162,18 @@ for (const fixture of readdirSync(CORPUS).filter((d) => existsSync(join(CORPUS, 
   const savedEnv = { ...process.env };
   try {
     materialise(gitDir, commit, root);
-    const tracked = execFileSync('git', ['--git-dir', gitDir, 'ls-tree', '-r', '--name-only', commit], { encoding: 'utf-8', maxBuffer: 256 * 1024 * 1024 }).split('\n').filter(Boolean);
+    const tracked = execFileSync('git', ['--git-dir', gitDir, 'ls-tree', '-r', '--name-only', commit], {
+      encoding: 'utf-8',
+      maxBuffer: 256 * 1024 * 1024,
+    })
+      .split('\n')
+      .filter(Boolean);
     const workdir = oracle.workdir ?? '.';
     const dir = join(root, workdir);
     const prefix = workdir === '.' ? '' : `${workdir}/`;
-    const configFiles = readdirSync(dir).filter((n) => COMPOSE_NAME.test(n)).map((n) => `${prefix}${n}`);
+    const configFiles = readdirSync(dir)
+      .filter((n) => COMPOSE_NAME.test(n))
+      .map((n) => `${prefix}${n}`);
     const options = oracle.files ? { composeFileSets: [{ files: oracle.files.map((f) => `${prefix}${f}`) }] } : {};
     Object.assign(process.env, oracle.env ?? {});
     const row = { fixture, services: 0, files: 0 };

@@ -39,7 +39,8 @@ function generate(withPlugin, layout) {
     let compose = `name: ${group}\nservices:\n`;
     for (let s = 0; s < PER_GROUP; s++) {
       const svc = `${group}-svc-${String(s).padStart(2, '0')}`;
-      const from = s === 0 ? '127.0.0.1:5000/nxcb/busybox:latest' : `127.0.0.1:5000/${group}/svc-${String(s - 1).padStart(2, '0')}:\${TAG:-latest}`;
+      const from =
+        s === 0 ? '127.0.0.1:5000/nxcb/busybox:latest' : `127.0.0.1:5000/${group}/svc-${String(s - 1).padStart(2, '0')}:\${TAG:-latest}`;
       const image = `127.0.0.1:5000/${group}/svc-${String(s).padStart(2, '0')}:\${TAG:-latest}`;
       if (layout === 'root-context') {
         compose += `  ${svc}:\n    image: ${image}\n    build:\n      context: .\n      dockerfile: src/svc-${s}/Dockerfile\n      platforms: [linux/amd64, linux/arm64]\n      args:\n        BASE: ${from}\n`;
@@ -96,7 +97,10 @@ function graphOnce(root, cold) {
 
 const fmt = (ms) => `${(ms / 1000).toFixed(2)} s`;
 
-const LAYOUTS = (process.env.BENCH_LAYOUTS ?? 'per-service,root-context').split(',').map((l) => l.trim()).filter(Boolean);
+const LAYOUTS = (process.env.BENCH_LAYOUTS ?? 'per-service,root-context')
+  .split(',')
+  .map((l) => l.trim())
+  .filter(Boolean);
 for (const layout of LAYOUTS) {
   console.log(
     `bench:graph [${layout}] — ${GROUPS * PER_GROUP} services in ${GROUPS} compose files, ~50 context files each${layout === 'root-context' ? ' (one shared context per compose file)' : ''}; ${REPS} repetitions, alternating`,
@@ -109,20 +113,27 @@ for (const layout of LAYOUTS) {
     for (let r = 0; r < REPS; r++) {
       const oc = graphOnce(ours, true);
       const bc = graphOnce(bare, true);
-      runs.oursCold.push(oc.ms); runs.bareCold.push(bc.ms);
+      runs.oursCold.push(oc.ms);
+      runs.bareCold.push(bc.ms);
       if (oc.pluginMs !== undefined) runs.pluginCold.push(oc.pluginMs);
       const ow = graphOnce(ours, false);
       const bw = graphOnce(bare, false);
-      runs.oursWarm.push(ow.ms); runs.bareWarm.push(bw.ms);
+      runs.oursWarm.push(ow.ms);
+      runs.bareWarm.push(bw.ms);
       if (ow.pluginMs !== undefined) runs.pluginWarm.push(ow.pluginMs);
       projects = oc.projects;
     }
     const row = (label, a, b) =>
-      console.log(`${label.padEnd(6)} with plugin ${fmt(median(a))} (min ${fmt(Math.min(...a))}, max ${fmt(Math.max(...a))})  no plugin ${fmt(median(b))}  added ${fmt(median(a) - median(b))}  ratio ${(median(a) / median(b)).toFixed(2)}x`);
+      console.log(
+        `${label.padEnd(6)} with plugin ${fmt(median(a))} (min ${fmt(Math.min(...a))}, max ${fmt(Math.max(...a))})  no plugin ${fmt(median(b))}  added ${fmt(median(a) - median(b))}  ratio ${(median(a) / median(b)).toFixed(2)}x`,
+      );
     console.log(`projects inferred: ${projects}`);
     row('cold', runs.oursCold, runs.bareCold);
     row('warm', runs.oursWarm, runs.bareWarm);
-    if (runs.pluginCold.length) console.log(`plugin createNodes (NX_PERF_LOGGING): cold median ${median(runs.pluginCold).toFixed(0)} ms, warm median ${median(runs.pluginWarm).toFixed(0)} ms`);
+    if (runs.pluginCold.length)
+      console.log(
+        `plugin createNodes (NX_PERF_LOGGING): cold median ${median(runs.pluginCold).toFixed(0)} ms, warm median ${median(runs.pluginWarm).toFixed(0)} ms`,
+      );
     console.log('targets: createNodes cold <= 1 s, warm <= 100 ms (2-core machine)');
   } finally {
     if (!process.env.BENCH_KEEP) {

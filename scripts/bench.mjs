@@ -41,8 +41,16 @@ import {
   timed,
 } from './lib/bench-workspace.mjs';
 
-const argNs = process.argv.slice(2).map(Number).filter((x) => x > 0);
-const NS = argNs.length ? argNs : (process.env.BENCH_N ?? '12,50,200').split(',').map(Number).filter((x) => x > 0);
+const argNs = process.argv
+  .slice(2)
+  .map(Number)
+  .filter((x) => x > 0);
+const NS = argNs.length
+  ? argNs
+  : (process.env.BENCH_N ?? '12,50,200')
+      .split(',')
+      .map(Number)
+      .filter((x) => x > 0);
 const REPS = Number(process.env.BENCH_REPS ?? 3);
 const SCENARIOS = new Set((process.env.BENCH_SCENARIOS ?? '1,2,3,4').split(',').map((s) => s.trim()));
 const COLD_MAX_N = Number(process.env.BENCH_COLD_MAX_N ?? Infinity);
@@ -86,7 +94,10 @@ function machine() {
     cpus: `${cpus().length} × ${cpus()[0]?.model ?? '?'}`,
     memory: `${(totalmem() / 2 ** 30).toFixed(1)} GiB`,
     kernel: release(),
-    docker: v(() => `client ${docker(['version', '--format', '{{.Client.Version}}']).trim()}, engine ${docker(['version', '--format', '{{.Server.Version}}']).trim()}`),
+    docker: v(
+      () =>
+        `client ${docker(['version', '--format', '{{.Client.Version}}']).trim()}, engine ${docker(['version', '--format', '{{.Server.Version}}']).trim()}`,
+    ),
     buildx: v(() => docker(['buildx', 'version'])),
     compose: v(() => docker(['compose', 'version', '--short'])),
     nx: JSON.parse(readFileSync(join(REPO, 'node_modules/nx/package.json'), 'utf-8')).version,
@@ -96,10 +107,38 @@ function machine() {
 
 // ---- helpers ----------------------------------------------------------------------------------
 const nx = (args) => [process.execPath, NX_BIN, ...args];
-const bakeArgv = (extra) => [realDocker, 'buildx', 'bake', '-f', 'compose.yaml', '--progress=plain', '--provenance=false', '--set', `*.platform=${PLATFORMS}`, ...extra];
+const bakeArgv = (extra) => [
+  realDocker,
+  'buildx',
+  'bake',
+  '-f',
+  'compose.yaml',
+  '--progress=plain',
+  '--provenance=false',
+  '--set',
+  `*.platform=${PLATFORMS}`,
+  ...extra,
+];
 const composeArgv = [realDocker, 'compose', 'build'];
 function limitArgv(svc, extra) {
-  return [realDocker, 'buildx', 'build', '--progress=plain', '--platform', PLATFORMS, '-f', `services/${svc}/Dockerfile`, '-t', `${IMAGE_PREFIX}/${svc}:latest`, '--network', 'none', '--provenance=false', '--sbom=false', ...extra, `services/${svc}`];
+  return [
+    realDocker,
+    'buildx',
+    'build',
+    '--progress=plain',
+    '--platform',
+    PLATFORMS,
+    '-f',
+    `services/${svc}/Dockerfile`,
+    '-t',
+    `${IMAGE_PREFIX}/${svc}:latest`,
+    '--network',
+    'none',
+    '--provenance=false',
+    '--sbom=false',
+    ...extra,
+    `services/${svc}`,
+  ];
 }
 
 /** Runs argv; on failure retries once (concurrent users of the engine occasionally make a BuildKit
@@ -110,13 +149,15 @@ async function must(argv, cwd, env = ENV) {
     console.log(`    (failed, exit ${r.status}; retrying once: ${argv.slice(1, 5).join(' ')} …)`);
     r = await timed(argv, { cwd, env, logFile: LOG });
   }
-  if (r.status !== 0) throw new Error(`${argv.slice(0, 6).join(' ')} … failed (exit ${r.status}); see ${LOG}\n${(r.stdout + r.stderr).slice(-3000)}`);
+  if (r.status !== 0)
+    throw new Error(`${argv.slice(0, 6).join(' ')} … failed (exit ${r.status}); see ${LOG}\n${(r.stdout + r.stderr).slice(-3000)}`);
   return r;
 }
 
 async function initRepo(root) {
   git(root, ['init', '-q', '-b', 'main']);
-  if (existsSync(join(root, 'nx.json')) && readFileSync(join(root, 'nx.json'), 'utf-8').includes('nx-compose-buildx')) await must(nx(['sync']), root);
+  if (existsSync(join(root, 'nx.json')) && readFileSync(join(root, 'nx.json'), 'utf-8').includes('nx-compose-buildx'))
+    await must(nx(['sync']), root);
   git(root, ['add', '-A']);
   git(root, ['commit', '-q', '-m', 'initial']);
 }
@@ -146,7 +187,8 @@ function coldReset() {
 async function runOurs(argv, cwd, extraEnv = {}) {
   wrapper.take();
   const r = await must(argv, cwd, { ...OURS_ENV, ...extraEnv });
-  const tasks = /Successfully ran target \S+ for (\d+) project/.exec(r.stdout)?.[1] ??
+  const tasks =
+    /Successfully ran target \S+ for (\d+) project/.exec(r.stdout)?.[1] ??
     (/Successfully ran target \S+ for project /.test(r.stdout) ? '1' : /No tasks were run/.test(r.stdout) ? '0' : '?');
   return { ...r, invocations: wrapper.take(), tasks };
 }
@@ -160,7 +202,9 @@ async function alternate(tools, before) {
       if (before) await before(tool);
       const r = await tool.run();
       runs[tool.label].push(r.ms);
-      process.stdout.write(`    rep ${rep + 1} ${tool.label.padEnd(28)} ${sec(r.ms)}${r.invocations ? `  (${r.tasks} task(s), ${r.invocations.length} docker invocation(s))` : ''}\n`);
+      process.stdout.write(
+        `    rep ${rep + 1} ${tool.label.padEnd(28)} ${sec(r.ms)}${r.invocations ? `  (${r.tasks} task(s), ${r.invocations.length} docker invocation(s))` : ''}\n`,
+      );
     }
   }
   return runs;
@@ -168,7 +212,10 @@ async function alternate(tools, before) {
 
 function perfLines(output) {
   const times = [...output.matchAll(/Time taken for '([^']+)' ([\d.]+)ms/g)].map((m) => [m[1], Number(m[2])]);
-  return times.sort((a, b) => b[1] - a[1]).slice(0, 4).map(([k, ms]) => `${k} ${ms.toFixed(0)} ms`);
+  return times
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 4)
+    .map(([k, ms]) => `${k} ${ms.toFixed(0)} ms`);
 }
 
 const IN_PROCESS = 'ours, NX_ISOLATE_PLUGINS=false';
@@ -202,18 +249,33 @@ async function benchN(n) {
     if (SCENARIOS.has('1') && n <= COLD_MAX_N) {
       console.log('  1. cold build of everything');
       const runs = await alternate(
-        [{ label: 'ours: nx run-many', run: () => runOurs(nx(['run-many', '-t', 'docker-build', '--skip-nx-cache']), ws) }, bakeLoad, composeBuild],
+        [
+          { label: 'ours: nx run-many', run: () => runOurs(nx(['run-many', '-t', 'docker-build', '--skip-nx-cache']), ws) },
+          bakeLoad,
+          composeBuild,
+        ],
         () => coldReset(),
       );
       // diagnosis, one run: the batch runs 3 builds at a time by default; bake hands BuildKit every target at once
       coldReset();
       const par = await runOurs(nx(['run-many', '-t', 'docker-build', '--skip-nx-cache']), ws, { NX_PARALLEL: '8' });
       console.log(`    diag ours NX_PARALLEL=8            ${sec(par.ms)}`);
-      const kinds = [...new Set(par.invocations.map((l) => l.split(' ').slice(0, l.startsWith('buildx') ? 2 : 1).join(' ')))];
+      const kinds = [
+        ...new Set(
+          par.invocations.map((l) =>
+            l
+              .split(' ')
+              .slice(0, l.startsWith('buildx') ? 2 : 1)
+              .join(' '),
+          ),
+        ),
+      ];
       md.push(
         ...scenarioTable('1. Cold build of everything (builder cache pruned, images removed)', runs, {
           ours: 'ours: nx run-many',
-          notes: [`Ours made ${par.invocations.length} docker invocations for ${n} services (${kinds.map((k) => `\`${k}\``).join(', ')}). Diagnosis, one cold run with \`NX_PARALLEL=8\` (8 builds at once in the batch): ${sec(par.ms)}.`],
+          notes: [
+            `Ours made ${par.invocations.length} docker invocations for ${n} services (${kinds.map((k) => `\`${k}\``).join(', ')}). Diagnosis, one cold run with \`NX_PARALLEL=8\` (8 builds at once in the batch): ${sec(par.ms)}.`,
+          ],
         }).lines,
       );
     }
@@ -226,27 +288,53 @@ async function benchN(n) {
         md.push('Peers not run for this N (`BENCH_PEERS=0`).', '');
       }
       // bake is dropped from scenarios 2 and 3 when it cannot build the monorepo at all (seen at N = 200)
-      if (PEERS) try {
-        await must(bakeArgv(['--load']), ws);
-      } catch (e) {
-        bakeFailed = e.message.split('\n').filter((l) => /ERROR/.test(l)).pop() ?? e.message.split('\n')[0];
-        console.log(`    bake failed twice on the warm-up build; left out of scenarios 2-3: ${bakeFailed}`);
-        md.push(`\`docker buildx bake --load\` failed twice building all ${n} services (\`${bakeFailed}\`), so it is left out of scenarios 2 and 3 below.`, '');
-      }
-      if (PEERS) try {
-        await must(composeArgv, ws);
-      } catch (e) {
-        composeFailed = e.message.split('\n').filter((l) => /rpc error|ERROR/.test(l)).pop() ?? e.message.split('\n')[0];
-        console.log(`    compose failed twice on the warm-up build; left out of scenarios 2-3: ${composeFailed}`);
-        md.push(`\`docker compose build\` failed twice building all ${n} services (\`${composeFailed}\`), so it is left out of scenarios 2 and 3 below.`, '');
-      }
+      if (PEERS)
+        try {
+          await must(bakeArgv(['--load']), ws);
+        } catch (e) {
+          bakeFailed =
+            e.message
+              .split('\n')
+              .filter((l) => /ERROR/.test(l))
+              .pop() ?? e.message.split('\n')[0];
+          console.log(`    bake failed twice on the warm-up build; left out of scenarios 2-3: ${bakeFailed}`);
+          md.push(
+            `\`docker buildx bake --load\` failed twice building all ${n} services (\`${bakeFailed}\`), so it is left out of scenarios 2 and 3 below.`,
+            '',
+          );
+        }
+      if (PEERS)
+        try {
+          await must(composeArgv, ws);
+        } catch (e) {
+          composeFailed =
+            e.message
+              .split('\n')
+              .filter((l) => /rpc error|ERROR/.test(l))
+              .pop() ?? e.message.split('\n')[0];
+          console.log(`    compose failed twice on the warm-up build; left out of scenarios 2-3: ${composeFailed}`);
+          md.push(
+            `\`docker compose build\` failed twice building all ${n} services (\`${composeFailed}\`), so it is left out of scenarios 2 and 3 below.`,
+            '',
+          );
+        }
     }
 
     if (SCENARIOS.has('2')) {
       console.log('  2. nothing changed');
       const invocations = [];
-      const ours = { ...oursBuildAffected, run: async () => { const r = await oursBuildAffected.run(); invocations.push(r.invocations.length); return r; } };
-      const runs = await alternate(withPeers([ours, oursInProcess, bakeLoad, composeBuild, floor]), () => { changeNothing(ws); changeNothing(bare); });
+      const ours = {
+        ...oursBuildAffected,
+        run: async () => {
+          const r = await oursBuildAffected.run();
+          invocations.push(r.invocations.length);
+          return r;
+        },
+      };
+      const runs = await alternate(withPeers([ours, oursInProcess, bakeLoad, composeBuild, floor]), () => {
+        changeNothing(ws);
+        changeNothing(bare);
+      });
       changeNothing(ws);
       const perf = await runOurs(nx(['affected', '-t', 'docker-build', '--base=HEAD~1', '--head=HEAD']), ws, { NX_PERF_LOGGING: 'true' });
       const t = scenarioTable('2. Nothing changed (a commit touching no service; warm BuildKit cache)', runs, {
@@ -264,9 +352,20 @@ async function benchN(n) {
       console.log('  3. one service changed');
       const invocations = [];
       let lastInv = [];
-      const ours = { ...oursBuildAffected, run: async () => { const r = await oursBuildAffected.run(); invocations.push(`${r.tasks} task(s)/${r.invocations.length} docker`); lastInv = r.invocations; return r; } };
+      const ours = {
+        ...oursBuildAffected,
+        run: async () => {
+          const r = await oursBuildAffected.run();
+          invocations.push(`${r.tasks} task(s)/${r.invocations.length} docker`);
+          lastInv = r.invocations;
+          return r;
+        },
+      };
       const limit = { label: 'limit: buildx build 1 svc', run: () => must(limitArgv(changed, ['--load']), ws) };
-      const runs = await alternate(withPeers([ours, oursInProcess, bakeLoad, composeBuild, limit, floor]), () => { changeService(ws, changed); changeNothing(bare); });
+      const runs = await alternate(withPeers([ours, oursInProcess, bakeLoad, composeBuild, limit, floor]), () => {
+        changeService(ws, changed);
+        changeNothing(bare);
+      });
       changeService(ws, changed);
       const perf = await runOurs(nx(['affected', '-t', 'docker-build', '--base=HEAD~1', '--head=HEAD']), ws, { NX_PERF_LOGGING: 'true' });
       const t = scenarioTable(`3. One service changed (${changed}; warm BuildKit cache)`, runs, {
@@ -300,14 +399,28 @@ async function benchN(n) {
           },
         },
         { label: 'docker buildx bake --push', run: () => must(bakeArgv(['--push']), ws4) },
-        { label: 'limit: buildx build --push 1 svc', run: () => must(limitArgv(changed, ['--cache-from', `type=registry,ref=${ref}`, '--cache-to', `type=registry,ref=${ref},mode=max`, '--push']), ws4) },
+        {
+          label: 'limit: buildx build --push 1 svc',
+          run: () =>
+            must(
+              limitArgv(changed, ['--cache-from', `type=registry,ref=${ref}`, '--cache-to', `type=registry,ref=${ref},mode=max`, '--push']),
+              ws4,
+            ),
+        },
       ];
-      const runs = await alternate(tools, () => { changeService(ws4, changed); coldReset(); });
+      const runs = await alternate(tools, () => {
+        changeService(ws4, changed);
+        coldReset();
+      });
       md.push(
-        ...scenarioTable(`4. Fresh CI runner (${changed} changed; \`docker buildx prune -af\`, no local images, no .nx; registry cache for every service)`, runs, {
-          ours: 'ours: nx affected docker-push',
-          limit: 'limit: buildx build --push 1 svc',
-        }).lines,
+        ...scenarioTable(
+          `4. Fresh CI runner (${changed} changed; \`docker buildx prune -af\`, no local images, no .nx; registry cache for every service)`,
+          runs,
+          {
+            ours: 'ours: nx affected docker-push',
+            limit: 'limit: buildx build --push 1 svc',
+          },
+        ).lines,
       );
     }
   } finally {
@@ -336,8 +449,13 @@ const s3 = scenario3[50];
 if (s3) {
   const vsBake = s3['docker buildx bake --load'] / s3['ours: nx affected'];
   const vsLimit = s3['ours: nx affected'] / s3['limit: buildx build 1 svc'];
-  targets.push(`- Scenario 3, N = 50: ${vsBake.toFixed(1)}× faster than bake (target ≥ 5×: ${vsBake >= 5 ? 'met' : 'missed'}); ${vsLimit.toFixed(2)}× the limit (target ≤ 1.3×: ${vsLimit <= 1.3 ? 'met' : 'missed'}).`);
-  if (s3[IN_PROCESS]) targets.push(`- Scenario 3, N = 50, ${IN_PROCESS}: ${(s3['docker buildx bake --load'] / s3[IN_PROCESS]).toFixed(1)}× faster than bake; ${(s3[IN_PROCESS] / s3['limit: buildx build 1 svc']).toFixed(2)}× the limit.`);
+  targets.push(
+    `- Scenario 3, N = 50: ${vsBake.toFixed(1)}× faster than bake (target ≥ 5×: ${vsBake >= 5 ? 'met' : 'missed'}); ${vsLimit.toFixed(2)}× the limit (target ≤ 1.3×: ${vsLimit <= 1.3 ? 'met' : 'missed'}).`,
+  );
+  if (s3[IN_PROCESS])
+    targets.push(
+      `- Scenario 3, N = 50, ${IN_PROCESS}: ${(s3['docker buildx bake --load'] / s3[IN_PROCESS]).toFixed(1)}× faster than bake; ${(s3[IN_PROCESS] / s3['limit: buildx build 1 svc']).toFixed(2)}× the limit.`,
+    );
 }
 if (scenario3[50] && scenario3[200]) {
   const r = scenario3[200]['ours: nx affected'] / scenario3[50]['ours: nx affected'];

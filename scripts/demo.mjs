@@ -94,10 +94,17 @@ async function listProjects(env) {
         const push = data.targets?.['docker-push'];
         if (!push) return undefined;
         const compose = (data.tags ?? []).find((t) => t.startsWith('compose:'))?.slice('compose:'.length) ?? '';
-        return { name, compose, service: push.options?.service ?? name, tags: push.options?.tags ?? [], platforms: push.options?.platforms ?? [] };
+        return {
+          name,
+          compose,
+          service: push.options?.service ?? name,
+          tags: push.options?.tags ?? [],
+          platforms: push.options?.platforms ?? [],
+        };
       })
       .filter(Boolean);
-    if (projects.length === 0) throw new DemoError('examples/ has no project with a docker-push target: is the plugin built and registered in examples/nx.json?');
+    if (projects.length === 0)
+      throw new DemoError('examples/ has no project with a docker-push target: is the plugin built and registered in examples/nx.json?');
     return displayOrder(projects, dependencies ?? {});
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -110,10 +117,15 @@ async function listProjects(env) {
  */
 function displayOrder(projects, dependencies) {
   const names = new Set(projects.map((p) => p.name));
-  const deps = new Map(projects.map((p) => [p.name, new Set((dependencies[p.name] ?? []).map((d) => d.target).filter((t) => names.has(t) && t !== p.name))]));
+  const deps = new Map(
+    projects.map((p) => [p.name, new Set((dependencies[p.name] ?? []).map((d) => d.target).filter((t) => names.has(t) && t !== p.name))]),
+  );
   const order = [];
   while (deps.size) {
-    const ready = [...deps].filter(([, ds]) => [...ds].every((d) => !deps.has(d))).map(([n]) => n).sort();
+    const ready = [...deps]
+      .filter(([, ds]) => [...ds].every((d) => !deps.has(d)))
+      .map(([n]) => n)
+      .sort();
     const next = ready[0] ?? [...deps.keys()].sort()[0]; // a cycle cannot stop the listing
     order.push(next);
     deps.delete(next);
@@ -160,7 +172,10 @@ async function compressedSize(host, repo, digest) {
 }
 
 async function unameOf(image, platform, env) {
-  const r = await capture('docker', ['run', '--rm', '--network', 'none', '--platform', platform, image, 'uname', '-m'], { env, timeout: RUN_TIMEOUT_MS });
+  const r = await capture('docker', ['run', '--rm', '--network', 'none', '--platform', platform, image, 'uname', '-m'], {
+    env,
+    timeout: RUN_TIMEOUT_MS,
+  });
   if (r.code !== 0) return { error: r.error?.message ?? `exit ${r.code}: ${tail(r.stderr, 1)}` };
   return { machine: r.stdout.trim() };
 }
@@ -195,7 +210,8 @@ async function collectRows(projects, env, pushStartedAt) {
     const pushed = Object.keys(meta.platforms ?? {});
     const missing = declared.filter((x) => !pushed.includes(x));
     const extra = pushed.filter((x) => !declared.includes(x));
-    if (missing.length || extra.length) notes.push(`${p.name}: push-metadata platforms [${pushed.join(', ')}] differ from the declared [${declared.join(', ')}]`);
+    if (missing.length || extra.length)
+      notes.push(`${p.name}: push-metadata platforms [${pushed.join(', ')}] differ from the declared [${declared.join(', ')}]`);
     const tag = meta.tags?.[0] ?? p.tags[0];
     if (!tag) throw new DemoError(`${file} names no tag`);
     const { registryLocation, repositoryOf } = pluginModule('buildx/image-ref.js');
@@ -273,7 +289,9 @@ main().then(
   },
   (e) => {
     printTimings();
-    process.stderr.write(`\ndemo FAILED in phase "${phases.at(-1)?.name ?? 'start'}": ${e instanceof DemoError ? e.message : (e?.stack ?? e)}\n`);
+    process.stderr.write(
+      `\ndemo FAILED in phase "${phases.at(-1)?.name ?? 'start'}": ${e instanceof DemoError ? e.message : (e?.stack ?? e)}\n`,
+    );
     process.exitCode = 1;
   },
 );

@@ -15,12 +15,22 @@ const DF = 'FROM scratch\nCOPY . /x\n';
 
 function plainAliasBomb(): string {
   const lines = ['x-a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
-  for (let i = 1; i < 9; i++) lines.push(`x-a${i}: &a${i} [${Array(9).fill(`*a${i - 1}`).join(',')}]`);
+  for (let i = 1; i < 9; i++)
+    lines.push(
+      `x-a${i}: &a${i} [${Array(9)
+        .fill(`*a${i - 1}`)
+        .join(',')}]`,
+    );
   return `${lines.join('\n')}\nservices:\n  laughs:\n    build: .\n    x-bomb: *a8\n`;
 }
 function mergeKeyAliasBomb(): string {
   const lines = ['x-m0: &m0 {k: v}'];
-  for (let i = 1; i < 12; i++) lines.push(`x-m${i}: &m${i} {<<: [${Array(8).fill(`*m${i - 1}`).join(',')}]}`);
+  for (let i = 1; i < 12; i++)
+    lines.push(
+      `x-m${i}: &m${i} {<<: [${Array(8)
+        .fill(`*m${i - 1}`)
+        .join(',')}]}`,
+    );
   return `${lines.join('\n')}\nservices:\n  merges:\n    build: .\n    <<: *m11\n`;
 }
 
@@ -51,7 +61,8 @@ const FILES: Record<string, string> = {
   ].join('\n'),
   'files/sub/x': 'x',
   'files/plain.txt': 'x',
-  'keys/compose.yaml': 'services:\n  __proto__:\n    build: .\n  constructor:\n    build: .\n  toString:\n    build: .\n  keyed:\n    build:\n      context: .\n      args: { __proto__: a, constructor: b }\n',
+  'keys/compose.yaml':
+    'services:\n  __proto__:\n    build: .\n  constructor:\n    build: .\n  toString:\n    build: .\n  keyed:\n    build:\n      context: .\n      args: { __proto__: a, constructor: b }\n',
   'keys/Dockerfile': DF,
   'compose.yaml': [
     'services:',
@@ -88,7 +99,8 @@ const FILES: Record<string, string> = {
     '',
   ].join('\n'),
   'cfg/Dockerfile': DF,
-  'trav/compose.yaml': 'services:\n  ../../../x:\n    build:\n      context: .\n      platforms: [linux/amd64]\n    x-nx-buildx:\n      platformConfig: { base: base.json }\n',
+  'trav/compose.yaml':
+    'services:\n  ../../../x:\n    build:\n      context: .\n      platforms: [linux/amd64]\n    x-nx-buildx:\n      platformConfig: { base: base.json }\n',
   'trav/Dockerfile': DF,
   'trav/base.json': '{}',
   'cfg/base.json': '{"a":1}',
@@ -135,13 +147,20 @@ describe('bad input at graph level: real nx loads the graph, one error project p
     });
     symlinkSync(outside, join(ws.root, 'away/link'));
     symlinkSync('/etc', join(ws.root, 'cfg/etc'));
-    ws.write('cfg/compose.override.yaml', 'services:\n  cfg-link:\n    build:\n      context: .\n      platforms: [linux/amd64]\n    x-nx-buildx:\n      platformConfig: { base: etc/hostname }\n');
+    ws.write(
+      'cfg/compose.override.yaml',
+      'services:\n  cfg-link:\n    build:\n      context: .\n      platforms: [linux/amd64]\n    x-nx-buildx:\n      platformConfig: { base: etc/hostname }\n',
+    );
     const listed = await ws.nx(['show', 'projects', '--json']);
     names = JSON.parse(listed.stdout);
     stderr = listed.stderr;
     await ws.nx(['graph', `--file=${join(ws.root, 'dist/graph.json')}`]);
-    const graph = JSON.parse(ws.read('dist/graph.json')).graph.nodes as Record<string, { data: { metadata?: { description?: string }; targets: Shown['targets'] } }>;
-    for (const [name, node] of Object.entries(graph)) shown.set(name, { description: node.data.metadata?.description ?? '', targets: node.data.targets });
+    const graph = JSON.parse(ws.read('dist/graph.json')).graph.nodes as Record<
+      string,
+      { data: { metadata?: { description?: string }; targets: Shown['targets'] } }
+    >;
+    for (const [name, node] of Object.entries(graph))
+      shown.set(name, { description: node.data.metadata?.description ?? '', targets: node.data.targets });
   }, 240_000);
   afterAll(() => {
     ws?.dispose();
@@ -159,22 +178,88 @@ describe('bad input at graph level: real nx loads the graph, one error project p
   });
 
   it.each([
-    { name: 'plain alias bomb', project: 'plainbomb-compose-error', message: /^plainbomb\/compose\.yaml:\d+: YAML aliases expand to more than 10000 values/ },
-    { name: 'merge-key alias bomb', project: 'mergebomb-compose-error', message: /^mergebomb\/compose\.yaml:\d+: YAML aliases expand to more than 10000 values/ },
-    { name: '.dockerignore "["', project: 'ign-open', message: /^ignore\/open\/\.dockerignore:2 \(service "ign-open"\): invalid pattern "\[": BuildKit rejects it/ },
-    { name: '.dockerignore "a["', project: 'ign-tail', message: /^ignore\/tail\/\.dockerignore:2 \(service "ign-tail"\): invalid pattern "a\["/ },
-    { name: '.dockerignore "[z-a]"', project: 'ign-range', message: /^ignore\/range\/\.dockerignore:1 \(service "ign-range"\): invalid pattern "\[z-a\]"/ },
-    { name: 'Dockerfile that is a folder', project: 'df-folder', message: /^files\/compose\.yaml:5 \(service "df-folder"\): Dockerfile files\/sub is a folder, not a file/ },
-    { name: 'context that is a file', project: 'ctx-file', message: /^files\/compose\.yaml:7 \(service "ctx-file"\): build context files\/plain\.txt is a file, not a folder/ },
-    { name: 'service named ../../../x (with a platformConfig, docker-config would write outside)', project: 'trav-..-..-..-x', message: /^trav\/compose\.yaml:2 \(service "\.\.\/\.\.\/\.\.\/x"\): service name "\.\.\/\.\.\/\.\.\/x" is not valid/ },
-    { name: 'service __proto__', project: 'keys-__proto__', message: /^keys\/compose\.yaml:2 \(service "__proto__"\): service name "__proto__" cannot be an Nx project name/ },
-    { name: 'service constructor', project: 'keys-constructor', message: /^keys\/compose\.yaml:4 \(service "constructor"\): service name "constructor" cannot be an Nx project name/ },
-    { name: 'service toString', project: 'keys-toString', message: /^keys\/compose\.yaml:6 \(service "toString"\): service name "toString" cannot be an Nx project name/ },
-    { name: 'context named like an option', project: 'opt-context', message: /^compose\.yaml:3 \(service "opt-context"\): build context --output=type=local,dest=out begins with "-"/ },
-    { name: 'image named like an option', project: 'opt-image', message: /^compose\.yaml:6 \(service "opt-image"\): image --privileged begins with "-"/ },
-    { name: 'platformConfig base at an absolute path', project: 'cfg-abs', message: /^cfg\/compose\.yaml:6 \(service "cfg-abs"\): x-nx-buildx\.platformConfig file \/etc\/hostname lies outside the workspace/ },
-    { name: 'platformConfig overlay up with ../..', project: 'cfg-up', message: /^cfg\/compose\.yaml:12 \(service "cfg-up"\): x-nx-buildx\.platformConfig file \.\.\/\.\.\/\.\.\/x\.json lies outside the workspace/ },
-    { name: 'platformConfig base through a symlink out', project: 'cfg-link', message: /^cfg\/compose\.override\.yaml:6 \(service "cfg-link"\): x-nx-buildx\.platformConfig file etc\/hostname lies outside the workspace/ },
+    {
+      name: 'plain alias bomb',
+      project: 'plainbomb-compose-error',
+      message: /^plainbomb\/compose\.yaml:\d+: YAML aliases expand to more than 10000 values/,
+    },
+    {
+      name: 'merge-key alias bomb',
+      project: 'mergebomb-compose-error',
+      message: /^mergebomb\/compose\.yaml:\d+: YAML aliases expand to more than 10000 values/,
+    },
+    {
+      name: '.dockerignore "["',
+      project: 'ign-open',
+      message: /^ignore\/open\/\.dockerignore:2 \(service "ign-open"\): invalid pattern "\[": BuildKit rejects it/,
+    },
+    {
+      name: '.dockerignore "a["',
+      project: 'ign-tail',
+      message: /^ignore\/tail\/\.dockerignore:2 \(service "ign-tail"\): invalid pattern "a\["/,
+    },
+    {
+      name: '.dockerignore "[z-a]"',
+      project: 'ign-range',
+      message: /^ignore\/range\/\.dockerignore:1 \(service "ign-range"\): invalid pattern "\[z-a\]"/,
+    },
+    {
+      name: 'Dockerfile that is a folder',
+      project: 'df-folder',
+      message: /^files\/compose\.yaml:5 \(service "df-folder"\): Dockerfile files\/sub is a folder, not a file/,
+    },
+    {
+      name: 'context that is a file',
+      project: 'ctx-file',
+      message: /^files\/compose\.yaml:7 \(service "ctx-file"\): build context files\/plain\.txt is a file, not a folder/,
+    },
+    {
+      name: 'service named ../../../x (with a platformConfig, docker-config would write outside)',
+      project: 'trav-..-..-..-x',
+      message: /^trav\/compose\.yaml:2 \(service "\.\.\/\.\.\/\.\.\/x"\): service name "\.\.\/\.\.\/\.\.\/x" is not valid/,
+    },
+    {
+      name: 'service __proto__',
+      project: 'keys-__proto__',
+      message: /^keys\/compose\.yaml:2 \(service "__proto__"\): service name "__proto__" cannot be an Nx project name/,
+    },
+    {
+      name: 'service constructor',
+      project: 'keys-constructor',
+      message: /^keys\/compose\.yaml:4 \(service "constructor"\): service name "constructor" cannot be an Nx project name/,
+    },
+    {
+      name: 'service toString',
+      project: 'keys-toString',
+      message: /^keys\/compose\.yaml:6 \(service "toString"\): service name "toString" cannot be an Nx project name/,
+    },
+    {
+      name: 'context named like an option',
+      project: 'opt-context',
+      message: /^compose\.yaml:3 \(service "opt-context"\): build context --output=type=local,dest=out begins with "-"/,
+    },
+    {
+      name: 'image named like an option',
+      project: 'opt-image',
+      message: /^compose\.yaml:6 \(service "opt-image"\): image --privileged begins with "-"/,
+    },
+    {
+      name: 'platformConfig base at an absolute path',
+      project: 'cfg-abs',
+      message: /^cfg\/compose\.yaml:6 \(service "cfg-abs"\): x-nx-buildx\.platformConfig file \/etc\/hostname lies outside the workspace/,
+    },
+    {
+      name: 'platformConfig overlay up with ../..',
+      project: 'cfg-up',
+      message:
+        /^cfg\/compose\.yaml:12 \(service "cfg-up"\): x-nx-buildx\.platformConfig file \.\.\/\.\.\/\.\.\/x\.json lies outside the workspace/,
+    },
+    {
+      name: 'platformConfig base through a symlink out',
+      project: 'cfg-link',
+      message:
+        /^cfg\/compose\.override\.yaml:6 \(service "cfg-link"\): x-nx-buildx\.platformConfig file etc\/hostname lies outside the workspace/,
+    },
   ])('$name: an error project naming file, line and service', async ({ project, message }) => {
     expect(names, `no project ${project} in ${names.join(', ')}`).toContain(project);
     const config = await show(project);
@@ -208,7 +293,9 @@ describe('bad input at graph level: real nx loads the graph, one error project p
 
   it('docker-config refuses an output folder outside the workspace and writes nothing there', async () => {
     const escape = `nxcb-escape-${process.pid}`;
-    const run = await ws.nx(['run', 'cfg-ok:docker-config--linux-amd64', `--outputPath=../${escape}`, '--skip-nx-cache'], { allowFailure: true });
+    const run = await ws.nx(['run', 'cfg-ok:docker-config--linux-amd64', `--outputPath=../${escape}`, '--skip-nx-cache'], {
+      allowFailure: true,
+    });
     expect(run.status).not.toBe(0);
     expect(`${run.stdout}${run.stderr}`).toContain(`outputPath ../${escape} lies outside the workspace`);
     expect(existsSync(join(ws.root, '..', escape))).toBe(false);

@@ -75,21 +75,55 @@ describe('bad compose input gives clear errors and never takes down the graph', 
   });
 
   it.each([
-    { name: 'YAML syntax error', project: 'syntax-compose-error', message: /^Compose configuration error: syntax\/compose\.yaml:\d+(:\d+)?.*/ },
-    { name: 'unset ${X:?msg}', project: 'required-compose-error', message: /required\/compose\.yaml:4(:\d+)? \(service "needs-x"\).*set X_REQUIRED to the release/ },
-    { name: 'unknown key under build', project: 'unknown-key', message: /invalid\/compose\.yaml:5(:\d+)? \(service "unknown-key"\): unknown key "dockerfil" under build/ },
-    { name: 'invalid platform', project: 'bad-platform', message: /invalid\/compose\.yaml:\d+(:\d+)? \(service "bad-platform"\): invalid platform "linux\/arm65"/ },
-    { name: 'missing context', project: 'no-context', message: /invalid\/compose\.yaml:\d+(:\d+)? \(service "no-context"\): build context invalid\/missing does not exist/ },
-    { name: 'missing Dockerfile', project: 'no-dockerfile', message: /invalid\/compose\.yaml:\d+(:\d+)? \(service "no-dockerfile"\): Dockerfile invalid\/a\/Nope\.Dockerfile does not exist/ },
+    {
+      name: 'YAML syntax error',
+      project: 'syntax-compose-error',
+      message: /^Compose configuration error: syntax\/compose\.yaml:\d+(:\d+)?.*/,
+    },
+    {
+      name: 'unset ${X:?msg}',
+      project: 'required-compose-error',
+      message: /required\/compose\.yaml:4(:\d+)? \(service "needs-x"\).*set X_REQUIRED to the release/,
+    },
+    {
+      name: 'unknown key under build',
+      project: 'unknown-key',
+      message: /invalid\/compose\.yaml:5(:\d+)? \(service "unknown-key"\): unknown key "dockerfil" under build/,
+    },
+    {
+      name: 'invalid platform',
+      project: 'bad-platform',
+      message: /invalid\/compose\.yaml:\d+(:\d+)? \(service "bad-platform"\): invalid platform "linux\/arm65"/,
+    },
+    {
+      name: 'missing context',
+      project: 'no-context',
+      message: /invalid\/compose\.yaml:\d+(:\d+)? \(service "no-context"\): build context invalid\/missing does not exist/,
+    },
+    {
+      name: 'missing Dockerfile',
+      project: 'no-dockerfile',
+      message: /invalid\/compose\.yaml:\d+(:\d+)? \(service "no-dockerfile"\): Dockerfile invalid\/a\/Nope\.Dockerfile does not exist/,
+    },
     { name: 'dependency cycle', project: 'p', message: /image dependency cycle: p -> q -> p/ },
-    { name: 'two folders fighting over one name (first)', project: 'one-dup', message: /one\/compose\.yaml \(service "dup"\).*claimed by more than one compose service.*two\/compose\.yaml/ },
-    { name: 'two folders fighting over one name (second)', project: 'two-dup', message: /two\/compose\.yaml \(service "dup"\).*claimed by more than one compose service.*one\/compose\.yaml/ },
+    {
+      name: 'two folders fighting over one name (first)',
+      project: 'one-dup',
+      message: /one\/compose\.yaml \(service "dup"\).*claimed by more than one compose service.*two\/compose\.yaml/,
+    },
+    {
+      name: 'two folders fighting over one name (second)',
+      project: 'two-dup',
+      message: /two\/compose\.yaml \(service "dup"\).*claimed by more than one compose service.*one\/compose\.yaml/,
+    },
   ])('$name: a failing project that names file, line and service', async ({ project, message }) => {
     const entry = Object.entries(projects).find(([name]) => name === project);
     expect(entry, `no project for ${project} in ${Object.keys(projects).join(', ')}`).toBeDefined();
     const [name, config] = entry!;
     expect(config.targets['docker-build'].executor).toBe('nx-compose-buildx:config-error');
-    expect(String(config.targets['docker-build'].options?.message)).toMatch(message.source.startsWith('^Compose') ? /syntax\/compose\.yaml:\d+/ : message);
+    expect(String(config.targets['docker-build'].options?.message)).toMatch(
+      message.source.startsWith('^Compose') ? /syntax\/compose\.yaml:\d+/ : message,
+    );
     if (message.source.startsWith('^Compose')) expect(config.description).toMatch(message);
     const run = await ws.nx(['run', `${name}:docker-build`], { allowFailure: true });
     expect(run.status).not.toBe(0);

@@ -77,7 +77,10 @@ describe('the service lock holds in a clone at another path', () => {
     // The lock is out of date now, and sync:check says so (the check can fail).
     expect((await clone.nx(['sync:check'], { allowFailure: true })).status).not.toBe(0);
     await clone.commit('api: another flavour');
-    expect((await clone.git(['diff', '--name-only', 'HEAD~1', 'HEAD'])).trim().split('\n').sort()).toEqual(['compose.yaml', 'nx-compose-buildx.lock.json']);
+    expect((await clone.git(['diff', '--name-only', 'HEAD~1', 'HEAD'])).trim().split('\n').sort()).toEqual([
+      'compose.yaml',
+      'nx-compose-buildx.lock.json',
+    ]);
     expect(await clone.affected()).toEqual(['api:docker-build']);
   });
 
@@ -85,7 +88,9 @@ describe('the service lock holds in a clone at another path', () => {
     clone.write('compose.yaml', clone.read('compose.yaml').replace('FEATURES: neon', 'FEATURES: sve'));
     await clone.commit('edge: arm64 features');
     // Per-platform services build one task per platform; docker-build itself is a no-op that depends on them.
-    expect(await clone.affected('docker-build,docker-build--linux-amd64,docker-build--linux-arm64')).toEqual(['edge:docker-build--linux-arm64']);
+    expect(await clone.affected('docker-build,docker-build--linux-amd64,docker-build--linux-arm64')).toEqual([
+      'edge:docker-build--linux-arm64',
+    ]);
   });
 
   it('the lock the clone commits syncs back unchanged in the first checkout', async () => {

@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWorkspace, type TempWorkspace } from '../support/workspace';
 
 /** Issue 15: the stale-lock notice says once what to run, and does not repeat on every command. */
-const COMPOSE = 'services:\n  a:\n    build: ./a\n    image: reg.local/lock-notice/a\n  b:\n    build: ./b\n    image: reg.local/lock-notice/b\n';
+const COMPOSE =
+  'services:\n  a:\n    build: ./a\n    image: reg.local/lock-notice/a\n  b:\n    build: ./b\n    image: reg.local/lock-notice/b\n';
 const NOTICE = /nx-compose-buildx\.lock\.json is missing or stale for (\d+) service/g;
 
 describe('the stale-lock notice is shown once per lock state', () => {

@@ -66,7 +66,8 @@ describe('workspace registry cache on a fresh builder', () => {
     const text = `${cached.stdout}\n${cached.stderr}`;
     // BuildKit may print a step's header more than once; one entry per (platform, step).
     const found = new Map<string, { id: string; platform: string }>();
-    for (const m of text.matchAll(/^\[heavy\] (#\d+) \[(linux\/[a-z0-9/]+) (\d+)\/\d+\] (COPY|RUN) /gm)) found.set(`${m[2]} ${m[3]}`, { id: m[1], platform: m[2] });
+    for (const m of text.matchAll(/^\[heavy\] (#\d+) \[(linux\/[a-z0-9/]+) (\d+)\/\d+\] (COPY|RUN) /gm))
+      found.set(`${m[2]} ${m[3]}`, { id: m[1], platform: m[2] });
     const steps = [...found.values()];
     expect(steps.length).toBe(6); // COPY + 2 RUN, two platforms
     // A cache hit prints CACHED, or (for the last layers, which the export needs)
@@ -84,11 +85,15 @@ describe('workspace registry cache on a fresh builder', () => {
     started = Date.now();
     await ws.nx(['run', 'heavy:docker-build', '--skip-nx-cache', '--noCache', '--output-style=static']);
     const withoutCache = (Date.now() - started) / 1000;
-    console.log(`fresh builder, unchanged service: registry cache ${withCache.toFixed(1)} s, no cache ${withoutCache.toFixed(1)} s (${(withoutCache / withCache).toFixed(1)}x)`);
+    console.log(
+      `fresh builder, unchanged service: registry cache ${withCache.toFixed(1)} s, no cache ${withoutCache.toFixed(1)} s (${(withoutCache / withCache).toFixed(1)}x)`,
+    );
   });
 
   it('read-only mode (NX_COMPOSE_BUILDX_CACHE_READONLY=true) reads the cache and writes none', async () => {
-    const dry = await ws.nx(['run', 'heavy:docker-build', '--dryRun', '--skip-nx-cache'], { env: { NX_COMPOSE_BUILDX_CACHE_READONLY: 'true' } });
+    const dry = await ws.nx(['run', 'heavy:docker-build', '--dryRun', '--skip-nx-cache'], {
+      env: { NX_COMPOSE_BUILDX_CACHE_READONLY: 'true' },
+    });
     expect(dry.stdout).toMatch(/--cache-from type=registry,ref=\S+\/cache\/heavy:buildcache/);
     expect(dry.stdout).not.toMatch(/--cache-to/);
     const normal = await ws.nx(['run', 'heavy:docker-build', '--dryRun', '--skip-nx-cache']);

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureStack, startRegistry, stopRegistry } from '../support/stack';
@@ -69,7 +69,8 @@ describe('examples/ against the real stack', () => {
     for (const [service, platforms] of Object.entries(DECLARED)) {
       const metadata = JSON.parse(ws.read(`dist/docker/${service}/metadata.json`));
       expect(Object.keys(metadata.platforms).sort(), service).toEqual(platforms);
-      for (const platform of platforms) expect(metadata.platforms[platform].digest, `${service} ${platform}`).toMatch(/^sha256:[0-9a-f]{64}$/);
+      for (const platform of platforms)
+        expect(metadata.platforms[platform].digest, `${service} ${platform}`).toMatch(/^sha256:[0-9a-f]{64}$/);
     }
   });
 
@@ -91,7 +92,11 @@ describe('examples/ against the real stack', () => {
     expect(s390x.stdout.trim()).toBe('s390x');
     // The worker was cross-compiled with TARGETARCH pinned to amd64 by compose.override.yaml;
     // each platform must still have been built for itself.
-    for (const [platform, machine] of [['linux/arm64', 'aarch64'], ['linux/arm/v7', 'armv7l'], ['linux/amd64', 'x86_64']]) {
+    for (const [platform, machine] of [
+      ['linux/arm64', 'aarch64'],
+      ['linux/arm/v7', 'armv7l'],
+      ['linux/amd64', 'x86_64'],
+    ]) {
       const worker = await docker(['run', '--rm', '--network', 'none', '--platform', platform, IMAGE.worker]);
       expect(worker.stdout).toContain(`worker for ${platform} (built on linux/amd64) running on ${machine}`);
     }
@@ -105,14 +110,28 @@ describe('examples/ against the real stack', () => {
 
     const pushed = await ws.nx(['affected', '-t', 'docker-push', '--base=HEAD~1', '--head=HEAD', '--output-style=static']);
     const after = Object.fromEntries(await Promise.all(Object.entries(IMAGE).map(async ([s, ref]) => [s, await tagDigest(ref)])));
-    const changed = Object.keys(IMAGE).filter((s) => before[s] !== after[s]).sort();
+    const changed = Object.keys(IMAGE)
+      .filter((s) => before[s] !== after[s])
+      .sort();
     expect(changed).toEqual(['api', 'base', 'docs']);
 
     // base was built first, and api really contains the new base layer, on an emulated platform too
     const text = output(pushed);
     expect(text.indexOf('[base] docker-push')).toBeGreaterThanOrEqual(0);
     expect(text.indexOf('[base] docker-push')).toBeLessThan(text.indexOf('[api] docker-push'));
-    const motd = await docker(['run', '--rm', '--network', 'none', '--platform', 'linux/arm64', '--pull', 'always', IMAGE.api, 'cat', '/etc/shop/motd']);
+    const motd = await docker([
+      'run',
+      '--rm',
+      '--network',
+      'none',
+      '--platform',
+      'linux/arm64',
+      '--pull',
+      'always',
+      IMAGE.api,
+      'cat',
+      '/etc/shop/motd',
+    ]);
     expect(motd.stdout.trim()).toBe('shop base runtime v2');
   });
 
@@ -121,7 +140,9 @@ describe('examples/ against the real stack', () => {
     expect(ws.read('compose.yaml')).toMatch(docsPlatforms);
     ws.write('compose.yaml', ws.read('compose.yaml').replace(docsPlatforms, '$1, linux/mips64le]'));
     await ws.commit('docs: add mips64le');
-    const result = await ws.nx(['run', 'docs:docker-build', '--skip-nx-cache', '--exclude-task-dependencies', '--output-style=static'], { allowFailure: true });
+    const result = await ws.nx(['run', 'docs:docker-build', '--skip-nx-cache', '--exclude-task-dependencies', '--output-style=static'], {
+      allowFailure: true,
+    });
     const text = output(result);
     expect(result.status).not.toBe(0);
     expect(text).toContain('linux/mips64le');

@@ -66,7 +66,9 @@ describe('per-platform args, config and rebuilds', () => {
   it('one task per platform; each image has its own args and config; an arm64-only change rebuilds arm64 alone', async () => {
     const project = JSON.parse((await ws.nx(['show', 'project', 'api', '--json'])).stdout);
     expect(project.targets['docker-push'].dependsOn).toEqual(['^docker-push', 'docker-push--linux-amd64', 'docker-push--linux-arm64']);
-    expect(project.targets['docker-push--linux-arm64'].options.additionalContexts).toEqual({ config: 'dist/docker-config/api/linux-arm64' });
+    expect(project.targets['docker-push--linux-arm64'].options.additionalContexts).toEqual({
+      config: 'dist/docker-config/api/linux-arm64',
+    });
 
     await ws.nx(['run-many', '-t', 'docker-push', '--output-style=static']);
     expect(await indexPlatforms(IMAGE)).toEqual(['linux/amd64', 'linux/arm64']);
@@ -103,7 +105,14 @@ describe('per-platform args, config and rebuilds', () => {
     expect(after.arm64).not.toBe(before.arm64);
     expect(after.list).not.toBe(before.list);
     expect(await indexDigests(IMAGE)).toEqual({ 'linux/amd64': before.amd64, 'linux/arm64': after.arm64 });
-    expect(JSON.parse(await inImage('linux/arm64', '/etc/app/config.json'))).toEqual({ name: 'demo', optimizations: { simd: false, neon: true }, level: 2 });
-    expect(JSON.parse(await inImage('linux/amd64', '/etc/app/config.json'))).toEqual({ name: 'demo', optimizations: { simd: true, neon: false } });
+    expect(JSON.parse(await inImage('linux/arm64', '/etc/app/config.json'))).toEqual({
+      name: 'demo',
+      optimizations: { simd: false, neon: true },
+      level: 2,
+    });
+    expect(JSON.parse(await inImage('linux/amd64', '/etc/app/config.json'))).toEqual({
+      name: 'demo',
+      optimizations: { simd: true, neon: false },
+    });
   });
 });

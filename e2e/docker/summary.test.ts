@@ -81,8 +81,14 @@ describe('the closing summary of a run', () => {
     const r = await ws.nx(['run-many', '-t', 'docker-verify', '--output-style=static'], { env: { GITHUB_STEP_SUMMARY: stepSummary } });
     const out = output(r);
     expect(out).toContain('3 image(s): 3 pushed');
-    for (const [service, platform] of [['alpha', 'linux/amd64'], ['alpha', 'linux/arm64'], ['beta', 'linux/amd64']]) {
-      expect(out).toMatch(new RegExp(`${service}\\s+${platform.replace('/', '\\/')}\\s+[0-9a-f]{12}\\s+[\\d.]+ (B|KiB|MiB)\\s+pushed\\s+[\\d.]+ s\\s+ok`));
+    for (const [service, platform] of [
+      ['alpha', 'linux/amd64'],
+      ['alpha', 'linux/arm64'],
+      ['beta', 'linux/amd64'],
+    ]) {
+      expect(out).toMatch(
+        new RegExp(`${service}\\s+${platform.replace('/', '\\/')}\\s+[0-9a-f]{12}\\s+[\\d.]+ (B|KiB|MiB)\\s+pushed\\s+[\\d.]+ s\\s+ok`),
+      );
     }
     const md = readFileSync(stepSummary, 'utf-8');
     expect(md).toContain('### nx-compose-buildx');

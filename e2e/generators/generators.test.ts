@@ -42,7 +42,10 @@ describe('generators against the real stack', () => {
     expect(ws.read('nx.json')).toBe(once);
     const nxJson = JSON.parse(once);
     expect(nxJson.plugins).toEqual([
-      { plugin: 'nx-compose-buildx', options: { buildTargetName: 'docker-build', pushTargetName: 'docker-push', verifyTargetName: 'docker-verify', provenance: false } },
+      {
+        plugin: 'nx-compose-buildx',
+        options: { buildTargetName: 'docker-build', pushTargetName: 'docker-push', verifyTargetName: 'docker-verify', provenance: false },
+      },
     ]);
     expect(nxJson.sync.globalGenerators).toEqual(['nx-compose-buildx:sync']);
   });
@@ -58,8 +61,25 @@ describe('generators against the real stack', () => {
 
   it('generates a static and a Go service and the CI workflow', async () => {
     const platforms = `--platforms=${PLATFORMS.join(',')}`;
-    await ws.nx(['g', 'nx-compose-buildx:service', 'gstatic', '--language=static', platforms, `--image=${IMAGES.gstatic}`, `--baseImage=${BASE_IMAGE}`]);
-    await ws.nx(['g', 'nx-compose-buildx:service', 'ggo', '--language=go', platforms, `--image=${IMAGES.ggo}`, `--buildImage=${goImage}`, `--baseImage=${BASE_IMAGE}`]);
+    await ws.nx([
+      'g',
+      'nx-compose-buildx:service',
+      'gstatic',
+      '--language=static',
+      platforms,
+      `--image=${IMAGES.gstatic}`,
+      `--baseImage=${BASE_IMAGE}`,
+    ]);
+    await ws.nx([
+      'g',
+      'nx-compose-buildx:service',
+      'ggo',
+      '--language=go',
+      platforms,
+      `--image=${IMAGES.ggo}`,
+      `--buildImage=${goImage}`,
+      `--baseImage=${BASE_IMAGE}`,
+    ]);
     await ws.nx(['g', 'nx-compose-buildx:ci', '--provider=github']);
     const dup = await ws.nx(['g', 'nx-compose-buildx:service', 'ggo', '--language=go'], { allowFailure: true });
     expect(out(dup)).toContain('already has a service named "ggo"');

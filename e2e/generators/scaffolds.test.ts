@@ -60,7 +60,9 @@ describe.each(SCAFFOLDS)('the $language scaffold builds and runs for real on lin
     const stack = await ensureStack();
     dockerEnv = { ...process.env, ...stack.env };
     tc = await ensureToolchainImages(s.language, dockerEnv);
-    console.log(`${s.language} images ${[tc.build, tc.runtime].filter(Boolean).join(', ')}: ${tc.cached ? 'cached' : 'made'} in ${tc.ms} ms`);
+    console.log(
+      `${s.language} images ${[tc.build, tc.runtime].filter(Boolean).join(', ')}: ${tc.cached ? 'cached' : 'made'} in ${tc.ms} ms`,
+    );
     ws = await createWorkspace({ files: { 'compose.yaml': ['name: scaffolds', '', 'services: {}', ''].join('\n') }, env: stack.env });
   }, 60 * 60_000); // from nothing, a Debian bootstrap (for python, also one under emulation)
 
@@ -81,14 +83,25 @@ describe.each(SCAFFOLDS)('the $language scaffold builds and runs for real on lin
   it('generates the service with the Debian-made images as build args', async () => {
     // rust: a static binary, so the busybox base stands in for distroless.
     const baseImage = s.language === 'rust' ? BASE_IMAGE : tc.runtime!;
-    await ws.nx(['g', 'nx-compose-buildx:service', s.service, `--language=${s.language}`, `--platforms=${PLATFORMS.join(',')}`, `--image=${image}`, `--buildImage=${tc.build}`, `--baseImage=${baseImage}`]);
+    await ws.nx([
+      'g',
+      'nx-compose-buildx:service',
+      s.service,
+      `--language=${s.language}`,
+      `--platforms=${PLATFORMS.join(',')}`,
+      `--image=${image}`,
+      `--buildImage=${tc.build}`,
+      `--baseImage=${baseImage}`,
+    ]);
     // The build machines have no bridge network: build without one, as examples/ does.
     const doc = parseDocument(ws.read('compose.yaml'));
     const build = doc.getIn(['services', s.service, 'build'], true);
     if (!isMap(build)) throw new Error(`no build mapping for ${s.service}`);
     expect(build.toJSON()).toMatchObject({ platforms: PLATFORMS });
     build.set('network', 'none');
-    expect((doc.toJS() as any).services[s.service]['x-nx-buildx']?.verify).toEqual(s.verify);
+    expect(
+      (doc.toJS() as { services: Record<string, { 'x-nx-buildx'?: { verify?: unknown } }> }).services[s.service]!['x-nx-buildx']?.verify,
+    ).toEqual(s.verify);
     ws.write('compose.yaml', doc.toString());
     await ws.commit(`generated ${s.service}`);
   });

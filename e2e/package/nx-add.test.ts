@@ -15,7 +15,12 @@ describe('nx add nx-compose-buildx from a registry', () => {
   let registry: LocalNpmRegistry;
   let scratch: string;
   let ws: string;
-  const npmEnv = () => ({ ...nxEnv(), npm_config_userconfig: join(scratch, '.npmrc'), npm_config_cache: join(scratch, 'npm-cache'), npm_config_update_notifier: 'false' });
+  const npmEnv = () => ({
+    ...nxEnv(),
+    npm_config_userconfig: join(scratch, '.npmrc'),
+    npm_config_cache: join(scratch, 'npm-cache'),
+    npm_config_update_notifier: 'false',
+  });
   const write = (path: string, content: string) => {
     mkdirSync(dirname(join(ws, path)), { recursive: true });
     writeFileSync(join(ws, path), content);
@@ -27,7 +32,9 @@ describe('nx add nx-compose-buildx from a registry', () => {
     registry = await startLocalNpmRegistry();
     writeFileSync(join(scratch, '.npmrc'), registry.npmrc);
 
-    const pack = await run('npm', ['pack', '--pack-destination', scratch, join(REPO_ROOT, 'packages/nx-compose-buildx')], { cwd: REPO_ROOT });
+    const pack = await run('npm', ['pack', '--pack-destination', scratch, join(REPO_ROOT, 'packages/nx-compose-buildx')], {
+      cwd: REPO_ROOT,
+    });
     expect(pack.status, pack.stderr).toBe(0);
     const tarball = readdirSync(scratch).find((f) => f.endsWith('.tgz'))!;
     const publish = await run('npm', ['publish', join(scratch, tarball), '--registry', registry.url], { cwd: scratch, env: npmEnv() });
@@ -38,7 +45,14 @@ describe('nx add nx-compose-buildx from a registry', () => {
     // fresh workspace is what it would write for the npm preset: a package.json with
     // nx, an nx.json, installed through the private registry.
     ws = join(scratch, 'fresh');
-    write('package.json', JSON.stringify({ name: 'fresh', version: '0.0.0', private: true, workspaces: ['packages/*'], devDependencies: { nx: nxVersion } }, null, 2));
+    write(
+      'package.json',
+      JSON.stringify(
+        { name: 'fresh', version: '0.0.0', private: true, workspaces: ['packages/*'], devDependencies: { nx: nxVersion } },
+        null,
+        2,
+      ),
+    );
     write('nx.json', JSON.stringify({ $schema: './node_modules/nx/schemas/nx-schema.json' }, null, 2));
     write('.gitignore', 'node_modules\n.nx\ndist\n');
     const install = await run('npm', ['install', '--no-audit', '--no-fund'], { cwd: ws, env: npmEnv(), timeoutMs: 600_000 });
@@ -65,7 +79,10 @@ describe('nx add nx-compose-buildx from a registry', () => {
     expect(registered).toContain('nx-compose-buildx');
     expect(nxJson.sync?.globalGenerators).toContain('nx-compose-buildx:sync');
 
-    write('compose.yaml', 'services:\n  hello:\n    image: 127.0.0.1:5000/nx-add/hello:1\n    build:\n      context: ./hello\n      platforms: [linux/amd64, linux/arm64]\n');
+    write(
+      'compose.yaml',
+      'services:\n  hello:\n    image: 127.0.0.1:5000/nx-add/hello:1\n    build:\n      context: ./hello\n      platforms: [linux/amd64, linux/arm64]\n',
+    );
     write('hello/Dockerfile', 'FROM scratch\nCOPY hello.txt /\n');
     write('hello/hello.txt', 'hi\n');
     const shown = await nx(['show', 'projects', '--json']);
@@ -74,6 +91,8 @@ describe('nx add nx-compose-buildx from a registry', () => {
 
     const project = await nx(['show', 'project', 'hello', '--json']);
     expect(project.status, project.stderr).toBe(0);
-    expect(Object.keys(JSON.parse(project.stdout).targets)).toEqual(expect.arrayContaining(['docker-build', 'docker-push', 'docker-verify']));
+    expect(Object.keys(JSON.parse(project.stdout).targets)).toEqual(
+      expect.arrayContaining(['docker-build', 'docker-push', 'docker-verify']),
+    );
   });
 });

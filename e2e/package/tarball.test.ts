@@ -23,10 +23,15 @@ describe('npm pack tarball in a fresh Nx 24 workspace', () => {
     expect(pack.status, pack.stderr).toBe(0);
     const tarball = readdirSync(dir).find((f) => f.endsWith('.tgz'))!;
     write('package.json', JSON.stringify({ name: 'fresh', private: true }));
-    const nxVersion = JSON.parse((await run('node', ['-p', 'JSON.stringify(require("nx/package.json").version)'], { cwd: REPO_ROOT })).stdout);
+    const nxVersion = JSON.parse(
+      (await run('node', ['-p', 'JSON.stringify(require("nx/package.json").version)'], { cwd: REPO_ROOT })).stdout,
+    );
     const install = await run('npm', ['install', '--no-audit', '--no-fund', `nx@${nxVersion}`, `./${tarball}`], { cwd: dir });
     expect(install.status, install.stderr).toBe(0);
-    write('compose.yaml', 'services:\n  hello:\n    image: 127.0.0.1:5000/fresh/hello:1\n    build:\n      context: ./hello\n      platforms: [linux/amd64, linux/arm64]\n');
+    write(
+      'compose.yaml',
+      'services:\n  hello:\n    image: 127.0.0.1:5000/fresh/hello:1\n    build:\n      context: ./hello\n      platforms: [linux/amd64, linux/arm64]\n',
+    );
     write('hello/Dockerfile', 'FROM scratch\nCOPY hello.txt /\n');
     write('hello/hello.txt', 'hi\n');
   }, 300_000);

@@ -18,7 +18,9 @@ export function parseRef(ref: string): ImageRef {
   const registry = ref.slice(0, slash);
   const rest = ref.slice(slash + 1);
   const colon = rest.lastIndexOf(':');
-  return colon > 0 ? { registry, repository: rest.slice(0, colon), tag: rest.slice(colon + 1) } : { registry, repository: rest, tag: 'latest' };
+  return colon > 0
+    ? { registry, repository: rest.slice(0, colon), tag: rest.slice(colon + 1) }
+    : { registry, repository: rest, tag: 'latest' };
 }
 
 async function manifest(ref: string): Promise<{ digest: string; body: { manifests?: unknown } } | undefined> {
@@ -51,11 +53,13 @@ export async function indexPlatforms(ref: string): Promise<string[]> {
 export async function indexDigests(ref: string): Promise<Record<string, string>> {
   const found = await manifest(ref);
   if (!found) throw new Error(`${ref} is not in the registry`);
-  const list = found.body.manifests as Array<{ digest: string; platform?: { os: string; architecture: string; variant?: string } }> | undefined;
+  const list = found.body.manifests as
+    Array<{ digest: string; platform?: { os: string; architecture: string; variant?: string } }> | undefined;
   if (!list) throw new Error(`${ref} is a single-platform manifest, not a manifest list`);
   const out: Record<string, string> = {};
   for (const m of list) {
-    if (m.platform && m.platform.os !== 'unknown') out[[m.platform.os, m.platform.architecture, m.platform.variant].filter(Boolean).join('/')] = m.digest;
+    if (m.platform && m.platform.os !== 'unknown')
+      out[[m.platform.os, m.platform.architecture, m.platform.variant].filter(Boolean).join('/')] = m.digest;
   }
   return out;
 }

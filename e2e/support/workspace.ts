@@ -33,10 +33,15 @@ export interface NxResult {
 /** Runs a command from an argv array (never a shell) and collects its output. */
 export function run(file: string, args: string[], opts: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<NxResult> {
   return new Promise((resolvePromise) => {
-    execFile(file, args, { cwd: opts.cwd, env: opts.env, encoding: 'utf-8', maxBuffer: 256 * 1024 * 1024, timeout: opts.timeoutMs ?? 0 }, (error, stdout, stderr) => {
-      const status = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-      resolvePromise({ status, stdout, stderr });
-    });
+    execFile(
+      file,
+      args,
+      { cwd: opts.cwd, env: opts.env, encoding: 'utf-8', maxBuffer: 256 * 1024 * 1024, timeout: opts.timeoutMs ?? 0 },
+      (error, stdout, stderr) => {
+        const status = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+        resolvePromise({ status, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -113,7 +118,16 @@ function attachWorkspace(root: string, env: NodeJS.ProcessEnv | undefined): Temp
     writeFileSync(join(root, path), content);
   };
   const git = async (args: string[]) => {
-    const r = await run('git', args, { cwd: root, env: { ...process.env, GIT_AUTHOR_NAME: 'e2e', GIT_AUTHOR_EMAIL: 'e2e@example.invalid', GIT_COMMITTER_NAME: 'e2e', GIT_COMMITTER_EMAIL: 'e2e@example.invalid' } });
+    const r = await run('git', args, {
+      cwd: root,
+      env: {
+        ...process.env,
+        GIT_AUTHOR_NAME: 'e2e',
+        GIT_AUTHOR_EMAIL: 'e2e@example.invalid',
+        GIT_COMMITTER_NAME: 'e2e',
+        GIT_COMMITTER_EMAIL: 'e2e@example.invalid',
+      },
+    });
     if (r.status !== 0) throw new Error(`git ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
     return r.stdout;
   };
@@ -138,7 +152,16 @@ function attachWorkspace(root: string, env: NodeJS.ProcessEnv | undefined): Temp
     git,
     commit,
     async affected(target = 'docker-build', extraArgs = []) {
-      const out = await nx(['affected', '-t', target, '--base=HEAD~1', '--head=HEAD', '--exclude-task-dependencies', '--graph=stdout', ...extraArgs]);
+      const out = await nx([
+        'affected',
+        '-t',
+        target,
+        '--base=HEAD~1',
+        '--head=HEAD',
+        '--exclude-task-dependencies',
+        '--graph=stdout',
+        ...extraArgs,
+      ]);
       const json = JSON.parse(out.stdout.slice(out.stdout.indexOf('{')));
       return Object.keys(json.tasks.tasks).sort();
     },

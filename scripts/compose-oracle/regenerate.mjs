@@ -41,7 +41,12 @@ for (const root of roots) {
     const env = { PATH: process.env.PATH, ...fixedEnv, ...(spec.env ?? {}) };
     let output;
     try {
-      output = execFileSync(command, argv, { cwd: join(dir, spec.workdir ?? '.'), env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      output = execFileSync(command, argv, {
+        cwd: join(dir, spec.workdir ?? '.'),
+        env,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
     } catch (e) {
       console.error(`${name}: compose failed:\n${e.stderr || e.message}`);
       process.exitCode = 1;

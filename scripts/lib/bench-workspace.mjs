@@ -1,7 +1,18 @@
 // Generates the benchmark's compose monorepo (N services) as an Nx workspace in a temp git repo,
 // and runs commands in it from argv arrays (never a shell), timing them.
 import { spawn, execFileSync } from 'node:child_process';
-import { chmodSync, cpSync, mkdirSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync, readFileSync, appendFileSync, existsSync } from 'node:fs';
+import {
+  chmodSync,
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  symlinkSync,
+  writeFileSync,
+  readFileSync,
+  appendFileSync,
+  existsSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -49,7 +60,9 @@ export function generateMonorepo({ n, nodeModules, cache = false, plugin = true,
     root,
     'nx.json',
     JSON.stringify(
-      plugin ? { defaultBase: 'main', plugins: ['nx-compose-buildx'], sync: { globalGenerators: ['nx-compose-buildx:sync'] } } : { defaultBase: 'main', plugins: [] },
+      plugin
+        ? { defaultBase: 'main', plugins: ['nx-compose-buildx'], sync: { globalGenerators: ['nx-compose-buildx:sync'] } }
+        : { defaultBase: 'main', plugins: [] },
       null,
       2,
     ),
@@ -94,13 +107,20 @@ export function snapshotNodeModules() {
   }
   const copy = join(dir, 'nx-compose-buildx');
   mkdirSync(copy);
-  for (const f of ['package.json', 'executors.json', 'generators.json', 'dist']) cpSync(join(plugin, f), join(copy, f), { recursive: true });
+  for (const f of ['package.json', 'executors.json', 'generators.json', 'dist'])
+    cpSync(join(plugin, f), join(copy, f), { recursive: true });
   // the copy must be complete: a rebuild might have raced with it
-  if (!existsSync(join(copy, 'dist/nx/executors/docker-build/schema.json'))) throw new Error('the plugin was being rebuilt while copied; run again');
+  if (!existsSync(join(copy, 'dist/nx/executors/docker-build/schema.json')))
+    throw new Error('the plugin was being rebuilt while copied; run again');
   return dir;
 }
 
-const GIT_ENV = { GIT_AUTHOR_NAME: 'bench', GIT_AUTHOR_EMAIL: 'bench@example.invalid', GIT_COMMITTER_NAME: 'bench', GIT_COMMITTER_EMAIL: 'bench@example.invalid' };
+const GIT_ENV = {
+  GIT_AUTHOR_NAME: 'bench',
+  GIT_AUTHOR_EMAIL: 'bench@example.invalid',
+  GIT_COMMITTER_NAME: 'bench',
+  GIT_COMMITTER_EMAIL: 'bench@example.invalid',
+};
 export function git(root, args) {
   return execFileSync('git', args, { cwd: root, encoding: 'utf-8', env: { ...process.env, ...GIT_ENV } });
 }
@@ -144,7 +164,8 @@ export function timed(argv, { cwd, env, logFile }) {
       const ms = Number(process.hrtime.bigint() - start) / 1e6;
       const stdout = Buffer.concat(out).toString('utf-8');
       const stderr = Buffer.concat(err).toString('utf-8');
-      if (logFile) appendFileSync(logFile, `\n===== ${argv.join(' ')} (exit ${status}, ${(ms / 1000).toFixed(2)} s)\n${stdout}\n${stderr}\n`);
+      if (logFile)
+        appendFileSync(logFile, `\n===== ${argv.join(' ')} (exit ${status}, ${(ms / 1000).toFixed(2)} s)\n${stdout}\n${stderr}\n`);
       resolvePromise({ ms, status, stdout, stderr });
     });
   });

@@ -68,7 +68,13 @@ describe('formatTable', () => {
 });
 
 test('formatTimings', () => {
-  expect(formatTimings([{ name: 'stack', ms: 210 }, { name: 'docker-push', ms: 61234 }], 62000)).toBe(
-    ['stack           0.2s', 'docker-push    61.2s', 'total          62.0s'].join('\n'),
-  );
+  expect(
+    formatTimings(
+      [
+        { name: 'stack', ms: 210 },
+        { name: 'docker-push', ms: 61234 },
+      ],
+      62000,
+    ),
+  ).toBe(['stack           0.2s', 'docker-push    61.2s', 'total          62.0s'].join('\n'));
 });

@@ -66,7 +66,12 @@ describe('buildSpecsFromProject', () => {
     {
       name: 'secrets carry ids and sources, never values',
       service: { build: { context: '/ws/app', secrets: [{ source: 'token' }, { source: 'npmrc', target: 'npm' }] } },
-      expected: { secrets: [{ id: 'token', src: 'app/secret.txt' }, { id: 'npm', env: 'NPM_TOKEN' }] },
+      expected: {
+        secrets: [
+          { id: 'token', src: 'app/secret.txt' },
+          { id: 'npm', env: 'NPM_TOKEN' },
+        ],
+      },
     },
     {
       name: 'extra hosts stay as compose normalised them (the --add-host flag rewrites host=ip once)',
@@ -118,13 +123,43 @@ describe('buildSpecsFromProject', () => {
     { name: 'unknown build key', build: { context: '/ws/app', contxt: '.' }, message: /unknown key "contxt" under build/ },
     { name: 'invalid platform', build: { context: '/ws/app', platforms: ['linux/arm65'] }, message: /invalid platform "linux\/arm65"/ },
     { name: 'missing context', build: { context: '/ws/nope' }, message: /build context nope does not exist/ },
-    { name: 'missing Dockerfile', build: { context: '/ws/app', dockerfile: 'x.Dockerfile' }, message: /Dockerfile app\/x\.Dockerfile does not exist/ },
-    { name: 'isolation buildx cannot honour', build: { context: '/ws/app', isolation: 'hyperv' }, message: /build\.isolation "hyperv" is not supported: docker buildx has no --isolation/ },
-    { name: 'ulimit that is not a number', build: { context: '/ws/app', ulimits: { nofile: 'lots' } }, message: /build\.ulimits\.nofile must be a number or \{soft, hard\}/ },
-    { name: 'entitlements not a list', build: { context: '/ws/app', entitlements: 'network.host' }, message: /build\.entitlements must be a list of strings/ },
-    { name: 'undefined secret', build: { context: '/ws/app', secrets: [{ source: 'nope' }] }, message: /build secret "nope" is not defined/ },
-    { name: 'service platform outside build.platforms', build: { context: '/ws/app', platforms: ['linux/amd64'] }, platform: 'linux/s390x', message: /build\.platforms must include the service's platform "linux\/s390x"/ },
-    { name: 'invalid service platform', build: { context: '/ws/app' }, platform: 'linux/arm65', message: /invalid platform "linux\/arm65"/ },
+    {
+      name: 'missing Dockerfile',
+      build: { context: '/ws/app', dockerfile: 'x.Dockerfile' },
+      message: /Dockerfile app\/x\.Dockerfile does not exist/,
+    },
+    {
+      name: 'isolation buildx cannot honour',
+      build: { context: '/ws/app', isolation: 'hyperv' },
+      message: /build\.isolation "hyperv" is not supported: docker buildx has no --isolation/,
+    },
+    {
+      name: 'ulimit that is not a number',
+      build: { context: '/ws/app', ulimits: { nofile: 'lots' } },
+      message: /build\.ulimits\.nofile must be a number or \{soft, hard\}/,
+    },
+    {
+      name: 'entitlements not a list',
+      build: { context: '/ws/app', entitlements: 'network.host' },
+      message: /build\.entitlements must be a list of strings/,
+    },
+    {
+      name: 'undefined secret',
+      build: { context: '/ws/app', secrets: [{ source: 'nope' }] },
+      message: /build secret "nope" is not defined/,
+    },
+    {
+      name: 'service platform outside build.platforms',
+      build: { context: '/ws/app', platforms: ['linux/amd64'] },
+      platform: 'linux/s390x',
+      message: /build\.platforms must include the service's platform "linux\/s390x"/,
+    },
+    {
+      name: 'invalid service platform',
+      build: { context: '/ws/app' },
+      platform: 'linux/arm65',
+      message: /invalid platform "linux\/arm65"/,
+    },
   ])('error: $name names file, line and service', ({ build, message, ...rest }) => {
     const bad = { build, ...('platform' in rest ? { platform: rest.platform } : {}) } as Partial<ComposeService>;
     const result = buildSpecsFromProject(project({ bad, good: { build: { context: '/ws/app' } } }), env);

@@ -83,10 +83,16 @@ function buildSpecFromService(
   // compose-spec's service name rule: the name becomes folder names (dist/docker/<name>/...), so
   // `../../x` must never reach a path. (The loader may check it first; this is defence in depth.)
   if (!isValidServiceName(service.name)) {
-    fail(service, `service name ${JSON.stringify(service.name)} is not valid: compose allows only letters, digits, ".", "_" and "-", and not "." or ".."`);
+    fail(
+      service,
+      `service name ${JSON.stringify(service.name)} is not valid: compose allows only letters, digits, ".", "_" and "-", and not "." or ".."`,
+    );
   }
   if (!canBeNxProjectName(service.name)) {
-    fail(service, `service name "${service.name}" cannot be an Nx project name (it is a built-in property of JavaScript objects, which Nx keeps projects in); rename the service`);
+    fail(
+      service,
+      `service name "${service.name}" cannot be an Nx project name (it is a built-in property of JavaScript objects, which Nx keeps projects in); rename the service`,
+    );
   }
 
   for (const key of Object.keys(build)) {
@@ -108,14 +114,16 @@ function buildSpecFromService(
     if (!env.exists(build.context)) fail(service, `build context ${ws(build.context)} does not exist`, 'build.context');
     if (!isDirectory(build.context)) fail(service, `build context ${ws(build.context)} is a file, not a folder`, 'build.context');
     context = ws(build.context);
-    if (looksLikeOption(context)) fail(service, `build context ${context} begins with "-", which docker would read as an option; rename the folder`, 'build.context');
+    if (looksLikeOption(context))
+      fail(service, `build context ${context} begins with "-", which docker would read as an option; rename the folder`, 'build.context');
     if (build.dockerfile_inline === undefined) {
       const written = build.dockerfile ?? 'Dockerfile';
       const absDockerfile = isAbsolute(written) ? written : join(build.context, written);
       if (!env.exists(absDockerfile)) fail(service, `Dockerfile ${ws(absDockerfile)} does not exist`, 'build.dockerfile');
       if (!isFile(absDockerfile)) fail(service, `Dockerfile ${ws(absDockerfile)} is a folder, not a file`, 'build.dockerfile');
       dockerfile = ws(absDockerfile);
-      if (looksLikeOption(dockerfile)) fail(service, `Dockerfile ${dockerfile} begins with "-", which docker would read as an option or as stdin`, 'build.dockerfile');
+      if (looksLikeOption(dockerfile))
+        fail(service, `Dockerfile ${dockerfile} begins with "-", which docker would read as an option or as stdin`, 'build.dockerfile');
     }
   } else if (build.dockerfile_inline === undefined && build.dockerfile !== undefined) {
     dockerfile = build.dockerfile; // relative to the remote context, passed through
@@ -125,7 +133,8 @@ function buildSpecFromService(
   for (const [name, value] of Object.entries(build.additional_contexts ?? {})) {
     if (contextKind(value) === 'local') {
       if (!env.exists(value)) fail(service, `additional context "${name}" (${ws(value)}) does not exist`, 'build.additional_contexts');
-      if (!isDirectory(value)) fail(service, `additional context "${name}" (${ws(value)}) is a file, not a folder`, 'build.additional_contexts');
+      if (!isDirectory(value))
+        fail(service, `additional context "${name}" (${ws(value)}) is a file, not a folder`, 'build.additional_contexts');
       additionalContexts[name] = ws(value);
     } else {
       additionalContexts[name] = value;
@@ -163,7 +172,8 @@ function buildSpecFromService(
   const tags = unique([service.image ?? defaultImageName(project.name, service.name), ...(build.tags ?? [])]);
   for (const tag of tags) {
     // Tags reach `docker run` and `imagetools` as positional arguments.
-    if (looksLikeOption(tag)) fail(service, `image ${tag} begins with "-", which docker would read as an option`, tag === service.image ? 'image' : 'build.tags');
+    if (looksLikeOption(tag))
+      fail(service, `image ${tag} begins with "-", which docker would read as an option`, tag === service.image ? 'image' : 'build.tags');
   }
 
   return {
@@ -197,7 +207,8 @@ function withServicePlatform(buildPlatforms: string[], service: ComposeService):
   if (!isValidPlatform(service.platform)) fail(service, `invalid platform "${service.platform}"`, 'platform');
   const platform = normalizePlatform(service.platform);
   if (buildPlatforms.length === 0) return [platform];
-  if (!buildPlatforms.includes(platform)) fail(service, `build.platforms must include the service's platform "${service.platform}"`, 'platform');
+  if (!buildPlatforms.includes(platform))
+    fail(service, `build.platforms must include the service's platform "${service.platform}"`, 'platform');
   return buildPlatforms;
 }
 
@@ -206,12 +217,7 @@ export function defaultImageName(composeProject: string, service: string): strin
   return `${composeProject}-${service}`.toLowerCase();
 }
 
-function secretSpecs(
-  project: ComposeProject,
-  service: ComposeService,
-  build: ComposeBuild,
-  ws: (abs: string) => string,
-): SecretSpec[] {
+function secretSpecs(project: ComposeProject, service: ComposeService, build: ComposeBuild, ws: (abs: string) => string): SecretSpec[] {
   return (build.secrets ?? []).map((ref) => {
     const definition = project.secrets[ref.source];
     if (!definition) fail(service, `build secret "${ref.source}" is not defined in the top-level secrets`, 'build.secrets');
@@ -225,4 +231,3 @@ function secretSpecs(
 function unique<T>(items: T[]): T[] {
   return [...new Set(items)];
 }
-

@@ -76,7 +76,9 @@ describe('parseBuildxInspect', () => {
   });
 
   test('not started builder has no platforms', () => {
-    expect(parseBuildxInspect('Name: x\nDriver: docker-container\n\nNodes:\nName: x0\nEndpoint: unix:///s\nStatus: inactive\n').platforms).toEqual([]);
+    expect(
+      parseBuildxInspect('Name: x\nDriver: docker-container\n\nNodes:\nName: x0\nEndpoint: unix:///s\nStatus: inactive\n').platforms,
+    ).toEqual([]);
   });
 });
 
@@ -106,7 +108,13 @@ describe('binfmt_misc', () => {
   });
 
   test('platforms of enabled qemu entries', () => {
-    expect(binfmtPlatforms(parseBinfmtMisc(files))).toEqual(['linux/riscv64', 'linux/arm64', 'linux/arm/v7', 'linux/arm/v6', 'linux/arm/v5']);
+    expect(binfmtPlatforms(parseBinfmtMisc(files))).toEqual([
+      'linux/riscv64',
+      'linux/arm64',
+      'linux/arm/v7',
+      'linux/arm/v6',
+      'linux/arm/v5',
+    ]);
   });
 });
 
@@ -120,7 +128,10 @@ describe('missingPlatforms', () => {
     [
       'binfmt adds what the builder does not list',
       ['linux/arm64', 'linux/s390x', 'linux/riscv64'],
-      supportedPlatforms(undefined, [{ name: 'qemu-aarch64', enabled: true }, { name: 'qemu-s390x', enabled: false }]),
+      supportedPlatforms(undefined, [
+        { name: 'qemu-aarch64', enabled: true },
+        { name: 'qemu-s390x', enabled: false },
+      ]),
       'amd64',
       ['linux/s390x', 'linux/riscv64'],
     ],

@@ -82,10 +82,25 @@ describe('ociLabels', () => {
 describe('createdAt', () => {
   const NOW_ = new Date('2026-01-02T03:04:05Z');
   it.each([
-    { name: 'commit time of HEAD', facts: { sha: 'a', defaultBranch: 'main', commitTime: '2025-05-06T07:08:09+02:00' }, epoch: undefined, expected: '2025-05-06T05:08:09.000Z' },
-    { name: 'SOURCE_DATE_EPOCH wins', facts: { sha: 'a', defaultBranch: 'main', commitTime: '2025-05-06T07:08:09Z' }, epoch: '1700000000', expected: '2023-11-14T22:13:20.000Z' },
+    {
+      name: 'commit time of HEAD',
+      facts: { sha: 'a', defaultBranch: 'main', commitTime: '2025-05-06T07:08:09+02:00' },
+      epoch: undefined,
+      expected: '2025-05-06T05:08:09.000Z',
+    },
+    {
+      name: 'SOURCE_DATE_EPOCH wins',
+      facts: { sha: 'a', defaultBranch: 'main', commitTime: '2025-05-06T07:08:09Z' },
+      epoch: '1700000000',
+      expected: '2023-11-14T22:13:20.000Z',
+    },
     { name: 'the clock without git', facts: undefined, epoch: undefined, expected: NOW_.toISOString() },
-    { name: 'the clock when the commit time is garbage', facts: { sha: 'a', defaultBranch: 'main', commitTime: 'nope' }, epoch: 'x', expected: NOW_.toISOString() },
+    {
+      name: 'the clock when the commit time is garbage',
+      facts: { sha: 'a', defaultBranch: 'main', commitTime: 'nope' },
+      epoch: 'x',
+      expected: NOW_.toISOString(),
+    },
   ])('$name', ({ facts, epoch, expected }) => {
     expect(createdAt(facts, NOW_, epoch).toISOString()).toBe(expected);
   });

@@ -8,8 +8,18 @@ const OCI_INDEX = JSON.stringify({
   mediaType: 'application/vnd.oci.image.index.v1+json',
   manifests: [
     { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: d(1), size: 480, platform: { architecture: 'amd64', os: 'linux' } },
-    { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: d(2), size: 480, platform: { architecture: 'arm64', os: 'linux', variant: 'v8' } },
-    { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: d(3), size: 480, platform: { architecture: 'arm', os: 'linux', variant: 'v7' } },
+    {
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      digest: d(2),
+      size: 480,
+      platform: { architecture: 'arm64', os: 'linux', variant: 'v8' },
+    },
+    {
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      digest: d(3),
+      size: 480,
+      platform: { architecture: 'arm', os: 'linux', variant: 'v7' },
+    },
     {
       mediaType: 'application/vnd.oci.image.manifest.v1+json',
       digest: d(4),
@@ -24,7 +34,12 @@ const DOCKER_LIST = JSON.stringify({
   schemaVersion: 2,
   mediaType: 'application/vnd.docker.distribution.manifest.list.v2+json',
   manifests: [
-    { mediaType: 'application/vnd.docker.distribution.manifest.v2+json', digest: d(5), size: 1, platform: { architecture: 's390x', os: 'linux' } },
+    {
+      mediaType: 'application/vnd.docker.distribution.manifest.v2+json',
+      digest: d(5),
+      size: 1,
+      platform: { architecture: 's390x', os: 'linux' },
+    },
   ],
 });
 
@@ -54,7 +69,12 @@ describe('parseRawManifest', () => {
     [
       'Docker manifest list',
       DOCKER_LIST,
-      { kind: 'index', mediaType: 'application/vnd.docker.distribution.manifest.list.v2+json', platforms: [{ platform: 'linux/s390x', digest: d(5) }], attestations: [] },
+      {
+        kind: 'index',
+        mediaType: 'application/vnd.docker.distribution.manifest.list.v2+json',
+        platforms: [{ platform: 'linux/s390x', digest: d(5) }],
+        attestations: [],
+      },
     ],
     ['one manifest', ONE_MANIFEST, { kind: 'manifest', mediaType: 'application/vnd.oci.image.manifest.v1+json', configDigest: d(6) }],
   ])('%s', (_n, text, expected) => {
@@ -133,7 +153,14 @@ describe('image config and OCI layout', () => {
   });
 
   test('layout with one manifest carrying its platform', () => {
-    const top = JSON.stringify({ manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: d(1), platform: { os: 'linux', architecture: 'amd64' } }] });
-    expect(platformsFromOciLayout(top, new Map())).toEqual({ manifestDigest: d(1), platforms: [{ platform: 'linux/amd64', digest: d(1) }] });
+    const top = JSON.stringify({
+      manifests: [
+        { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: d(1), platform: { os: 'linux', architecture: 'amd64' } },
+      ],
+    });
+    expect(platformsFromOciLayout(top, new Map())).toEqual({
+      manifestDigest: d(1),
+      platforms: [{ platform: 'linux/amd64', digest: d(1) }],
+    });
   });
 });

@@ -106,11 +106,31 @@ describe('uname ↔ docker arch', () => {
 describe('consistentPlatformArgs', () => {
   it.each([
     { name: 'no platform args: unchanged', args: { A: '1' }, platforms: ['linux/amd64', 'linux/arm64'], expected: { A: '1' } },
-    { name: 'several platforms: left to BuildKit', args: { TARGETARCH: 'amd64', EXTRA: '' }, platforms: ['linux/amd64', 'linux/arm64'], expected: { EXTRA: '' } },
+    {
+      name: 'several platforms: left to BuildKit',
+      args: { TARGETARCH: 'amd64', EXTRA: '' },
+      platforms: ['linux/amd64', 'linux/arm64'],
+      expected: { EXTRA: '' },
+    },
     { name: 'one platform: set from it', args: { TARGETARCH: 'amd64' }, platforms: ['linux/arm64'], expected: { TARGETARCH: 'arm64' } },
-    { name: 'one platform with a variant', args: { TARGETARCH: 'x', TARGETVARIANT: '', TARGETOS: 'linux' }, platforms: ['linux/arm/v7'], expected: { TARGETARCH: 'arm', TARGETVARIANT: 'v7', TARGETOS: 'linux' } },
-    { name: 'builder default: uname name becomes the Docker name', args: { TARGETARCH: 'aarch64' }, platforms: [], expected: { TARGETARCH: 'arm64' } },
-    { name: 'builder default: armv7l gives arch and variant', args: { TARGETARCH: 'armv7l' }, platforms: [], expected: { TARGETARCH: 'arm', TARGETVARIANT: 'v7' } },
+    {
+      name: 'one platform with a variant',
+      args: { TARGETARCH: 'x', TARGETVARIANT: '', TARGETOS: 'linux' },
+      platforms: ['linux/arm/v7'],
+      expected: { TARGETARCH: 'arm', TARGETVARIANT: 'v7', TARGETOS: 'linux' },
+    },
+    {
+      name: 'builder default: uname name becomes the Docker name',
+      args: { TARGETARCH: 'aarch64' },
+      platforms: [],
+      expected: { TARGETARCH: 'arm64' },
+    },
+    {
+      name: 'builder default: armv7l gives arch and variant',
+      args: { TARGETARCH: 'armv7l' },
+      platforms: [],
+      expected: { TARGETARCH: 'arm', TARGETVARIANT: 'v7' },
+    },
   ])('$name', ({ args, platforms, expected }) => {
     expect(consistentPlatformArgs(args, platforms)).toEqual(expected);
   });

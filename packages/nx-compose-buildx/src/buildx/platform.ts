@@ -293,7 +293,12 @@ export function consistentPlatformArgs(args: Record<string, string>, platforms: 
   if (platforms.length > 1) return out;
   if (platforms.length === 1) {
     const p = parse(normalizePlatform(platforms[0]));
-    const values: Record<string, string> = { TARGETPLATFORM: normalizePlatform(platforms[0]), TARGETOS: p.os, TARGETARCH: p.architecture, TARGETVARIANT: p.variant ?? '' };
+    const values: Record<string, string> = {
+      TARGETPLATFORM: normalizePlatform(platforms[0]),
+      TARGETOS: p.os,
+      TARGETARCH: p.architecture,
+      TARGETVARIANT: p.variant ?? '',
+    };
     for (const key of named) out[key] = values[key];
     return out;
   }

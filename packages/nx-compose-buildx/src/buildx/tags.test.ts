@@ -79,7 +79,11 @@ describe('image names and generateTags', () => {
 
   test('applied to each image name, existing tags not repeated', () => {
     expect(
-      generateTags([{ type: 'latest' }, { type: 'sha' }], onMain, ['127.0.0.1:5000/api:1.0', '127.0.0.1:5000/api:latest', 'mirror/api:1.0']),
+      generateTags([{ type: 'latest' }, { type: 'sha' }], onMain, [
+        '127.0.0.1:5000/api:1.0',
+        '127.0.0.1:5000/api:latest',
+        'mirror/api:1.0',
+      ]),
     ).toEqual(['127.0.0.1:5000/api:sha-0123456', 'mirror/api:latest', 'mirror/api:sha-0123456']);
   });
 

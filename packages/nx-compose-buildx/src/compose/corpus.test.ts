@@ -17,8 +17,7 @@ import { listCases, loadCase, readExpected, withPlaceholder, type OracleCase } f
 import type { ComposeProject } from './types';
 
 /** `<case>/<service>` → why we still disagree with Compose. */
-const KNOWN_DISAGREEMENTS: Record<string, string> = {
-};
+const KNOWN_DISAGREEMENTS: Record<string, string> = {};
 
 const cases = listCases(path.join(__dirname, '__fixtures__', 'corpus'));
 
@@ -29,7 +28,8 @@ interface ResolvedBuild {
   platforms: string[];
 }
 
-const withoutExtensions = (build: Record<string, unknown>) => Object.fromEntries(Object.entries(build).filter(([k]) => !k.startsWith('x-')));
+const withoutExtensions = (build: Record<string, unknown>) =>
+  Object.fromEntries(Object.entries(build).filter(([k]) => !k.startsWith('x-')));
 const platformsOf = (list: unknown[]) => [...new Set(list.map((p) => normalizePlatform(String(p))))];
 
 /** What `docker compose config --format json` prints, as far as this test reads it. */
@@ -49,7 +49,12 @@ function fromOracle(config: OracleConfig, service: string): ResolvedBuild {
   };
 }
 
-function fromLoader(project: ComposeProject, specs: ReturnType<typeof buildSpecsFromProject>, service: string, dir: string): ResolvedBuild | string {
+function fromLoader(
+  project: ComposeProject,
+  specs: ReturnType<typeof buildSpecsFromProject>,
+  service: string,
+  dir: string,
+): ResolvedBuild | string {
   const svc = project.services[service];
   if (!svc) return `service "${service}" not loaded`;
   if (!svc.build) return `service "${service}" has no build`;
@@ -111,6 +116,11 @@ describe('real-world compose corpus agrees with docker compose 2.26', () => {
 
 function sorted(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(sorted);
-  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b)).map(([k, e]) => [k, sorted(e)]));
+  if (v && typeof v === 'object')
+    return Object.fromEntries(
+      Object.entries(v)
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([k, e]) => [k, sorted(e)]),
+    );
   return v;
 }

@@ -33,7 +33,11 @@ describe('parseDotenv', () => {
 
   it('inherits a bare KEY from the lookup and expands with the lookup first', () => {
     const lookup = (n: string) => ({ INHERIT: 'from-process', A: 'process-a' })[n];
-    expect(parseDotenv('INHERIT\nA=file-a\nB=${A}', '/p/.env', lookup).values).toEqual({ INHERIT: 'from-process', A: 'file-a', B: 'process-a' });
+    expect(parseDotenv('INHERIT\nA=file-a\nB=${A}', '/p/.env', lookup).values).toEqual({
+      INHERIT: 'from-process',
+      A: 'file-a',
+      B: 'process-a',
+    });
   });
 
   it('returns the line of each key', () => {

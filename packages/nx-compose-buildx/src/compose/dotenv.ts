@@ -25,7 +25,12 @@ function expandEscapes(s: string): string {
   });
 }
 
-export function parseDotenv(text: string, file: string, lookup: VariableLookup = () => undefined, options: InterpolateOptions = {}): DotenvResult {
+export function parseDotenv(
+  text: string,
+  file: string,
+  lookup: VariableLookup = () => undefined,
+  options: InterpolateOptions = {},
+): DotenvResult {
   const values: Record<string, string> = {};
   const lines: Record<string, number> = {};
   let i = 0;
@@ -36,9 +41,14 @@ export function parseDotenv(text: string, file: string, lookup: VariableLookup =
   // Errors name the key and the line, never the value: a .env file holds credentials.
   const expand = (value: string, at: number, key: string) => {
     try {
-      return interpolate(value, (name) => lookup(name) ?? (Object.prototype.hasOwnProperty.call(values, name) ? values[name] : undefined), options).value;
+      return interpolate(
+        value,
+        (name) => lookup(name) ?? (Object.prototype.hasOwnProperty.call(values, name) ? values[name] : undefined),
+        options,
+      ).value;
     } catch (e) {
-      if (e instanceof InterpolationError && e.kind === 'invalid') return fail(`invalid interpolation format in the value of ${key} (a literal $ must be written $$)`, at);
+      if (e instanceof InterpolationError && e.kind === 'invalid')
+        return fail(`invalid interpolation format in the value of ${key} (a literal $ must be written $$)`, at);
       if (e instanceof InterpolationError) return fail(e.message, at);
       throw e;
     }

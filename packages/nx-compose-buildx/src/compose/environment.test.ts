@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { lookupIn } from './environment';
 
 describe('lookupIn (process env first, then .env)', () => {
-  const lookup = lookupIn({ process: { P: 'process', BOTH: 'process', EMPTY: '', UNDEF: undefined }, dotenv: { D: 'dotenv', BOTH: 'dotenv', UNDEF: 'dotenv' } });
+  const lookup = lookupIn({
+    process: { P: 'process', BOTH: 'process', EMPTY: '', UNDEF: undefined },
+    dotenv: { D: 'dotenv', BOTH: 'dotenv', UNDEF: 'dotenv' },
+  });
   it.each([
     ['P', 'process'],
     ['D', 'dotenv'],

@@ -27,7 +27,8 @@ describe('extends', () => {
       'other file: paths rebased on its folder, dockerfile kept',
       {
         '/p/compose.yaml': 'services:\n  svc:\n    extends: {file: lib/base.yaml, service: base}\n',
-        '/p/lib/base.yaml': 'services:\n  base:\n    build:\n      context: ./ctx\n      dockerfile: ../Dockerfile\n      additional_contexts: {tools: ../tools, s: "service:x"}\n',
+        '/p/lib/base.yaml':
+          'services:\n  base:\n    build:\n      context: ./ctx\n      dockerfile: ../Dockerfile\n      additional_contexts: {tools: ../tools, s: "service:x"}\n',
       },
       'svc',
       { build: { context: '/p/lib/ctx', dockerfile: '../Dockerfile', additional_contexts: { tools: '/p/tools', s: 'service:x' } } },
@@ -44,13 +45,19 @@ describe('extends', () => {
     ],
     [
       'extended service without context uses the project folder',
-      { '/p/compose.yaml': 'services:\n  svc:\n    extends: {file: o/f.yaml, service: x}\n', '/p/o/f.yaml': 'services:\n  x:\n    build: {dockerfile: D}\n' },
+      {
+        '/p/compose.yaml': 'services:\n  svc:\n    extends: {file: o/f.yaml, service: x}\n',
+        '/p/o/f.yaml': 'services:\n  x:\n    build: {dockerfile: D}\n',
+      },
       'svc',
       { build: { context: '/p', dockerfile: 'D' } },
     ],
     [
       '!reset in the extending service',
-      { '/p/compose.yaml': 'services:\n  a:\n    build: {context: ., args: {A: "1"}}\n    image: a\n  b:\n    extends: a\n    build: {args: !reset {}}\n    image: !reset\n' },
+      {
+        '/p/compose.yaml':
+          'services:\n  a:\n    build: {context: ., args: {A: "1"}}\n    image: a\n  b:\n    extends: a\n    build: {args: !reset {}}\n    image: !reset\n',
+      },
       'b',
       { build: { context: '/p', dockerfile: 'Dockerfile' } },
     ],
@@ -76,7 +83,12 @@ describe('extends', () => {
   });
 
   it.each([
-    ['cycle', 'services:\n  a:\n    extends: b\n  b:\n    extends: c\n  c:\n    extends: a\n', /circular extends: a \(\/p\/compose.yaml\) -> b .* -> c .* -> a/, 3],
+    [
+      'cycle',
+      'services:\n  a:\n    extends: b\n  b:\n    extends: c\n  c:\n    extends: a\n',
+      /circular extends: a \(\/p\/compose.yaml\) -> b .* -> c .* -> a/,
+      3,
+    ],
     ['self', 'services:\n  a:\n    extends: a\n', /circular extends/, 3],
     ['unknown service', 'services:\n  a:\n    extends: zz\n', /service "zz" not found in \/p\/compose.yaml/, 3],
     ['missing file', 'services:\n  a:\n    extends: {file: nope.yaml, service: x}\n', /compose file not found: \/p\/nope.yaml/, 3],

@@ -64,7 +64,13 @@ export function applyExtends(
   return { services: result, meta };
 }
 
-function resolve(name: string, where: FileServices, chain: Array<{ file: string; name: string }>, ctx: ExtendsContext, rebased: Map<string, FileServices>): Resolved {
+function resolve(
+  name: string,
+  where: FileServices,
+  chain: Array<{ file: string; name: string }>,
+  ctx: ExtendsContext,
+  rebased: Map<string, FileServices>,
+): Resolved {
   const definition = where.services[name];
   const line = lineOf(where.source, ['services', name]);
   const ownMeta: ServiceMeta = {

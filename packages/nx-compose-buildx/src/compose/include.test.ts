@@ -42,9 +42,21 @@ describe('include', () => {
   });
 
   it.each([
-    ['conflict', { '/p/compose.yaml': 'include: [lib.yaml]\nservices:\n  a:\n    image: x\n', '/p/lib.yaml': 'services:\n  a:\n    image: y\n' }, /services.a conflicts with imported resource/, 3, 'a'],
+    [
+      'conflict',
+      { '/p/compose.yaml': 'include: [lib.yaml]\nservices:\n  a:\n    image: x\n', '/p/lib.yaml': 'services:\n  a:\n    image: y\n' },
+      /services.a conflicts with imported resource/,
+      3,
+      'a',
+    ],
     ['missing file', { '/p/compose.yaml': 'include:\n  - nope.yaml\n' }, /compose file not found: \/p\/nope.yaml/, 2, undefined],
-    ['cycle', { '/p/compose.yaml': 'include:\n  - lib.yaml\n', '/p/lib.yaml': 'include:\n  - compose.yaml\n' }, /include cycle/, undefined, undefined],
+    [
+      'cycle',
+      { '/p/compose.yaml': 'include:\n  - lib.yaml\n', '/p/lib.yaml': 'include:\n  - compose.yaml\n' },
+      /include cycle/,
+      undefined,
+      undefined,
+    ],
     ['not a list', { '/p/compose.yaml': 'include: lib.yaml\n' }, /include must be a list/, 1, undefined],
   ])('error: %s', (_name, files, message, line, service) => {
     let error: unknown;

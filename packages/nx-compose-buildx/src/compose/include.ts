@@ -33,7 +33,8 @@ export function parseIncludeEntries(value: unknown, source: YamlSource, workingD
     const spec = typeof entry === 'string' ? { path: entry } : entry;
     if (!isPlainObject(spec)) return fail('include entries must be a path or a mapping with `path`', line);
     const paths = asList(spec.path);
-    if (paths.length === 0 || paths.some((p) => typeof p !== 'string' || p === '')) fail('include.path must be a path or a list of paths', line);
+    if (paths.length === 0 || paths.some((p) => typeof p !== 'string' || p === ''))
+      fail('include.path must be a path or a list of paths', line);
     const files = (paths as string[]).map((p) => path.posix.resolve(workingDir, p));
     const projectDir =
       typeof spec.project_directory === 'string' && spec.project_directory !== ''

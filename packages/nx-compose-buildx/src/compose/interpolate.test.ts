@@ -70,5 +70,6 @@ describe('interpolate with lenientRequired', () => {
   ])('%s → %s', (template, value) => {
     expect(interpolate(template, lookup, { lenientRequired: true })).toMatchObject({ value });
   });
-  it('still rejects invalid templates', () => expect(() => interpolate('${}', lookup, { lenientRequired: true })).toThrow(InterpolationError));
+  it('still rejects invalid templates', () =>
+    expect(() => interpolate('${}', lookup, { lenientRequired: true })).toThrow(InterpolationError));
 });

@@ -58,10 +58,18 @@ export function loadComposeProjectFromDisk(
   processEnv: Record<string, string | undefined> = process.env,
   options: DiskLoadOptions = {},
 ): ComposeProject {
-  return loadComposeCliProject({ workingDir: fileSet.projectDir, files: fileSet.files, projectName: fileSet.projectName }, processEnv, options);
+  return loadComposeCliProject(
+    { workingDir: fileSet.projectDir, files: fileSet.files, projectName: fileSet.projectName },
+    processEnv,
+    options,
+  );
 }
 
-function loadWithEnvironment(cli: ComposeCliOptions, processEnv: Record<string, string | undefined>, options: DiskLoadOptions): ComposeProject {
+function loadWithEnvironment(
+  cli: ComposeCliOptions,
+  processEnv: Record<string, string | undefined>,
+  options: DiskLoadOptions,
+): ComposeProject {
   const { onLookup, ...loadOptions } = options;
   const readFile: ReadFile = onLookup ? (p) => (onLookup(p), readFileIfExists(p)) : readFileIfExists;
   const exists = onLookup ? (p: string) => (onLookup(p), isFile(p)) : isFile;

@@ -6,7 +6,10 @@ import { ComposeError } from './types';
 const BASE = '/p/compose.yaml';
 const OVERRIDE = '/p/compose.override.yaml';
 
-function load(files: Record<string, string>, opts: { process?: Record<string, string>; dotenv?: Record<string, string>; name?: string } = {}) {
+function load(
+  files: Record<string, string>,
+  opts: { process?: Record<string, string>; dotenv?: Record<string, string>; name?: string } = {},
+) {
   const fileList = [BASE, OVERRIDE].filter((f) => f in files);
   return loadComposeProject(
     { projectDir: '/p', files: fileList, projectName: opts.name },
@@ -19,13 +22,19 @@ describe('loadComposeProject', () => {
   it('merges files in order and records sources, locations and variables per service', () => {
     const p = load(
       {
-        [BASE]: 'services:\n  web:\n    build:\n      context: ./web\n      platforms: ["${P1:-linux/amd64}"]\n    image: web:${TAG}\n  db:\n    image: postgres\n',
+        [BASE]:
+          'services:\n  web:\n    build:\n      context: ./web\n      platforms: ["${P1:-linux/amd64}"]\n    image: web:${TAG}\n  db:\n    image: postgres\n',
         [OVERRIDE]: '\nservices:\n  web:\n    build:\n      platforms: [linux/arm64]\n      args: [FROM_ENV]\n',
       },
       { process: { TAG: '1', FROM_ENV: 'x' }, dotenv: { P1: 'linux/riscv64' } },
     );
     const web = p.services.web;
-    expect(web.build).toEqual({ context: '/p/web', dockerfile: 'Dockerfile', platforms: ['linux/riscv64', 'linux/arm64'], args: { FROM_ENV: 'x' } });
+    expect(web.build).toEqual({
+      context: '/p/web',
+      dockerfile: 'Dockerfile',
+      platforms: ['linux/riscv64', 'linux/arm64'],
+      args: { FROM_ENV: 'x' },
+    });
     expect(web.image).toBe('web:1');
     expect(web.variables).toEqual(['FROM_ENV', 'P1', 'TAG']);
     expect(web.sources).toEqual([
@@ -84,11 +93,26 @@ describe('loadComposeProject', () => {
   });
 
   it.each([
-    ['an unknown service-level key (platforms: belongs under build:)', 'services:\n  a:\n    build: .\n    platforms: [linux/amd64]\n', /services\.a Additional property platforms is not allowed/, 4],
-    ['build.platforms not a list', 'services:\n  a:\n    build:\n      context: .\n      platforms: linux/amd64\n', /services\.a\.build\.platforms must be a list/, 5],
+    [
+      'an unknown service-level key (platforms: belongs under build:)',
+      'services:\n  a:\n    build: .\n    platforms: [linux/amd64]\n',
+      /services\.a Additional property platforms is not allowed/,
+      4,
+    ],
+    [
+      'build.platforms not a list',
+      'services:\n  a:\n    build:\n      context: .\n      platforms: linux/amd64\n',
+      /services\.a\.build\.platforms must be a list/,
+      5,
+    ],
     ['ports not a list', 'services:\n  a:\n    image: x\n    ports: {a: 1}\n', /services\.a\.ports must be a list/, 4],
-    ['a pull_policy Compose 2.26 does not know', 'services:\n  a:\n    image: x\n    pull_policy: refresh\n', /services\.a\.pull_policy must be one of the following: "always", "never", "if_not_present", "build", "missing"/, 4],
-  ])('compose-spec schema: %s is an error of that service, with Compose\'s reason', (_name, text, message, line) => {
+    [
+      'a pull_policy Compose 2.26 does not know',
+      'services:\n  a:\n    image: x\n    pull_policy: refresh\n',
+      /services\.a\.pull_policy must be one of the following: "always", "never", "if_not_present", "build", "missing"/,
+      4,
+    ],
+  ])("compose-spec schema: %s is an error of that service, with Compose's reason", (_name, text, message, line) => {
     const p = load({ [BASE]: `${text}  ok:\n    build: .\n` });
     expect(p.services.ok.error).toBeUndefined();
     expect(p.services.a.error).toMatchObject({ file: BASE, line, service: 'a' });
@@ -113,17 +137,40 @@ describe('loadComposeProject', () => {
       /error while interpolating services\.api\.image: required variable X is missing a value: X must be set/,
       { file: BASE, line: 4, service: 'api' },
     ],
-    ['${} in a list item', { [BASE]: 'services:\n  api:\n    build:\n      tags:\n        - ok\n        - "${}"\n' }, /invalid interpolation format/, { file: BASE, line: 6, service: 'api' }],
+    [
+      '${} in a list item',
+      { [BASE]: 'services:\n  api:\n    build:\n      tags:\n        - ok\n        - "${}"\n' },
+      /invalid interpolation format/,
+      { file: BASE, line: 6, service: 'api' },
+    ],
     ['${X?} outside services', { [BASE]: 'name: ${X?}\nservices: {}\n' }, /required variable X/, { file: BASE, line: 1 }],
-    ['extends cycle', { [BASE]: 'services:\n  a:\n    extends: b\n  b:\n    extends: a\n' }, /circular extends/, { file: BASE, line: 3, service: 'a' }],
-    ['missing extended file', { [BASE]: 'services:\n  a:\n    extends:\n      file: missing.yaml\n      service: x\n' }, /compose file not found: \/p\/missing.yaml/, { file: BASE, line: 3, service: 'a' }],
+    [
+      'extends cycle',
+      { [BASE]: 'services:\n  a:\n    extends: b\n  b:\n    extends: a\n' },
+      /circular extends/,
+      { file: BASE, line: 3, service: 'a' },
+    ],
+    [
+      'missing extended file',
+      { [BASE]: 'services:\n  a:\n    extends:\n      file: missing.yaml\n      service: x\n' },
+      /compose file not found: \/p\/missing.yaml/,
+      { file: BASE, line: 3, service: 'a' },
+    ],
     [
       'include conflict',
       { [BASE]: 'include: [lib.yaml]\nservices:\n  a:\n    image: x\n', '/p/lib.yaml': 'services:\n  a:\n    image: y\n' },
       /services\.a conflicts with imported resource/,
       { file: BASE, line: 3, service: 'a' },
     ],
-    ['merge type mismatch', { [BASE]: 'services:\n  a:\n    build: {context: ., platforms: [x]}\n', [OVERRIDE]: 'services:\n  a:\n    build:\n      platforms: y\n' }, /cannot override services\.a\.build\.platforms/, { file: OVERRIDE, line: 4, service: 'a' }],
+    [
+      'merge type mismatch',
+      {
+        [BASE]: 'services:\n  a:\n    build: {context: ., platforms: [x]}\n',
+        [OVERRIDE]: 'services:\n  a:\n    build:\n      platforms: y\n',
+      },
+      /cannot override services\.a\.build\.platforms/,
+      { file: OVERRIDE, line: 4, service: 'a' },
+    ],
     ['services not a mapping', { [BASE]: 'services: [a]\n' }, /services must be a mapping/, { file: BASE, line: 1 }],
   ])('error: %s', (_name, files, message, where) => {
     let error: unknown;
@@ -138,10 +185,15 @@ describe('loadComposeProject', () => {
     expect((error as Error).message.startsWith(where.file)).toBe(true);
   });
 
-  it('a service of the wrong shape is that service\'s error, at the key\'s line; the others load', () => {
+  it("a service of the wrong shape is that service's error, at the key's line; the others load", () => {
     const project = load({ [BASE]: 'services:\n  a:\n    build:\n      context: .\n      platforms: linux/amd64\n  b:\n    build: .\n' });
     expect(project.services.a.error).toBeInstanceOf(ComposeError);
-    expect(project.services.a.error).toMatchObject({ file: BASE, line: 5, service: 'a', detail: 'services.a.build.platforms must be a list' });
+    expect(project.services.a.error).toMatchObject({
+      file: BASE,
+      line: 5,
+      service: 'a',
+      detail: 'services.a.build.platforms must be a list',
+    });
     expect(project.services.b.build?.context).toBeDefined();
   });
 });

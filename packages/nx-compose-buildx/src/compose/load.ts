@@ -138,7 +138,8 @@ function loadModel(scope: Scope, files: string[], from?: SourceLocation): Loaded
     });
     const ownServices = root.services instanceof Tagged ? root.services.value : root.services;
     if (root.services !== undefined && root.services !== null) {
-      if (!isPlainObject(ownServices)) throw new ComposeError('services must be a mapping', { file, line: lineOf(loaded.source, ['services']) });
+      if (!isPlainObject(ownServices))
+        throw new ComposeError('services must be a mapping', { file, line: lineOf(loaded.source, ['services']) });
       root.services = ext.services;
     }
     const fileMeta = new Map<string, ServiceMeta>();
@@ -160,7 +161,11 @@ function loadModel(scope: Scope, files: string[], from?: SourceLocation): Loaded
       // compose-go: merge the file as written into the canonical model, validate, then make it canonical again.
       const merged = mergeModels(acc, root);
       for (const [service, problem] of validateComposeModel(stripTags(merged))) {
-        const error = new ComposeError(problem.message, { file, line: lineOf(loaded.source, problem.path), ...(service ? { service } : {}) });
+        const error = new ComposeError(problem.message, {
+          file,
+          line: lineOf(loaded.source, problem.path),
+          ...(service ? { service } : {}),
+        });
         if (!service) throw error;
         if (!invalid.has(service)) invalid.set(service, error);
       }
@@ -212,7 +217,14 @@ export function loadComposeProject(
     const where = m.sources[m.sources.length - 1] ?? { file: fileSet.files[0] };
     // One service of the wrong shape (schema, name, types) is that service's error; the others still load.
     const broken = (error: ComposeError) =>
-      setKey(services, serviceName, { name: serviceName, definition: {}, variables: [...m.variables], sources: m.sources, locations: m.locations, error });
+      setKey(services, serviceName, {
+        name: serviceName,
+        definition: {},
+        variables: [...m.variables],
+        sources: m.sources,
+        locations: m.locations,
+        error,
+      });
     const schemaError = invalid.get(serviceName);
     if (schemaError) {
       broken(schemaError);

@@ -133,7 +133,10 @@ export function toKeyValueMap(v: unknown, path: readonly PathPart[]): Record<str
 function toSequence(v: unknown, path: readonly PathPart[]): unknown[] {
   if (Array.isArray(v)) return v;
   if (typeof v === 'string') return [v];
-  if (isPlainObject(v)) return Object.entries(v).map(([k, e]) => (e === null || e === undefined ? k : `${k}=${String(e)}`)).sort();
+  if (isPlainObject(v))
+    return Object.entries(v)
+      .map(([k, e]) => (e === null || e === undefined ? k : `${k}=${String(e)}`))
+      .sort();
   throw new MergeError([...path]);
 }
 

@@ -8,15 +8,47 @@ describe('normalizeService', () => {
   it.each([
     ['short form', { build: './x' }, { context: '/p/x', dockerfile: 'Dockerfile' }],
     ['no context → project folder', { build: { dockerfile: 'D' } }, { context: '/p', dockerfile: 'D' }],
-    ['dockerfile_inline → no default dockerfile', { build: { context: '.', dockerfile_inline: 'FROM x' } }, { context: '/p', dockerfile_inline: 'FROM x' }],
-    ['args list: KEY from env, unset KEY dropped, KEY= empty', { build: { args: ['FROM_ENV', 'UNSET', 'E=', 'K=a=b'] } }, { context: '/p', dockerfile: 'Dockerfile', args: { FROM_ENV: 'env', E: '', K: 'a=b' } }],
-    ['args map: scalars → strings, null from env', { build: { args: { N: 1, B: true, F: 1.5, FROM_ENV: null, GONE: null } } }, { context: '/p', dockerfile: 'Dockerfile', args: { N: '1', B: 'true', F: '1.5', FROM_ENV: 'env' } }],
+    [
+      'dockerfile_inline → no default dockerfile',
+      { build: { context: '.', dockerfile_inline: 'FROM x' } },
+      { context: '/p', dockerfile_inline: 'FROM x' },
+    ],
+    [
+      'args list: KEY from env, unset KEY dropped, KEY= empty',
+      { build: { args: ['FROM_ENV', 'UNSET', 'E=', 'K=a=b'] } },
+      { context: '/p', dockerfile: 'Dockerfile', args: { FROM_ENV: 'env', E: '', K: 'a=b' } },
+    ],
+    [
+      'args map: scalars → strings, null from env',
+      { build: { args: { N: 1, B: true, F: 1.5, FROM_ENV: null, GONE: null } } },
+      { context: '/p', dockerfile: 'Dockerfile', args: { N: '1', B: 'true', F: '1.5', FROM_ENV: 'env' } },
+    ],
     ['labels list → map', { build: { labels: ['a=1', 'b'] } }, { context: '/p', dockerfile: 'Dockerfile', labels: { a: '1', b: '' } }],
-    ['additional_contexts list → map, resolved', { build: { additional_contexts: ['a=./a', 'b=service:x'] } }, { context: '/p', dockerfile: 'Dockerfile', additional_contexts: { a: '/p/a', b: 'service:x' } }],
-    ['ssh map → list', { build: { ssh: { default: null, k: '/x' } } }, { context: '/p', dockerfile: 'Dockerfile', ssh: ['default', 'k=/x'] }],
-    ['secrets short → {source}', { build: { secrets: ['a', { source: 'b', target: 't' }] } }, { context: '/p', dockerfile: 'Dockerfile', secrets: [{ source: 'a' }, { source: 'b', target: 't' }] }],
-    ['string booleans (after interpolation)', { build: { no_cache: 'true', pull: 'false' } }, { context: '/p', dockerfile: 'Dockerfile', no_cache: true, pull: false }],
-    ['extra_hosts and shm_size as Compose prints them', { build: { extra_hosts: ['h:1.2.3.4'], shm_size: '2gb' } }, { context: '/p', dockerfile: 'Dockerfile', extra_hosts: ['h=1.2.3.4'], shm_size: '2147483648' }],
+    [
+      'additional_contexts list → map, resolved',
+      { build: { additional_contexts: ['a=./a', 'b=service:x'] } },
+      { context: '/p', dockerfile: 'Dockerfile', additional_contexts: { a: '/p/a', b: 'service:x' } },
+    ],
+    [
+      'ssh map → list',
+      { build: { ssh: { default: null, k: '/x' } } },
+      { context: '/p', dockerfile: 'Dockerfile', ssh: ['default', 'k=/x'] },
+    ],
+    [
+      'secrets short → {source}',
+      { build: { secrets: ['a', { source: 'b', target: 't' }] } },
+      { context: '/p', dockerfile: 'Dockerfile', secrets: [{ source: 'a' }, { source: 'b', target: 't' }] },
+    ],
+    [
+      'string booleans (after interpolation)',
+      { build: { no_cache: 'true', pull: 'false' } },
+      { context: '/p', dockerfile: 'Dockerfile', no_cache: true, pull: false },
+    ],
+    [
+      'extra_hosts and shm_size as Compose prints them',
+      { build: { extra_hosts: ['h:1.2.3.4'], shm_size: '2gb' } },
+      { context: '/p', dockerfile: 'Dockerfile', extra_hosts: ['h=1.2.3.4'], shm_size: '2147483648' },
+    ],
   ])('%s', (_name, def, build) => {
     const n = norm(def);
     expect(n.build).toEqual(build);
@@ -28,7 +60,10 @@ describe('normalizeService', () => {
   });
 
   it.each([
-    [['a:1', 'b=2', 'v6:::1'], ['a=1', 'b=2', 'v6=::1']],
+    [
+      ['a:1', 'b=2', 'v6:::1'],
+      ['a=1', 'b=2', 'v6=::1'],
+    ],
     [{ a: '1' }, ['a=1']],
   ])('normalizeExtraHosts %j', (input, expected) => expect(normalizeExtraHosts(input)).toEqual(expected));
 

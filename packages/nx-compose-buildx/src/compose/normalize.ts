@@ -19,7 +19,8 @@ export interface NormalizedService {
   envLookups: string[];
 }
 
-const typeName = (v: unknown) => (Array.isArray(v) ? 'a list' : v === null ? 'null' : typeof v === 'object' ? 'a mapping' : `a ${typeof v}`);
+const typeName = (v: unknown) =>
+  Array.isArray(v) ? 'a list' : v === null ? 'null' : typeof v === 'object' ? 'a mapping' : `a ${typeof v}`;
 
 const scalarString = (v: unknown) => (typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : undefined);
 
@@ -42,7 +43,9 @@ export function normalizeService(
   };
   // The type only, never the value: args can hold secrets.
   const keyValue = (v: unknown, key: string): Record<string, unknown> =>
-    v === null || v === undefined || Array.isArray(v) || isPlainObject(v) ? toKeyValueMap(v, key.split('.')) : fail(`${key} must be a mapping or a list of KEY=VALUE strings, not ${typeName(v)}`, key);
+    v === null || v === undefined || Array.isArray(v) || isPlainObject(v)
+      ? toKeyValueMap(v, key.split('.'))
+      : fail(`${key} must be a mapping or a list of KEY=VALUE strings, not ${typeName(v)}`, key);
   const envLookups: string[] = [];
   const definition: Record<string, unknown> = { ...def };
   const out: NormalizedService = { definition, envLookups };
@@ -62,10 +65,14 @@ export function normalizeService(
     const raw = typeof def.build === 'string' ? { context: def.build } : def.build;
     if (!isPlainObject(raw)) fail(`build must be a path or a mapping, not ${typeName(raw)}`, 'build');
     const b = raw as Record<string, unknown>;
-    if (b.context !== undefined && b.context !== null && scalarString(b.context) === undefined) fail(`build.context must be a path or URL, not ${typeName(b.context)}`, 'build.context');
+    if (b.context !== undefined && b.context !== null && scalarString(b.context) === undefined)
+      fail(`build.context must be a path or URL, not ${typeName(b.context)}`, 'build.context');
     const build: ComposeBuild = { ...b, context: absContextPath(scalarString(b.context) ?? '.', projectDir) };
-    if (b.dockerfile_inline === undefined && (b.dockerfile === undefined || b.dockerfile === null || b.dockerfile === '')) build.dockerfile = 'Dockerfile';
-    else if (b.dockerfile !== undefined && b.dockerfile !== null) build.dockerfile = scalarString(b.dockerfile) ?? fail(`build.dockerfile must be a string, not ${typeName(b.dockerfile)}`, 'build.dockerfile');
+    if (b.dockerfile_inline === undefined && (b.dockerfile === undefined || b.dockerfile === null || b.dockerfile === ''))
+      build.dockerfile = 'Dockerfile';
+    else if (b.dockerfile !== undefined && b.dockerfile !== null)
+      build.dockerfile =
+        scalarString(b.dockerfile) ?? fail(`build.dockerfile must be a string, not ${typeName(b.dockerfile)}`, 'build.dockerfile');
     if (b.args !== undefined) {
       const args: Record<string, string | null> = {};
       for (const [k, v] of Object.entries(keyValue(b.args, 'build.args'))) {
@@ -97,15 +104,23 @@ export function normalizeService(
     if (b.secrets !== undefined) {
       if (!Array.isArray(b.secrets)) fail(`build.secrets must be a list, not ${typeName(b.secrets)}`, 'build.secrets');
       build.secrets = (b.secrets as unknown[]).map((s) =>
-        typeof s === 'string' ? { source: s } : isPlainObject(s) && typeof s.source === 'string' ? (s as { source: string }) : fail('build.secrets entries must be a name or {source, target}', 'build.secrets'),
+        typeof s === 'string'
+          ? { source: s }
+          : isPlainObject(s) && typeof s.source === 'string'
+            ? (s as { source: string })
+            : fail('build.secrets entries must be a name or {source, target}', 'build.secrets'),
       );
     }
     for (const key of ['no_cache', 'pull', 'privileged'] as const) {
       const v = b[key];
       if (v === 'true' || v === 'false') build[key] = v === 'true';
     }
-    if (b.extra_hosts !== undefined && b.extra_hosts !== null) build.extra_hosts = normalizeExtraHosts(b.extra_hosts) ?? fail(`build.extra_hosts must be a list or a mapping, not ${typeName(b.extra_hosts)}`, 'build.extra_hosts');
-    if (b.shm_size !== undefined && b.shm_size !== null) build.shm_size = toBytes(b.shm_size) ?? fail(`build.shm_size: invalid size ${JSON.stringify(b.shm_size)}`, 'build.shm_size');
+    if (b.extra_hosts !== undefined && b.extra_hosts !== null)
+      build.extra_hosts =
+        normalizeExtraHosts(b.extra_hosts) ??
+        fail(`build.extra_hosts must be a list or a mapping, not ${typeName(b.extra_hosts)}`, 'build.extra_hosts');
+    if (b.shm_size !== undefined && b.shm_size !== null)
+      build.shm_size = toBytes(b.shm_size) ?? fail(`build.shm_size: invalid size ${JSON.stringify(b.shm_size)}`, 'build.shm_size');
     if (typeof b.target === 'number') build.target = String(b.target);
     out.build = build;
     definition.build = build;
@@ -116,18 +131,34 @@ export function normalizeService(
 /** `["host:ip"]`, `["host=ip"]` or `{host: ip}` → sorted `["host=ip"]`, as Compose 2.26 prints them. */
 export function normalizeExtraHosts(v: unknown): string[] | undefined {
   if (Array.isArray(v)) {
-    return v.map((entry): string => {
-      const s = String(entry);
-      if (s.includes('=')) return s;
-      const colon = s.indexOf(':');
-      return colon < 0 ? s : `${s.slice(0, colon)}=${s.slice(colon + 1)}`;
-    }).sort();
+    return v
+      .map((entry): string => {
+        const s = String(entry);
+        if (s.includes('=')) return s;
+        const colon = s.indexOf(':');
+        return colon < 0 ? s : `${s.slice(0, colon)}=${s.slice(colon + 1)}`;
+      })
+      .sort();
   }
-  if (isPlainObject(v)) return Object.entries(v).map(([host, ip]) => `${host}=${String(ip)}`).sort();
+  if (isPlainObject(v))
+    return Object.entries(v)
+      .map(([host, ip]) => `${host}=${String(ip)}`)
+      .sort();
   return undefined;
 }
 
-const UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, kb: 1024, m: 1024 ** 2, mb: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3, t: 1024 ** 4, tb: 1024 ** 4 };
+const UNITS: Record<string, number> = {
+  '': 1,
+  b: 1,
+  k: 1024,
+  kb: 1024,
+  m: 1024 ** 2,
+  mb: 1024 ** 2,
+  g: 1024 ** 3,
+  gb: 1024 ** 3,
+  t: 1024 ** 4,
+  tb: 1024 ** 4,
+};
 
 /** `2gb` → `"2147483648"` (Compose prints byte sizes as decimal strings). */
 export function toBytes(v: unknown): string | undefined {

@@ -43,7 +43,9 @@ describe('compose loader agrees with docker compose 2.26 (oracle fixtures)', () 
     const loaded = loadCase(c);
     const ours = project({
       name: loaded.name,
-      services: Object.fromEntries(Object.entries(loaded.services).map(([n, s]) => [n, { build: s.build, image: s.image, profiles: s.profiles }])),
+      services: Object.fromEntries(
+        Object.entries(loaded.services).map(([n, s]) => [n, { build: s.build, image: s.image, profiles: s.profiles }]),
+      ),
       secrets: Object.keys(loaded.secrets).length ? loaded.secrets : undefined,
     });
     expect(withPlaceholder(ours, c.dir)).toEqual(project(readExpected(c) as ConfigJson));

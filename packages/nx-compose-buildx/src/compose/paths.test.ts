@@ -46,7 +46,9 @@ describe('paths', () => {
   });
 
   it('resolves top-level secret and config files', () => {
-    expect(resolveModelPaths({ secrets: { s: { file: './s.txt' }, e: { environment: 'E' } }, configs: { c: { file: '/abs' } } }, '/p')).toEqual({
+    expect(
+      resolveModelPaths({ secrets: { s: { file: './s.txt' }, e: { environment: 'E' } }, configs: { c: { file: '/abs' } } }, '/p'),
+    ).toEqual({
       secrets: { s: { file: '/p/s.txt' }, e: { environment: 'E' } },
       configs: { c: { file: '/abs' } },
     });

@@ -79,7 +79,11 @@ export function resolveModelPaths(model: Record<string, unknown>, base: string, 
   if (isPlainObject(out.services)) {
     const services: Record<string, unknown> = {};
     for (const [name, svc] of Object.entries(out.services)) {
-      setKey(services, name, through(svc, (s) => (isPlainObject(s) ? resolveServicePaths(s, base, homeDir) : s)));
+      setKey(
+        services,
+        name,
+        through(svc, (s) => (isPlainObject(s) ? resolveServicePaths(s, base, homeDir) : s)),
+      );
     }
     out.services = services;
   }

@@ -10,7 +10,11 @@ export function normalizeProjectName(name: string): string {
 }
 
 export function resolveProjectName(options: { explicit?: string; fromFiles?: unknown; projectDir: string }): string | undefined {
-  const candidates = [options.explicit, typeof options.fromFiles === 'string' ? options.fromFiles : undefined, path.posix.basename(options.projectDir)];
+  const candidates = [
+    options.explicit,
+    typeof options.fromFiles === 'string' ? options.fromFiles : undefined,
+    path.posix.basename(options.projectDir),
+  ];
   for (const c of candidates) {
     if (c === undefined || c === '') continue;
     const n = normalizeProjectName(c);

@@ -78,7 +78,7 @@ export function resolveCliOptions(
   }
   const env: InterpolationEnvironment = { process: processEnv, dotenv, dotenvFiles };
   const lookup = lookupIn(env);
-  const where = (name: string) => ({ file: processEnv[name] !== undefined ? cli.workingDir : fromFile.get(name) ?? cli.workingDir });
+  const where = (name: string) => ({ file: processEnv[name] !== undefined ? cli.workingDir : (fromFile.get(name) ?? cli.workingDir) });
 
   let files = cli.files;
   if (!files || files.length === 0) {
@@ -92,7 +92,8 @@ export function resolveCliOptions(
       if (files.length === 0) throw new ComposeError(`${COMPOSE_FILE} names no file`, where(COMPOSE_FILE));
     } else {
       files = discoverComposeFiles(io.listDir(cli.workingDir) ?? []).map((f) => path.posix.join(cli.workingDir, f));
-      if (files.length === 0) throw new ComposeError('no compose file found (compose.yaml, docker-compose.yml...)', { file: cli.workingDir });
+      if (files.length === 0)
+        throw new ComposeError('no compose file found (compose.yaml, docker-compose.yml...)', { file: cli.workingDir });
     }
   }
 

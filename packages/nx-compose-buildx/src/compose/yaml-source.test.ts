@@ -9,7 +9,11 @@ describe('parseYamlSource', () => {
     ['yes stays a string (YAML 1.2)', 'a: yes\n', { a: 'yes' }],
     ['anchors and aliases', 'x: &a {k: 1}\ny: *a\n', { x: { k: 1 }, y: { k: 1 } }],
     ['merge key: explicit wins', 'x: &a {k: 1, j: 2}\ny:\n  <<: *a\n  k: 3\n', { x: { k: 1, j: 2 }, y: { k: 3, j: 2 } }],
-    ['merge key list: earlier wins', 'a: &a {k: a}\nb: &b {k: b, m: b}\nc:\n  <<: [*a, *b]\n', { a: { k: 'a' }, b: { k: 'b', m: 'b' }, c: { k: 'a', m: 'b' } }],
+    [
+      'merge key list: earlier wins',
+      'a: &a {k: a}\nb: &b {k: b, m: b}\nc:\n  <<: [*a, *b]\n',
+      { a: { k: 'a' }, b: { k: 'b', m: 'b' }, c: { k: 'a', m: 'b' } },
+    ],
     ['numeric keys become strings', '1: one\n', { '1': 'one' }],
     ['__proto__ key is data', '__proto__: {polluted: true}\n', JSON.parse('{"__proto__": {"polluted": true}}')],
   ])('%s', (_name, text, expected) => {

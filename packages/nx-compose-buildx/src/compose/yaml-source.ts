@@ -77,10 +77,13 @@ export function parseYamlSource(text: string, file: string): YamlSource {
   const convert = (node: unknown, path: PathPart[], depth: number): unknown => {
     if (depth > 200) throw new ComposeError('YAML nesting too deep (alias loop?)', { file, line: lineAt(node as YamlNode) });
     if (expandingAlias && ++expanded > limit) {
-      throw new ComposeError(`YAML aliases expand to more than ${limit} values (an alias bomb?); write the values out or use fewer nested aliases`, {
-        file,
-        line: lineAt(expandingAlias),
-      });
+      throw new ComposeError(
+        `YAML aliases expand to more than ${limit} values (an alias bomb?); write the values out or use fewer nested aliases`,
+        {
+          file,
+          line: lineAt(expandingAlias),
+        },
+      );
     }
     if (node === null || node === undefined) return null;
     if (isAlias(node)) {
@@ -108,7 +111,8 @@ export function parseYamlSource(text: string, file: string): YamlSource {
           continue;
         }
         const key = isScalar(keyNode) ? String(keyNode.value ?? 'null') : undefined;
-        if (key === undefined) throw new ComposeError('only scalar mapping keys are supported', { file, line: lineAt(keyNode as YamlNode) });
+        if (key === undefined)
+          throw new ComposeError('only scalar mapping keys are supported', { file, line: lineAt(keyNode as YamlNode) });
         record([...path, key], lineAt(keyNode as YamlNode));
         setKey(out, key, convert(pair.value, [...path, key], depth + 1));
       }
@@ -117,7 +121,8 @@ export function parseYamlSource(text: string, file: string): YamlSource {
         const sources = isSeq(m) ? m.items : [m];
         for (const s of sources) {
           const merged = convert(s, path, depth + 1);
-          if (!isPlainObject(merged)) throw new ComposeError('merge key `<<` must reference a mapping', { file, line: lineAt(s as YamlNode) });
+          if (!isPlainObject(merged))
+            throw new ComposeError('merge key `<<` must reference a mapping', { file, line: lineAt(s as YamlNode) });
           for (const [k, v] of Object.entries(merged)) if (!Object.prototype.hasOwnProperty.call(out, k)) setKey(out, k, v);
         }
       }

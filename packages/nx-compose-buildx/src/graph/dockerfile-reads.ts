@@ -52,7 +52,8 @@ export interface DockerfileReadsOptions {
 }
 
 /** Frontends that behave as the built-in one does for what is read. */
-const KNOWN_SYNTAX = /^(docker\.io\/)?docker\/dockerfile(-upstream)?(:[0-9]+(\.[0-9]+){0,2}(-labs)?|:labs|:latest)?(@sha256:[0-9a-f]{64})?$/;
+const KNOWN_SYNTAX =
+  /^(docker\.io\/)?docker\/dockerfile(-upstream)?(:[0-9]+(\.[0-9]+){0,2}(-labs)?|:labs|:latest)?(@sha256:[0-9a-f]{64})?$/;
 const URL_SOURCE = /^([a-z][a-z0-9+.-]*:\/\/|git@)/i;
 const WILDCARD = /[*?[\]]/;
 
@@ -85,7 +86,14 @@ const CACHE_LIMIT = 5000;
 
 /** What the build of `text` with these settings can read. Memoised on its inputs (many services share a Dockerfile). */
 export function dockerfileReads(text: string, options: DockerfileReadsOptions = {}): DockerfileReads {
-  const key = JSON.stringify([text, options.args ?? {}, options.platformArgs ?? {}, options.target ?? null, options.platforms ?? [], options.namedContexts ?? []]);
+  const key = JSON.stringify([
+    text,
+    options.args ?? {},
+    options.platformArgs ?? {},
+    options.target ?? null,
+    options.platforms ?? [],
+    options.namedContexts ?? [],
+  ]);
   const hit = readsCache.get(key);
   if (hit) return hit;
   const result = computeReads(text, options);
@@ -104,7 +112,8 @@ function computeReads(text: string, options: DockerfileReadsOptions): Dockerfile
   const parsed = parseDockerfileCached(text);
   if (!parsed.ok) return everything(`line ${parsed.error.line}: ${parsed.error.message}`, parsed.error);
   const syntax = parsed.dockerfile.getDirectives().find((d) => d.getName().toLowerCase() === 'syntax');
-  if (syntax && !KNOWN_SYNTAX.test((syntax.getValue() ?? '').trim())) return everything(`# syntax=${syntax.getValue()} is a frontend whose reads are not known`);
+  if (syntax && !KNOWN_SYNTAX.test((syntax.getValue() ?? '').trim()))
+    return everything(`# syntax=${syntax.getValue()} is a frontend whose reads are not known`);
 
   const platforms = options.platforms?.length ? options.platforms : [undefined];
   const main = acc();
@@ -392,7 +401,13 @@ function readsForPlatform(
         if (!into) continue;
         const e = expand(sourceRaw, 'stage');
         if (e.unknown) into.whole.push(`${where}: RUN --mount source=${sourceRaw}: a variable has no known value`);
-        else read(into, e.value, sourceRaw.includes(escape), `${where}: RUN --mount=type=${type}${sourceRaw ? `,source=${sourceRaw}` : ' without source'}`);
+        else
+          read(
+            into,
+            e.value,
+            sourceRaw.includes(escape),
+            `${where}: RUN --mount=type=${type}${sourceRaw ? `,source=${sourceRaw}` : ' without source'}`,
+          );
       }
     }
   }
@@ -487,12 +502,19 @@ function copySources(
   escape: string,
   rawText: RawText,
 ): { words: string[]; json: boolean } | { whole: string } {
-  const mod = ins as ModifiableInstruction & { getOpeningBracket?(): { getRange(): { start: { line: number; character: number } } } | null; getClosingBracket?(): { getRange(): { end: { line: number; character: number } } } | null; getHeredocs?(): Array<{ getName(): string; getStartRange(): { start: { line: number } } }> };
+  const mod = ins as ModifiableInstruction & {
+    getOpeningBracket?(): { getRange(): { start: { line: number; character: number } } } | null;
+    getClosingBracket?(): { getRange(): { end: { line: number; character: number } } } | null;
+    getHeredocs?(): Array<{ getName(): string; getStartRange(): { start: { line: number } } }>;
+  };
   const open = mod.getOpeningBracket?.();
   const close = mod.getClosingBracket?.();
   if (open && close) {
     const raw = rawText({ start: open.getRange().start, end: close.getRange().end });
-    const joined = raw.split('\n').map((l) => (l.endsWith(escape) ? l.slice(0, -1) : l)).join('');
+    const joined = raw
+      .split('\n')
+      .map((l) => (l.endsWith(escape) ? l.slice(0, -1) : l))
+      .join('');
     try {
       const list = JSON.parse(joined) as unknown;
       if (Array.isArray(list) && list.every((s) => typeof s === 'string')) {

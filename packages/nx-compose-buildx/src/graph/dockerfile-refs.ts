@@ -11,14 +11,36 @@
 import { DockerfileParser, type Arg, type Dockerfile, type From, type Instruction, type ModifiableInstruction } from 'dockerfile-ast';
 
 const KEYWORDS = new Set([
-  'ADD', 'ARG', 'CMD', 'COPY', 'ENTRYPOINT', 'ENV', 'EXPOSE', 'FROM', 'HEALTHCHECK', 'LABEL',
-  'MAINTAINER', 'ONBUILD', 'RUN', 'SHELL', 'STOPSIGNAL', 'USER', 'VOLUME', 'WORKDIR',
+  'ADD',
+  'ARG',
+  'CMD',
+  'COPY',
+  'ENTRYPOINT',
+  'ENV',
+  'EXPOSE',
+  'FROM',
+  'HEALTHCHECK',
+  'LABEL',
+  'MAINTAINER',
+  'ONBUILD',
+  'RUN',
+  'SHELL',
+  'STOPSIGNAL',
+  'USER',
+  'VOLUME',
+  'WORKDIR',
 ]);
 
 /** Platform args BuildKit defines in the global scope without an ARG line. */
 const AUTOMATIC_PLATFORM_ARGS = new Set([
-  'BUILDPLATFORM', 'BUILDOS', 'BUILDARCH', 'BUILDVARIANT',
-  'TARGETPLATFORM', 'TARGETOS', 'TARGETARCH', 'TARGETVARIANT',
+  'BUILDPLATFORM',
+  'BUILDOS',
+  'BUILDARCH',
+  'BUILDVARIANT',
+  'TARGETPLATFORM',
+  'TARGETOS',
+  'TARGETARCH',
+  'TARGETVARIANT',
 ]);
 
 export interface DockerfileProblem {
@@ -28,15 +50,16 @@ export interface DockerfileProblem {
 }
 
 export class DockerfileSyntaxError extends Error {
-  constructor(readonly line: number, readonly reason: string) {
+  constructor(
+    readonly line: number,
+    readonly reason: string,
+  ) {
     super(`Dockerfile line ${line}: ${reason}`);
     this.name = 'DockerfileSyntaxError';
   }
 }
 
-export type ParseDockerfileResult =
-  | { ok: true; dockerfile: Dockerfile }
-  | { ok: false; error: DockerfileProblem };
+export type ParseDockerfileResult = { ok: true; dockerfile: Dockerfile } | { ok: false; error: DockerfileProblem };
 
 const lineOf = (i: Instruction): number => i.getRange().start.line + 1;
 
@@ -218,8 +241,7 @@ export function dockerfileRefs(text: string, args: Readonly<Record<string, strin
   };
 
   const global = new Map<string, string | undefined>();
-  const globalLookup: Lookup = (name) =>
-    global.has(name) ? global.get(name) : AUTOMATIC_PLATFORM_ARGS.has(name) ? args[name] : undefined;
+  const globalLookup: Lookup = (name) => (global.has(name) ? global.get(name) : AUTOMATIC_PLATFORM_ARGS.has(name) ? args[name] : undefined);
   let stage: Map<string, string | undefined> | undefined;
   const stageLookup: Lookup = (name) => stage?.get(name);
   const earlierStages = new Set<string>();
@@ -234,11 +256,7 @@ export function dockerfileRefs(text: string, args: Readonly<Record<string, strin
         if (stage === undefined) {
           global.set(name, has(name) ? args[name] : value === null ? undefined : expandWord(value, globalLookup, escape, false));
         } else {
-          const v = has(name)
-            ? args[name]
-            : value !== null
-              ? expandWord(value, stageLookup, escape, false)
-              : global.get(name);
+          const v = has(name) ? args[name] : value !== null ? expandWord(value, stageLookup, escape, false) : global.get(name);
           stage.set(name, v);
         }
       }

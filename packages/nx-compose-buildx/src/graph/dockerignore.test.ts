@@ -1,24 +1,35 @@
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import {
-  contextInputs,
-  createPrunePredicate,
-  escapeNxGlob,
-  includedFiles,
-  parseIgnoreRules,
-  selectIgnoreFile,
-} from './dockerignore';
+import { contextInputs, createPrunePredicate, escapeNxGlob, includedFiles, parseIgnoreRules, selectIgnoreFile } from './dockerignore';
 
 describe('selectIgnoreFile', () => {
   const table: Array<[string, string | undefined, string, string[], string | undefined]> = [
-    ['Dockerfile-specific file wins', 'build/api.Dockerfile', 'svc', ['build/api.Dockerfile.dockerignore', 'svc/.dockerignore'], 'build/api.Dockerfile.dockerignore'],
-    ['default Dockerfile name also has a specific file', 'svc/Dockerfile', 'svc', ['svc/Dockerfile.dockerignore', 'svc/.dockerignore'], 'svc/Dockerfile.dockerignore'],
+    [
+      'Dockerfile-specific file wins',
+      'build/api.Dockerfile',
+      'svc',
+      ['build/api.Dockerfile.dockerignore', 'svc/.dockerignore'],
+      'build/api.Dockerfile.dockerignore',
+    ],
+    [
+      'default Dockerfile name also has a specific file',
+      'svc/Dockerfile',
+      'svc',
+      ['svc/Dockerfile.dockerignore', 'svc/.dockerignore'],
+      'svc/Dockerfile.dockerignore',
+    ],
     ['falls back to the context .dockerignore', 'build/api.Dockerfile', 'svc', ['svc/.dockerignore'], 'svc/.dockerignore'],
     ['root context ""', 'Dockerfile', '', ['.dockerignore'], '.dockerignore'],
     ['root context "."', 'Dockerfile', '.', ['.dockerignore'], '.dockerignore'],
     ['context with trailing slash', 'a/Dockerfile', 'a/', ['a/.dockerignore'], 'a/.dockerignore'],
     ['inline Dockerfile: context file only', undefined, 'svc', ['svc/.dockerignore'], 'svc/.dockerignore'],
-    ['a .dockerignore beside the Dockerfile but outside the context is not used', 'build/Dockerfile', 'svc', ['build/.dockerignore'], undefined],
+    [
+      'a .dockerignore beside the Dockerfile but outside the context is not used',
+      'build/Dockerfile',
+      'svc',
+      ['build/.dockerignore'],
+      undefined,
+    ],
     ['none', 'svc/Dockerfile', 'svc', [], undefined],
   ];
   it.each(table)('%s', (_name, dockerfile, ctx, existing, expected) => {
@@ -29,13 +40,42 @@ describe('selectIgnoreFile', () => {
 
 describe('parseIgnoreRules (moby ignorefile.ReadAll)', () => {
   it.each<[string, string, Array<[string, boolean]>]>([
-    ['comments, blank lines, trimming', '# c\n\n  node_modules  \n\t*.log\t\n', [['node_modules', false], ['*.log', false]]],
+    [
+      'comments, blank lines, trimming',
+      '# c\n\n  node_modules  \n\t*.log\t\n',
+      [
+        ['node_modules', false],
+        ['*.log', false],
+      ],
+    ],
     ['" #" is a pattern, not a comment', ' # not a comment', [['# not a comment', false]]],
     ['negation with spaces', '!  keep.txt', [['keep.txt', true]]],
-    ['./ prefix and trailing / are cleaned', './tmp/\n/dist/\n//abs', [['tmp', false], ['dist', false], ['abs', false]]],
+    [
+      './ prefix and trailing / are cleaned',
+      './tmp/\n/dist/\n//abs',
+      [
+        ['tmp', false],
+        ['dist', false],
+        ['abs', false],
+      ],
+    ],
     ['lone ! is dropped', '!\n!   ', []],
-    ['CRLF and BOM', '\uFEFFa\r\nb\r\n', [['a', false], ['b', false]]],
-    ['.. is cleaned', 'a/../b\n../c', [['b', false], ['../c', false]]],
+    [
+      'CRLF and BOM',
+      '\uFEFFa\r\nb\r\n',
+      [
+        ['a', false],
+        ['b', false],
+      ],
+    ],
+    [
+      '.. is cleaned',
+      'a/../b\n../c',
+      [
+        ['b', false],
+        ['../c', false],
+      ],
+    ],
   ])('%s', (_n, text, expected) => {
     expect(parseIgnoreRules(text).map((r) => [r.pattern, r.negated])).toEqual(expected);
   });
@@ -161,10 +201,34 @@ describe('Nx glob forms (native matcher)', () => {
     ['a negation beats the positive', ['d/**/*', '!d/x/**/*'], ['d/.env', 'd/a']],
     ['a file negation', ['d/**/*', '!d/a'], ['d/.env', 'd/x/.y/z']],
   ])('%s', (_n, globs, expected) => {
-    expect(nxSelected(globs.map((g) => (g.startsWith('!') ? `!{workspaceRoot}/${g.slice(1)}` : `{workspaceRoot}/${g}`)), ['d', 'd/.env', 'd/a', 'd/x/.y/z', 'e/a'])).toEqual(expected);
+    expect(
+      nxSelected(
+        globs.map((g) => (g.startsWith('!') ? `!{workspaceRoot}/${g.slice(1)}` : `{workspaceRoot}/${g}`)),
+        ['d', 'd/.env', 'd/a', 'd/x/.y/z', 'e/a'],
+      ),
+    ).toEqual(expected);
   });
 
-  const weird = ['a/!(b).txt', '!x.txt', 'a/@(b).txt', 'a/+(b).txt', 'a/*(b).txt', 'a/?(b).txt', 'a/[x].txt', 'a/{b,c}.txt', 'a/b\\c', 'a/(b)', 'a/((b', 'a/b,c', 'a/ sp ace', 'a/é', 'a/x|y', 'a/*', 'a/**', 'a/?'];
+  const weird = [
+    'a/!(b).txt',
+    '!x.txt',
+    'a/@(b).txt',
+    'a/+(b).txt',
+    'a/*(b).txt',
+    'a/?(b).txt',
+    'a/[x].txt',
+    'a/{b,c}.txt',
+    'a/b\\c',
+    'a/(b)',
+    'a/((b',
+    'a/b,c',
+    'a/ sp ace',
+    'a/é',
+    'a/x|y',
+    'a/*',
+    'a/**',
+    'a/?',
+  ];
   it.each(weird)('escapeNxGlob(%j) matches exactly that path', (p) => {
     expect(nxSelected([`{workspaceRoot}/${escapeNxGlob(p)}`], weird)).toEqual([p]);
   });
@@ -181,7 +245,14 @@ interface InputsCase {
 }
 
 const inputCases: InputsCase[] = [
-  { name: 'no ignore file: the context glob only', contextDir: 'svc', files: ['a', 'b/c'], patterns: [], alwaysInclude: ['svc/Dockerfile'], expected: ['{workspaceRoot}/svc/**/*'] },
+  {
+    name: 'no ignore file: the context glob only',
+    contextDir: 'svc',
+    files: ['a', 'b/c'],
+    patterns: [],
+    alwaysInclude: ['svc/Dockerfile'],
+    expected: ['{workspaceRoot}/svc/**/*'],
+  },
   {
     name: '*.md then !README.md: files negated one by one',
     contextDir: 'svc',
@@ -216,7 +287,13 @@ const inputCases: InputsCase[] = [
     contextDir: '.',
     files: ['a', 'lib/q', 'src/d/z.tmp', 'src/x.ts', 'src/y.tmp'],
     patterns: ['**', '!src', 'src/**/*.tmp'],
-    expected: ['{workspaceRoot}/**/*', '!{workspaceRoot}/a', '!{workspaceRoot}/lib/**/*', '!{workspaceRoot}/src/d/z.tmp', '!{workspaceRoot}/src/y.tmp'],
+    expected: [
+      '{workspaceRoot}/**/*',
+      '!{workspaceRoot}/a',
+      '!{workspaceRoot}/lib/**/*',
+      '!{workspaceRoot}/src/d/z.tmp',
+      '!{workspaceRoot}/src/y.tmp',
+    ],
   },
   {
     name: '!**/keep re-include anywhere: no folder can be negated wholesale',
@@ -247,7 +324,12 @@ const inputCases: InputsCase[] = [
     files: ['a', 'b.log'],
     patterns: ['*.log'],
     alwaysInclude: ['build/api.Dockerfile.dockerignore', 'build/api.Dockerfile'],
-    expected: ['{workspaceRoot}/svc/**/*', '{workspaceRoot}/build/api.Dockerfile', '{workspaceRoot}/build/api.Dockerfile.dockerignore', '!{workspaceRoot}/svc/b.log'],
+    expected: [
+      '{workspaceRoot}/svc/**/*',
+      '{workspaceRoot}/build/api.Dockerfile',
+      '{workspaceRoot}/build/api.Dockerfile.dockerignore',
+      '!{workspaceRoot}/svc/b.log',
+    ],
   },
   {
     name: 'metacharacters in names are escaped',
@@ -296,7 +378,12 @@ describe('contextInputs', () => {
 
   // Differential: what Nx selects with these inputs == what BuildKit sends, plus always-included files.
   describe('Nx selects exactly the files BuildKit sends', () => {
-    const cases = [...matchCases.map((c) => ({ ...c, alwaysInclude: [] as string[] })), ...inputCases.filter((c) => c.contextDir === 'svc').map((c) => ({ name: c.name, patterns: c.patterns, files: c.files, alwaysInclude: c.alwaysInclude ?? [] }))];
+    const cases = [
+      ...matchCases.map((c) => ({ ...c, alwaysInclude: [] as string[] })),
+      ...inputCases
+        .filter((c) => c.contextDir === 'svc')
+        .map((c) => ({ name: c.name, patterns: c.patterns, files: c.files, alwaysInclude: c.alwaysInclude ?? [] })),
+    ];
     it.each(cases)('$name', ({ patterns, files, alwaysInclude }) => {
       for (const ctx of ['', 'ctx/sub']) {
         const prefix = ctx === '' ? '' : `${ctx}/`;
@@ -334,13 +421,27 @@ describe('performance', () => {
     const small = Array.from({ length: 50 }, (_, i) => (i % 5 === 0 ? `logs/f${i}.log` : `src/m${i % 7}/f${i}.ts`));
     let t = performance.now();
     for (let s = 0; s < 1000; s++) {
-      contextInputs({ contextDir: `svc${s}`, files: small, ignorePatterns: ['*.md', '!README.md', 'logs', '**/*.tmp'], alwaysInclude: [`svc${s}/Dockerfile`] });
+      contextInputs({
+        contextDir: `svc${s}`,
+        files: small,
+        ignorePatterns: ['*.md', '!README.md', 'logs', '**/*.tmp'],
+        alwaysInclude: [`svc${s}/Dockerfile`],
+      });
     }
     const smallMs = performance.now() - t;
 
-    const big = ['Dockerfile', ...Array.from({ length: 49 }, (_, i) => `src/f${i}.ts`), ...Array.from({ length: 19_950 }, (_, i) => `node_modules/p${i % 400}/lib/f${i}.js`)];
+    const big = [
+      'Dockerfile',
+      ...Array.from({ length: 49 }, (_, i) => `src/f${i}.ts`),
+      ...Array.from({ length: 19_950 }, (_, i) => `node_modules/p${i % 400}/lib/f${i}.js`),
+    ];
     t = performance.now();
-    const out = contextInputs({ contextDir: 'big', files: big, ignorePatterns: ['node_modules', '*.md', '!README.md'], alwaysInclude: ['big/Dockerfile'] });
+    const out = contextInputs({
+      contextDir: 'big',
+      files: big,
+      ignorePatterns: ['node_modules', '*.md', '!README.md'],
+      alwaysInclude: ['big/Dockerfile'],
+    });
     const bigMs = performance.now() - t;
     expect(out).toEqual(['{workspaceRoot}/big/**/*', '!{workspaceRoot}/big/node_modules/**/*']);
     // Figures only: no timed assertion (the machines are shared); bench:graph measures the budget.

@@ -34,11 +34,7 @@ function dirnameWs(path: string): string {
  * BuildKit's choice of ignore file: `<Dockerfile>.dockerignore` beside the Dockerfile wins
  * over `<context>/.dockerignore`. Returns the workspace-relative path, or undefined.
  */
-export function selectIgnoreFile(
-  dockerfilePath: string | undefined,
-  contextDir: string,
-  exists: ExistsFn,
-): string | undefined {
+export function selectIgnoreFile(dockerfilePath: string | undefined, contextDir: string, exists: ExistsFn): string | undefined {
   if (dockerfilePath) {
     const specific = `${dockerfilePath}.dockerignore`;
     if (exists(specific)) return specific;
@@ -199,10 +195,7 @@ function couldMatchBelow(rule: SegmentedRule, dirSegs: readonly string[]): boole
  * under it can be re-included (no `!` rule could match below it, and no `keep` path lies
  * below it). Every file under such a folder is excluded, now and in future.
  */
-export function createPrunePredicate(
-  patterns: string | readonly string[],
-  keep: readonly string[] = [],
-): (relDir: string) => boolean {
+export function createPrunePredicate(patterns: string | readonly string[], keep: readonly string[] = []): (relDir: string) => boolean {
   const matcher = createIgnoreMatcher(patterns);
   return prunePredicate(matcher, keepAncestors(keep));
 }

@@ -24,7 +24,10 @@ describe('imageEdges', () => {
     },
     {
       name: 'any of several tags (image: and build.tags)',
-      nodes: [node('base', { tags: ['acme/base:1', 'ghcr.io/acme/base:edge'] }), node('api', { imageRefs: ['ghcr.io/acme/base:edge', 'node:20'] })],
+      nodes: [
+        node('base', { tags: ['acme/base:1', 'ghcr.io/acme/base:edge'] }),
+        node('api', { imageRefs: ['ghcr.io/acme/base:edge', 'node:20'] }),
+      ],
       expected: { api: ['base'], base: [] },
     },
     {
@@ -75,7 +78,10 @@ describe('imageEdges', () => {
   });
 
   it('explains each edge', () => {
-    const nodes = [node('base', { tags: ['acme/base'] }), node('api', { imageRefs: ['acme/base:latest'], contexts: { b: 'service:base' } })];
+    const nodes = [
+      node('base', { tags: ['acme/base'] }),
+      node('api', { imageRefs: ['acme/base:latest'], contexts: { b: 'service:base' } }),
+    ];
     expect(imageEdgeReasons(nodes)).toEqual([
       { dependent: 'api', dependency: 'base', via: 'context', ref: 'service:base' },
       { dependent: 'api', dependency: 'base', via: 'image', ref: 'acme/base:latest' },
@@ -84,7 +90,11 @@ describe('imageEdges', () => {
 
   it('1,000 services in a chain', () => {
     const nodes = Array.from({ length: 1000 }, (_, i) =>
-      node(`s${i}`, { tags: [`acme/s${i}:1`], imageRefs: i > 0 ? [`acme/s${i - 1}:1`, 'node:20'] : ['node:20'], contexts: i > 1 ? { x: `service:s${i - 2}` } : {} }),
+      node(`s${i}`, {
+        tags: [`acme/s${i}:1`],
+        imageRefs: i > 0 ? [`acme/s${i - 1}:1`, 'node:20'] : ['node:20'],
+        contexts: i > 1 ? { x: `service:s${i - 2}` } : {},
+      }),
     );
     const edges = imageEdges(nodes);
     expect(edges.s5).toEqual(['s3', 's4']);

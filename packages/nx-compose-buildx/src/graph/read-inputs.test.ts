@@ -3,7 +3,17 @@ import { ignoredPaths } from './dockerignore';
 import { readInputs } from './read-inputs';
 
 describe('readInputs', () => {
-  const files = ['compose.yaml', 'src/api/main.go', 'src/api/debug.log', 'src/web/app.js', 'pb/api.proto', 'pb/gen/x.pb.go', 'node_modules/x/i.js', 'README.md', 'a[1].txt'];
+  const files = [
+    'compose.yaml',
+    'src/api/main.go',
+    'src/api/debug.log',
+    'src/web/app.js',
+    'pb/api.proto',
+    'pb/gen/x.pb.go',
+    'node_modules/x/i.js',
+    'README.md',
+    'a[1].txt',
+  ];
   const ignored = ignoredPaths({ files, ignorePatterns: ['**/*.log', 'node_modules', 'compose.yaml', '*.md'], keep: [] });
 
   it('lists ignored files and wholly ignored folders', () => {
@@ -26,13 +36,25 @@ describe('readInputs', () => {
       name: 'several reads in a sub-folder context',
       ctx: 'apps',
       paths: ['pb', 'src/web/app.js'],
-      globs: ['{workspaceRoot}/apps/pb', '{workspaceRoot}/apps/pb/**/*', '{workspaceRoot}/apps/src/web/app.js', '{workspaceRoot}/apps/src/web/app.js/**/*'],
+      globs: [
+        '{workspaceRoot}/apps/pb',
+        '{workspaceRoot}/apps/pb/**/*',
+        '{workspaceRoot}/apps/src/web/app.js',
+        '{workspaceRoot}/apps/src/web/app.js/**/*',
+      ],
     },
     {
       name: 'wildcards map to globset; the ignored files they reach are negated',
       ctx: '',
       paths: ['*.md', 'src/[^w]*'],
-      globs: ['{workspaceRoot}/*.md', '{workspaceRoot}/*.md/**/*', '{workspaceRoot}/src/[!w]*', '{workspaceRoot}/src/[!w]*/**/*', '!{workspaceRoot}/README.md', '!{workspaceRoot}/src/api/debug.log'],
+      globs: [
+        '{workspaceRoot}/*.md',
+        '{workspaceRoot}/*.md/**/*',
+        '{workspaceRoot}/src/[!w]*',
+        '{workspaceRoot}/src/[!w]*/**/*',
+        '!{workspaceRoot}/README.md',
+        '!{workspaceRoot}/src/api/debug.log',
+      ],
     },
     {
       name: 'a read inside an ignored folder keeps the folder negation',
@@ -65,7 +87,11 @@ describe('readInputs', () => {
   });
 
   it('keep files are never negated', () => {
-    const kept = ignoredPaths({ files, ignorePatterns: ['compose.yaml', 'node_modules', 'src'], keep: ['compose.yaml', 'src/api/main.go'] });
+    const kept = ignoredPaths({
+      files,
+      ignorePatterns: ['compose.yaml', 'node_modules', 'src'],
+      keep: ['compose.yaml', 'src/api/main.go'],
+    });
     expect(kept).toEqual([
       { path: 'node_modules', folder: true },
       { path: 'src/api/debug.log', folder: false },

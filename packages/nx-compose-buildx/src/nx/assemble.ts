@@ -178,7 +178,11 @@ export function assembleNodes(input: AssembleInput): AssembleOutput {
         const hash = input.definitionHashes.get(lockName);
         const current = lockState.get(spec.project)?.platforms.get(platform) ?? false;
         if (!current) staleLock.push(lockName);
-        node.platforms[platform] = { inputs: platformInputs(spec, platform, composeFiles, current), lockName, ...(hash ? { definitionHash: hash } : {}) };
+        node.platforms[platform] = {
+          inputs: platformInputs(spec, platform, composeFiles, current),
+          lockName,
+          ...(hash ? { definitionHash: hash } : {}),
+        };
       }
     }
     add(configFile, projectConfiguration(node, options));
@@ -203,7 +207,9 @@ export function assembleNodes(input: AssembleInput): AssembleOutput {
     add(set.configFile, errorProject(name, set.composeDir, error.message, set.watchedFiles, options));
   }
 
-  const results: CreateNodesResultArray = input.sets.map((set) => [set.configFile, { projects: projectsByFile.get(set.configFile) ?? {} }] as const);
+  const results: CreateNodesResultArray = input.sets.map(
+    (set) => [set.configFile, { projects: projectsByFile.get(set.configFile) ?? {} }] as const,
+  );
   return { results, staleLock, errors };
 }
 
@@ -270,7 +276,12 @@ function ignoredPathsByContext(
     const key = keyOf(spec);
     let ignored = memo.get(key);
     if (!ignored) {
-      ignored = ignoredPaths({ files: f.contextFiles, ignorePatterns: f.ignorePatterns, keep: [...(keep.get(key) ?? [])], prunedDirs: f.prunedDirs ?? [] });
+      ignored = ignoredPaths({
+        files: f.contextFiles,
+        ignorePatterns: f.ignorePatterns,
+        keep: [...(keep.get(key) ?? [])],
+        prunedDirs: f.prunedDirs ?? [],
+      });
       memo.set(key, ignored);
     }
     return ignored;

@@ -52,24 +52,42 @@ describe('containment rules', () => {
 
   it.each([['.'], ['dist/..'], ['../x'], ['dist/out/m.json']])('refuses to write %s', (path) => {
     const { root } = layout();
-    expect(() => workspacePathForWrite(root, path, 'metadataFile')).toThrow(/^metadataFile .* (lies outside the workspace|is the workspace root itself)/);
+    expect(() => workspacePathForWrite(root, path, 'metadataFile')).toThrow(
+      /^metadataFile .* (lies outside the workspace|is the workspace root itself)/,
+    );
   });
 });
 
 describe('docker-config stays in the workspace and deletes only inside its output folder', () => {
   const run = async (root: string, ctx: ReturnType<typeof layout>['ctx'], options: Record<string, string>) => {
     const logs: string[] = [];
-    const result = await dockerConfig({ base: 'cfg/base.json', name: 'config.json', outputPath: 'dist/docker-config/api/linux-amd64', ...options }, ctx, (l) => logs.push(l));
+    const result = await dockerConfig(
+      { base: 'cfg/base.json', name: 'config.json', outputPath: 'dist/docker-config/api/linux-amd64', ...options },
+      ctx,
+      (l) => logs.push(l),
+    );
     return { result, log: logs.join('\n') };
   };
 
   it.each([
     { name: 'outputPath outside', options: { outputPath: '../../x' }, message: /outputPath \.\.\/\.\.\/x lies outside the workspace/ },
-    { name: 'outputPath through a symlink out', options: { outputPath: 'dist/out' }, message: /outputPath dist\/out lies outside the workspace/ },
+    {
+      name: 'outputPath through a symlink out',
+      options: { outputPath: 'dist/out' },
+      message: /outputPath dist\/out lies outside the workspace/,
+    },
     { name: 'outputPath the workspace root', options: { outputPath: '.' }, message: /outputPath \. is the workspace root itself/ },
-    { name: 'outputPath holding the base config', options: { outputPath: 'cfg' }, message: /outputPath cfg holds the input cfg\/base\.json/ },
+    {
+      name: 'outputPath holding the base config',
+      options: { outputPath: 'cfg' },
+      message: /outputPath cfg holds the input cfg\/base\.json/,
+    },
     { name: 'base config outside', options: { base: '/etc/hostname' }, message: /base config \/etc\/hostname lies outside the workspace/ },
-    { name: 'overlay through a symlink out', options: { overlay: 'cfg/linked.json' }, message: /overlay cfg\/linked\.json lies outside the workspace/ },
+    {
+      name: 'overlay through a symlink out',
+      options: { overlay: 'cfg/linked.json' },
+      message: /overlay cfg\/linked\.json lies outside the workspace/,
+    },
     { name: 'a name that is a path', options: { name: '../escape.json' }, message: /name "\.\.\/escape\.json" must be a plain file name/ },
     { name: 'a name of ..', options: { name: '..' }, message: /name "\.\." must be a plain file name/ },
   ])('$name: fails, names the path, touches nothing', async ({ options, message }) => {
@@ -107,21 +125,37 @@ describe('docker-config stays in the workspace and deletes only inside its outpu
 describe('metadata files stay in the workspace', () => {
   beforeEach(() => resetBuilderCache());
 
-  it.each([['../../x/metadata.json'], ['/tmp/nxcb-metadata.json'], ['dist/out/metadata.json']])('docker-build with metadataFile %s fails before running anything', async (metadataFile) => {
-    const { ctx, outside } = layout();
-    const { deps, calls } = fakeDeps((argv) => (argv[2] === 'inspect' ? { stdout: DOCKER_INSPECT } : {}));
-    const options = {
-      service: 'api', context: 'apps/api', platforms: ['linux/amd64'], args: {}, tags: ['r/api:1'], labels: {}, cacheFrom: [], cacheTo: [],
-      secrets: [], ssh: [], additionalContexts: {}, extraHosts: [], metadataFile,
-    };
-    const result = await dockerBuild(options, ctx, deps);
-    expect(result.success).toBe(false);
-    expect(calls.filter((c) => c.argv[2] === 'build')).toEqual([]);
-    expect(existsSync(join(outside, 'metadata.json'))).toBe(false);
-  });
+  it.each([['../../x/metadata.json'], ['/tmp/nxcb-metadata.json'], ['dist/out/metadata.json']])(
+    'docker-build with metadataFile %s fails before running anything',
+    async (metadataFile) => {
+      const { ctx, outside } = layout();
+      const { deps, calls } = fakeDeps((argv) => (argv[2] === 'inspect' ? { stdout: DOCKER_INSPECT } : {}));
+      const options = {
+        service: 'api',
+        context: 'apps/api',
+        platforms: ['linux/amd64'],
+        args: {},
+        tags: ['r/api:1'],
+        labels: {},
+        cacheFrom: [],
+        cacheTo: [],
+        secrets: [],
+        ssh: [],
+        additionalContexts: {},
+        extraHosts: [],
+        metadataFile,
+      };
+      const result = await dockerBuild(options, ctx, deps);
+      expect(result.success).toBe(false);
+      expect(calls.filter((c) => c.argv[2] === 'build')).toEqual([]);
+      expect(existsSync(join(outside, 'metadata.json'))).toBe(false);
+    },
+  );
 
   it('writeMetadata refuses a path outside', () => {
     const { root } = layout();
-    expect(() => writeMetadata(root, '../m.json', { service: 'a', tags: [], platforms: {}, pushed: false, loaded: false })).toThrow(/lies outside the workspace/);
+    expect(() => writeMetadata(root, '../m.json', { service: 'a', tags: [], platforms: {}, pushed: false, loaded: false })).toThrow(
+      /lies outside the workspace/,
+    );
   });
 });

@@ -11,7 +11,10 @@ const base = mkdtempSync(join(tmpdir(), 'nxcb-nodes-'));
 afterAll(() => rmSync(base, { recursive: true, force: true }));
 
 let n = 0;
-async function projectsOf(files: Record<string, string>, options: ComposeBuildxPluginOptions = {}): Promise<Record<string, ProjectConfiguration>> {
+async function projectsOf(
+  files: Record<string, string>,
+  options: ComposeBuildxPluginOptions = {},
+): Promise<Record<string, ProjectConfiguration>> {
   const root = join(base, `ws${n++}`);
   for (const [path, content] of Object.entries(files)) {
     mkdirSync(dirname(join(root, path)), { recursive: true });
@@ -35,7 +38,8 @@ describe('createNodes: compose projects as docker compose finds them', () => {
       'app/docker-compose.yml': 'services:\n  api:\n    build: ./api\n',
       // Relative paths in every file resolve against the project folder (app/), not the file's own folder.
       'app/docker/dev.yml': 'services:\n  worker:\n    build: ./worker\n',
-      'app/.env': 'COMPOSE_PATH_SEPARATOR=;\nCOMPOSE_FILE=docker-compose.yml;docker/dev.yml\nCOMPOSE_PROJECT_NAME=shop\nCOMPOSE_PROFILES=dev\n',
+      'app/.env':
+        'COMPOSE_PATH_SEPARATOR=;\nCOMPOSE_FILE=docker-compose.yml;docker/dev.yml\nCOMPOSE_PROJECT_NAME=shop\nCOMPOSE_PROFILES=dev\n',
       'app/api/Dockerfile': DOCKERFILE,
       'app/worker/Dockerfile': DOCKERFILE,
     });

@@ -113,7 +113,10 @@ export async function computeComposeNodes(
       const error =
         e instanceof ComposeError
           ? e
-          : new ComposeError(`cannot read the build files: ${(e as Error)?.message ?? e}`, { file: spec.composeFiles[0] ?? spec.composeDir, service: spec.service });
+          : new ComposeError(`cannot read the build files: ${(e as Error)?.message ?? e}`, {
+              file: spec.composeFiles[0] ?? spec.composeDir,
+              service: spec.service,
+            });
       serviceErrors.push({ set: record.set, service: spec.service, error });
     }
   }
@@ -131,7 +134,9 @@ export async function computeComposeNodes(
   });
 
   markNotCacheable(assembled.results, outside);
-  const warnings = [...new Set([...assembled.errors.map((error) => error.message), ...errorMessages(assembled.results)])].map((m) => `nx-compose-buildx: ${m}`);
+  const warnings = [...new Set([...assembled.errors.map((error) => error.message), ...errorMessages(assembled.results)])].map(
+    (m) => `nx-compose-buildx: ${m}`,
+  );
   for (const [project, paths] of outside) {
     const shown = paths.map((p) => (p.startsWith('..') ? `${p} (${join(root, p)})` : p));
     warnings.push(
@@ -189,7 +194,9 @@ function graphDependencies(
     for (const dir of dirs) for (const marker of ['project.json', 'package.json']) stats.add(posix.join(dir, marker));
   }
   return {
-    composeDirs: [...new Set([...configFiles.map((f) => posix.dirname(f)), ...options.composeFileSets.map((s) => posix.dirname(s.files[0]))])].sort(),
+    composeDirs: [
+      ...new Set([...configFiles.map((f) => posix.dirname(f)), ...options.composeFileSets.map((s) => posix.dirname(s.files[0]))]),
+    ].sort(),
     files,
     stats: [...stats].sort(),
     variables: [
@@ -236,7 +243,9 @@ function composeFileSets(configFiles: readonly string[], options: NormalizedPlug
 }
 
 function loadSet({ configFile, cli, explicit }: ComposeRun, root: string): LoadedSet {
-  const ownFiles = [...(cli.files ?? [join(root, configFile)]), ...(cli.envFiles ?? [join(cli.workingDir, '.env')])].map((f) => toWorkspacePath(root, f));
+  const ownFiles = [...(cli.files ?? [join(root, configFile)]), ...(cli.envFiles ?? [join(cli.workingDir, '.env')])].map((f) =>
+    toWorkspacePath(root, f),
+  );
   // What the loader looks up, found or not, so that a cached result (an error too) goes stale
   // when a missing file appears or a variable it read (COMPOSE_FILE...) changes.
   const lookups = new Set<string>();
@@ -257,7 +266,8 @@ function loadSet({ configFile, cli, explicit }: ComposeRun, root: string): Loade
   } catch (e) {
     const composeDir = toWorkspacePath(root, cli.workingDir);
     const fallbackName = cli.projectName ?? posix.basename(composeDir === '.' ? root : composeDir);
-    const error = e instanceof ComposeError ? e.relativeTo(root) : new ComposeError(String((e as Error)?.message ?? e), { file: configFile });
+    const error =
+      e instanceof ComposeError ? e.relativeTo(root) : new ComposeError(String((e as Error)?.message ?? e), { file: configFile });
     return { explicit, outcome: { configFile, composeDir, composeProjectName: fallbackName, watchedFiles: ownFiles, error }, ...read() };
   }
 }
@@ -275,7 +285,10 @@ function withoutIncludedSets(sets: LoadedSet[], root: string): LoadedSet[] {
  * ignore file (the root-context layout: every service has `context: .`) share one listing,
  * and services sharing a Dockerfile one read.
  */
-function factsReader(specs: readonly ServiceBuildSpec[], root: string): (spec: ServiceBuildSpec, outside: boolean) => ServiceFacts | undefined {
+function factsReader(
+  specs: readonly ServiceBuildSpec[],
+  root: string,
+): (spec: ServiceBuildSpec, outside: boolean) => ServiceFacts | undefined {
   // What any service sharing a context must keep walked, so one listing serves them all.
   const keepByContext = new Map<string, Set<string>>();
   for (const spec of specs) {
@@ -294,7 +307,10 @@ function factsReader(specs: readonly ServiceBuildSpec[], root: string): (spec: S
       dockerfiles.set(spec.dockerfile, existsSync(abs) ? readFileSync(abs, 'utf-8') : undefined);
     }
     const dockerfileText = spec.dockerfile ? dockerfiles.get(spec.dockerfile) : undefined;
-    const withText = (f: Omit<ServiceFacts, 'dockerfileText'>): ServiceFacts => ({ ...f, ...(dockerfileText !== undefined ? { dockerfileText } : {}) });
+    const withText = (f: Omit<ServiceFacts, 'dockerfileText'>): ServiceFacts => ({
+      ...f,
+      ...(dockerfileText !== undefined ? { dockerfileText } : {}),
+    });
     if (outside) return withText({ contextFiles: [], ignorePatterns: [] });
     const ignoreFile = selectIgnoreFile(spec.dockerfile, spec.context, (p: string) => existsSync(join(root, p)));
     const contextKey = `${spec.context}\0${ignoreFile ?? ''}`;
@@ -305,15 +321,25 @@ function factsReader(specs: readonly ServiceBuildSpec[], root: string): (spec: S
       try {
         ignorePatterns = readFileSync(join(root, ignoreFile), 'utf-8').split(/\r?\n/);
       } catch (e) {
-        throw new ComposeError(`cannot read the ignore file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { file: ignoreFile, service: spec.service });
+        throw new ComposeError(`cannot read the ignore file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, {
+          file: ignoreFile,
+          service: spec.service,
+        });
       }
       const bad = invalidIgnorePattern(ignorePatterns);
       if (bad) {
-        throw new ComposeError(`invalid pattern ${JSON.stringify(bad.pattern)}: BuildKit rejects it (${bad.reason})`, { file: ignoreFile, line: bad.line, service: spec.service });
+        throw new ComposeError(`invalid pattern ${JSON.stringify(bad.pattern)}: BuildKit rejects it (${bad.reason})`, {
+          file: ignoreFile,
+          line: bad.line,
+          service: spec.service,
+        });
       }
     }
     // Folders that the ignore rules drop wholesale are not walked (a node_modules can hold 100k files).
-    const listing = listContext(join(root, spec.context), createPrunePredicate(ignorePatterns, [...(keepByContext.get(spec.context) ?? [])]));
+    const listing = listContext(
+      join(root, spec.context),
+      createPrunePredicate(ignorePatterns, [...(keepByContext.get(spec.context) ?? [])]),
+    );
     const facts: Omit<ServiceFacts, 'dockerfileText'> = {
       contextKey,
       contextFiles: listing.files,

@@ -11,9 +11,9 @@ export function definitionHashMetadata(hash: string, platformHashes?: Record<str
 export function definitionHashesFromGraph(graph: ProjectGraph): Record<string, string> {
   const hashes: Record<string, string> = {};
   for (const [name, node] of Object.entries(graph.nodes)) {
-    const entry = (node.data.metadata as Record<string, { definitionHash?: string; platformHashes?: Record<string, string> }> | undefined)?.[
-      DEFINITION_HASH_METADATA
-    ];
+    const entry = (
+      node.data.metadata as Record<string, { definitionHash?: string; platformHashes?: Record<string, string> }> | undefined
+    )?.[DEFINITION_HASH_METADATA];
     if (entry?.definitionHash) hashes[name] = entry.definitionHash;
     Object.assign(hashes, entry?.platformHashes ?? {});
   }

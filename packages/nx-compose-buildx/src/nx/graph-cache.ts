@@ -55,7 +55,9 @@ const PLUGIN_VERSION: string = require('../../package.json').version;
 
 /** What a cached graph is only valid for: the matched files, the raw plugin options and the plugin version. */
 export function optionsKey(configFiles: readonly string[], options: unknown, pluginVersion = PLUGIN_VERSION): string {
-  return createHash('sha256').update(JSON.stringify({ configFiles: [...configFiles].sort(), options: options ?? {}, pluginVersion })).digest('hex');
+  return createHash('sha256')
+    .update(JSON.stringify({ configFiles: [...configFiles].sort(), options: options ?? {}, pluginVersion }))
+    .digest('hex');
 }
 
 /** Warnings go where Nx's logger.warn sends them (stderr), without loading @nx/devkit at graph time. */
@@ -68,12 +70,19 @@ const COMPOSE_NAME = /^(docker-)?compose(\.override)?\.ya?ml$/;
 function dependencyKey(root: string, base: string, deps: GraphDependencies): string {
   const hash = createHash('sha256').update(base);
   for (const dir of deps.composeDirs) {
-    const names = existsSync(join(root, dir)) ? readdirSync(join(root, dir)).filter((n) => COMPOSE_NAME.test(n)).sort() : [];
+    const names = existsSync(join(root, dir))
+      ? readdirSync(join(root, dir))
+          .filter((n) => COMPOSE_NAME.test(n))
+          .sort()
+      : [];
     hash.update(`dir\0${dir}\0${names.join('\0')}\n`);
   }
   for (const file of deps.files) {
     const abs = join(root, file);
-    hash.update(`file\0${file}\0`).update(existsSync(abs) ? readFileSync(abs) : '\0missing').update('\n');
+    hash
+      .update(`file\0${file}\0`)
+      .update(existsSync(abs) ? readFileSync(abs) : '\0missing')
+      .update('\n');
   }
   for (const path of deps.stats) {
     const stat = statSync(join(root, path), { throwIfNoEntry: false });
@@ -83,7 +92,10 @@ function dependencyKey(root: string, base: string, deps: GraphDependencies): str
   return hash.digest('hex');
 }
 
-export async function readGraphCache(root: string, base: string): Promise<{ results: CreateNodesResultArray; warnings: string[] } | undefined> {
+export async function readGraphCache(
+  root: string,
+  base: string,
+): Promise<{ results: CreateNodesResultArray; warnings: string[] } | undefined> {
   const path = cachePath(root, base);
   if (!existsSync(path)) return undefined;
   try {

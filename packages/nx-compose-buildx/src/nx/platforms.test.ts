@@ -43,7 +43,11 @@ describe('x-nx-buildx platformArgs / platformConfig', () => {
       name: 'platform keys in every spelling are normalised; values become strings',
       value: { platformArgs: { aarch64: { EXTRA_FEATURES: 'neon' }, 'linux/amd64': { EXTRA_FEATURES: 'simd', LEVEL: 3 }, 'arm/v7': {} } },
       expected: {
-        platformArgs: { 'linux/arm64': { EXTRA_FEATURES: 'neon' }, 'linux/amd64': { EXTRA_FEATURES: 'simd', LEVEL: '3' }, 'linux/arm/v7': {} },
+        platformArgs: {
+          'linux/arm64': { EXTRA_FEATURES: 'neon' },
+          'linux/amd64': { EXTRA_FEATURES: 'simd', LEVEL: '3' },
+          'linux/arm/v7': {},
+        },
       },
     },
     {
@@ -67,10 +71,26 @@ describe('x-nx-buildx platformArgs / platformConfig', () => {
     { name: 'args not a mapping', value: { platformArgs: { arm64: 'neon' } }, problem: /platformArgs\.arm64 must be a mapping/ },
     { name: 'arg value is a list', value: { platformArgs: { arm64: { A: [1] } } }, problem: /platformArgs\.arm64\.A must be a string/ },
     { name: 'config without base', value: { platformConfig: { overlays: {} } }, problem: /platformConfig\.base must be a file path/ },
-    { name: 'config name with a folder', value: { platformConfig: { base: 'b.json', name: 'etc/c.json' } }, problem: /name must be a plain file name/ },
-    { name: 'config unknown key', value: { platformConfig: { base: 'b.json', overlay: {} } }, problem: /unknown key "overlay" under x-nx-buildx\.platformConfig/ },
-    { name: 'overlay not a path', value: { platformConfig: { base: 'b.json', overlays: { arm64: 1 } } }, problem: /overlays\.arm64 must be a file path/ },
-    { name: 'unknown extension key', value: { platformArg: {} }, problem: /unknown key "platformArg" under x-nx-buildx \(known: verify, platformArgs, platformConfig\)/ },
+    {
+      name: 'config name with a folder',
+      value: { platformConfig: { base: 'b.json', name: 'etc/c.json' } },
+      problem: /name must be a plain file name/,
+    },
+    {
+      name: 'config unknown key',
+      value: { platformConfig: { base: 'b.json', overlay: {} } },
+      problem: /unknown key "overlay" under x-nx-buildx\.platformConfig/,
+    },
+    {
+      name: 'overlay not a path',
+      value: { platformConfig: { base: 'b.json', overlays: { arm64: 1 } } },
+      problem: /overlays\.arm64 must be a file path/,
+    },
+    {
+      name: 'unknown extension key',
+      value: { platformArg: {} },
+      problem: /unknown key "platformArg" under x-nx-buildx \(known: verify, platformArgs, platformConfig\)/,
+    },
   ])('problem: $name', ({ value, problem }) => {
     const { problems } = ext(value);
     expect(problems.join('\n')).toMatch(problem);
@@ -78,7 +98,13 @@ describe('x-nx-buildx platformArgs / platformConfig', () => {
 });
 
 const WS = '/ws';
-const existing = new Set(['/ws/app', '/ws/app/Dockerfile', '/ws/app/config/base.json', '/ws/app/config/arm64.json', '/ws/app/config/amd64.json']);
+const existing = new Set([
+  '/ws/app',
+  '/ws/app/Dockerfile',
+  '/ws/app/config/base.json',
+  '/ws/app/config/arm64.json',
+  '/ws/app/config/amd64.json',
+]);
 const env = { workspaceRoot: WS, exists: (p: string) => existing.has(p) };
 const PLATFORMS = ['linux/amd64', 'linux/arm64'];
 
@@ -106,13 +132,25 @@ describe('build spec with platform parts', () => {
     expect(errors).toEqual([]);
     expect(specs[0]).toMatchObject({
       platformArgs: { 'linux/arm64': { EXTRA_FEATURES: 'neon' }, 'linux/amd64': { EXTRA_FEATURES: 'simd' } },
-      platformConfig: { base: 'app/config/base.json', overlays: { 'linux/arm64': 'app/config/arm64.json', 'linux/amd64': 'app/config/amd64.json' }, name: 'config.json' },
+      platformConfig: {
+        base: 'app/config/base.json',
+        overlays: { 'linux/arm64': 'app/config/arm64.json', 'linux/amd64': 'app/config/amd64.json' },
+        name: 'config.json',
+      },
     });
   });
 
   it.each([
-    { name: 'platform not built', extension: { platformArgs: { 'linux/arm/v7': {} } }, message: /names linux\/arm\/v7, which is not in build\.platforms/ },
-    { name: 'missing overlay file', extension: { platformConfig: { base: 'config/base.json', overlays: { arm64: 'config/nope.json' } } }, message: /file app\/config\/nope\.json does not exist/ },
+    {
+      name: 'platform not built',
+      extension: { platformArgs: { 'linux/arm/v7': {} } },
+      message: /names linux\/arm\/v7, which is not in build\.platforms/,
+    },
+    {
+      name: 'missing overlay file',
+      extension: { platformConfig: { base: 'config/base.json', overlays: { arm64: 'config/nope.json' } } },
+      message: /file app\/config\/nope\.json does not exist/,
+    },
     { name: 'bad key', extension: { platformArgs: { sparc: {} } }, message: /"sparc" is not a platform/ },
   ])('error: $name, with file, line and service', ({ extension, message }) => {
     const { errors } = buildSpecsFromProject(composeProject(extension), env);
@@ -132,14 +170,29 @@ describe('lock entries per platform', () => {
   });
 
   it.each([
-    { name: 'arm64 args', extension: { ...EXTENSION, platformArgs: { ...EXTENSION.platformArgs, arm64: { EXTRA_FEATURES: 'sve' } } }, changed: ['api@linux-arm64'] },
+    {
+      name: 'arm64 args',
+      extension: { ...EXTENSION, platformArgs: { ...EXTENSION.platformArgs, arm64: { EXTRA_FEATURES: 'sve' } } },
+      changed: ['api@linux-arm64'],
+    },
     {
       name: 'amd64 overlay path',
-      extension: { ...EXTENSION, platformConfig: { ...EXTENSION.platformConfig, overlays: { arm64: 'config/arm64.json', amd64: 'config/x.json' } } },
+      extension: {
+        ...EXTENSION,
+        platformConfig: { ...EXTENSION.platformConfig, overlays: { arm64: 'config/arm64.json', amd64: 'config/x.json' } },
+      },
       changed: ['api@linux-amd64'],
     },
-    { name: 'the base config', extension: { ...EXTENSION, platformConfig: { ...EXTENSION.platformConfig, base: 'config/b.json' } }, changed: ['api'] },
-    { name: 'key spelling only', extension: { ...EXTENSION, platformArgs: { 'linux/arm64': { EXTRA_FEATURES: 'neon' }, x86_64: { EXTRA_FEATURES: 'simd' } } }, changed: [] },
+    {
+      name: 'the base config',
+      extension: { ...EXTENSION, platformConfig: { ...EXTENSION.platformConfig, base: 'config/b.json' } },
+      changed: ['api'],
+    },
+    {
+      name: 'key spelling only',
+      extension: { ...EXTENSION, platformArgs: { 'linux/arm64': { EXTRA_FEATURES: 'neon' }, x86_64: { EXTRA_FEATURES: 'simd' } } },
+      changed: [],
+    },
   ])('changing $name changes $changed', ({ extension, changed }) => {
     const next = hashes(extension);
     expect(Object.keys(next).filter((k) => next[k] !== base[k])).toEqual(changed);
@@ -229,13 +282,19 @@ describe('per-platform targets', () => {
   it('docker-push assembles from the platform pushes; docker-build runs the platform builds', () => {
     expect(t['docker-push']).toMatchObject({
       executor: 'nx-compose-buildx:docker-manifest',
-      options: { service: 'api', tags: ['reg/api:1.0'], platformImages: { 'linux/amd64': 'reg/api:1.0-amd64', 'linux/arm64': 'reg/api:1.0-arm64' } },
+      options: {
+        service: 'api',
+        tags: ['reg/api:1.0'],
+        platformImages: { 'linux/amd64': 'reg/api:1.0-amd64', 'linux/arm64': 'reg/api:1.0-arm64' },
+      },
       dependsOn: ['^docker-push', 'docker-push--linux-amd64', 'docker-push--linux-arm64'],
       cache: false, // the registry is the cache: a deleted image is pushed again, never trusted from Nx's cache
     });
     expect(t['docker-push--linux-arm64']).toMatchObject({ executor: 'nx-compose-buildx:docker-push', cache: false });
     expect(t['docker-push--linux-arm64']!.options.reuse).toBeUndefined();
-    expect(t['docker-build']).toMatchObject({ executor: 'nx:noop', dependsOn: [
+    expect(t['docker-build']).toMatchObject({
+      executor: 'nx:noop',
+      dependsOn: [
         { target: 'docker-build--linux-amd64', params: 'forward' },
         { target: 'docker-build--linux-arm64', params: 'forward' },
       ],

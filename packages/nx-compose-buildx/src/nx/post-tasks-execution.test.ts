@@ -6,7 +6,11 @@ const D1 = `sha256:${'1'.repeat(64)}`;
 const D2 = `sha256:${'2'.repeat(64)}`;
 
 function result(project: string, target: string, status: string, outputs: string[], times = { startTime: 1000, endTime: 3500 }) {
-  return { task: { id: `${project}:${target}`, target: { project, target }, overrides: {}, outputs, cache: true, ...times }, status, code: status === 'failure' ? 1 : 0 };
+  return {
+    task: { id: `${project}:${target}`, target: { project, target }, overrides: {}, outputs, cache: true, ...times },
+    status,
+    code: status === 'failure' ? 1 : 0,
+  };
 }
 
 function fakeDeps(files: Record<string, unknown>, env: Record<string, string> = {}) {
@@ -35,8 +39,20 @@ describe('postTasksExecution', () => {
   it('prints one row per service × platform with sizes from the registry, and appends markdown on GitHub', async () => {
     const { deps, printed, appended, runs } = fakeDeps(
       {
-        '/ws/dist/docker/api/push-metadata.json': { service: 'api', tags: ['127.0.0.1:5000/shop/api:1'], platforms: { 'linux/amd64': { digest: D1 }, 'linux/arm64': { digest: D2 } }, pushed: true, loaded: false },
-        '/ws/dist/docker/base/metadata.json': { service: 'base', tags: ['base:1'], platforms: { 'linux/amd64': { digest: D2 } }, pushed: false, loaded: true },
+        '/ws/dist/docker/api/push-metadata.json': {
+          service: 'api',
+          tags: ['127.0.0.1:5000/shop/api:1'],
+          platforms: { 'linux/amd64': { digest: D1 }, 'linux/arm64': { digest: D2 } },
+          pushed: true,
+          loaded: false,
+        },
+        '/ws/dist/docker/base/metadata.json': {
+          service: 'base',
+          tags: ['base:1'],
+          platforms: { 'linux/amd64': { digest: D2 } },
+          pushed: false,
+          loaded: true,
+        },
       },
       { GITHUB_STEP_SUMMARY: '/gh/summary.md' },
     );
@@ -66,7 +82,11 @@ describe('postTasksExecution', () => {
 
   it('a failed task (its metadata removed) still gets a row; no GitHub summary outside Actions', async () => {
     const { deps, printed, appended } = fakeDeps({});
-    await postTasksExecution(undefined, context({ 'w:docker-build': result('w', 'docker-build', 'failure', ['dist/docker/w/metadata.json']) }), deps);
+    await postTasksExecution(
+      undefined,
+      context({ 'w:docker-build': result('w', 'docker-build', 'failure', ['dist/docker/w/metadata.json']) }),
+      deps,
+    );
     expect(printed.join('')).toMatch(/w\s+\(default\)\s+-\s+-\s+failed/);
     expect(appended).toEqual([]);
   });
@@ -82,7 +102,9 @@ describe('postTasksExecution', () => {
     deps.readText = () => {
       throw new Error('disk gone');
     };
-    await expect(postTasksExecution(undefined, context({ 'a:docker-build': result('a', 'docker-build', 'success', ['dist/x.json']) }), deps)).resolves.toBeUndefined();
+    await expect(
+      postTasksExecution(undefined, context({ 'a:docker-build': result('a', 'docker-build', 'success', ['dist/x.json']) }), deps),
+    ).resolves.toBeUndefined();
     expect(printed.join('')).toContain('no run summary (disk gone)');
   });
 });

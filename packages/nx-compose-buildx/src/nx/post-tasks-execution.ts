@@ -61,7 +61,13 @@ function readMetadata(result: TaskResultLike, root: string, deps: SummaryDeps): 
 }
 
 /** Rows of one build/push task: one per platform its metadata names (one row when it has none). */
-function imageTaskRows(result: TaskResultLike, kind: 'build' | 'push', perPlatform: boolean, root: string, deps: SummaryDeps): ImageTaskRows {
+function imageTaskRows(
+  result: TaskResultLike,
+  kind: 'build' | 'push',
+  perPlatform: boolean,
+  root: string,
+  deps: SummaryDeps,
+): ImageTaskRows {
   const task = result.task;
   const meta = readMetadata(result, root, deps);
   const outcome = imageOutcome(result.status, kind, (meta as { reused?: boolean } | undefined)?.reused === true);
@@ -69,8 +75,22 @@ function imageTaskRows(result: TaskResultLike, kind: 'build' | 'push', perPlatfo
   const service = task.target.project;
   const platforms = Object.entries(meta?.platforms ?? {});
   const rows: SummaryRow[] = platforms.length
-    ? platforms.map(([platform, p]) => ({ service, platform, ...(p.digest ? { digest: p.digest } : {}), outcome, ...(seconds !== undefined ? { seconds } : {}) }))
-    : [{ service, platform: '', ...(meta?.manifestDigest ? { digest: meta.manifestDigest } : {}), outcome, ...(seconds !== undefined ? { seconds } : {}) }];
+    ? platforms.map(([platform, p]) => ({
+        service,
+        platform,
+        ...(p.digest ? { digest: p.digest } : {}),
+        outcome,
+        ...(seconds !== undefined ? { seconds } : {}),
+      }))
+    : [
+        {
+          service,
+          platform: '',
+          ...(meta?.manifestDigest ? { digest: meta.manifestDigest } : {}),
+          outcome,
+          ...(seconds !== undefined ? { seconds } : {}),
+        },
+      ];
   return { kind, perPlatform, rows: pushedRef(meta) ? rows.map((r) => ({ ...r, ref: pushedRef(meta) })) : rows };
 }
 

@@ -14,10 +14,7 @@ export const VIRTUAL_ROOT_DIR = '.nx-compose-buildx';
  * candidate for no other service, and holds no project.json or package.json.
  * Otherwise it is the virtual folder `<compose folder>/.nx-compose-buildx/<project>`.
  */
-export function chooseProjectRoots(
-  specs: ServiceBuildSpec[],
-  isProjectFolder: (workspacePath: string) => boolean,
-): Map<string, string> {
+export function chooseProjectRoots(specs: ServiceBuildSpec[], isProjectFolder: (workspacePath: string) => boolean): Map<string, string> {
   const candidatesOf = (spec: ServiceBuildSpec): string[] => {
     const dirs: string[] = [];
     if (contextKind(spec.context) === 'local') dirs.push(spec.context);

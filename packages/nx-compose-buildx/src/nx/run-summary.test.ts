@@ -59,9 +59,20 @@ describe('mergeRows', () => {
   it('one row per service × platform: push over build, per-platform over aggregate, aggregate fills digests', () => {
     const rows = mergeRows(
       [
-        { kind: 'push', perPlatform: false, rows: [{ service: 'api', platform: 'linux/amd64', digest: D1, outcome: 'pushed', seconds: 0.4 }, { service: 'api', platform: 'linux/arm64', digest: D2, outcome: 'pushed', seconds: 0.4 }] },
+        {
+          kind: 'push',
+          perPlatform: false,
+          rows: [
+            { service: 'api', platform: 'linux/amd64', digest: D1, outcome: 'pushed', seconds: 0.4 },
+            { service: 'api', platform: 'linux/arm64', digest: D2, outcome: 'pushed', seconds: 0.4 },
+          ],
+        },
         { kind: 'push', perPlatform: true, rows: [{ service: 'api', platform: 'linux/arm64', outcome: 'pushed', seconds: 12 }] },
-        { kind: 'build', perPlatform: false, rows: [{ service: 'api', platform: 'linux/amd64', digest: D2, outcome: 'built', seconds: 3 }] },
+        {
+          kind: 'build',
+          perPlatform: false,
+          rows: [{ service: 'api', platform: 'linux/amd64', digest: D2, outcome: 'built', seconds: 3 }],
+        },
         { kind: 'build', perPlatform: false, rows: [{ service: 'base', platform: 'linux/amd64', digest: D1, outcome: 'cached' }] },
       ],
       new Map([['api', 'ok' as const]]),
@@ -74,7 +85,9 @@ describe('mergeRows', () => {
   });
 
   it('a verify with no image task of its own still gets a row', () => {
-    expect(mergeRows([], new Map([['api', 'failed' as const]]))).toEqual([{ service: 'api', platform: '', outcome: 'skipped', verify: 'failed' }]);
+    expect(mergeRows([], new Map([['api', 'failed' as const]]))).toEqual([
+      { service: 'api', platform: '', outcome: 'skipped', verify: 'failed' },
+    ]);
   });
 });
 

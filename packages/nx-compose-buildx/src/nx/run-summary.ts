@@ -164,7 +164,9 @@ export function formatSummaryMarkdown(rows: readonly SummaryRow[]): string {
   const escape = (v: string) => v.replace(/\|/g, '\\|');
   const header = `| ${columns.map((c) => c.title.toLowerCase()).join(' | ')} |`;
   const rule = `| ${columns.map((c) => (c.right ? '---:' : '---')).join(' | ')} |`;
-  const body = rows.map((r) => `| ${columns.map((c) => escape(c.title === 'DIGEST' && r.digest ? `\`${shortDigest(r.digest)}\`` : c.cell(r))).join(' | ')} |`);
+  const body = rows.map(
+    (r) => `| ${columns.map((c) => escape(c.title === 'DIGEST' && r.digest ? `\`${shortDigest(r.digest)}\`` : c.cell(r))).join(' | ')} |`,
+  );
   return ['### nx-compose-buildx', '', header, rule, ...body, ''].join('\n');
 }
 

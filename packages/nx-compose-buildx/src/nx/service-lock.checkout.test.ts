@@ -20,7 +20,10 @@ describe('inCheckoutTerms', () => {
   ])('%s', (_name, value, expected) => expect(inCheckoutTerms(value, '/ws')).toBe(expected));
 
   it('walks nested objects and lists, keeps keys and non-strings', () => {
-    const definition = { build: { context: '/a.b/x', additional_contexts: { shared: '/a.b/shared' }, no_cache: true }, env_file: [{ path: '/a.b/.env', required: false }] };
+    const definition = {
+      build: { context: '/a.b/x', additional_contexts: { shared: '/a.b/shared' }, no_cache: true },
+      env_file: [{ path: '/a.b/.env', required: false }],
+    };
     expect(inCheckoutTerms(definition, '/a.b/')).toEqual({
       build: { context: '{workspaceRoot}/x', additional_contexts: { shared: '{workspaceRoot}/shared' }, no_cache: true },
       env_file: [{ path: '{workspaceRoot}/.env', required: false }],

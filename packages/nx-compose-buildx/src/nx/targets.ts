@@ -37,7 +37,11 @@ export interface PlatformNode {
   definitionHash?: string;
 }
 
-type TargetDocs = (target: string, what: string, example: { options?: Record<string, unknown>; args?: string[] }) => TargetConfiguration['metadata'];
+type TargetDocs = (
+  target: string,
+  what: string,
+  example: { options?: Record<string, unknown>; args?: string[] },
+) => TargetConfiguration['metadata'];
 
 /**
  * `nx show project` / the graph UI fold targets by group, as @nx/docker does: the service's own
@@ -89,7 +93,9 @@ function resolvedBuildOptions(node: ServiceNode, options: NormalizedPluginOption
   const cacheName = platform ? `${spec.project}-${platformTagSuffix(platform)}` : spec.project;
   const cache = serviceCache(options.cache, cacheName, spec.tags[0], spec);
   const additionalContexts =
-    platform && spec.platformConfig ? { ...spec.additionalContexts, config: configOutputDir(spec.project, platform) } : spec.additionalContexts;
+    platform && spec.platformConfig
+      ? { ...spec.additionalContexts, config: configOutputDir(spec.project, platform) }
+      : spec.additionalContexts;
   const build: Record<string, unknown> = {
     service: spec.service,
     ...buildOptionsFrom(spec),
@@ -123,11 +129,7 @@ function platformDefinitionHashes(node: ServiceNode): Record<string, string> | u
  * a push of `<tag>-<suffix>`; docker-build runs every platform's build, and docker-push assembles
  * the manifest list from the platform images with `docker buildx imagetools create`.
  */
-function perPlatformTargets(
-  node: ServiceNode,
-  options: NormalizedPluginOptions,
-  docs: TargetDocs,
-): Record<string, TargetConfiguration> {
+function perPlatformTargets(node: ServiceNode, options: NormalizedPluginOptions, docs: TargetDocs): Record<string, TargetConfiguration> {
   const { spec } = node;
   const names = options.targetNames;
   const targets: Record<string, TargetConfiguration> = {};
@@ -145,7 +147,12 @@ function perPlatformTargets(
       const overlay = config.overlays[platform];
       targets[configTarget] = {
         executor: 'nx-compose-buildx:docker-config',
-        options: { base: config.base, ...(overlay ? { overlay } : {}), name: config.name, outputPath: configOutputDir(spec.project, platform) },
+        options: {
+          base: config.base,
+          ...(overlay ? { overlay } : {}),
+          name: config.name,
+          outputPath: configOutputDir(spec.project, platform),
+        },
         inputs: [`{workspaceRoot}/${config.base}`, ...(overlay ? [`{workspaceRoot}/${overlay}`] : [])],
         outputs: [`{workspaceRoot}/${configOutputDir(spec.project, platform)}`],
         cache: true,
@@ -164,7 +171,9 @@ function perPlatformTargets(
       outputs: [`{workspaceRoot}/dist/docker/${spec.project}/${slug}/metadata.json`],
       dependsOn: [`^${names.build}`, ...dependsOn],
       cache: true,
-      metadata: docs(buildTarget, `Build ${spec.service} for ${platform} alone, with its own args and config`, { options: { dryRun: true } }),
+      metadata: docs(buildTarget, `Build ${spec.service} for ${platform} alone, with its own args and config`, {
+        options: { dryRun: true },
+      }),
     };
     targets[pushTarget] = {
       executor: 'nx-compose-buildx:docker-push',
@@ -184,9 +193,13 @@ function perPlatformTargets(
     // `nx run <svc>:docker-build --dryRun` dry-runs every platform's build.
     dependsOn: platforms.map((p) => ({ target: platformTargetName(names.build, p), params: 'forward' as const })),
     cache: false,
-    metadata: docs(names.build, `Build every platform of ${spec.service}, one task per platform (${platforms.map((p) => platformTargetName(names.build, p)).join(', ')})`, {
-      args: ['--dryRun'],
-    }),
+    metadata: docs(
+      names.build,
+      `Build every platform of ${spec.service}, one task per platform (${platforms.map((p) => platformTargetName(names.build, p)).join(', ')})`,
+      {
+        args: ['--dryRun'],
+      },
+    ),
   };
   targets[names.push] = {
     executor: 'nx-compose-buildx:docker-manifest',
@@ -202,9 +215,13 @@ function perPlatformTargets(
     outputs: [`{workspaceRoot}/${metadataFile(spec.project, 'push')}`],
     dependsOn: [`^${names.push}`, ...platforms.map((p) => platformTargetName(names.push, p))],
     cache: !options.reuse, // with reuse the registry is the cache (registry-reuse.ts)
-    metadata: docs(names.push, `Assemble the manifest list ${spec.tags.join(', ')} from the platform images (docker buildx imagetools create)`, {
-      options: { dryRun: true },
-    }),
+    metadata: docs(
+      names.push,
+      `Assemble the manifest list ${spec.tags.join(', ')} from the platform images (docker buildx imagetools create)`,
+      {
+        options: { dryRun: true },
+      },
+    ),
   };
   return targets;
 }
@@ -228,9 +245,13 @@ export function projectConfiguration(node: ServiceNode, options: NormalizedPlugi
       outputs: [`{workspaceRoot}/${metadataFile(spec.project, 'build')}`],
       dependsOn: [`^${names.build}`],
       cache: true,
-      metadata: docs(names.build, `Build ${spec.service} for ${spec.platforms.join(', ') || 'the builder platform'} with docker buildx (pushes nothing)`, {
-        options: { dryRun: true },
-      }),
+      metadata: docs(
+        names.build,
+        `Build ${spec.service} for ${spec.platforms.join(', ') || 'the builder platform'} with docker buildx (pushes nothing)`,
+        {
+          options: { dryRun: true },
+        },
+      ),
     },
     [names.push]: {
       executor: 'nx-compose-buildx:docker-push',
@@ -239,7 +260,9 @@ export function projectConfiguration(node: ServiceNode, options: NormalizedPlugi
       outputs: [`{workspaceRoot}/${metadataFile(spec.project, 'push')}`],
       dependsOn: [`^${names.push}`],
       cache: !options.reuse, // with reuse the registry is the cache (registry-reuse.ts)
-      metadata: docs(names.push, `Build ${spec.service} and push one manifest list under ${spec.tags.join(', ')}`, { options: { dryRun: true } }),
+      metadata: docs(names.push, `Build ${spec.service} and push one manifest list under ${spec.tags.join(', ')}`, {
+        options: { dryRun: true },
+      }),
     },
     [names.verify]: {
       executor: 'nx-compose-buildx:docker-verify',

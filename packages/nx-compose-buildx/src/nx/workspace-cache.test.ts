@@ -4,12 +4,20 @@ import { serviceCache, validateWorkspaceCache, type WorkspaceCacheOption } from 
 const none = { cacheFrom: [], cacheTo: [] };
 
 describe('serviceCache', () => {
-  it.each<{ name: string; option?: WorkspaceCacheOption; own?: { cacheFrom: string[]; cacheTo: string[] }; expected: { cacheFrom: string[]; cacheTo: string[] } }>([
+  it.each<{
+    name: string;
+    option?: WorkspaceCacheOption;
+    own?: { cacheFrom: string[]; cacheTo: string[] };
+    expected: { cacheFrom: string[]; cacheTo: string[] };
+  }>([
     { name: 'no option, no compose cache', expected: none },
     {
       name: 'registry: one ref per service, read and written',
       option: { type: 'registry', ref: 'reg:5000/cache/{service}:buildcache', mode: 'max' },
-      expected: { cacheFrom: ['type=registry,ref=reg:5000/cache/api:buildcache'], cacheTo: ['type=registry,ref=reg:5000/cache/api:buildcache,mode=max'] },
+      expected: {
+        cacheFrom: ['type=registry,ref=reg:5000/cache/api:buildcache'],
+        cacheTo: ['type=registry,ref=reg:5000/cache/api:buildcache,mode=max'],
+      },
     },
     {
       name: 'registry read-only: no cache-to',
@@ -26,7 +34,11 @@ describe('serviceCache', () => {
       option: { type: 'local', mode: 'min' },
       expected: { cacheFrom: ['type=local,src=.buildx-cache/api'], cacheTo: ['type=local,dest=.buildx-cache/api,mode=min'] },
     },
-    { name: 'inline: read from the image tag', option: { type: 'inline' }, expected: { cacheFrom: ['type=registry,ref=reg/api:1'], cacheTo: ['type=inline'] } },
+    {
+      name: 'inline: read from the image tag',
+      option: { type: 'inline' },
+      expected: { cacheFrom: ['type=registry,ref=reg/api:1'], cacheTo: ['type=inline'] },
+    },
     {
       name: "the service's own cache_from and cache_to win",
       option: { type: 'registry', ref: 'reg/{service}:c' },

@@ -61,7 +61,8 @@ export function validateWorkspaceCache(option: unknown): string | undefined {
   if (option === undefined) return undefined;
   const o = option as { type?: unknown; ref?: unknown };
   if (!o || typeof o !== 'object') return 'the "cache" option must be an object';
-  if (!['registry', 'gha', 'local', 'inline'].includes(String(o.type))) return `cache.type must be registry, gha, local or inline (got ${String(o.type)})`;
+  if (!['registry', 'gha', 'local', 'inline'].includes(String(o.type)))
+    return `cache.type must be registry, gha, local or inline (got ${String(o.type)})`;
   if (o.type === 'registry' && (typeof o.ref !== 'string' || !o.ref.includes('{service}')))
     return 'cache.ref must name a ref with "{service}" in it, so that no two services share a cache ref';
   return undefined;

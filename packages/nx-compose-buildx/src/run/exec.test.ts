@@ -33,9 +33,12 @@ describe('runCommand', () => {
   });
 
   test('argv is passed without a shell', async () => {
-    const r = await runCommand([process.execPath, '-e', 'process.stdout.write(JSON.stringify(process.argv.slice(1)))', '$HOME', 'a;b', '*'], {
-      cwd: process.cwd(),
-    });
+    const r = await runCommand(
+      [process.execPath, '-e', 'process.stdout.write(JSON.stringify(process.argv.slice(1)))', '$HOME', 'a;b', '*'],
+      {
+        cwd: process.cwd(),
+      },
+    );
     expect(r.exitCode).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual(['$HOME', 'a;b', '*']);
   });
@@ -50,7 +53,11 @@ describe('runCommand', () => {
   });
 
   test('streaming with a prefix still captures lines', async () => {
-    const r = await runCommand([process.execPath, '-e', 'console.log("one\\ntwo")'], { cwd: process.cwd(), stream: true, prefix: '[api] ' });
+    const r = await runCommand([process.execPath, '-e', 'console.log("one\\ntwo")'], {
+      cwd: process.cwd(),
+      stream: true,
+      prefix: '[api] ',
+    });
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toBe('one\ntwo');
   });
@@ -70,18 +77,24 @@ describe('runCommand', () => {
   });
 
   test('a child that ignores SIGTERM is still stopped', async () => {
-    const r = await runCommand([process.execPath, '-e', 'process.on("SIGTERM", () => {}); console.log("ready"); setInterval(() => {}, 1000)'], {
-      cwd: process.cwd(),
-      timeoutMs: 300,
-    });
+    const r = await runCommand(
+      [process.execPath, '-e', 'process.on("SIGTERM", () => {}); console.log("ready"); setInterval(() => {}, 1000)'],
+      {
+        cwd: process.cwd(),
+        timeoutMs: 300,
+      },
+    );
     expect(r.failure).toMatch(/did not finish/);
   });
 
   test('streaming without a prefix (a terminal) still captures the output, so errors can be recognised', async () => {
-    const r = await runCommand([process.execPath, '-e', 'process.stderr.write("#1 pushing\\rERROR: 500 Internal Server Error\\n"); process.exit(1)'], {
-      cwd: process.cwd(),
-      stream: true,
-    });
+    const r = await runCommand(
+      [process.execPath, '-e', 'process.stderr.write("#1 pushing\\rERROR: 500 Internal Server Error\\n"); process.exit(1)'],
+      {
+        cwd: process.cwd(),
+        stream: true,
+      },
+    );
     expect(r.exitCode).toBe(1);
     expect(r.stderr).toContain('500 Internal Server Error');
   });
@@ -93,12 +106,19 @@ describe('commandTimeouts', () => {
     ['the variable, in seconds', { NX_COMPOSE_BUILDX_TIMEOUT: '7200' }, undefined, { long: 7_200_000, quick: QUICK_TIMEOUT_MS }],
     ['the option wins over the variable', { NX_COMPOSE_BUILDX_TIMEOUT: '7200' }, 60, { long: 60_000, quick: 60_000 }],
     ['a query never waits longer than a build may', { NX_COMPOSE_BUILDX_TIMEOUT: '30' }, undefined, { long: 30_000, quick: 30_000 }],
-    ['an empty variable is unset', { NX_COMPOSE_BUILDX_TIMEOUT: '' }, undefined, { long: DEFAULT_LONG_TIMEOUT_MS, quick: QUICK_TIMEOUT_MS }],
+    [
+      'an empty variable is unset',
+      { NX_COMPOSE_BUILDX_TIMEOUT: '' },
+      undefined,
+      { long: DEFAULT_LONG_TIMEOUT_MS, quick: QUICK_TIMEOUT_MS },
+    ],
   ])('%s', (_, env, option, expected) => {
     expect(commandTimeouts(env, option)).toEqual(expected);
   });
 
   test.each([['0'], ['-5'], ['soon'], ['Infinity']])('NX_COMPOSE_BUILDX_TIMEOUT=%s is an error, not "no timeout"', (v) => {
-    expect(() => commandTimeouts({ NX_COMPOSE_BUILDX_TIMEOUT: v })).toThrow(/NX_COMPOSE_BUILDX_TIMEOUT must be a number of seconds greater than 0/);
+    expect(() => commandTimeouts({ NX_COMPOSE_BUILDX_TIMEOUT: v })).toThrow(
+      /NX_COMPOSE_BUILDX_TIMEOUT must be a number of seconds greater than 0/,
+    );
   });
 });

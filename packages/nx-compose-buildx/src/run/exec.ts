@@ -56,7 +56,8 @@ export function commandTimeouts(env: Record<string, string | undefined>, optionS
   const from = optionSeconds !== undefined ? 'option "timeout"' : TIMEOUT_ENV;
   if (seconds === undefined && env[TIMEOUT_ENV] !== undefined && env[TIMEOUT_ENV] !== '') seconds = Number(env[TIMEOUT_ENV]);
   if (seconds === undefined) return { long: DEFAULT_LONG_TIMEOUT_MS, quick: QUICK_TIMEOUT_MS };
-  if (!Number.isFinite(seconds) || seconds <= 0) throw new Error(`${from} must be a number of seconds greater than 0 (got ${JSON.stringify(optionSeconds ?? env[TIMEOUT_ENV])})`);
+  if (!Number.isFinite(seconds) || seconds <= 0)
+    throw new Error(`${from} must be a number of seconds greater than 0 (got ${JSON.stringify(optionSeconds ?? env[TIMEOUT_ENV])})`);
   const long = Math.round(seconds * 1000);
   return { long, quick: Math.min(long, QUICK_TIMEOUT_MS) };
 }
@@ -178,12 +179,21 @@ export const runCommand: RunFn = async (argv, options) => {
 
 /** Why a command did not finish on its own: not found, not startable, timed out, killed. */
 function failureOf(
-  result: { failed: boolean; exitCode?: number; timedOut?: boolean; signal?: string; code?: string; shortMessage?: string; message?: string },
+  result: {
+    failed: boolean;
+    exitCode?: number;
+    timedOut?: boolean;
+    signal?: string;
+    code?: string;
+    shortMessage?: string;
+    message?: string;
+  },
   file: string,
   timeoutMs: number,
   path: string | undefined,
 ): string | undefined {
-  if (result.timedOut) return `\`${file}\` did not finish within ${formatDuration(timeoutMs)} and was stopped (raise the limit with the executor option "timeout" or ${TIMEOUT_ENV}, in seconds)`;
+  if (result.timedOut)
+    return `\`${file}\` did not finish within ${formatDuration(timeoutMs)} and was stopped (raise the limit with the executor option "timeout" or ${TIMEOUT_ENV}, in seconds)`;
   if (!result.failed || result.exitCode !== undefined) return undefined;
   if (result.code === 'ENOENT') return `\`${file}\` was not found on PATH (PATH=${path ?? ''}): install it or fix PATH`;
   if (result.code === 'EACCES') return `\`${file}\` is not executable (EACCES)`;

@@ -12,7 +12,9 @@ function fakeGit(answers: Record<string, string>): { run: RunFn; calls: string[]
     const key = argv.slice(1).join(' ');
     calls.push(key);
     const out = answers[key];
-    return out === undefined ? { exitCode: 1, stdout: '', stderr: 'fatal', command: key } : { exitCode: 0, stdout: `${out}\n`, stderr: '', command: key };
+    return out === undefined
+      ? { exitCode: 1, stdout: '', stderr: 'fatal', command: key }
+      : { exitCode: 0, stdout: `${out}\n`, stderr: '', command: key };
   };
   return { run, calls };
 }
@@ -55,7 +57,9 @@ describe('gitFacts', () => {
       await new Promise((r) => setTimeout(r, 5));
       inFlight--;
       const out = (local as Record<string, string>)[argv.slice(1).join(' ')];
-      return out === undefined ? { exitCode: 1, stdout: '', stderr: '', command: '' } : { exitCode: 0, stdout: out, stderr: '', command: '' };
+      return out === undefined
+        ? { exitCode: 1, stdout: '', stderr: '', command: '' }
+        : { exitCode: 0, stdout: out, stderr: '', command: '' };
     };
     expect(await gitFacts('/ws', {}, run)).toMatchObject({ sha: SHA, branch: 'feature/x' });
     expect(most).toBe(7);
@@ -76,13 +80,24 @@ describe('gitFacts', () => {
       GITHUB_SERVER_URL: 'https://github.com',
       GITHUB_REPOSITORY: 'o/r',
     };
-    expect(await gitFacts('/ws', env, run)).toEqual({ sha: SHA, tag: 'v2.0.0', defaultBranch: 'main', remoteUrl: 'https://github.com/o/r' });
+    expect(await gitFacts('/ws', env, run)).toEqual({
+      sha: SHA,
+      tag: 'v2.0.0',
+      defaultBranch: 'main',
+      remoteUrl: 'https://github.com/o/r',
+    });
     expect(calls).not.toContain('rev-parse HEAD');
   });
 
   test('GitHub Actions pull request uses the head branch', async () => {
     const { run } = fakeGit({});
-    const env = { GITHUB_ACTIONS: 'true', GITHUB_SHA: SHA, GITHUB_REF_NAME: '12/merge', GITHUB_REF_TYPE: 'branch', GITHUB_HEAD_REF: 'feat/y' };
+    const env = {
+      GITHUB_ACTIONS: 'true',
+      GITHUB_SHA: SHA,
+      GITHUB_REF_NAME: '12/merge',
+      GITHUB_REF_TYPE: 'branch',
+      GITHUB_HEAD_REF: 'feat/y',
+    };
     expect(await gitFacts('/ws', env, run)).toMatchObject({ branch: 'feat/y' });
   });
 

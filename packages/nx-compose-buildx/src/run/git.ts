@@ -66,13 +66,21 @@ export async function gitFacts(cwd: string, env: Env = process.env, run: RunFn =
   }
   if (pending.tags) {
     const points = await pending.tags;
-    tag = points ? pickTag(points.split(/\r?\n/).map((t) => t.trim()).filter(Boolean)) : undefined;
+    tag = points
+      ? pickTag(
+          points
+            .split(/\r?\n/)
+            .map((t) => t.trim())
+            .filter(Boolean),
+        )
+      : undefined;
   }
   if (pending.branch) {
     const b = await pending.branch;
     branch = b && b !== 'HEAD' ? b : undefined;
   }
-  const defaultBranch = ciDefaultBranch ?? (await pending.originHead)?.replace(/^[^/]+\//, '') ?? (await pending.initDefaultBranch) ?? 'main';
+  const defaultBranch =
+    ciDefaultBranch ?? (await pending.originHead)?.replace(/^[^/]+\//, '') ?? (await pending.initDefaultBranch) ?? 'main';
   const remoteUrl = ciRemoteUrl ?? (await pending.remoteUrl);
   const commitTime = await pending.commitTime;
 

@@ -22,6 +22,15 @@ export function readBinfmtMisc(dir = BINFMT_DIR): Record<string, string> {
 
 /** Node's arch → Docker arch (`x64` → `amd64`, `ia32` → `386`). */
 export function hostArch(nodeArch: string = arch()): string {
-  const map: Record<string, string> = { x64: 'amd64', ia32: '386', arm64: 'arm64', arm: 'arm', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64', loong64: 'loong64' };
+  const map: Record<string, string> = {
+    x64: 'amd64',
+    ia32: '386',
+    arm64: 'arm64',
+    arm: 'arm',
+    ppc64: 'ppc64le',
+    s390x: 's390x',
+    riscv64: 'riscv64',
+    loong64: 'loong64',
+  };
   return map[nodeArch] ?? nodeArch;
 }

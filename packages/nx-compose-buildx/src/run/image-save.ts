@@ -22,7 +22,17 @@ export const localImageDigests: LocalDigestsFn = async (ref, cwd, timeoutMs = DE
   const { execa } = await import('execa');
   const argv = imageSaveArgv(ref);
   const scanner = new TarScanner((name, size) => name === 'index.json' || (name.startsWith('blobs/') && size <= MAX_JSON_BLOB));
-  const sub = execa(argv[0]!, argv.slice(1), { cwd, stdin: 'ignore', stdout: 'pipe', stderr: 'pipe', buffer: { stdout: false, stderr: true }, reject: false, encoding: 'buffer', timeout: timeoutMs, forceKillAfterDelay: 5000 });
+  const sub = execa(argv[0]!, argv.slice(1), {
+    cwd,
+    stdin: 'ignore',
+    stdout: 'pipe',
+    stderr: 'pipe',
+    buffer: { stdout: false, stderr: true },
+    reject: false,
+    encoding: 'buffer',
+    timeout: timeoutMs,
+    forceKillAfterDelay: 5000,
+  });
   sub.stdout?.on('data', (chunk: Uint8Array) => scanner.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)));
   const result = await sub;
   if (result.timedOut) throw new Error(`docker save ${ref} did not finish within ${Math.round(timeoutMs / 1000)} s and was stopped`);

@@ -16,7 +16,11 @@ describe('log escaping', () => {
     const lines: string[] = [];
     const log = prefixedLog((l) => lines.push(l), '[api]');
     log('[api] docker-build: linux/amd64 → reg/api:1\n NX   Successfully ran target docker-build for 9 projects\r\n\x1b[2Kdone');
-    expect(lines).toEqual(['[api] docker-build: linux/amd64 → reg/api:1', '[api]  NX   Successfully ran target docker-build for 9 projects', '[api] \\x1b[2Kdone']);
+    expect(lines).toEqual([
+      '[api] docker-build: linux/amd64 → reg/api:1',
+      '[api]  NX   Successfully ran target docker-build for 9 projects',
+      '[api] \\x1b[2Kdone',
+    ]);
     expect(lines.every((l) => l.startsWith('[api] '))).toBe(true);
     log('Service "api" cannot build linux/s390x');
     expect(lines.at(-1)).toBe('[api] Service "api" cannot build linux/s390x');

@@ -18,8 +18,18 @@ async function makeLayout(): Promise<string> {
     schemaVersion: 2,
     mediaType: 'application/vnd.oci.image.index.v1+json',
     manifests: [
-      { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: d('a'), size: 1, platform: { os: 'linux', architecture: 'amd64' } },
-      { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: d('b'), size: 1, platform: { os: 'linux', architecture: 'arm64', variant: 'v8' } },
+      {
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        digest: d('a'),
+        size: 1,
+        platform: { os: 'linux', architecture: 'amd64' },
+      },
+      {
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        digest: d('b'),
+        size: 1,
+        platform: { os: 'linux', architecture: 'arm64', variant: 'v8' },
+      },
     ],
   });
   writeFileSync(join(layout, 'blobs', 'sha256', 'c'.repeat(64)), index);
@@ -28,7 +38,14 @@ async function makeLayout(): Promise<string> {
     join(layout, 'index.json'),
     JSON.stringify({
       schemaVersion: 2,
-      manifests: [{ mediaType: 'application/vnd.oci.image.index.v1+json', digest: d('c'), size: index.length, annotations: { 'io.containerd.image.name': 'r/api:1' } }],
+      manifests: [
+        {
+          mediaType: 'application/vnd.oci.image.index.v1+json',
+          digest: d('c'),
+          size: index.length,
+          annotations: { 'io.containerd.image.name': 'r/api:1' },
+        },
+      ],
     }),
   );
   writeFileSync(join(layout, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
@@ -60,7 +77,10 @@ describe('localImageDigests (fake docker on PATH)', () => {
     const dir = await makeLayout();
     const bin = join(dir, 'bin');
     mkdirSync(bin);
-    writeFileSync(join(bin, 'docker'), `#!/bin/sh\n[ "$1" = save ] && [ "$2" = r/api:1 ] && exec cat "${join(dir, 'image.tar')}"\necho "bad args $*" >&2; exit 2\n`);
+    writeFileSync(
+      join(bin, 'docker'),
+      `#!/bin/sh\n[ "$1" = save ] && [ "$2" = r/api:1 ] && exec cat "${join(dir, 'image.tar')}"\necho "bad args $*" >&2; exit 2\n`,
+    );
     chmodSync(join(bin, 'docker'), 0o755);
     process.env.PATH = `${bin}:${oldPath}`;
     expect(await localImageDigests('r/api:1', dir)).toEqual({

@@ -44,7 +44,11 @@ export class TarScanner {
         this.done = true;
         return;
       }
-      const str = (from: number, len: number) => header.subarray(from, from + len).toString('utf8').replace(/\0.*$/s, '');
+      const str = (from: number, len: number) =>
+        header
+          .subarray(from, from + len)
+          .toString('utf8')
+          .replace(/\0.*$/s, '');
       let name = str(0, 100);
       const prefix = str(345, 155);
       if (prefix && str(257, 6).startsWith('ustar')) name = `${prefix}/${name}`;

@@ -25,10 +25,14 @@ const options: BuildExecutorOptions = {
 };
 
 const OCI = [
-  '--label', 'org.opencontainers.image.created=2024-05-01T12:00:00Z',
-  '--label', `org.opencontainers.image.revision=${SHA}`,
-  '--label', 'org.opencontainers.image.source=https://github.com/o/r',
-  '--label', 'org.opencontainers.image.version=main',
+  '--label',
+  'org.opencontainers.image.created=2024-05-01T12:00:00Z',
+  '--label',
+  `org.opencontainers.image.revision=${SHA}`,
+  '--label',
+  'org.opencontainers.image.source=https://github.com/o/r',
+  '--label',
+  'org.opencontainers.image.version=main',
 ];
 
 /** Answers inspect with `inspect`, writes buildx's metadata file for builds. */
@@ -51,19 +55,36 @@ beforeEach(() => resetBuilderCache());
 describe('docker-build executor', () => {
   test('single platform: exact argv, loads, metadata with the platform digest', async () => {
     const ctx = tmpContext();
-    const { deps, calls, logs } = fakeDeps(engine(DOCKER_INSPECT, { 'containerimage.digest': d('1'), 'containerimage.config.digest': d('2') }));
+    const { deps, calls, logs } = fakeDeps(
+      engine(DOCKER_INSPECT, { 'containerimage.digest': d('1'), 'containerimage.config.digest': d('2') }),
+    );
     expect(await dockerBuild(options, ctx, deps)).toEqual({ success: true });
     expect(calls.map((c) => c.argv)).toEqual([
       ['docker', 'buildx', 'inspect', '--bootstrap'],
       [
-        'docker', 'buildx', 'build', '--progress=plain', '--platform', 'linux/amd64', '-f', 'apps/api/Dockerfile',
-        '--build-arg', 'A=1', '--build-arg', 'B=2',
+        'docker',
+        'buildx',
+        'build',
+        '--progress=plain',
+        '--platform',
+        'linux/amd64',
+        '-f',
+        'apps/api/Dockerfile',
+        '--build-arg',
+        'A=1',
+        '--build-arg',
+        'B=2',
         ...OCI,
-        '-t', '127.0.0.1:5000/api:1.0',
-        '--secret', 'id=npm,env=NPM_TOKEN',
-        '--provenance=false', '--sbom=false',
-        '--metadata-file', 'dist/docker/api/.buildx-run1-metadata.json',
-        '--load', 'apps/api',
+        '-t',
+        '127.0.0.1:5000/api:1.0',
+        '--secret',
+        'id=npm,env=NPM_TOKEN',
+        '--provenance=false',
+        '--sbom=false',
+        '--metadata-file',
+        'dist/docker/api/.buildx-run1-metadata.json',
+        '--load',
+        'apps/api',
       ],
     ]);
     expect(calls[1]!.options).toMatchObject({ cwd: ctx.root, stream: true, prefix: '[api] ' });
@@ -83,16 +104,31 @@ describe('docker-build executor', () => {
     const ctx = tmpContext();
     const saved: string[] = [];
     const { deps, calls } = fakeDeps(
-      engine(DOCKER_INSPECT, { 'containerimage.descriptor': { mediaType: 'application/vnd.oci.image.index.v1+json', digest: d('9'), size: 1 }, 'containerimage.digest': d('9') }),
+      engine(DOCKER_INSPECT, {
+        'containerimage.descriptor': { mediaType: 'application/vnd.oci.image.index.v1+json', digest: d('9'), size: 1 },
+        'containerimage.digest': d('9'),
+      }),
       {
         localImageDigests: async (ref) => {
           saved.push(ref);
-          return { manifestDigest: d('9'), platforms: [{ platform: 'linux/amd64', digest: d('a') }, { platform: 'linux/arm64', digest: d('b') }] };
+          return {
+            manifestDigest: d('9'),
+            platforms: [
+              { platform: 'linux/amd64', digest: d('a') },
+              { platform: 'linux/arm64', digest: d('b') },
+            ],
+          };
         },
       },
     );
     const r = await dockerBuild(
-      { ...options, platforms: ['linux/amd64', 'linux/arm64/v8'], ociLabels: false, metadataFile: 'out/api.json', generatedTags: [{ type: 'sha' }, { type: 'latest' }] },
+      {
+        ...options,
+        platforms: ['linux/amd64', 'linux/arm64/v8'],
+        ociLabels: false,
+        metadataFile: 'out/api.json',
+        generatedTags: [{ type: 'sha' }, { type: 'latest' }],
+      },
       ctx,
       deps,
     );
@@ -100,7 +136,11 @@ describe('docker-build executor', () => {
     const build = calls[1]!.argv;
     expect(build).toContain('--load');
     expect(build.slice(build.indexOf('--platform'), build.indexOf('--platform') + 2)).toEqual(['--platform', 'linux/amd64,linux/arm64']);
-    expect(build.filter((a, i) => build[i - 1] === '-t')).toEqual(['127.0.0.1:5000/api:1.0', '127.0.0.1:5000/api:sha-0123456', '127.0.0.1:5000/api:latest']);
+    expect(build.filter((a, i) => build[i - 1] === '-t')).toEqual([
+      '127.0.0.1:5000/api:1.0',
+      '127.0.0.1:5000/api:sha-0123456',
+      '127.0.0.1:5000/api:latest',
+    ]);
     expect(build).not.toContain('--label');
     expect(saved).toEqual(['127.0.0.1:5000/api:1.0']);
     expect(JSON.parse(readFileSync(join(ctx.root, 'out/api.json'), 'utf8'))).toEqual({
@@ -115,7 +155,10 @@ describe('docker-build executor', () => {
 
   test('multi-platform on docker-container: stays in the builder cache', async () => {
     const ctx = tmpContext();
-    const inspect = DOCKER_INSPECT.replace('Driver:        docker', 'Driver:        docker-container').replace('Name:          default', 'Name:          multi');
+    const inspect = DOCKER_INSPECT.replace('Driver:        docker', 'Driver:        docker-container').replace(
+      'Name:          default',
+      'Name:          multi',
+    );
     const { deps, calls } = fakeDeps(engine(inspect, {}), {
       localImageDigests: async () => {
         throw new Error('must not be called');
@@ -128,7 +171,13 @@ describe('docker-build executor', () => {
     expect(calls[1]!.argv).not.toContain('--push');
     expect(calls[1]!.argv.slice(3, 5)).toEqual(['--builder', 'multi']);
     const meta = JSON.parse(readFileSync(join(ctx.root, 'dist/docker/api/metadata.json'), 'utf8'));
-    expect(meta).toEqual({ service: 'api', tags: ['127.0.0.1:5000/api:1.0'], platforms: { 'linux/amd64': {}, 'linux/arm64': {} }, pushed: false, loaded: false });
+    expect(meta).toEqual({
+      service: 'api',
+      tags: ['127.0.0.1:5000/api:1.0'],
+      platforms: { 'linux/amd64': {}, 'linux/arm64': {} },
+      pushed: false,
+      loaded: false,
+    });
   });
 
   test('unsupported platforms fail before building, naming each and the fix', async () => {
@@ -187,7 +236,11 @@ describe('docker-build executor', () => {
     const { deps, calls, logs } = fakeDeps(() => {
       throw new Error('nothing may run');
     });
-    const r = await dockerBuild({ ...options, dryRun: true, dockerfile: undefined, dockerfileInline: 'FROM scratch', builder: { name: 'multi' } }, ctx, deps);
+    const r = await dockerBuild(
+      { ...options, dryRun: true, dockerfile: undefined, dockerfileInline: 'FROM scratch', builder: { name: 'multi' } },
+      ctx,
+      deps,
+    );
     expect(r).toEqual({ success: true });
     expect(calls).toEqual([]);
     expect(logs).toContain('[dry-run] docker buildx inspect --bootstrap multi');
@@ -273,7 +326,10 @@ describe('docker-build and the run layer', () => {
     resetBuilderCache();
     const { deps, calls } = fakeDeps(engine(DOCKER_INSPECT, {}), { env: { NX_COMPOSE_BUILDX_TIMEOUT: '7200' } });
     expect(await dockerBuild(options, tmpContext(), deps)).toEqual({ success: true });
-    expect(calls.map((c) => [c.argv[2], c.options.timeoutMs])).toEqual([['inspect', 600_000], ['build', 7_200_000]]);
+    expect(calls.map((c) => [c.argv[2], c.options.timeoutMs])).toEqual([
+      ['inspect', 600_000],
+      ['build', 7_200_000],
+    ]);
     resetBuilderCache();
     const again = fakeDeps(engine(DOCKER_INSPECT, {}), { env: { NX_COMPOSE_BUILDX_TIMEOUT: '7200' } });
     expect(await dockerBuild({ ...options, timeout: 90 }, tmpContext(), again.deps)).toEqual({ success: true });

@@ -50,7 +50,12 @@ describe('docker-config executor', () => {
     mkdirSync(join(ctx.root, 'dist/docker-config/api/linux-arm64'), { recursive: true });
     writeFileSync(join(ctx.root, 'dist/docker-config/api/linux-arm64/stale.json'), '{}');
     const logs: string[] = [];
-    const options = { base: 'app/config/base.yaml', overlay: 'app/config/arm64.json', name: 'config.json', outputPath: 'dist/docker-config/api/linux-arm64' };
+    const options = {
+      base: 'app/config/base.yaml',
+      overlay: 'app/config/arm64.json',
+      name: 'config.json',
+      outputPath: 'dist/docker-config/api/linux-arm64',
+    };
     expect(await dockerConfig(options, ctx, (l) => logs.push(l))).toEqual({ success: true });
     expect(JSON.parse(readFileSync(join(ctx.root, 'dist/docker-config/api/linux-arm64/config.json'), 'utf8'))).toEqual({
       optimizations: { simd: false, neon: true },
@@ -62,7 +67,9 @@ describe('docker-config executor', () => {
   it('fails with the file name when a file is missing', async () => {
     const ctx = tmpContext();
     const logs: string[] = [];
-    expect(await dockerConfig({ base: 'nope.json', name: 'c.json', outputPath: 'out' }, ctx, (l) => logs.push(l))).toEqual({ success: false });
+    expect(await dockerConfig({ base: 'nope.json', name: 'c.json', outputPath: 'out' }, ctx, (l) => logs.push(l))).toEqual({
+      success: false,
+    });
     expect(logs.join('\n')).toMatch(/nope\.json/);
   });
 });

@@ -43,6 +43,9 @@ export async function dockerConfig(
   }
 }
 
-export default async function dockerConfigExecutor(options: DockerConfigExecutorSchema, context: ExecutorContext): Promise<{ success: boolean }> {
+export default async function dockerConfigExecutor(
+  options: DockerConfigExecutorSchema,
+  context: ExecutorContext,
+): Promise<{ success: boolean }> {
   return dockerConfig(options, context);
 }

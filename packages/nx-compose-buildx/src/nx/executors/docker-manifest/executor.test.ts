@@ -12,7 +12,12 @@ const d = (c: string) => `sha256:${c.repeat(64)}`;
 const REG = '127.0.0.1:5000/e2e/api';
 
 const single = (digest: string, architecture: string) => ({
-  raw: JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: { digest: d('f') }, layers: [] }),
+  raw: JSON.stringify({
+    schemaVersion: 2,
+    mediaType: 'application/vnd.oci.image.manifest.v1+json',
+    config: { digest: d('f') },
+    layers: [],
+  }),
   formatted: JSON.stringify({ manifest: { digest }, image: { os: 'linux', architecture } }),
 });
 
@@ -20,7 +25,12 @@ const index = (entries: Array<[string, string]>) =>
   JSON.stringify({
     schemaVersion: 2,
     mediaType: 'application/vnd.oci.image.index.v1+json',
-    manifests: entries.map(([architecture, digest]) => ({ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest, size: 1, platform: { os: 'linux', architecture } })),
+    manifests: entries.map(([architecture, digest]) => ({
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      digest,
+      size: 1,
+      platform: { os: 'linux', architecture },
+    })),
   });
 
 function registry(images: Record<string, { raw: string; formatted?: string }>, onCreate?: () => void): Handler {
@@ -65,13 +75,18 @@ describe('imagetools create argv', () => {
 describe('docker-manifest executor', () => {
   it('assembles from the platform digests, confirms every tag, writes metadata', async () => {
     const ctx = tmpContext();
-    const list = index([['amd64', d('a')], ['arm64', d('b')]]);
+    const list = index([
+      ['amd64', d('a')],
+      ['arm64', d('b')],
+    ]);
     const images: Record<string, { raw: string; formatted?: string }> = {
       [`${REG}:1.0-amd64`]: single(d('a'), 'amd64'),
       [`${REG}:1.0-arm64`]: single(d('b'), 'arm64'),
     };
     // The list tags exist only once imagetools create has run.
-    const { deps, commands } = fakeDeps(registry(images, () => Object.assign(images, { [`${REG}:1.0`]: { raw: list }, [`${REG}:latest`]: { raw: list } })));
+    const { deps, commands } = fakeDeps(
+      registry(images, () => Object.assign(images, { [`${REG}:1.0`]: { raw: list }, [`${REG}:latest`]: { raw: list } })),
+    );
     expect(await dockerManifest(options, ctx, deps)).toMatchObject({ success: true });
     expect(commands()).toContain(`docker buildx imagetools create -t ${REG}:1.0 -t ${REG}:latest ${REG}@${d('a')} ${REG}@${d('b')}`);
     expect(JSON.parse(readFileSync(join(ctx.root, 'dist/docker/api/push-metadata.json'), 'utf8'))).toEqual({
@@ -86,16 +101,22 @@ describe('docker-manifest executor', () => {
   });
 
   it('adds run-time generated tags to the manifest list, not to the platform images', async () => {
-    const list = index([['amd64', d('a')], ['arm64', d('b')]]);
+    const list = index([
+      ['amd64', d('a')],
+      ['arm64', d('b')],
+    ]);
     const images: Record<string, { raw: string; formatted?: string }> = {
       [`${REG}:1.0-amd64`]: single(d('a'), 'amd64'),
       [`${REG}:1.0-arm64`]: single(d('b'), 'arm64'),
     };
-    const listed = () => Object.assign(images, { [`${REG}:1.0`]: { raw: list }, [`${REG}:latest`]: { raw: list }, [`${REG}:edge`]: { raw: list } });
+    const listed = () =>
+      Object.assign(images, { [`${REG}:1.0`]: { raw: list }, [`${REG}:latest`]: { raw: list }, [`${REG}:edge`]: { raw: list } });
     const { deps, commands } = fakeDeps(registry(images, listed));
     const r = await dockerManifest({ ...options, generatedTags: [{ type: 'raw', value: 'edge' }] }, tmpContext(), deps);
     expect(r).toMatchObject({ success: true, metadata: { tags: [`${REG}:1.0`, `${REG}:latest`, `${REG}:edge`] } });
-    expect(commands()).toContain(`docker buildx imagetools create -t ${REG}:1.0 -t ${REG}:latest -t ${REG}:edge ${REG}@${d('a')} ${REG}@${d('b')}`);
+    expect(commands()).toContain(
+      `docker buildx imagetools create -t ${REG}:1.0 -t ${REG}:latest -t ${REG}:edge ${REG}@${d('a')} ${REG}@${d('b')}`,
+    );
   });
 
   it.each([
@@ -109,8 +130,18 @@ describe('docker-manifest executor', () => {
       images: {
         [`${REG}:1.0-amd64`]: single(d('a'), 'amd64'),
         [`${REG}:1.0-arm64`]: single(d('b'), 'arm64'),
-        [`${REG}:1.0`]: { raw: index([['amd64', d('a')], ['arm64', d('c')]]) },
-        [`${REG}:latest`]: { raw: index([['amd64', d('a')], ['arm64', d('c')]]) },
+        [`${REG}:1.0`]: {
+          raw: index([
+            ['amd64', d('a')],
+            ['arm64', d('c')],
+          ]),
+        },
+        [`${REG}:latest`]: {
+          raw: index([
+            ['amd64', d('a')],
+            ['arm64', d('c')],
+          ]),
+        },
       },
       message: /does not point at the pushed images for linux\/arm64/,
     },

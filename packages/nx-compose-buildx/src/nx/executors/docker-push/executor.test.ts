@@ -33,7 +33,11 @@ function index(platforms: Array<[string, string, string?]>): string {
   });
 }
 
-const FULL = index([['amd64', d('a')], ['arm64', d('b')], ['arm', d('c'), 'v7']]);
+const FULL = index([
+  ['amd64', d('a')],
+  ['arm64', d('b')],
+  ['arm', d('c'), 'v7'],
+]);
 /** What a registry computes for a manifest it stores: the digest of its bytes. */
 const digestOf = (raw: string) => `sha256:${createHash('sha256').update(raw).digest('hex')}`;
 
@@ -88,7 +92,10 @@ describe('docker-push executor', () => {
     let left = failures;
     const flaky: Handler = (argv) =>
       argv[2] === 'build' && left-- > 0
-        ? { exitCode: 1, stderr: 'ERROR: unexpected status from HEAD request to http://127.0.0.1:5000/v2/api/manifests/1.0: 500 Internal Server Error' }
+        ? {
+            exitCode: 1,
+            stderr: 'ERROR: unexpected status from HEAD request to http://127.0.0.1:5000/v2/api/manifests/1.0: 500 Internal Server Error',
+          }
         : undefined;
     const { deps, commands } = fakeDeps(registry({ '127.0.0.1:5000/api:1.0': FULL, '127.0.0.1:5000/api:latest': FULL }, flaky));
     expect(await dockerPush(options, tmpContext(), deps)).toEqual({ success });
@@ -98,8 +105,12 @@ describe('docker-push executor', () => {
   test('on a terminal too (output streamed, not prefixed), a transient server error is pushed again', async () => {
     let left = 1;
     const flaky: Handler = (argv, opts) =>
-      argv[2] === 'build' && left-- > 0 ? { exitCode: 1, stderr: `#12 ERROR: failed to push: ${opts.prefix ?? ''}503 Service Unavailable` } : undefined;
-    const { deps, calls } = fakeDeps(registry({ '127.0.0.1:5000/api:1.0': FULL, '127.0.0.1:5000/api:latest': FULL }, flaky), { isTTY: true });
+      argv[2] === 'build' && left-- > 0
+        ? { exitCode: 1, stderr: `#12 ERROR: failed to push: ${opts.prefix ?? ''}503 Service Unavailable` }
+        : undefined;
+    const { deps, calls } = fakeDeps(registry({ '127.0.0.1:5000/api:1.0': FULL, '127.0.0.1:5000/api:latest': FULL }, flaky), {
+      isTTY: true,
+    });
     expect(await dockerPush(options, tmpContext(), deps)).toEqual({ success: true });
     const builds = calls.filter((c) => c.argv[2] === 'build');
     expect(builds).toHaveLength(2);
@@ -108,7 +119,8 @@ describe('docker-push executor', () => {
   });
 
   test('a refused connection is not retried', async () => {
-    const refused: Handler = (argv) => (argv[2] === 'build' ? { exitCode: 1, stderr: 'dial tcp 127.0.0.1:5000: connect: connection refused' } : undefined);
+    const refused: Handler = (argv) =>
+      argv[2] === 'build' ? { exitCode: 1, stderr: 'dial tcp 127.0.0.1:5000: connect: connection refused' } : undefined;
     const { deps, commands } = fakeDeps(registry({}, refused));
     expect(await dockerPush(options, tmpContext(), deps)).toEqual({ success: false });
     expect(commands().filter((c) => c.startsWith('docker buildx build')).length).toBe(1);
@@ -117,7 +129,9 @@ describe('docker-push executor', () => {
   test('a platform missing from the registry fails (after retries) and names it', async () => {
     const ctx = tmpContext();
     const partial = index([['amd64', d('a')]]);
-    const { deps, logs, commands } = fakeDeps(registry({ '127.0.0.1:5000/api:1.0': partial, '127.0.0.1:5000/api:latest': FULL }, undefined, null));
+    const { deps, logs, commands } = fakeDeps(
+      registry({ '127.0.0.1:5000/api:1.0': partial, '127.0.0.1:5000/api:latest': FULL }, undefined, null),
+    );
     expect(await dockerPush(options, ctx, deps)).toEqual({ success: false });
     expect(commands().filter((c) => c.endsWith('api:1.0') && c.includes('imagetools'))).toHaveLength(3);
     expect(logs).toContain('[api]   127.0.0.1:5000/api:1.0: registry lacks linux/arm64, linux/arm/v7 (has linux/amd64)');
@@ -132,7 +146,11 @@ describe('docker-push executor', () => {
   });
 
   test('tags serving different content fail (buildx reported no digest)', async () => {
-    const other = index([['amd64', d('e')], ['arm64', d('b')], ['arm', d('c'), 'v7']]);
+    const other = index([
+      ['amd64', d('e')],
+      ['arm64', d('b')],
+      ['arm', d('c'), 'v7'],
+    ]);
     const { deps, logs } = fakeDeps(registry({ '127.0.0.1:5000/api:1.0': FULL, '127.0.0.1:5000/api:latest': other }, undefined, null));
     expect(await dockerPush(options, tmpContext(), deps)).toEqual({ success: false });
     expect(logs.at(-1)).toContain('127.0.0.1:5000/api:latest: serves different content than 127.0.0.1:5000/api:1.0');
@@ -141,7 +159,11 @@ describe('docker-push executor', () => {
   test('a tag another push replaced meanwhile is reported, not counted as success, and writes no metadata', async () => {
     const ctx = tmpContext();
     // Same platforms, other content: what a concurrent push of the same tag from another checkout leaves.
-    const theirs = index([['amd64', d('e')], ['arm64', d('f')], ['arm', d('0'), 'v7']]);
+    const theirs = index([
+      ['amd64', d('e')],
+      ['arm64', d('f')],
+      ['arm', d('0'), 'v7'],
+    ]);
     const { deps, logs } = fakeDeps(registry({ '127.0.0.1:5000/api:1.0': theirs, '127.0.0.1:5000/api:latest': FULL }));
     expect(await dockerPush(options, ctx, deps)).toEqual({ success: false });
     expect(logs.at(-1)).toContain(
@@ -153,12 +175,19 @@ describe('docker-push executor', () => {
 
   test('single-platform push: one manifest, platform read from its config', async () => {
     const ctx = tmpContext();
-    const manifest = JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: { digest: d('f') }, layers: [] });
+    const manifest = JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      config: { digest: d('f') },
+      layers: [],
+    });
     const { deps, commands } = fakeDeps(
-      registry({ 'r/api:1': manifest }, (argv) =>
-        argv.includes('--format')
-          ? { stdout: JSON.stringify({ manifest: { digest: d('1') }, image: { architecture: 'arm64', os: 'linux', variant: 'v8' } }) }
-          : undefined,
+      registry(
+        { 'r/api:1': manifest },
+        (argv) =>
+          argv.includes('--format')
+            ? { stdout: JSON.stringify({ manifest: { digest: d('1') }, image: { architecture: 'arm64', os: 'linux', variant: 'v8' } }) }
+            : undefined,
         d('1'),
       ),
     );

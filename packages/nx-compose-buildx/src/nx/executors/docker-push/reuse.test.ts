@@ -90,10 +90,17 @@ describe('docker-push: the registry as the cache', () => {
     expect(builds(commands())).toEqual([]);
     expect(seen.keyRefs).toHaveLength(1);
     expect(seen.keyRefs[0]).toMatch(/^127\.0\.0\.1:5000\/api:nxcb-[0-9a-f]{32}$/);
-    expect(commands()).toContain(`docker buildx imagetools create -t 127.0.0.1:5000/api:1.0 -t 127.0.0.1:5000/api:latest 127.0.0.1:5000/api@${INDEX_DIGEST}`);
+    expect(commands()).toContain(
+      `docker buildx imagetools create -t 127.0.0.1:5000/api:1.0 -t 127.0.0.1:5000/api:latest 127.0.0.1:5000/api@${INDEX_DIGEST}`,
+    );
     expect(logs.join('\n')).toContain(`registry cache hit: ${seen.keyRefs[0]}`);
     const metadata = JSON.parse(readFileSync(join(ctx.root, 'dist/docker/api/push-metadata.json'), 'utf8'));
-    expect(metadata).toMatchObject({ reused: true, pushed: true, manifestDigest: INDEX_DIGEST, platforms: { 'linux/amd64': { digest: d('a') }, 'linux/arm64': { digest: d('b') } } });
+    expect(metadata).toMatchObject({
+      reused: true,
+      pushed: true,
+      manifestDigest: INDEX_DIGEST,
+      platforms: { 'linux/amd64': { digest: d('a') }, 'linux/arm64': { digest: d('b') } },
+    });
     expect(metadata.tags).toEqual(options.tags);
   });
 
@@ -115,19 +122,38 @@ describe('docker-push: the registry as the cache', () => {
     const seen = { keyRefs: [] as string[] };
     const single = { ...options, platforms: ['linux/amd64'] };
     const { deps, commands } = fakeDeps((argv, o) => {
-      if (argv[2] === 'imagetools' && argv[3] === 'inspect' && /:nxcb-/.test(argv.at(-1)!) && argv.includes('--format') && commands().some((c) => c.startsWith('docker buildx build'))) {
+      if (
+        argv[2] === 'imagetools' &&
+        argv[3] === 'inspect' &&
+        /:nxcb-/.test(argv.at(-1)!) &&
+        argv.includes('--format') &&
+        commands().some((c) => c.startsWith('docker buildx build'))
+      ) {
         seen.keyRefs.push(argv.at(-1)!);
         const key = argv.at(-1)!.split(':nxcb-')[1]!;
-        return { stdout: JSON.stringify({ manifest: { digest: d('c') }, image: { os: 'linux', architecture: 'amd64', config: { Labels: { [CONTENT_KEY_LABEL]: key } } } }) };
+        return {
+          stdout: JSON.stringify({
+            manifest: { digest: d('c') },
+            image: { os: 'linux', architecture: 'amd64', config: { Labels: { [CONTENT_KEY_LABEL]: key } } },
+          }),
+        };
       }
-      if (argv.includes('--raw') && !/:nxcb-/.test(argv.at(-1)!)) return { stdout: JSON.stringify({ mediaType: 'application/vnd.oci.image.index.v1+json', manifests: [{ digest: d('c'), platform: { os: 'linux', architecture: 'amd64' } }] }) };
+      if (argv.includes('--raw') && !/:nxcb-/.test(argv.at(-1)!))
+        return {
+          stdout: JSON.stringify({
+            mediaType: 'application/vnd.oci.image.index.v1+json',
+            manifests: [{ digest: d('c'), platform: { os: 'linux', architecture: 'amd64' } }],
+          }),
+        };
       return registry('miss', { keyRefs: [] })(argv, o);
     });
     expect(await dockerPush(single, workspace(), deps)).toEqual({ success: true });
     const [build] = builds(commands());
     expect(build).toMatch(/ -t 127\.0\.0\.1:5000\/api:nxcb-[0-9a-f]{32} /);
     expect(build).not.toContain('-t 127.0.0.1:5000/api:1.0');
-    expect(commands()).toContain(`docker buildx imagetools create -t 127.0.0.1:5000/api:1.0 -t 127.0.0.1:5000/api:latest 127.0.0.1:5000/api@${d('c')}`);
+    expect(commands()).toContain(
+      `docker buildx imagetools create -t 127.0.0.1:5000/api:1.0 -t 127.0.0.1:5000/api:latest 127.0.0.1:5000/api@${d('c')}`,
+    );
   });
 
   test('the key follows the content: a context file BuildKit gets changes it, an ignored one and a new tag do not', async () => {
@@ -203,6 +229,8 @@ describe('docker-push: the registry as the cache', () => {
     const { deps, commands, logs } = fakeDeps(registry('hit', { keyRefs: [] }));
     expect(await dockerPush({ ...options, dryRun: true }, workspace(), deps)).toEqual({ success: true });
     expect(commands()).toEqual([]);
-    expect(logs.join('\n')).toContain("[dry-run] docker buildx imagetools inspect --format '{\"manifest\":{{json .Manifest}},\"image\":{{json .Image}}}' '127.0.0.1:5000/api:nxcb-<content key>'");
+    expect(logs.join('\n')).toContain(
+      '[dry-run] docker buildx imagetools inspect --format \'{"manifest":{{json .Manifest}},"image":{{json .Image}}}\' \'127.0.0.1:5000/api:nxcb-<content key>\'',
+    );
   });
 });

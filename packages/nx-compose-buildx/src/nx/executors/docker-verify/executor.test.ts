@@ -18,7 +18,12 @@ function index(platforms: Array<[string, string?]>): string {
   });
 }
 
-const UNAME: Record<string, string> = { 'linux/amd64': 'x86_64', 'linux/arm64': 'aarch64', 'linux/arm/v7': 'armv7l', 'linux/s390x': 's390x' };
+const UNAME: Record<string, string> = {
+  'linux/amd64': 'x86_64',
+  'linux/arm64': 'aarch64',
+  'linux/arm/v7': 'armv7l',
+  'linux/s390x': 's390x',
+};
 
 function engine(raw: string, uname: Record<string, string> = UNAME, extra?: Handler): Handler {
   return (argv, opts) => {
@@ -60,7 +65,9 @@ describe('docker-verify executor', () => {
     const msg = logs.at(-1)!;
     expect(msg).toContain(`manifest of ${IMAGE} lacks declared platform(s): linux/arm64, linux/arm/v7 (it has: linux/amd64, linux/s390x)`);
     expect(msg).toContain(`manifest of ${IMAGE} has undeclared platform(s): linux/s390x`);
-    expect(commands().filter((c) => c.includes('docker run'))).toEqual([`docker run --rm --network none --platform linux/amd64 ${IMAGE} uname -m`]);
+    expect(commands().filter((c) => c.includes('docker run'))).toEqual([
+      `docker run --rm --network none --platform linux/amd64 ${IMAGE} uname -m`,
+    ]);
   });
 
   test('extra platforms can be allowed', async () => {
@@ -70,12 +77,28 @@ describe('docker-verify executor', () => {
 
   test('custom command: only the exit code counts', async () => {
     const { deps, logs, commands } = fakeDeps(
-      engine(index([['amd64'], ['arm64']]), {}, (argv) => (argv[1] === 'run' ? { exitCode: argv.includes('linux/arm64') ? 2 : 0, stdout: 'whatever', stderr: argv.includes('linux/arm64') ? 'boom' : '' } : undefined)),
+      engine(index([['amd64'], ['arm64']]), {}, (argv) =>
+        argv[1] === 'run'
+          ? { exitCode: argv.includes('linux/arm64') ? 2 : 0, stdout: 'whatever', stderr: argv.includes('linux/arm64') ? 'boom' : '' }
+          : undefined,
+      ),
     );
-    const r = await dockerVerify({ ...options, platforms: ['linux/amd64', 'linux/arm64'], verifyCommand: ['/app/selftest', '--quick'], network: 'host', pull: 'always' }, tmpContext(), deps);
+    const r = await dockerVerify(
+      {
+        ...options,
+        platforms: ['linux/amd64', 'linux/arm64'],
+        verifyCommand: ['/app/selftest', '--quick'],
+        network: 'host',
+        pull: 'always',
+      },
+      tmpContext(),
+      deps,
+    );
     expect(r).toEqual({ success: false });
     expect(commands()[1]).toBe(`docker run --rm --network host --platform linux/amd64 --pull always ${IMAGE} /app/selftest --quick`);
-    expect(logs.at(-1)).toContain(`service api, platform linux/arm64: \`docker run --rm --network host --platform linux/arm64 --pull always ${IMAGE} /app/selftest --quick\` exited 2: boom`);
+    expect(logs.at(-1)).toContain(
+      `service api, platform linux/arm64: \`docker run --rm --network host --platform linux/arm64 --pull always ${IMAGE} /app/selftest --quick\` exited 2: boom`,
+    );
     expect(logs).toContain('[api] linux/amd64: ok (exit 0)');
   });
 

@@ -24,7 +24,8 @@ export function imageToVerify(image: string, root: string, pushMetadataFile: str
   if (!pushMetadataFile) return { ref: image };
   const path = join(root, pushMetadataFile);
   if (!isInsideWorkspace(root, path)) throw new Error(`pushMetadataFile ${pushMetadataFile} is outside the workspace`);
-  if (!existsSync(path)) return { ref: image, note: `no push record at ${pushMetadataFile}; checking ${image} as the registry serves it now` };
+  if (!existsSync(path))
+    return { ref: image, note: `no push record at ${pushMetadataFile}; checking ${image} as the registry serves it now` };
   let record: Partial<ImageMetadata>;
   try {
     record = JSON.parse(readFileSync(path, 'utf-8')) as Partial<ImageMetadata>;
@@ -33,7 +34,10 @@ export function imageToVerify(image: string, root: string, pushMetadataFile: str
   }
   const digest = record.pushed ? record.manifestDigest : undefined;
   if (!digest || !/^sha256:[0-9a-f]{64}$/.test(digest)) {
-    return { ref: image, note: `the push record ${pushMetadataFile} has no pushed digest; checking ${image} as the registry serves it now` };
+    return {
+      ref: image,
+      note: `the push record ${pushMetadataFile} has no pushed digest; checking ${image} as the registry serves it now`,
+    };
   }
   return { ref: `${repositoryOf(image)}@${digest}`, note: `checking ${image} by the digest docker-push recorded` };
 }
@@ -65,7 +69,9 @@ export async function dockerVerify(
     const checkManifest = options.checkManifest ?? true;
     const root = context.root;
 
-    deps.log(`${tag} docker-verify ${image}: ${platforms.join(', ') || 'platforms from the registry'} (${cmd.join(' ')})${options.dryRun ? ' (dry run)' : ''}`);
+    deps.log(
+      `${tag} docker-verify ${image}: ${platforms.join(', ') || 'platforms from the registry'} (${cmd.join(' ')})${options.dryRun ? ' (dry run)' : ''}`,
+    );
     if (note) deps.log(`${tag} ${note}`);
 
     if (options.dryRun) {
@@ -80,7 +86,8 @@ export async function dockerVerify(
       const found = img.platforms.map((p) => p.platform);
       if (platforms.length === 0) platforms = found;
       const { missing, extra } = comparePlatforms(platforms, found);
-      if (missing.length) failures.push(`manifest of ${image} lacks declared platform(s): ${missing.join(', ')} (it has: ${found.join(', ') || 'none'})`);
+      if (missing.length)
+        failures.push(`manifest of ${image} lacks declared platform(s): ${missing.join(', ')} (it has: ${found.join(', ') || 'none'})`);
       if (extra.length && !options.allowExtraPlatforms) {
         failures.push(`manifest of ${image} has undeclared platform(s): ${extra.join(', ')} (declared: ${platforms.join(', ')})`);
       }

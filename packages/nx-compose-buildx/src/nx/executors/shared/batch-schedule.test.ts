@@ -16,8 +16,20 @@ describe('nextBatchStep', () => {
     ['slots cap how many start', idle, 1, ['base'], []],
     ['a dependency running: its dependents wait', { ...idle, running: set('base', 'worker') }, 8, [], []],
     ['a dependency succeeded: the next level starts', { ...idle, running: set('worker'), succeeded: set('base') }, 8, ['api'], []],
-    ['a dependency failed: dependents are skipped, others go on', { ...idle, failed: set('base') }, 8, ['worker'], [{ task: 'api', because: 'base' }]],
-    ['a skipped task fails its own dependents in turn', { ...idle, failed: set('base', 'api'), succeeded: set('worker') }, 8, [], [{ task: 'docs', because: 'api' }]],
+    [
+      'a dependency failed: dependents are skipped, others go on',
+      { ...idle, failed: set('base') },
+      8,
+      ['worker'],
+      [{ task: 'api', because: 'base' }],
+    ],
+    [
+      'a skipped task fails its own dependents in turn',
+      { ...idle, failed: set('base', 'api'), succeeded: set('worker') },
+      8,
+      [],
+      [{ task: 'docs', because: 'api' }],
+    ],
     ['all done: nothing to do', { ...idle, succeeded: set('base', 'api', 'docs', 'worker') }, 8, [], []],
   ] as const)('%s', (_name, progress, slots, start, skip) => {
     expect(nextBatchStep(graph, progress, slots)).toEqual({ start, skip });

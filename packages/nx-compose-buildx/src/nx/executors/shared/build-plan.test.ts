@@ -2,12 +2,26 @@ import { describe, expect, test } from 'vitest';
 import { parseBuildxInspect } from '../../../buildx/builder-support';
 import type { GitFacts } from '../../../buildx/tags';
 import { DOCKER_INSPECT } from './__fixtures__/fake-deps';
-import { buildInvocation, buildxMetadataFileFor, headerLine, isCacheReadOnly, planBuild, platformProblem, sourceDateEpochOf, type BuildPlan } from './build-plan';
+import {
+  buildInvocation,
+  buildxMetadataFileFor,
+  headerLine,
+  isCacheReadOnly,
+  planBuild,
+  platformProblem,
+  sourceDateEpochOf,
+  type BuildPlan,
+} from './build-plan';
 import { normalizeBuildOptions, type BuildExecutorOptions } from './options';
 import { shouldRetry } from './run-build';
 
 const NOW = new Date('2024-05-01T12:00:00Z');
-const FACTS: GitFacts = { sha: '0123456789abcdef0123456789abcdef01234567', branch: 'main', defaultBranch: 'main', commitTime: '2024-04-30T10:00:00Z' };
+const FACTS: GitFacts = {
+  sha: '0123456789abcdef0123456789abcdef01234567',
+  branch: 'main',
+  defaultBranch: 'main',
+  commitTime: '2024-04-30T10:00:00Z',
+};
 const COMMIT_EPOCH = String(Date.parse('2024-04-30T10:00:00Z') / 1000);
 
 const base: BuildExecutorOptions = {
@@ -21,9 +35,18 @@ const base: BuildExecutorOptions = {
   ociLabels: false,
 };
 
-function plan(options: Partial<BuildExecutorOptions> = {}, inputs: { facts?: GitFacts; env?: Record<string, string>; cacheReadOnly?: boolean } = {}, mode: 'build' | 'push' = 'build'): BuildPlan {
+function plan(
+  options: Partial<BuildExecutorOptions> = {},
+  inputs: { facts?: GitFacts; env?: Record<string, string>; cacheReadOnly?: boolean } = {},
+  mode: 'build' | 'push' = 'build',
+): BuildPlan {
   const o = normalizeBuildOptions({ ...base, ...options }, mode);
-  const r = planBuild(mode, o, { facts: inputs.facts, env: inputs.env ?? {}, now: NOW, ...(inputs.cacheReadOnly !== undefined ? { cacheReadOnly: inputs.cacheReadOnly } : {}) });
+  const r = planBuild(mode, o, {
+    facts: inputs.facts,
+    env: inputs.env ?? {},
+    now: NOW,
+    ...(inputs.cacheReadOnly !== undefined ? { cacheReadOnly: inputs.cacheReadOnly } : {}),
+  });
   if ('error' in r) throw new Error(r.error);
   return r.plan;
 }
@@ -34,8 +57,16 @@ describe('normalise: read-only cache', () => {
     ['NX_COMPOSE_BUILDX_CACHE_READONLY=true drops every --cache-to', { env: { NX_COMPOSE_BUILDX_CACHE_READONLY: 'true' } }, []],
     ['NX_COMPOSE_BUILDX_CACHE_READONLY=1 drops every --cache-to', { env: { NX_COMPOSE_BUILDX_CACHE_READONLY: '1' } }, []],
     ['the executor option drops every --cache-to', { cacheReadOnly: true }, []],
-    ['the executor option false wins over the variable', { env: { NX_COMPOSE_BUILDX_CACHE_READONLY: 'true' }, cacheReadOnly: false }, ['type=registry,ref=reg/cache/api,mode=max']],
-    ['NX_COMPOSE_BUILDX_CACHE_READONLY=false writes', { env: { NX_COMPOSE_BUILDX_CACHE_READONLY: 'false' } }, ['type=registry,ref=reg/cache/api,mode=max']],
+    [
+      'the executor option false wins over the variable',
+      { env: { NX_COMPOSE_BUILDX_CACHE_READONLY: 'true' }, cacheReadOnly: false },
+      ['type=registry,ref=reg/cache/api,mode=max'],
+    ],
+    [
+      'NX_COMPOSE_BUILDX_CACHE_READONLY=false writes',
+      { env: { NX_COMPOSE_BUILDX_CACHE_READONLY: 'false' } },
+      ['type=registry,ref=reg/cache/api,mode=max'],
+    ],
   ])('%s', (_, inputs, cacheTo) => {
     const p = plan({}, inputs);
     expect(p.build.cacheTo).toEqual(cacheTo);
@@ -85,12 +116,16 @@ describe('normalise: tags', () => {
 
   test('a push whose rules give no tag is refused', () => {
     const o = normalizeBuildOptions({ ...base, tags: [], generatedTags: [{ type: 'sha' }] }, 'push');
-    expect(planBuild('push', o, { facts: undefined, env: {}, now: NOW })).toEqual({ error: '[api] docker-push needs at least one tag (compose image: or build.tags).' });
+    expect(planBuild('push', o, { facts: undefined, env: {}, now: NOW })).toEqual({
+      error: '[api] docker-push needs at least one tag (compose image: or build.tags).',
+    });
   });
 
   test('header', () => {
     expect(headerLine(plan())).toBe('[api] docker-build: linux/amd64, linux/arm64 → reg/api:1');
-    expect(headerLine(plan({ platforms: [], tags: [], dryRun: true }))).toBe('[api] docker-build: builder default platform → (untagged) (dry run)');
+    expect(headerLine(plan({ platforms: [], tags: [], dryRun: true }))).toBe(
+      '[api] docker-build: builder default platform → (untagged) (dry run)',
+    );
   });
 });
 
@@ -109,13 +144,27 @@ describe('preflight: platforms', () => {
   });
 
   test('QEMU registered for the arch makes it buildable', () => {
-    expect(platformProblem(plan(), { info }, () => ({ 'qemu-aarch64': 'enabled\ninterpreter /usr/bin/qemu-aarch64-static\nflags: F\n' }), 'amd64')).toBeUndefined();
+    expect(
+      platformProblem(
+        plan(),
+        { info },
+        () => ({ 'qemu-aarch64': 'enabled\ninterpreter /usr/bin/qemu-aarch64-static\nflags: F\n' }),
+        'amd64',
+      ),
+    ).toBeUndefined();
   });
 
   test('a builder that lists no platforms is left to buildx', () => {
-    expect(platformProblem(plan(), {}, () => {
-      throw new Error('binfmt not read');
-    }, 'amd64')).toBeUndefined();
+    expect(
+      platformProblem(
+        plan(),
+        {},
+        () => {
+          throw new Error('binfmt not read');
+        },
+        'amd64',
+      ),
+    ).toBeUndefined();
   });
 });
 

@@ -80,7 +80,12 @@ export function headerLine(plan: BuildPlan): string {
 }
 
 /** Phase 2, preflight: the reason the builder (with QEMU) cannot build every platform, if it cannot. */
-export function platformProblem(plan: BuildPlan, builder: EnsuredBuilder, binfmt: () => Record<string, string>, hostArch: string): string | undefined {
+export function platformProblem(
+  plan: BuildPlan,
+  builder: EnsuredBuilder,
+  binfmt: () => Record<string, string>,
+  hostArch: string,
+): string | undefined {
   const platforms = plan.build.platforms;
   if (plan.dryRun || !plan.checkPlatforms || !platforms.length) return undefined;
   if (!builder.info?.platforms.length) return undefined; // the builder says nothing: let buildx decide

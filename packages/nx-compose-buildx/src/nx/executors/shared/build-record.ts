@@ -124,7 +124,13 @@ export async function confirmPushed(
         const img = await registryImage(t, root, deps, builder);
         found = img.platforms;
         served = img.digest;
-        if (comparePlatforms(platforms, found.map((f) => f.platform)).missing.length === 0) break;
+        if (
+          comparePlatforms(
+            platforms,
+            found.map((f) => f.platform),
+          ).missing.length === 0
+        )
+          break;
       } catch (e) {
         lastError = (e as Error).message;
       }
@@ -137,12 +143,17 @@ export async function confirmPushed(
       problems.push(`${t}: the registry serves ${served}, not ${pushed} that this run pushed: another push of the same tag replaced it`);
       continue;
     }
-    const { missing } = comparePlatforms(platforms, found.map((f) => f.platform));
-    if (missing.length) problems.push(`${t}: registry lacks ${missing.join(', ')} (has ${found.map((f) => f.platform).join(', ') || 'nothing'})`);
+    const { missing } = comparePlatforms(
+      platforms,
+      found.map((f) => f.platform),
+    );
+    if (missing.length)
+      problems.push(`${t}: registry lacks ${missing.join(', ')} (has ${found.map((f) => f.platform).join(', ') || 'nothing'})`);
     const map = Object.fromEntries(found.map((f) => [f.platform, f.digest]));
     if (!first) {
       first = map;
-      for (const [p, d] of Object.entries(map)) if (p in metadata.platforms || platforms.length === 0) metadata.platforms[p] = d ? { digest: d } : {};
+      for (const [p, d] of Object.entries(map))
+        if (p in metadata.platforms || platforms.length === 0) metadata.platforms[p] = d ? { digest: d } : {};
       if (!metadata.manifestDigest && served) metadata.manifestDigest = served;
     } else if (JSON.stringify(first) !== JSON.stringify(map)) {
       problems.push(`${t}: serves different content than ${tags[0]}`);

@@ -1,10 +1,5 @@
 /** Make sure the configured buildx builder exists (create once, bootstrap, reuse) and learn what it supports. */
-import {
-  builderAppendArgv,
-  builderCreateArgv,
-  builderInspectArgv,
-  type BuilderSpec,
-} from '../../../buildx/argv';
+import { builderAppendArgv, builderCreateArgv, builderInspectArgv, type BuilderSpec } from '../../../buildx/argv';
 import { parseBuildxInspect, type BuilderInfo } from '../../../buildx/builder-support';
 import { displayCommand, failureText } from '../../../run/exec';
 import type { ExecutorDeps } from './deps';

@@ -90,7 +90,8 @@ export async function computeContentKey(
   deps: ExecutorDeps,
 ): Promise<{ key: string } | { none: string }> {
   const dockerfileText =
-    build.dockerfileInline ?? (build.dockerfile && existsSync(join(root, build.dockerfile)) ? readFileSync(join(root, build.dockerfile), 'utf8') : undefined);
+    build.dockerfileInline ??
+    (build.dockerfile && existsSync(join(root, build.dockerfile)) ? readFileSync(join(root, build.dockerfile), 'utf8') : undefined);
   if (dockerfileText === undefined) return { none: 'the Dockerfile cannot be read' };
 
   const contexts: ContentKeyParts['contexts'] = {};

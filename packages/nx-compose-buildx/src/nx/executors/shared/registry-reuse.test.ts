@@ -8,9 +8,18 @@ function inspected(opts: { index?: boolean; labels?: Record<string, Record<strin
   const platforms = opts.platforms ?? ['linux/amd64', 'linux/arm64'];
   const config = (p: string) => {
     const [os, architecture, variant] = p.split('/');
-    return { os, architecture, ...(variant ? { variant } : {}), config: { Labels: opts.labels?.[p] === undefined ? { [CONTENT_KEY_LABEL]: KEY } : opts.labels[p] } };
+    return {
+      os,
+      architecture,
+      ...(variant ? { variant } : {}),
+      config: { Labels: opts.labels?.[p] === undefined ? { [CONTENT_KEY_LABEL]: KEY } : opts.labels[p] },
+    };
   };
-  if (opts.index === false) return JSON.stringify({ manifest: { digest: d('1'), mediaType: 'application/vnd.oci.image.manifest.v1+json' }, image: config(platforms[0]!) });
+  if (opts.index === false)
+    return JSON.stringify({
+      manifest: { digest: d('1'), mediaType: 'application/vnd.oci.image.manifest.v1+json' },
+      image: config(platforms[0]!),
+    });
   return JSON.stringify({
     manifest: {
       digest: d('9'),
@@ -44,7 +53,15 @@ describe('registry reuse: keys', () => {
 
   it('a hit is tagged by digest in the key tag repository', () => {
     expect(retagArgv(['r/api:1', 'r/api:latest'], `r/api:nxcb-${KEY}`, d('9'))).toEqual([
-      'docker', 'buildx', 'imagetools', 'create', '-t', 'r/api:1', '-t', 'r/api:latest', `r/api@${d('9')}`,
+      'docker',
+      'buildx',
+      'imagetools',
+      'create',
+      '-t',
+      'r/api:1',
+      '-t',
+      'r/api:latest',
+      `r/api@${d('9')}`,
     ]);
   });
 });
@@ -53,14 +70,26 @@ describe('registry reuse: trust', () => {
   const declared = ['linux/amd64', 'linux/arm64'];
   it('trusts an index whose every platform config carries the key', () => {
     expect(trustedKeyImage(inspected(), KEY, declared)).toEqual({
-      image: { digest: d('9'), platforms: [{ platform: 'linux/amd64', digest: d('1') }, { platform: 'linux/arm64', digest: d('2') }] },
+      image: {
+        digest: d('9'),
+        platforms: [
+          { platform: 'linux/amd64', digest: d('1') },
+          { platform: 'linux/arm64', digest: d('2') },
+        ],
+      },
     });
   });
   it('trusts a single manifest with the key', () => {
-    expect(trustedKeyImage(inspected({ index: false }), KEY, ['linux/amd64'])).toEqual({ image: { digest: d('1'), platforms: [{ platform: 'linux/amd64', digest: d('1') }] } });
+    expect(trustedKeyImage(inspected({ index: false }), KEY, ['linux/amd64'])).toEqual({
+      image: { digest: d('1'), platforms: [{ platform: 'linux/amd64', digest: d('1') }] },
+    });
   });
   it.each([
-    ['a moved tag: one platform carries another key', { labels: { 'linux/arm64': { [CONTENT_KEY_LABEL]: 'other' } } }, /linux\/arm64 config does not carry this key/],
+    [
+      'a moved tag: one platform carries another key',
+      { labels: { 'linux/arm64': { [CONTENT_KEY_LABEL]: 'other' } } },
+      /linux\/arm64 config does not carry this key/,
+    ],
     ['no labels at all', { labels: { 'linux/amd64': null } }, /linux\/amd64 config does not carry this key/],
     ['a declared platform missing', { platforms: ['linux/amd64'] }, /lacks linux\/arm64/],
   ])('does not trust %s', (_, opts, reason) => {

@@ -58,7 +58,13 @@ interface ImageConfig {
  * key, and the image holds at least the declared platforms. Returns why not, or the image.
  */
 export function trustedKeyImage(text: string, key: string, declared: readonly string[]): { image: KeyImage } | { reason: string } {
-  let parsed: { manifest?: { digest?: string; manifests?: Array<{ digest: string; platform?: { os?: string; architecture?: string; variant?: string } }> }; image?: unknown };
+  let parsed: {
+    manifest?: {
+      digest?: string;
+      manifests?: Array<{ digest: string; platform?: { os?: string; architecture?: string; variant?: string } }>;
+    };
+    image?: unknown;
+  };
   try {
     parsed = JSON.parse(text);
   } catch {
@@ -72,7 +78,8 @@ export function trustedKeyImage(text: string, key: string, declared: readonly st
     : [[platformOfConfig(parsed.image as ImageConfig), parsed.image as ImageConfig]];
   if (!configs.length) return { reason: 'no image config' };
   for (const [platform, config] of configs) {
-    if (config?.config?.Labels?.[CONTENT_KEY_LABEL] !== key) return { reason: `the ${platform || 'image'} config does not carry this key (the tag was moved)` };
+    if (config?.config?.Labels?.[CONTENT_KEY_LABEL] !== key)
+      return { reason: `the ${platform || 'image'} config does not carry this key (the tag was moved)` };
   }
   const platforms = isIndex ? indexPlatforms(parsed.manifest as { manifests: never[] }).platforms : [{ platform: configs[0]![0], digest }];
   const have = new Set(platforms.map((p) => p.platform));
@@ -96,9 +103,13 @@ export async function findReusable(
   logTag: string,
   builder?: string,
 ): Promise<KeyImage | undefined> {
-  const r = await deps.run(imagetoolsInspectArgv(ref, { raw: false, format: KEY_IMAGE_FORMAT, ...(builder ? { builder } : {}) }), { cwd: root });
+  const r = await deps.run(imagetoolsInspectArgv(ref, { raw: false, format: KEY_IMAGE_FORMAT, ...(builder ? { builder } : {}) }), {
+    cwd: root,
+  });
   if (r.exitCode !== 0) {
-    const why = /not found|manifest unknown|404/i.test(`${r.stderr}${r.stdout}`) ? 'no image with this key' : `cannot read it (${(r.stderr || r.stdout).trim().split('\n')[0]})`;
+    const why = /not found|manifest unknown|404/i.test(`${r.stderr}${r.stdout}`)
+      ? 'no image with this key'
+      : `cannot read it (${(r.stderr || r.stdout).trim().split('\n')[0]})`;
     deps.log(`${logTag} registry cache miss: ${ref}: ${why}`);
     return undefined;
   }

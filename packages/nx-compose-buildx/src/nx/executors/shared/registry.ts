@@ -20,10 +20,13 @@ export async function registryImage(ref: string, cwd: string, deps: ExecutorDeps
   if (r.exitCode !== 0) throw new Error(`Cannot read ${ref} from its registry: ${failureText(r)}`);
   const parsed = parseRawManifest(r.stdout);
   // `--raw` prints the registry's bytes unchanged (no newline added), so their hash is the digest.
-  if (parsed.kind === 'index') return { kind: 'index', digest: `sha256:${createHash('sha256').update(r.stdout, 'utf8').digest('hex')}`, platforms: parsed.platforms };
+  if (parsed.kind === 'index')
+    return { kind: 'index', digest: `sha256:${createHash('sha256').update(r.stdout, 'utf8').digest('hex')}`, platforms: parsed.platforms };
 
   // One manifest (single-platform push): the platform lives in the image config.
-  const f = await deps.run(imagetoolsInspectArgv(ref, { raw: false, format: SINGLE_MANIFEST_FORMAT, ...(builder ? { builder } : {}) }), { cwd });
+  const f = await deps.run(imagetoolsInspectArgv(ref, { raw: false, format: SINGLE_MANIFEST_FORMAT, ...(builder ? { builder } : {}) }), {
+    cwd,
+  });
   if (f.exitCode !== 0) throw new Error(`Cannot read the image config of ${ref}: ${failureText(f)}`);
   let digest: string | undefined;
   let platform: string | undefined;
@@ -34,5 +37,9 @@ export async function registryImage(ref: string, cwd: string, deps: ExecutorDeps
   } catch {
     // fall through: no platform known
   }
-  return { kind: 'manifest', ...(digest ? { digest } : {}), platforms: platform && digest ? [{ platform, digest }] : platform ? [{ platform, digest: '' }] : [] };
+  return {
+    kind: 'manifest',
+    ...(digest ? { digest } : {}),
+    platforms: platform && digest ? [{ platform, digest }] : platform ? [{ platform, digest: '' }] : [],
+  };
 }

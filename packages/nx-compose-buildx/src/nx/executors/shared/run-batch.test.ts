@@ -41,7 +41,8 @@ describe('runBuildBatch', () => {
   test('builds in dependency order, inspects the builder and reads git once, keeps each task its own output', async () => {
     let gitReads = 0;
     const { deps, commands } = fakeDeps(
-      (argv) => (argv[2] === 'inspect' ? { stdout: DOCKER_INSPECT } : argv[2] === 'build' ? { stderr: `#1 building ${argv.at(-1)}` } : undefined),
+      (argv) =>
+        argv[2] === 'inspect' ? { stdout: DOCKER_INSPECT } : argv[2] === 'build' ? { stderr: `#1 building ${argv.at(-1)}` } : undefined,
       { gitFacts: async () => (gitReads++, { sha: 'abc', defaultBranch: 'main', branch: 'main' }) },
     );
     const results = await collect(runBuildBatch('build', graph, inputs, { ...tmpContext(), nxJsonConfiguration: { parallel: 2 } }, deps));
@@ -67,7 +68,12 @@ describe('runBuildBatch', () => {
       log: (line) => shared.push(line),
       run: async (argv, options) => {
         streamed.push(Boolean(options.stream || options.prefix));
-        return { exitCode: 0, stdout: argv[2] === 'inspect' ? DOCKER_INSPECT : '', stderr: argv[2] === 'build' ? `#5 DONE ${argv.at(-1)}` : '', command: '' };
+        return {
+          exitCode: 0,
+          stdout: argv[2] === 'inspect' ? DOCKER_INSPECT : '',
+          stderr: argv[2] === 'build' ? `#5 DONE ${argv.at(-1)}` : '',
+          command: '',
+        };
       },
     });
     const results = await collect(runBuildBatch('build', graph, inputs, { ...tmpContext(), nxJsonConfiguration: {} }, deps));
@@ -79,7 +85,11 @@ describe('runBuildBatch', () => {
 
   test('a failed build skips its dependents and the rest still runs', async () => {
     const { deps, commands } = fakeDeps((argv) =>
-      argv[2] === 'inspect' ? { stdout: DOCKER_INSPECT } : argv[2] === 'build' && argv.at(-1) === 'apps/base' ? { exitCode: 1, stderr: 'boom' } : undefined,
+      argv[2] === 'inspect'
+        ? { stdout: DOCKER_INSPECT }
+        : argv[2] === 'build' && argv.at(-1) === 'apps/base'
+          ? { exitCode: 1, stderr: 'boom' }
+          : undefined,
     );
     const results = await collect(runBuildBatch('build', graph, inputs, { ...tmpContext(), nxJsonConfiguration: {} }, deps));
     expect(Object.fromEntries(results.map((r) => [r.task, r.result.status]))).toEqual({
@@ -110,7 +120,9 @@ describe('runBuildBatch', () => {
         return { exitCode: 0, stdout: '', stderr: '', command: '' };
       },
     });
-    const results = await collect(runBuildBatch('build', many, manyInputs, { ...tmpContext(), nxJsonConfiguration: { parallel: 2 } }, deps));
+    const results = await collect(
+      runBuildBatch('build', many, manyInputs, { ...tmpContext(), nxJsonConfiguration: { parallel: 2 } }, deps),
+    );
     expect(results).toHaveLength(5);
     expect(results.every((r) => r.result.success)).toBe(true);
     expect(most).toBe(2);

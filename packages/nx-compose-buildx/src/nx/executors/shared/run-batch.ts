@@ -70,7 +70,10 @@ export async function* runBuildBatch(
       ...(task.target.configuration ? { configurationName: task.target.configuration } : {}),
     };
     const { success } = await runBuildExecutor(mode, inputs[id]!, taskContext, taskDeps(base, lines, facts));
-    return { task: id, result: { success, status: success ? 'success' : 'failure', terminalOutput: `${lines.join('\n')}\n`, startTime, endTime: Date.now() } };
+    return {
+      task: id,
+      result: { success, status: success ? 'success' : 'failure', terminalOutput: `${lines.join('\n')}\n`, startTime, endTime: Date.now() },
+    };
   };
 
   const running = new Map<string, Promise<BatchTaskResult>>();
@@ -98,6 +101,15 @@ export async function* runBuildBatch(
   for (const task of graph.tasks) {
     if (succeeded.has(task) || failed.has(task)) continue;
     const now = Date.now();
-    yield { task, result: { success: false, status: 'failure', terminalOutput: `[${task}] not run: its dependencies in this batch form a cycle\n`, startTime: now, endTime: now } };
+    yield {
+      task,
+      result: {
+        success: false,
+        status: 'failure',
+        terminalOutput: `[${task}] not run: its dependencies in this batch form a cycle\n`,
+        startTime: now,
+        endTime: now,
+      },
+    };
   }
 }

@@ -16,15 +16,31 @@ import type { GitFacts } from '../../../buildx/tags';
 import { prefixedLog } from '../../../run/log';
 import { commandTimeouts, displayCommand, type CommandTimeouts, type RunCommandOptions, type RunResult } from '../../../run/exec';
 import { ensureBuilder, type EnsuredBuilder } from './builder';
-import { buildInvocation, headerLine, isCacheReadOnly, noTagsError, planBuild, platformProblem, type BuildInvocation, type BuildPlan } from './build-plan';
+import {
+  buildInvocation,
+  headerLine,
+  isCacheReadOnly,
+  noTagsError,
+  planBuild,
+  platformProblem,
+  type BuildInvocation,
+  type BuildPlan,
+} from './build-plan';
 import { writeProblem } from '../../containment';
-import { confirmPushed, describeMetadata, initialMetadata, readBuildxMetadata, recordLocalDigests, writeMetadata, type ImageMetadata } from './build-record';
+import {
+  confirmPushed,
+  describeMetadata,
+  initialMetadata,
+  readBuildxMetadata,
+  recordLocalDigests,
+  writeMetadata,
+  type ImageMetadata,
+} from './build-record';
 import { withTimeouts, type ExecutorDeps } from './deps';
 import { normalizeBuildOptions, type BuildExecutorOptions, type NormalizedBuild } from './options';
 import { computeContentKey } from './content-key';
 import { CONTENT_KEY_LABEL, KEY_IMAGE_FORMAT, findReusable, isReuseEnabled, keyTag, retagArgv } from './registry-reuse';
 import { imagetoolsInspectArgv } from '../../../buildx/argv';
-
 
 export interface BuildResult {
   success: boolean;
@@ -50,7 +66,13 @@ export function shouldRetry(mode: BuildMode, r: RunResult, attempt: number): boo
 }
 
 /** Phase 3: run the build; the build itself is cached after the first attempt, so another only repeats the push. */
-export async function runWithRetry(mode: BuildMode, argv: string[], runOptions: RunCommandOptions, deps: ExecutorDeps, logTag: string): Promise<RunResult> {
+export async function runWithRetry(
+  mode: BuildMode,
+  argv: string[],
+  runOptions: RunCommandOptions,
+  deps: ExecutorDeps,
+  logTag: string,
+): Promise<RunResult> {
   let r = await deps.run(argv, runOptions);
   for (let attempt = 1; shouldRetry(mode, r, attempt); attempt++) {
     deps.log(`${logTag} the registry answered a server error; pushing again (attempt ${attempt + 1} of ${PUSH_ATTEMPTS})`);
@@ -62,13 +84,22 @@ export async function runWithRetry(mode: BuildMode, argv: string[], runOptions: 
 
 /** What a dry run prints instead of running: the build, and for a push the registry checks. */
 export function dryRunLines(plan: BuildPlan, inv: BuildInvocation): string[] {
-  const lines = [`[dry-run] ${displayCommand(maskSecretArgs(inv.argv))}${plan.build.dockerfileInline !== undefined ? '  (inline Dockerfile on stdin)' : ''}`];
+  const lines = [
+    `[dry-run] ${displayCommand(maskSecretArgs(inv.argv))}${plan.build.dockerfileInline !== undefined ? '  (inline Dockerfile on stdin)' : ''}`,
+  ];
   if (plan.mode === 'push') for (const t of plan.build.tags) lines.push(`[dry-run] docker buildx imagetools inspect --raw ${t}`);
   return lines;
 }
 
 /** Phase 4: what buildx reported, the digests, the confirmation of a push, the metadata JSON. */
-async function record(plan: BuildPlan, inv: BuildInvocation, builder: EnsuredBuilder, root: string, deps: ExecutorDeps, timeouts: CommandTimeouts): Promise<BuildResult> {
+async function record(
+  plan: BuildPlan,
+  inv: BuildInvocation,
+  builder: EnsuredBuilder,
+  root: string,
+  deps: ExecutorDeps,
+  timeouts: CommandTimeouts,
+): Promise<BuildResult> {
   const bx = readBuildxMetadata(inv.buildxMetadataPath, (m) => deps.log(`${plan.logTag} warning: ${m}`));
   const metadata = initialMetadata(plan.service, plan.build.tags, plan.build.platforms, bx, inv.loaded);
   if (plan.mode === 'push') {
@@ -90,7 +121,14 @@ interface ReuseKey {
   write: boolean;
 }
 
-async function reuseKeyFor(mode: BuildMode, raw: BuildExecutorOptions, o: NormalizedBuild, plan: BuildPlan, root: string, deps: ExecutorDeps): Promise<ReuseKey | undefined> {
+async function reuseKeyFor(
+  mode: BuildMode,
+  raw: BuildExecutorOptions,
+  o: NormalizedBuild,
+  plan: BuildPlan,
+  root: string,
+  deps: ExecutorDeps,
+): Promise<ReuseKey | undefined> {
   if (mode !== 'push' || plan.dryRun || !isReuseEnabled(raw.reuse, deps.env) || !plan.build.tags[0]) return undefined;
   const computed = await computeContentKey(o.build, o.serviceImages, root, deps);
   if ('none' in computed) {
@@ -131,7 +169,8 @@ async function publishFromKey(
 ): Promise<BuildResult | undefined> {
   const found = await findReusable(reuse.ref, reuse.key, plan.build.platforms, root, deps, plan.logTag, builder.name);
   if (!found) return undefined;
-  if (how === 'reused') deps.log(`${plan.logTag} registry cache hit: ${reuse.ref} (${found.digest.slice(0, 19)}); tagging it, building nothing`);
+  if (how === 'reused')
+    deps.log(`${plan.logTag} registry cache hit: ${reuse.ref} (${found.digest.slice(0, 19)}); tagging it, building nothing`);
   const argv = retagArgv(plan.build.tags, reuse.ref, found.digest, builder.name);
   deps.log(`${plan.logTag} ${displayCommand(argv)}`);
   const r = await deps.run(argv, { cwd: root });
@@ -145,7 +184,8 @@ async function publishFromKey(
   const error = await confirmPushed(plan.service, plan.build.tags, plan.build.platforms, metadata, root, deps, builder.name);
   if (error) return { success: false, error, metadata };
   const moved = found.platforms.filter((p) => metadata.platforms[p.platform] && metadata.platforms[p.platform]!.digest !== p.digest);
-  if (moved.length) return { success: false, error: `${plan.logTag} push not confirmed: ${moved.map((p) => p.platform).join(', ')} changed while tagging` };
+  if (moved.length)
+    return { success: false, error: `${plan.logTag} push not confirmed: ${moved.map((p) => p.platform).join(', ')} changed while tagging` };
   metadata.pushed = true;
   if (how === 'reused') metadata.reused = true;
   writeMetadata(root, plan.metadataFile, metadata);
@@ -153,12 +193,18 @@ async function publishFromKey(
   return { success: true, metadata };
 }
 
-export async function runBuild(mode: BuildMode, raw: BuildExecutorOptions, context: ExecutorContext, given: ExecutorDeps): Promise<BuildResult> {
+export async function runBuild(
+  mode: BuildMode,
+  raw: BuildExecutorOptions,
+  context: ExecutorContext,
+  given: ExecutorDeps,
+): Promise<BuildResult> {
   const root = context.root;
   const o = normalizeBuildOptions(raw, mode);
   const timeouts = commandTimeouts(given.env, raw.timeout);
   const deps = withTimeouts(given, timeouts); // every query below; the build asks for timeouts.long
-  if (mode === 'push' && o.build.tags.length === 0 && o.generatedTags.length === 0) return { success: false, error: noTagsError(o.service) };
+  if (mode === 'push' && o.build.tags.length === 0 && o.generatedTags.length === 0)
+    return { success: false, error: noTagsError(o.service) };
 
   // The builder check starts now and runs while git is read: both are process starts that add up on a small build.
   const pendingBuilder = o.dryRun ? undefined : ensureBuilder(o.builder, root, deps, false);
@@ -166,7 +212,12 @@ export async function runBuild(mode: BuildMode, raw: BuildExecutorOptions, conte
 
   // Phase 1: normalise.
   const facts = await runTimeFacts(root, deps);
-  const planned = planBuild(mode, o, { facts, env: deps.env, now: deps.now(), ...(raw.cacheReadOnly !== undefined ? { cacheReadOnly: raw.cacheReadOnly } : {}) });
+  const planned = planBuild(mode, o, {
+    facts,
+    env: deps.env,
+    now: deps.now(),
+    ...(raw.cacheReadOnly !== undefined ? { cacheReadOnly: raw.cacheReadOnly } : {}),
+  });
   if ('error' in planned) return { success: false, error: planned.error };
   const { plan } = planned;
   // The metadata file is written, and deleted before each run: never outside the workspace.
@@ -182,7 +233,9 @@ export async function runBuild(mode: BuildMode, raw: BuildExecutorOptions, conte
   const inv = buildInvocation(withKey(plan, reuse), builder, { root, isTTY: deps.isTTY, env: deps.env, runId: deps.runId() });
   if (plan.dryRun) {
     if (mode === 'push' && isReuseEnabled(raw.reuse, deps.env) && plan.build.tags[0]) {
-      deps.log(`[dry-run] ${displayCommand(imagetoolsInspectArgv(keyTag(plan.build.tags[0], '<content key>'), { raw: false, format: KEY_IMAGE_FORMAT }))}`);
+      deps.log(
+        `[dry-run] ${displayCommand(imagetoolsInspectArgv(keyTag(plan.build.tags[0], '<content key>'), { raw: false, format: KEY_IMAGE_FORMAT }))}`,
+      );
     }
     for (const line of dryRunLines(plan, inv)) deps.log(line);
     return { success: true };
@@ -207,7 +260,12 @@ export async function runBuild(mode: BuildMode, raw: BuildExecutorOptions, conte
   // Phase 4: record.
   if (reuse && publishesFromKey(plan, reuse)) {
     readBuildxMetadata(inv.buildxMetadataPath, () => undefined); // removes it; the registry is read instead
-    return (await publishFromKey(plan, reuse, builder, root, deps, 'built')) ?? { success: false, error: `${plan.logTag} the image pushed to ${reuse.ref} is not there` };
+    return (
+      (await publishFromKey(plan, reuse, builder, root, deps, 'built')) ?? {
+        success: false,
+        error: `${plan.logTag} the image pushed to ${reuse.ref} is not there`,
+      }
+    );
   }
   return record(plan, inv, builder, root, deps, timeouts);
 }

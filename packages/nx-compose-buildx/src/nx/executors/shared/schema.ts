@@ -9,7 +9,6 @@ import type { BuildExecutorOptions } from './options';
 
 type RunSettingKey = Exclude<keyof BuildExecutorOptions, keyof BuildOptions>;
 
-
 /** Every executor option that is not a build field; the mapped type makes a missing one a type error. */
 const RUN_SETTINGS: { [K in RunSettingKey]-?: JsonSchema } = {
   service: { type: 'string', description: 'Compose service name: used in messages and in the default metadata path.' },

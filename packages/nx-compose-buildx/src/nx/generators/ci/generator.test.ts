@@ -133,7 +133,10 @@ describe('ci generator: gitlab', () => {
     );
     expect(ci['docker-build'].variables).toEqual({ NX_COMPOSE_BUILDX_CACHE_READONLY: 'true', NX_BASE: '$CI_MERGE_REQUEST_DIFF_BASE_SHA' });
     expect(ci['docker-build'].rules).toEqual([{ if: '$CI_PIPELINE_SOURCE == "merge_request_event"' }]);
-    expect(ci['docker-push'].rules).toEqual([{ if: '$CI_COMMIT_BRANCH == "main" && $CI_PIPELINE_SOURCE == "push"' }, { if: '$CI_COMMIT_TAG' }]);
+    expect(ci['docker-push'].rules).toEqual([
+      { if: '$CI_COMMIT_BRANCH == "main" && $CI_PIPELINE_SOURCE == "push"' },
+      { if: '$CI_COMMIT_TAG' },
+    ]);
     expect(ci['docker-push'].script.join('\n')).toContain('$CI_COMMIT_BEFORE_SHA');
     expect(ci['docker-push'].script.at(-1)).toBe('npx nx affected -t docker-push --base="$NX_BASE" --head="$CI_COMMIT_SHA"');
   });

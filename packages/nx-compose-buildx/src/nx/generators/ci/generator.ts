@@ -180,8 +180,7 @@ export function gitlabCi(c: CiContext): string {
 
 export async function ciGenerator(tree: Tree, options: CiGeneratorSchema): Promise<void> {
   const c = ciContext(tree, options);
-  const [path, content] =
-    options.provider === 'github' ? [GITHUB_WORKFLOW_PATH, githubWorkflow(c)] : [GITLAB_CI_PATH, gitlabCi(c)];
+  const [path, content] = options.provider === 'github' ? [GITHUB_WORKFLOW_PATH, githubWorkflow(c)] : [GITLAB_CI_PATH, gitlabCi(c)];
   if (tree.exists(path) && !options.overwrite && tree.read(path, 'utf-8') !== content) {
     throw new Error(`${path} already exists; pass --overwrite to replace it.`);
   }

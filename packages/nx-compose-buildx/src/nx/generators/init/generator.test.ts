@@ -44,17 +44,34 @@ describe('init generator', () => {
       title: 'string registration becomes the object form',
       before: ['nx-compose-buildx'],
       opts: {},
-      after: [{ plugin: 'nx-compose-buildx', options: { buildTargetName: 'docker-build', pushTargetName: 'docker-push', verifyTargetName: 'docker-verify', provenance: false } }],
+      after: [
+        {
+          plugin: 'nx-compose-buildx',
+          options: { buildTargetName: 'docker-build', pushTargetName: 'docker-push', verifyTargetName: 'docker-verify', provenance: false },
+        },
+      ],
     },
     {
       title: 'existing options win over defaults, include/exclude are kept',
-      before: [{ plugin: 'nx-compose-buildx', include: ['apps/**'], options: { buildTargetName: 'image', provenance: 'mode=max', tags: [{ type: 'latest' }] } }],
+      before: [
+        {
+          plugin: 'nx-compose-buildx',
+          include: ['apps/**'],
+          options: { buildTargetName: 'image', provenance: 'mode=max', tags: [{ type: 'latest' }] },
+        },
+      ],
       opts: {},
       after: [
         {
           plugin: 'nx-compose-buildx',
           include: ['apps/**'],
-          options: { buildTargetName: 'image', pushTargetName: 'docker-push', verifyTargetName: 'docker-verify', provenance: 'mode=max', tags: [{ type: 'latest' }] },
+          options: {
+            buildTargetName: 'image',
+            pushTargetName: 'docker-push',
+            verifyTargetName: 'docker-verify',
+            provenance: 'mode=max',
+            tags: [{ type: 'latest' }],
+          },
         },
       ],
     },
@@ -62,7 +79,18 @@ describe('init generator', () => {
       title: 'an explicit --builder replaces the existing builder',
       before: [{ plugin: 'nx-compose-buildx', options: { builder: 'old' } }],
       opts: { builder: 'new' },
-      after: [{ plugin: 'nx-compose-buildx', options: { builder: 'new', buildTargetName: 'docker-build', pushTargetName: 'docker-push', verifyTargetName: 'docker-verify', provenance: false } }],
+      after: [
+        {
+          plugin: 'nx-compose-buildx',
+          options: {
+            builder: 'new',
+            buildTargetName: 'docker-build',
+            pushTargetName: 'docker-push',
+            verifyTargetName: 'docker-verify',
+            provenance: false,
+          },
+        },
+      ],
     },
     {
       title: 'other plugins are untouched and keep their order',
@@ -71,7 +99,10 @@ describe('init generator', () => {
       after: [
         '@nx/js/typescript',
         { plugin: '@nx/docker', options: { buildTarget: 'x' } },
-        { plugin: 'nx-compose-buildx', options: { buildTargetName: 'docker-build', pushTargetName: 'docker-push', verifyTargetName: 'docker-verify', provenance: false } },
+        {
+          plugin: 'nx-compose-buildx',
+          options: { buildTargetName: 'docker-build', pushTargetName: 'docker-push', verifyTargetName: 'docker-verify', provenance: false },
+        },
       ],
     },
   ])('$title', ({ before, opts, after }) => {

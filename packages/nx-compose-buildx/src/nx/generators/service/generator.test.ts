@@ -48,7 +48,11 @@ describe('service generator: options', () => {
     expect(o.platforms).toEqual(['linux/amd64', 'linux/arm64', 'linux/arm/v7']);
     expect(composeEntry(o)).toEqual({
       image: '${REGISTRY:-localhost:5000}/api:${TAG:-latest}',
-      build: { context: './services/api', args: { GO_IMAGE: 'mirror/golang:1.22', RUNTIME_IMAGE: 'mirror/static' }, platforms: o.platforms },
+      build: {
+        context: './services/api',
+        args: { GO_IMAGE: 'mirror/golang:1.22', RUNTIME_IMAGE: 'mirror/static' },
+        platforms: o.platforms,
+      },
       'x-nx-buildx': { verify: ['/app', '--self-test'] },
     });
   });
@@ -72,7 +76,16 @@ describe('service generator: files', () => {
   });
 
   it.each([
-    { language: 'go', patterns: [/^FROM --platform=\$BUILDPLATFORM \$\{GO_IMAGE\} AS build$/m, /GOARCH="\$TARGETARCH"/, /GOARM="\$\{TARGETVARIANT#v\}"/, /CGO_ENABLED=0/, /^FROM \$\{RUNTIME_IMAGE\}$/m] },
+    {
+      language: 'go',
+      patterns: [
+        /^FROM --platform=\$BUILDPLATFORM \$\{GO_IMAGE\} AS build$/m,
+        /GOARCH="\$TARGETARCH"/,
+        /GOARM="\$\{TARGETVARIANT#v\}"/,
+        /CGO_ENABLED=0/,
+        /^FROM \$\{RUNTIME_IMAGE\}$/m,
+      ],
+    },
     {
       language: 'rust',
       patterns: [
@@ -86,8 +99,19 @@ describe('service generator: files', () => {
         /cargo build --release --target "\$target"/,
       ],
     },
-    { language: 'node', patterns: [/^FROM \$\{NODE_IMAGE\} AS deps$/m, /NPM_CONFIG_AUDIT=false NPM_CONFIG_FUND=false NPM_CONFIG_UPDATE_NOTIFIER=false/, /npm ci --omit=dev/, /mkdir -p node_modules/] },
-    { language: 'python', patterns: [/^FROM \$\{PYTHON_IMAGE\} AS build$/m, /^RUN python3 -m venv \/venv$/m, /COPY --from=build \/venv \/venv/] },
+    {
+      language: 'node',
+      patterns: [
+        /^FROM \$\{NODE_IMAGE\} AS deps$/m,
+        /NPM_CONFIG_AUDIT=false NPM_CONFIG_FUND=false NPM_CONFIG_UPDATE_NOTIFIER=false/,
+        /npm ci --omit=dev/,
+        /mkdir -p node_modules/,
+      ],
+    },
+    {
+      language: 'python',
+      patterns: [/^FROM \$\{PYTHON_IMAGE\} AS build$/m, /^RUN python3 -m venv \/venv$/m, /COPY --from=build \/venv \/venv/],
+    },
     { language: 'static', patterns: [/^ARG BASE_IMAGE=busybox:latest$/m, /^FROM \$\{BASE_IMAGE\}$/m, /uname -m/] },
   ] as const)('$language Dockerfile follows the multi-arch pattern', async ({ language, patterns }) => {
     const tree = await gen({ name: 'svc', language });
@@ -144,7 +168,11 @@ describe('service generator: files', () => {
   });
 
   it.each([
-    { title: 'existing service', files: { 'compose.yaml': 'services:\n  api:\n    image: x\n' }, error: /compose.yaml already has a service named "api"/ },
+    {
+      title: 'existing service',
+      files: { 'compose.yaml': 'services:\n  api:\n    image: x\n' },
+      error: /compose.yaml already has a service named "api"/,
+    },
     { title: 'existing Dockerfile', files: { 'services/api/Dockerfile': 'FROM x\n' }, error: /services\/api\/Dockerfile already exists/ },
     { title: 'broken compose YAML', files: { 'compose.yaml': 'services: [\n' }, error: /compose.yaml is not valid YAML/ },
     { title: 'services not a mapping', files: { 'compose.yaml': 'services: [a]\n' }, error: /"services" is not a mapping/ },

@@ -54,9 +54,7 @@ export function normalizeServiceOptions(options: ServiceGeneratorSchema): Normal
   if (!LANGUAGES.includes(options.language)) {
     throw new Error(`Unknown language "${options.language}": choose one of ${LANGUAGES.join(', ')}.`);
   }
-  const rawPlatforms = Array.isArray(options.platforms)
-    ? options.platforms
-    : (options.platforms ?? 'linux/amd64,linux/arm64').split(',');
+  const rawPlatforms = Array.isArray(options.platforms) ? options.platforms : (options.platforms ?? 'linux/amd64,linux/arm64').split(',');
   const trimmed = rawPlatforms.map((p) => p.trim()).filter(Boolean);
   if (trimmed.length === 0) throw new Error('No platform given: pass --platforms, e.g. linux/amd64,linux/arm64.');
   const platforms = normalizePlatforms(trimmed);
@@ -71,7 +69,9 @@ export function normalizeServiceOptions(options: ServiceGeneratorSchema): Normal
   const composeDir = posix.dirname(compose);
   const directory = posixPath(
     posix.normalize(options.directory ?? joinPathFragments(composeDir === '.' ? '' : composeDir, 'services', name)),
-  ).replace(/^\.\//, '').replace(/\/$/, '');
+  )
+    .replace(/^\.\//, '')
+    .replace(/\/$/, '');
   if (directory.startsWith('../') || posix.isAbsolute(directory)) {
     throw new Error(`--directory must be a path inside the workspace, relative to its root; got "${options.directory}".`);
   }
@@ -104,12 +104,15 @@ export async function serviceGenerator(tree: Tree, options: ServiceGeneratorSche
   if (o.name !== o.name.toLowerCase()) {
     logger.warn(`Service name "${o.name}" has upper-case letters; lower case is recommended (image and project names).`);
   }
-  const composeText = tree.exists(o.compose) ? tree.read(o.compose, 'utf-8') ?? '' : undefined;
+  const composeText = tree.exists(o.compose) ? (tree.read(o.compose, 'utf-8') ?? '') : undefined;
   let nextCompose: string;
   try {
     nextCompose = addComposeService(composeText, o.name, composeEntry(o), {
       path: o.compose,
-      flowLists: [['build', 'platforms'], [EXTENSION_KEY, 'verify']],
+      flowLists: [
+        ['build', 'platforms'],
+        [EXTENSION_KEY, 'verify'],
+      ],
     });
   } catch (e) {
     if (e instanceof ComposeEditError) throw new Error(e.message, { cause: e });
