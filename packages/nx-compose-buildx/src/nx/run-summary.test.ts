@@ -86,7 +86,7 @@ describe('mergeRows', () => {
 
   it('a verify with no image task of its own still gets a row', () => {
     expect(mergeRows([], new Map([['api', 'failed' as const]]))).toEqual([
-      { service: 'api', platform: '', outcome: 'skipped', verify: 'failed' },
+      { service: 'api', platform: '', outcome: 'not run', verify: 'failed' },
     ]);
   });
 });
@@ -145,6 +145,18 @@ describe('formatting', () => {
     expect(table.includes('\u001b')).toBe(false);
     expect(table).not.toMatch(/\n.*\nd/);
     expect(formatSummaryMarkdown([hostile])).toContain('a\\x1b[2Jb\\|c\\nd');
+  });
+
+  it('totals of a verify-only run count the verifies, not images', () => {
+    expect(
+      summaryTotals([
+        { service: 'a', platform: '', outcome: 'not run', verify: 'ok' },
+        { service: 'b', platform: '', outcome: 'not run', verify: 'failed' },
+      ]),
+    ).toBe('docker-verify: 1 ok, 1 failed');
+    expect(summaryTotals([{ service: 'a', platform: 'linux/amd64', outcome: 'pushed', verify: 'ok' }])).toBe(
+      '1 image(s): 1 pushed; docker-verify: 1 ok',
+    );
   });
 
   it('totals', () => {

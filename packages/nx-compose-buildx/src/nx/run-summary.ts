@@ -8,7 +8,8 @@
 import { escapeControls } from '../run/log';
 
 /** What became of one image task. */
-export type ImageOutcome = 'built' | 'pushed' | 'reused' | 'cached' | 'failed' | 'skipped';
+/** `not run`: no build or push of the image ran in this run (a docker-verify alone, say). */
+export type ImageOutcome = 'built' | 'pushed' | 'reused' | 'cached' | 'failed' | 'skipped' | 'not run';
 export type VerifyOutcome = 'ok' | 'failed' | 'cached' | 'skipped';
 
 export interface SummaryRow {
@@ -86,7 +87,7 @@ export function mergeRows(tasks: readonly ImageTaskRows[], verified: ReadonlyMap
     return v ? { ...row, verify: v } : row;
   });
   for (const [service, v] of verified) {
-    if (!rows.some((r) => r.service === service)) rows.push({ service, platform: '', outcome: 'skipped', verify: v });
+    if (!rows.some((r) => r.service === service)) rows.push({ service, platform: '', outcome: 'not run', verify: v });
   }
   return rows.sort((a, b) => a.service.localeCompare(b.service) || a.platform.localeCompare(b.platform));
 }
@@ -170,11 +171,23 @@ export function formatSummaryMarkdown(rows: readonly SummaryRow[]): string {
   return ['### nx-compose-buildx', '', header, rule, ...body, ''].join('\n');
 }
 
-/** One line under the table: how many images of each outcome. */
+/** One line under the table: how many images of each outcome, and how the verifies went. */
 export function summaryTotals(rows: readonly SummaryRow[]): string {
-  const counts = new Map<string, number>();
-  for (const r of rows) counts.set(r.outcome, (counts.get(r.outcome) ?? 0) + 1);
-  const order: ImageOutcome[] = ['built', 'pushed', 'reused', 'cached', 'failed', 'skipped'];
-  const parts = order.filter((o) => counts.has(o)).map((o) => `${counts.get(o)} ${o}`);
-  return `${rows.length} image(s): ${parts.join(', ')}`;
+  const count = <T extends string>(values: T[], order: readonly T[]) => {
+    const counts = new Map<T, number>();
+    for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
+    return order.filter((o) => counts.has(o)).map((o) => `${counts.get(o)} ${o}`);
+  };
+  const images = rows.filter((r) => r.outcome !== 'not run');
+  const parts = images.length
+    ? [
+        `${images.length} image(s): ${count(
+          images.map((r) => r.outcome),
+          ['built', 'pushed', 'reused', 'cached', 'failed', 'skipped'] as const,
+        ).join(', ')}`,
+      ]
+    : [];
+  const verified = rows.flatMap((r) => (r.verify ? [r.verify] : []));
+  if (verified.length) parts.push(`docker-verify: ${count(verified, ['ok', 'failed', 'cached', 'skipped'] as const).join(', ')}`);
+  return parts.join('; ');
 }
