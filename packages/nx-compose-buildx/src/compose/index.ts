@@ -8,5 +8,5 @@ export { isRemoteContext, absContextPath } from './paths';
 export { discoverComposeFiles, DEFAULT_COMPOSE_FILE_NAMES, DEFAULT_OVERRIDE_FILE_NAMES } from './discover';
 export { normalizeProjectName, resolveProjectName } from './project-name';
 export { loadComposeProject, type ReadFile, type FileExists, type LoadOptions } from './load';
-export { loadComposeCliProject, loadComposeProjectFromDisk, readFileIfExists } from './load-from-disk';
+export { DISK_FILES, loadComposeCliProject, loadComposeProjectFromDisk, readFileIfExists, type ProjectFiles } from './load-from-disk';
 export { resolveCliOptions, COMPOSE_CLI_VARIABLES, type ComposeCliOptions, type ResolvedCliOptions } from './project-options';

@@ -22,9 +22,28 @@ const isFile = (p: string) => {
   }
 };
 
+/** The file access the loader needs; the disk by default (docker-explain passes a git commit's tree). */
+export interface ProjectFiles {
+  readFile: ReadFile;
+  isFile(absPath: string): boolean;
+  listDir(absDir: string): string[] | undefined;
+}
+
+const listDirOnDisk = (dir: string) => {
+  try {
+    return fs.readdirSync(dir);
+  } catch {
+    return undefined;
+  }
+};
+
+export const DISK_FILES: ProjectFiles = { readFile: readFileIfExists, isFile, listDir: listDirOnDisk };
+
 export type DiskLoadOptions = Pick<LoadOptions, 'homeDir' | 'lenientRequired'> & {
   /** Called with every path the loader reads or probes, found or not (the graph cache watches them). */
   onLookup?: (absPath: string) => void;
+  /** Where the files come from (default: the disk). */
+  files?: ProjectFiles;
 };
 
 /**
@@ -70,18 +89,14 @@ function loadWithEnvironment(
   processEnv: Record<string, string | undefined>,
   options: DiskLoadOptions,
 ): ComposeProject {
-  const { onLookup, ...loadOptions } = options;
-  const readFile: ReadFile = onLookup ? (p) => (onLookup(p), readFileIfExists(p)) : readFileIfExists;
-  const exists = onLookup ? (p: string) => (onLookup(p), isFile(p)) : isFile;
+  const { onLookup, files = DISK_FILES, ...loadOptions } = options;
+  const readFile: ReadFile = onLookup ? (p) => (onLookup(p), files.readFile(p)) : files.readFile;
+  const exists = onLookup ? (p: string) => (onLookup(p), files.isFile(p)) : files.isFile;
   const io: CliOptionsIo = {
-    readFile: (p) => (exists(p) ? readFileIfExists(p) : undefined),
+    readFile: (p) => (exists(p) ? files.readFile(p) : undefined),
     listDir: (dir) => {
       onLookup?.(dir);
-      try {
-        return fs.readdirSync(dir);
-      } catch {
-        return undefined;
-      }
+      return files.listDir(dir);
     },
   };
   const { fileSet, env } = resolveCliOptions(cli, processEnv, io, { lenientRequired: options.lenientRequired });

@@ -42,6 +42,7 @@ describe('loadComposeProject', () => {
       { file: OVERRIDE, line: 3 },
     ]);
     expect(web.locations?.['build.platforms']).toEqual({ file: OVERRIDE, line: 5 });
+    expect(web.locations?.['build.args.FROM_ENV']).toEqual({ file: OVERRIDE, line: 6 }); // each arg's own line (docker-explain)
     expect(web.locations?.image).toEqual({ file: BASE, line: 6 });
     expect(p.services.db).toMatchObject({ image: 'postgres', variables: [], sources: [{ file: BASE, line: 7 }] });
     expect(p.services.db.build).toBeUndefined();

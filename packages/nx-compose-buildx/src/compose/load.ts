@@ -90,6 +90,16 @@ function ownLocations(source: YamlSource, name: string, def: unknown): Record<st
   const build = d.build instanceof Tagged ? d.build.value : d.build;
   if (isPlainObject(build)) {
     for (const k of Object.keys(build)) out[`build.${k}`] = { file: source.file, line: lineOf(source, ['services', name, 'build', k]) };
+    // Each arg of a mapping, so that docker-explain can name the file and line that set one arg.
+    const args = build.args instanceof Tagged ? build.args.value : build.args;
+    if (isPlainObject(args))
+      for (const k of Object.keys(args))
+        out[`build.args.${k}`] = { file: source.file, line: lineOf(source, ['services', name, 'build', 'args', k]) };
+    else if (Array.isArray(args))
+      args.forEach((item, i) => {
+        if (typeof item === 'string')
+          out[`build.args.${item.split('=')[0]}`] = { file: source.file, line: lineOf(source, ['services', name, 'build', 'args', i]) };
+      });
   } else if (typeof build === 'string') out['build.context'] = out.build;
   return out;
 }

@@ -245,6 +245,18 @@ describe('dockerfileReads', () => {
     expect(reads.context).toEqual({ whole: true, reasons: ['line 3: COPY . reads the whole context'] });
   });
 
+  it('names the instruction and line that read each pattern (docker-explain)', () => {
+    const reads = dockerfileReads(
+      'FROM scratch AS a\nCOPY src/ /s\nFROM a\nCOPY --from=a /s /t\nCOPY src/x go.mod /\nRUN --mount=type=bind,source=pb true\n',
+    );
+    expect(reads.context.whole ? undefined : reads.context.readBy).toEqual({
+      src: [{ line: 2, instruction: 'COPY src/' }],
+      'src/x': [{ line: 5, instruction: 'COPY src/x' }],
+      'go.mod': [{ line: 5, instruction: 'COPY go.mod' }],
+      pb: [{ line: 6, instruction: 'RUN --mount=type=bind,source=pb' }],
+    });
+  });
+
   it('memoises on its inputs', () => {
     const text = 'FROM scratch\nCOPY a /a\n';
     expect(dockerfileReads(text, { args: { X: '1' } })).toBe(dockerfileReads(text, { args: { X: '1' } }));

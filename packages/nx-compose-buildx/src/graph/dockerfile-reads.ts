@@ -28,7 +28,13 @@ import { expandWord, parseDockerfileCached, type DockerfileProblem } from './doc
 import { familiarRef, normalizeImageRef } from '../buildx/image-ref';
 
 /** What a build reads from one context. `paths` are context-relative patterns (see module doc), each meaning the matched path and everything below it. */
-export type ContextReads = { whole: true; reasons: string[] } | { whole: false; paths: string[] };
+export type ContextReads = { whole: true; reasons: string[] } | { whole: false; paths: string[]; readBy?: Record<string, ReadSite[]> };
+
+/** An instruction that reads a pattern (for docker-explain): its 1-based line and what it reads, e.g. `COPY src/`. */
+export interface ReadSite {
+  line: number;
+  instruction: string;
+}
 
 export interface DockerfileReads {
   /** The main build context. */
@@ -63,6 +69,8 @@ type Value = string | typeof UNKNOWN;
 interface Accumulator {
   whole: string[];
   paths: Set<string>;
+  /** pattern → the instructions that read it (before minimalPaths drops covered patterns). */
+  by: Map<string, ReadSite[]>;
 }
 
 interface StageRecord {
@@ -79,7 +87,7 @@ interface StageRecord {
   missIsEmpty: boolean;
 }
 
-const acc = (): Accumulator => ({ whole: [], paths: new Set() });
+const acc = (): Accumulator => ({ whole: [], paths: new Set(), by: new Map() });
 
 const readsCache = new Map<string, DockerfileReads>();
 const CACHE_LIMIT = 5000;
@@ -137,11 +145,16 @@ function computeReads(text: string, options: DockerfileReadsOptions): Dockerfile
 function merge(into: Accumulator, from: Accumulator): void {
   into.whole.push(...from.whole.filter((r) => !into.whole.includes(r)));
   for (const p of from.paths) into.paths.add(p);
+  for (const [p, sites] of from.by) {
+    const known = into.by.get(p) ?? [];
+    for (const s of sites) if (!known.some((k) => k.line === s.line && k.instruction === s.instruction)) known.push(s);
+    into.by.set(p, known);
+  }
 }
 
 function finish(a: Accumulator): ContextReads {
   if (a.whole.length) return { whole: true, reasons: a.whole };
-  return { whole: false, paths: minimalPaths([...a.paths]) };
+  return { whole: false, paths: minimalPaths([...a.paths]), readBy: Object.fromEntries(a.by) };
 }
 
 /** Sorted, without a path already covered by a literal path above it. */
@@ -251,10 +264,15 @@ function readsForPlatform(
   };
 
   /** Records a read of `source` (as expanded) in the context `ctx` (undefined = main). */
-  const read = (into: Accumulator, source: string, rawHadEscape: boolean, where: string) => {
+  const read = (into: Accumulator, source: string, rawHadEscape: boolean, where: string, site: ReadSite) => {
     const pattern = sourcePattern(source, rawHadEscape);
     if (pattern === '') into.whole.push(`${where} reads the whole context`);
-    else into.paths.add(pattern);
+    else {
+      into.paths.add(pattern);
+      const sites = into.by.get(pattern);
+      if (sites) sites.push(site);
+      else into.by.set(pattern, [site]);
+    }
   };
   const namedAcc = (s: StageRecord, name: string): Accumulator => {
     if (!s.named.has(name)) s.named.set(name, acc());
@@ -373,7 +391,10 @@ function readsForPlatform(
           continue;
         }
         if (keyword === 'ADD' && URL_SOURCE.test(e.value)) continue;
-        read(into, e.value, word.includes(escape), `${where}: ${keyword} ${word}`);
+        read(into, e.value, word.includes(escape), `${where}: ${keyword} ${word}`, {
+          line: lineOf(ins),
+          instruction: `${keyword} ${word}`,
+        });
       }
     } else if (keyword === 'RUN') {
       for (const flag of (ins as ModifiableInstruction).getFlags()) {
@@ -401,13 +422,10 @@ function readsForPlatform(
         if (!into) continue;
         const e = expand(sourceRaw, 'stage');
         if (e.unknown) into.whole.push(`${where}: RUN --mount source=${sourceRaw}: a variable has no known value`);
-        else
-          read(
-            into,
-            e.value,
-            sourceRaw.includes(escape),
-            `${where}: RUN --mount=type=${type}${sourceRaw ? `,source=${sourceRaw}` : ' without source'}`,
-          );
+        else {
+          const mount = `RUN --mount=type=${type}${sourceRaw ? `,source=${sourceRaw}` : ' without source'}`;
+          read(into, e.value, sourceRaw.includes(escape), `${where}: ${mount}`, { line: lineOf(ins), instruction: mount });
+        }
       }
     }
   }

@@ -21,8 +21,15 @@ export {
   type IgnoredPath,
   type IgnoredPathsOptions,
 } from './dockerignore';
-export { dockerfileReads, sourcePattern, type ContextReads, type DockerfileReads, type DockerfileReadsOptions } from './dockerfile-reads';
-export { readInputs } from './read-inputs';
+export {
+  dockerfileReads,
+  sourcePattern,
+  type ContextReads,
+  type DockerfileReads,
+  type DockerfileReadsOptions,
+  type ReadSite,
+} from './dockerfile-reads';
+export { patternReads, readInputs } from './read-inputs';
 export {
   DockerfileSyntaxError,
   dockerfileImageRefs,

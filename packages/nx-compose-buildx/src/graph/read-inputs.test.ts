@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ignoredPaths } from './dockerignore';
-import { readInputs } from './read-inputs';
+import { patternReads, readInputs } from './read-inputs';
 
 describe('readInputs', () => {
   const files = [
@@ -80,6 +80,18 @@ describe('readInputs', () => {
       '!{workspaceRoot}/node_modules/**/*',
       '!{workspaceRoot}/src/api/debug.log',
     ]);
+  });
+
+  it.each([
+    ['src', 'src/api/main.go', true],
+    ['src/api', 'src/api', true],
+    ['src/*.go', 'src/main.go', true],
+    ['src/*.go', 'src/sub/x.go', false],
+    ['src/[a-c]?.go', 'src/b1.go', true],
+    ['src/api', 'src/apiary/x', false],
+    ['go.mod', 'go.sum', false],
+  ])('patternReads(%s, %s) is %s', (pattern, path, reads) => {
+    expect(patternReads(pattern, path)).toBe(reads);
   });
 
   it('nothing read: no context input at all', () => {

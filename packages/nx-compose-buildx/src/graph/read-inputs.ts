@@ -71,3 +71,11 @@ export function readInputs(contextDir: string, reads: ContextReads, ignored: rea
   const negations = ignored.filter((i) => matchers.some((m) => overlaps(m, i))).map((i) => ignoredGlob(prefix, i));
   return [...positives, ...negations];
 }
+
+/** Whether a read pattern (see dockerfile-reads) reads the context-relative file `path`: the path itself or a file below it. */
+export function patternReads(pattern: string, path: string): boolean {
+  const segs = pattern.split('/');
+  const parts = path.split('/');
+  if (parts.length < segs.length) return false;
+  return segs.every((seg, i) => segmentRegExp(seg).test(parts[i]));
+}

@@ -93,6 +93,28 @@ function platformOfConfig(c: ImageConfig | undefined): string {
   return [c.os, c.architecture, c.variant].filter(Boolean).join('/');
 }
 
+/** Looks the key up (read only): the trusted image, or why there is none. docker-explain reports the reason. */
+export async function lookupKeyImage(
+  ref: string,
+  key: string,
+  declared: readonly string[],
+  root: string,
+  deps: ExecutorDeps,
+  builder?: string,
+): Promise<{ image: KeyImage } | { miss: string }> {
+  const r = await deps.run(imagetoolsInspectArgv(ref, { raw: false, format: KEY_IMAGE_FORMAT, ...(builder ? { builder } : {}) }), {
+    cwd: root,
+  });
+  if (r.exitCode !== 0) {
+    const why = /not found|manifest unknown|404/i.test(`${r.stderr}${r.stdout}`)
+      ? 'no image with this key'
+      : `cannot read it (${(r.stderr || r.stdout).trim().split('\n')[0]})`;
+    return { miss: why };
+  }
+  const trusted = trustedKeyImage(r.stdout, key, declared);
+  return 'reason' in trusted ? { miss: `not trusted, ${trusted.reason}` } : trusted;
+}
+
 /** Looks the key up; undefined on a miss (no such tag, or one that is not trusted). */
 export async function findReusable(
   ref: string,
@@ -103,22 +125,12 @@ export async function findReusable(
   logTag: string,
   builder?: string,
 ): Promise<KeyImage | undefined> {
-  const r = await deps.run(imagetoolsInspectArgv(ref, { raw: false, format: KEY_IMAGE_FORMAT, ...(builder ? { builder } : {}) }), {
-    cwd: root,
-  });
-  if (r.exitCode !== 0) {
-    const why = /not found|manifest unknown|404/i.test(`${r.stderr}${r.stdout}`)
-      ? 'no image with this key'
-      : `cannot read it (${(r.stderr || r.stdout).trim().split('\n')[0]})`;
-    deps.log(`${logTag} registry cache miss: ${ref}: ${why}`);
+  const found = await lookupKeyImage(ref, key, declared, root, deps, builder);
+  if ('miss' in found) {
+    deps.log(`${logTag} registry cache miss: ${ref}: ${found.miss}`);
     return undefined;
   }
-  const trusted = trustedKeyImage(r.stdout, key, declared);
-  if ('reason' in trusted) {
-    deps.log(`${logTag} registry cache miss: ${ref}: not trusted, ${trusted.reason}`);
-    return undefined;
-  }
-  return trusted.image;
+  return found.image;
 }
 
 /** On a hit: the found image under every tag, by digest (the registry copies no layer). */
