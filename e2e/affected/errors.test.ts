@@ -40,6 +40,21 @@ const FILES: Record<string, string> = {
   'one/d/Dockerfile': dockerfile,
   'two/compose.yaml': 'name: same\nservices:\n  dup:\n    build: ./d\n',
   'two/d/Dockerfile': dockerfile,
+  // x-nx-buildx where it has no effect: a warning (Compose accepts any x- key), and the service still loads.
+  'ext/compose.yaml': [
+    'services:',
+    '  ext-under-build:',
+    '    build:',
+    '      context: ./e',
+    '      x-nx-buildx:',
+    '        verify: [uname, -m]',
+    '  ext-misspelt:',
+    '    build: ./e',
+    '    x-nx-buildx:',
+    '      platformArg: {}',
+    '',
+  ].join('\n'),
+  'ext/e/Dockerfile': dockerfile,
   'meta/compose.yaml': [
     'services:',
     '  shell-data:',
@@ -57,10 +72,12 @@ const FILES: Record<string, string> = {
 describe('bad compose input gives clear errors and never takes down the graph', () => {
   let ws: TempWorkspace;
   let projects: Record<string, { description: string; targets: Record<string, { executor?: string; options?: Record<string, unknown> }> }>;
+  let graphStderr: string;
 
   beforeAll(async () => {
     ws = await createWorkspace({ files: FILES });
     const shown = await ws.nx(['show', 'projects', '--json']);
+    graphStderr = shown.stderr;
     const names: string[] = JSON.parse(shown.stdout);
     projects = {};
     for (const name of names) {
@@ -133,6 +150,25 @@ describe('bad compose input gives clear errors and never takes down the graph', 
     expect(output).toContain(String(config.targets['docker-build'].options?.message));
     expect(output).not.toMatch(/\n\s+at .*\.js:\d+/); // no stack trace
   });
+
+  it.each([
+    {
+      project: 'ext-under-build',
+      warning:
+        'ext/compose.yaml:5 (service "ext-under-build"): build.x-nx-buildx has no effect: x-nx-buildx is read at service level, beside build: (services.ext-under-build.x-nx-buildx); move it up one level',
+    },
+    {
+      project: 'ext-misspelt',
+      warning:
+        'ext/compose.yaml:10 (service "ext-misspelt"): unknown key "platformArg" under x-nx-buildx has no effect; did you mean "platformArgs"?',
+    },
+  ])(
+    'x-nx-buildx with no effect ($project): a graph-time warning naming the right place or key; the service still loads',
+    ({ project, warning }) => {
+      expect(graphStderr).toContain(`nx-compose-buildx: ${warning}`);
+      expect(projects[project]?.targets['docker-build'].executor).toBe('nx-compose-buildx:docker-build');
+    },
+  );
 
   it('shell metacharacters in args and labels are data', () => {
     const options = projects['shell-data'].targets['docker-build'].options!;

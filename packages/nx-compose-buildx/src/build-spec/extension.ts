@@ -1,4 +1,6 @@
+import { closest } from '../buildx/closest';
 import { platformFromName } from '../buildx/platform';
+import { KNOWN_BUILD_KEYS } from './build-fields';
 
 /**
  * The service-level compose extension `x-nx-buildx`: settings Compose itself has
@@ -41,6 +43,48 @@ export interface ServiceExtension {
 }
 
 const KNOWN_KEYS = ['verify', 'platformArgs', 'platformConfig'];
+const PLATFORM_CONFIG_KEYS = ['base', 'overlays', 'name'];
+
+/**
+ * A key that has no effect where it is written. Compose accepts any key under an `x-` extension, so
+ * this is a warning, not an error: the service still builds, without the setting.
+ */
+export interface ExtensionWarning {
+  /** Dotted key path in the service (`x-nx-buildx.platformArg`), for the line in the message. */
+  key: string;
+  message: string;
+}
+
+/** The warning for a key that is not one of `known`, naming the right key or the right place. */
+function unknownKey(key: string, where: string, known: readonly string[]): ExtensionWarning {
+  const at = `${where}.${key}`;
+  if (where === EXTENSION_KEY && KNOWN_BUILD_KEYS.has(key)) {
+    return { key: at, message: `${at} has no effect: ${key} is a compose build key, write it under build: (build.${key})` };
+  }
+  const guess = closest(key, known);
+  return {
+    key: at,
+    message: `unknown key "${key}" under ${where} has no effect${guess ? `; did you mean "${guess}"?` : ''} (known: ${known.join(', ')})`,
+  };
+}
+
+/** The warning for `x-nx-buildx` written under `build:`, where the plugin does not read it. */
+export function extensionUnderBuildWarning(service: string): ExtensionWarning {
+  return {
+    key: `build.${EXTENSION_KEY}`,
+    message:
+      `build.${EXTENSION_KEY} has no effect: ${EXTENSION_KEY} is read at service level, beside build: ` +
+      `(services.${service}.${EXTENSION_KEY}); move it up one level`,
+  };
+}
+
+/** The warning for `x-nx-buildx` on a service that has no `build:`: nothing is built, so nothing reads it. */
+export function extensionWithoutBuildWarning(): ExtensionWarning {
+  return {
+    key: EXTENSION_KEY,
+    message: `${EXTENSION_KEY} has no effect: the service has no build: section, so the plugin builds nothing for it`,
+  };
+}
 
 /** Keys of a per-platform mapping, normalised to platforms; a bad or repeated key is a problem. */
 function platformKeyed<T>(
@@ -90,7 +134,7 @@ function readPlatformArgs(raw: unknown, problems: string[]): Record<string, Reco
   });
 }
 
-function readPlatformConfig(raw: unknown, problems: string[]): PlatformConfigExtension | undefined {
+function readPlatformConfig(raw: unknown, problems: string[], warnings: ExtensionWarning[]): PlatformConfigExtension | undefined {
   const where = `${EXTENSION_KEY}.platformConfig`;
   if (!isMapping(raw)) {
     problems.push(`${where} must be a mapping with base, overlays and optionally name`);
@@ -98,7 +142,7 @@ function readPlatformConfig(raw: unknown, problems: string[]): PlatformConfigExt
   }
   const before = problems.length;
   for (const key of Object.keys(raw)) {
-    if (!['base', 'overlays', 'name'].includes(key)) problems.push(`unknown key "${key}" under ${where} (known: base, overlays, name)`);
+    if (!PLATFORM_CONFIG_KEYS.includes(key)) warnings.push(unknownKey(key, where, PLATFORM_CONFIG_KEYS));
   }
   if (typeof raw.base !== 'string' || !raw.base.trim()) problems.push(`${where}.base must be a file path`);
   const name = raw.name ?? 'config.json';
@@ -117,13 +161,22 @@ function readPlatformConfig(raw: unknown, problems: string[]): PlatformConfigExt
   return problems.length > before ? undefined : { base: raw.base as string, overlays, name: name as string };
 }
 
-export function readServiceExtension(definition: Record<string, unknown>): { value: ServiceExtension; problems: string[] } {
+export interface ServiceExtensionResult {
+  value: ServiceExtension;
+  /** Values of the wrong shape: the service cannot be built as written (an error). */
+  problems: string[];
+  /** Keys that have no effect where they are written (unknown, misspelt or misplaced). */
+  warnings: ExtensionWarning[];
+}
+
+export function readServiceExtension(definition: Record<string, unknown>): ServiceExtensionResult {
   const raw = definition[EXTENSION_KEY];
   const problems: string[] = [];
+  const warnings: ExtensionWarning[] = [];
   const value: ServiceExtension = {};
-  if (raw === undefined || raw === null) return { value, problems };
+  if (raw === undefined || raw === null) return { value, problems, warnings };
   if (typeof raw !== 'object' || Array.isArray(raw)) {
-    return { value, problems: [`${EXTENSION_KEY} must be a mapping`] };
+    return { value, problems: [`${EXTENSION_KEY} must be a mapping`], warnings };
   }
   for (const [key, v] of Object.entries(raw as Record<string, unknown>)) {
     if (key === 'verify') {
@@ -134,11 +187,11 @@ export function readServiceExtension(definition: Record<string, unknown>): { val
       const args = readPlatformArgs(v, problems);
       if (args) value.platformArgs = args;
     } else if (key === 'platformConfig') {
-      const config = readPlatformConfig(v, problems);
+      const config = readPlatformConfig(v, problems, warnings);
       if (config) value.platformConfig = config;
     } else if (!key.startsWith('x-')) {
-      problems.push(`unknown key "${key}" under ${EXTENSION_KEY} (known: ${KNOWN_KEYS.join(', ')})`);
+      warnings.push(unknownKey(key, EXTENSION_KEY, KNOWN_KEYS));
     }
   }
-  return { value, problems };
+  return { value, problems, warnings };
 }

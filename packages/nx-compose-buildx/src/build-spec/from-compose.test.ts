@@ -169,3 +169,56 @@ describe('buildSpecsFromProject', () => {
     expect(result.errors[0].message).toMatch(/^\/ws\/app\/compose\.yaml:3 \(service "bad"\)/);
   });
 });
+
+describe('x-nx-buildx where it has no effect: a warning with file, line and service; the service still builds', () => {
+  const at = (line: number) => ({ file: '/ws/app/compose.yaml', line });
+  it.each([
+    {
+      name: 'under build:',
+      service: {
+        build: { context: '/ws/app', 'x-nx-buildx': { verify: ['true'] } },
+        locations: { build: at(4), 'build.x-nx-buildx': at(6) },
+      },
+      warning:
+        /^\/ws\/app\/compose\.yaml:6 \(service "svc"\): build\.x-nx-buildx has no effect: x-nx-buildx is read at service level, beside build: \(services\.svc\.x-nx-buildx\); move it up one level$/,
+    },
+    {
+      name: 'on a service without build:',
+      service: { image: 'redis', definition: { image: 'redis', 'x-nx-buildx': { verify: ['true'] } }, locations: { 'x-nx-buildx': at(9) } },
+      warning: /^\/ws\/app\/compose\.yaml:9 \(service "svc"\): x-nx-buildx has no effect: the service has no build: section/,
+    },
+    {
+      name: 'a misspelt key, on its own line',
+      service: {
+        build: { context: '/ws/app' },
+        definition: { 'x-nx-buildx': { platformArg: {} } },
+        locations: { 'x-nx-buildx': at(7), 'x-nx-buildx.platformArg': at(8) },
+      },
+      warning:
+        /^\/ws\/app\/compose\.yaml:8 \(service "svc"\): unknown key "platformArg" under x-nx-buildx has no effect; did you mean "platformArgs"\?/,
+    },
+    {
+      name: 'a misspelt nested key, on its parent line',
+      service: {
+        build: { context: '/ws/app' },
+        definition: { 'x-nx-buildx': { platformConfig: { base: 'Dockerfile', overlay: {} } } },
+        locations: { 'x-nx-buildx': at(7), 'x-nx-buildx.platformConfig': at(8) },
+      },
+      warning:
+        /^\/ws\/app\/compose\.yaml:8 \(service "svc"\): unknown key "overlay" under x-nx-buildx\.platformConfig has no effect; did you mean "overlays"\?/,
+    },
+  ])('$name', ({ service, warning }) => {
+    const result = buildSpecsFromProject(project({ svc: service as Partial<ComposeService> }), env);
+    expect(result.errors).toEqual([]);
+    expect(result.specs.map((s) => s.service)).toEqual('build' in service ? ['svc'] : []);
+    expect(result.warnings.map((w) => w.message)).toEqual([expect.stringMatching(warning)]);
+  });
+
+  it('no warning where x-nx-buildx is in its place', () => {
+    const result = buildSpecsFromProject(
+      project({ svc: { build: { context: '/ws/app' }, definition: { 'x-nx-buildx': { verify: ['true'] } } } }),
+      env,
+    );
+    expect(result.warnings).toEqual([]);
+  });
+});

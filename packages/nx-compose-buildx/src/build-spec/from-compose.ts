@@ -2,7 +2,13 @@ import { isAbsolute, join } from 'node:path';
 import { ComposeError, type ComposeBuild, type ComposeProject, type ComposeService, type SourceLocation } from '../compose/types';
 import { isValidPlatform, normalizePlatform } from '../buildx/platform';
 import { KNOWN_BUILD_KEYS, UNSUPPORTED_BUILD_KEYS, buildOptionsFrom, mappedFromCompose } from './build-fields';
-import { readServiceExtension } from './extension';
+import {
+  EXTENSION_KEY,
+  extensionUnderBuildWarning,
+  extensionWithoutBuildWarning,
+  readServiceExtension,
+  type ExtensionWarning,
+} from './extension';
 import { contextKind, isInsideWorkspace, toWorkspacePath } from './paths';
 import type { PlatformConfigSpec, SecretSpec, ServiceBuildSpec } from './types';
 
@@ -39,26 +45,33 @@ const looksLikeOption = (value: string) => value.startsWith('-');
 export interface BuildSpecResult {
   specs: ServiceBuildSpec[];
   errors: ComposeError[];
+  /** Settings that have no effect where they are written (the service still builds): file, line and service. */
+  warnings: ComposeError[];
 }
 
 /** One spec per service with `build:`; image-only services are skipped. Errors are per service. */
 export function buildSpecsFromProject(project: ComposeProject, env: BuildSpecEnvironment): BuildSpecResult {
   const specs: ServiceBuildSpec[] = [];
   const errors: ComposeError[] = [];
+  const warnings: ComposeError[] = [];
   for (const service of Object.values(project.services).sort((a, b) => a.name.localeCompare(b.name))) {
     if (service.error) {
       errors.push(service.error);
       continue;
     }
-    if (!service.build) continue;
+    const warn = (w: ExtensionWarning) => warnings.push(located(service, w.message, w.key));
+    if (!service.build) {
+      if (service.definition[EXTENSION_KEY] !== undefined) warn(extensionWithoutBuildWarning());
+      continue;
+    }
     try {
-      specs.push(buildSpecFromService(project, service, service.build, env));
+      specs.push(buildSpecFromService(project, service, service.build, env, warn));
     } catch (e) {
       if (e instanceof ComposeError) errors.push(e);
       else throw e;
     }
   }
-  return { specs, errors };
+  return { specs, errors, warnings };
 }
 
 function whereIs(service: ComposeService, key?: string): SourceLocation {
@@ -66,8 +79,15 @@ function whereIs(service: ComposeService, key?: string): SourceLocation {
   return located ?? service.sources[service.sources.length - 1] ?? { file: '<unknown>' };
 }
 
+function located(service: ComposeService, message: string, key?: string): ComposeError {
+  // A nested key (x-nx-buildx.platformArg) without a line of its own takes its parent's line.
+  const known = (k?: string) => (k && service.locations?.[k] ? k : undefined);
+  const parent = key?.includes('.') ? key.slice(0, key.lastIndexOf('.')) : undefined;
+  return new ComposeError(message, { ...whereIs(service, known(key) ?? known(parent)), service: service.name });
+}
+
 function fail(service: ComposeService, message: string, key?: string): never {
-  throw new ComposeError(message, { ...whereIs(service, key), service: service.name });
+  throw located(service, message, key);
 }
 
 function buildSpecFromService(
@@ -75,6 +95,7 @@ function buildSpecFromService(
   service: ComposeService,
   build: ComposeBuild,
   env: BuildSpecEnvironment,
+  warn: (warning: ExtensionWarning) => void,
 ): ServiceBuildSpec {
   const ws = (abs: string) => toWorkspacePath(env.workspaceRoot, abs);
   const isDirectory = (abs: string) => env.isDirectory?.(abs) ?? true;
@@ -96,6 +117,7 @@ function buildSpecFromService(
   }
 
   for (const key of Object.keys(build)) {
+    if (key === EXTENSION_KEY) warn(extensionUnderBuildWarning(service.name));
     if (!KNOWN_BUILD_KEYS.has(key) && !key.startsWith('x-')) {
       fail(service, `unknown key "${key}" under build`, `build.${key}`);
     }
@@ -143,6 +165,7 @@ function buildSpecFromService(
 
   const extension = readServiceExtension(service.definition);
   if (extension.problems.length) fail(service, extension.problems.join('; '), 'x-nx-buildx');
+  for (const warning of extension.warnings) warn(warning);
   const { platformArgs } = extension.value;
   let platformConfig: PlatformConfigSpec | undefined;
   for (const platform of [...Object.keys(platformArgs ?? {}), ...Object.keys(extension.value.platformConfig?.overlays ?? {})]) {

@@ -3,6 +3,7 @@
  * containerd's `platforms.Normalize` does, and their mapping to what an emulated container reports
  * (`uname -m`) and to the qemu binfmt_misc entry that makes the emulation work.
  */
+import { closest } from './closest';
 
 export const KNOWN_OS = ['linux', 'windows', 'darwin', 'freebsd', 'netbsd', 'openbsd', 'illumos', 'solaris', 'aix'] as const;
 
@@ -227,27 +228,7 @@ export function hostPlatform(hostArch: string): string {
 }
 
 function suggest(raw: string): string | undefined {
-  const s = raw.toLowerCase();
-  let best: { p: string; d: number } | undefined;
-  for (const p of COMMON_PLATFORMS) {
-    const d = levenshtein(s, p);
-    if (!best || d < best.d) best = { p, d };
-  }
-  return best && best.d <= Math.max(2, Math.floor(s.length / 4)) && best.p !== s ? best.p : undefined;
-}
-
-function levenshtein(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = tmp;
-    }
-  }
-  return row[b.length]!;
+  return closest(raw, COMMON_PLATFORMS);
 }
 
 /**

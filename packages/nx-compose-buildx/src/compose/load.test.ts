@@ -49,6 +49,14 @@ describe('loadComposeProject', () => {
     expect(p.files).toEqual([BASE, OVERRIDE, '/p/.env']);
   });
 
+  it('records the line of each x-nx-buildx key, for warnings about one key', () => {
+    const p = load({
+      [BASE]: 'services:\n  api:\n    build: .\n    x-nx-buildx:\n      verify: [true]\n      platformArg: {}\n',
+    });
+    expect(p.services.api.locations?.['x-nx-buildx']).toEqual({ file: BASE, line: 4 });
+    expect(p.services.api.locations?.['x-nx-buildx.platformArg']).toEqual({ file: BASE, line: 6 });
+  });
+
   it('process env wins over .env', () => {
     const p = load({ [BASE]: 'services:\n  a:\n    image: "${V}"\n' }, { process: { V: 'process' }, dotenv: { V: 'dotenv' } });
     expect(p.services.a.image).toBe('process');

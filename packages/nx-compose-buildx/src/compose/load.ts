@@ -101,6 +101,13 @@ function ownLocations(source: YamlSource, name: string, def: unknown): Record<st
           out[`build.args.${item.split('=')[0]}`] = { file: source.file, line: lineOf(source, ['services', name, 'build', 'args', i]) };
       });
   } else if (typeof build === 'string') out['build.context'] = out.build;
+  // The plugin's own extension (build-spec/extension.ts): its keys, for warnings that name their line.
+  const extension = d['x-nx-buildx'] instanceof Tagged ? d['x-nx-buildx'].value : d['x-nx-buildx'];
+  if (isPlainObject(extension)) {
+    for (const k of Object.keys(extension)) {
+      out[`x-nx-buildx.${k}`] = { file: source.file, line: lineOf(source, ['services', name, 'x-nx-buildx', k]) };
+    }
+  }
   return out;
 }
 

@@ -64,6 +64,7 @@ export async function computeComposeNodes(
 
   const records: ServiceRecord[] = [];
   const serviceErrors: ServiceError[] = [];
+  const specWarnings: string[] = [];
   // Every path the spec stage looks at, found or not: when a missing context appears, the cache must see it.
   const probed = new Set<string>();
   const specEnv = {
@@ -84,6 +85,7 @@ export async function computeComposeNodes(
     for (const error of result.errors) {
       serviceErrors.push({ set: set.outcome, service: error.service ?? '?', error: error.relativeTo(root) });
     }
+    for (const warning of result.warnings) specWarnings.push(`nx-compose-buildx: ${warning.relativeTo(root).message}`);
   }
 
   const { named, errors: nameErrors } = assignProjectNames(records);
@@ -144,6 +146,7 @@ export async function computeComposeNodes(
         'Nx cannot hash files there, so its targets are not cached and nx affected does not see changes to them.',
     );
   }
+  warnings.push(...specWarnings);
   for (const { spec } of named) {
     const warning = secretLikeArgsWarning(spec.service, spec.composeFiles[0], secretLikeArgs(spec));
     if (warning) warnings.push(`nx-compose-buildx: ${warning}`);

@@ -61,7 +61,7 @@ describe('x-nx-buildx platformArgs / platformConfig', () => {
       expected: { platformConfig: { base: 'base.json', overlays: {}, name: 'app.yaml' } },
     },
   ])('$name', ({ value, expected }) => {
-    expect(ext(value)).toEqual({ value: expected, problems: [] });
+    expect(ext(value)).toEqual({ value: expected, problems: [], warnings: [] });
   });
 
   it.each([
@@ -77,23 +77,61 @@ describe('x-nx-buildx platformArgs / platformConfig', () => {
       problem: /name must be a plain file name/,
     },
     {
-      name: 'config unknown key',
-      value: { platformConfig: { base: 'b.json', overlay: {} } },
-      problem: /unknown key "overlay" under x-nx-buildx\.platformConfig/,
-    },
-    {
       name: 'overlay not a path',
       value: { platformConfig: { base: 'b.json', overlays: { arm64: 1 } } },
       problem: /overlays\.arm64 must be a file path/,
     },
-    {
-      name: 'unknown extension key',
-      value: { platformArg: {} },
-      problem: /unknown key "platformArg" under x-nx-buildx \(known: verify, platformArgs, platformConfig\)/,
-    },
   ])('problem: $name', ({ value, problem }) => {
     const { problems } = ext(value);
     expect(problems.join('\n')).toMatch(problem);
+  });
+
+  // Compose accepts anything under an x- key: a key with no effect is a warning naming the right key or place.
+  it.each([
+    {
+      name: 'misspelt key',
+      value: { platformArg: { arm64: {} } },
+      key: 'x-nx-buildx.platformArg',
+      warning:
+        /unknown key "platformArg" under x-nx-buildx has no effect; did you mean "platformArgs"\? \(known: verify, platformArgs, platformConfig\)/,
+    },
+    {
+      name: 'key in the wrong case',
+      value: { Verify: ['true'] },
+      key: 'x-nx-buildx.Verify',
+      warning: /unknown key "Verify" under x-nx-buildx has no effect; did you mean "verify"\?/,
+    },
+    {
+      name: 'key far from every known key',
+      value: { cacheScope: 'x' },
+      key: 'x-nx-buildx.cacheScope',
+      warning: /unknown key "cacheScope" under x-nx-buildx has no effect \(known: verify, platformArgs, platformConfig\)$/,
+    },
+    {
+      name: 'a compose build key',
+      value: { platforms: ['linux/arm64'] },
+      key: 'x-nx-buildx.platforms',
+      warning: /^x-nx-buildx\.platforms has no effect: platforms is a compose build key, write it under build: \(build\.platforms\)$/,
+    },
+    {
+      name: 'misspelt platformConfig key',
+      value: { platformConfig: { base: 'b.json', overlay: {} } },
+      key: 'x-nx-buildx.platformConfig.overlay',
+      warning:
+        /unknown key "overlay" under x-nx-buildx\.platformConfig has no effect; did you mean "overlays"\? \(known: base, overlays, name\)/,
+    },
+  ])('warning: $name', ({ value, key, warning }) => {
+    const { problems, warnings } = ext(value);
+    expect(problems).toEqual([]);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]!.key).toBe(key);
+    expect(warnings[0]!.message).toMatch(warning);
+  });
+
+  it('a misspelt platformConfig key leaves the rest of platformConfig in effect', () => {
+    expect(ext({ platformConfig: { base: 'b.json', overlay: {} } }).value).toEqual({
+      platformConfig: { base: 'b.json', overlays: {}, name: 'config.json' },
+    });
   });
 });
 
