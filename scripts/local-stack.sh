@@ -35,7 +35,8 @@ PLATFORMS="linux/amd64,linux/arm64,linux/arm/v7,linux/ppc64le,linux/s390x"
 PLATFORM_TABLE="linux/amd64:amd64:x86_64 linux/arm64:arm64:aarch64 linux/arm/v7:armhf:armv7l linux/ppc64le:ppc64el:ppc64le linux/s390x:s390x:s390x"
 QEMU_ARCHES="aarch64 arm ppc64le s390x riscv64"
 TRIXIE_PKGS="docker.io containerd docker-buildx docker-compose tini"
-SYSTEM_PKGS="qemu-user-static docker-registry skopeo runc curl ca-certificates libsystemd0 libcap2 util-linux"
+# rsync: gitlab-ci-local copies each job's checkout and artifacts with it (e2e/generators/ci-native.test.ts)
+SYSTEM_PKGS="qemu-user-static docker-registry skopeo runc curl ca-certificates libsystemd0 libcap2 util-linux rsync"
 PLUGIN_DIR="/usr/libexec/docker/cli-plugins"
 DAEMON_PATH="$BIN:$PREFIX/usr/bin:$PREFIX/usr/sbin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -475,13 +476,14 @@ cmd_up() {
   lock
   local t0
   t0="$(now_ms)"
+  # Packages first, also on a running stack: one added to SYSTEM_PKGS arrives with the next `up`.
+  ensure_system_packages
   if quick_ok; then
     log "stack already up ($(($(now_ms) - t0)) ms)"
     echo "DOCKER_HOST=unix://$DOCKER_SOCK"
     return 0
   fi
   mkdir -p "$RUN" "$LOGS"
-  ensure_system_packages
   ensure_prefix
   ensure_plugins
   ensure_binfmt
