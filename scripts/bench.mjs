@@ -17,6 +17,9 @@
 //   2 nothing changed               nx affected -t docker-build | bake | compose build (warm BuildKit)
 //   3 one service changed           nx affected -t docker-build | bake | compose build | limit
 //   4 fresh CI runner (push+cache)  nx affected -t docker-push  | bake --push | limit
+// Scenarios in modules of their own (scripts/lib/bench-*.mjs), each registered in SCENARIO_MODULES
+// with one line and picked by its id in BENCH_SCENARIOS:
+//   overhead                        the plugin's cost on an nx command (graph; one-service run vs its build)
 // "limit" = `docker buildx build` of the changed service alone with the plugin's flags.
 // A benchmark, not a test: it asserts nothing, it prints medians, min–max and ratios.
 // Note: `docker buildx prune -af` (cold runs, scenario 4) clears the shared builder cache.
@@ -40,6 +43,12 @@ import {
   svcName,
   timed,
 } from './lib/bench-workspace.mjs';
+import { runOverheadScenario } from './lib/bench-overhead.mjs';
+
+/** Scenario id → module function(ctx) returning markdown lines; ctx is built in benchN. */
+const SCENARIO_MODULES = {
+  overhead: runOverheadScenario,
+};
 
 const argNs = process.argv
   .slice(2)
@@ -52,7 +61,9 @@ const NS = argNs.length
       .map(Number)
       .filter((x) => x > 0);
 const REPS = Number(process.env.BENCH_REPS ?? 3);
-const SCENARIOS = new Set((process.env.BENCH_SCENARIOS ?? '1,2,3,4').split(',').map((s) => s.trim()));
+const SCENARIOS = new Set(
+  (process.env.BENCH_SCENARIOS ?? `1,2,3,4,${Object.keys(SCENARIO_MODULES).join(',')}`).split(',').map((s) => s.trim()),
+);
 const COLD_MAX_N = Number(process.env.BENCH_COLD_MAX_N ?? Infinity);
 const PEERS = process.env.BENCH_PEERS !== '0';
 const LOG = join(tmpdir(), `nxcb-bench-${Date.now()}.log`);
@@ -194,9 +205,9 @@ async function runOurs(argv, cwd, extraEnv = {}) {
 }
 
 /** Runs REPS repetitions; within a rep each tool runs once, and the order rotates between reps. */
-async function alternate(tools, before) {
+async function alternate(tools, before, reps = REPS) {
   const runs = Object.fromEntries(tools.map((t) => [t.label, []]));
-  for (let rep = 0; rep < REPS; rep++) {
+  for (let rep = 0; rep < reps; rep++) {
     const order = tools.map((_, i) => tools[(i + rep) % tools.length]);
     for (const tool of order) {
       if (before) await before(tool);
@@ -423,6 +434,8 @@ async function benchN(n) {
         ).lines,
       );
     }
+    const ctx = { n, ws, bare, changed, nx, must, runOurs, alternate, changeService, changeNothing, limitArgv, scenarioTable, sec };
+    for (const [id, run] of Object.entries(SCENARIO_MODULES)) if (SCENARIOS.has(id)) md.push(...(await run(ctx)));
   } finally {
     if (!process.env.BENCH_KEEP) for (const d of cleanup) rmSync(d, { recursive: true, force: true });
   }
