@@ -150,6 +150,17 @@ describe('ci generator: gitlab', () => {
   });
 });
 
+describe('ci generator: gitlab login to another registry', () => {
+  it.each(['qemu', 'native'] as const)('--runners=%s: skipped on a merge request without credentials, never on a push', async (runners) => {
+    const tree = await run({ provider: 'gitlab', registry: 'quay.io/acme', runners, platforms: 'linux/amd64' });
+    const text = tree.read('.gitlab-ci.yml', 'utf-8')!;
+    expectValidGitlab(text);
+    expect(parse(text)['.docker'].before_script).toContain(
+      'if [ -n "$REGISTRY_USERNAME" ] || [ "$CI_PIPELINE_SOURCE" != merge_request_event ]; then echo "$REGISTRY_PASSWORD" | docker login -u "$REGISTRY_USERNAME" --password-stdin quay.io; fi',
+    );
+  });
+});
+
 describe('ci generator: errors', () => {
   it.each([
     { opts: { provider: 'jenkins' }, error: /Unknown provider "jenkins"/ },

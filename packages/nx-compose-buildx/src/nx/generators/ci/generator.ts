@@ -260,7 +260,8 @@ function gitlabDockerTemplate(c: CiContext, stages: string[], emulation: string[
   const login =
     c.registry === undefined
       ? 'echo "$CI_REGISTRY_PASSWORD" | docker login -u "$CI_REGISTRY_USER" --password-stdin "$CI_REGISTRY"'
-      : `echo "$REGISTRY_PASSWORD" | docker login -u "$REGISTRY_USERNAME" --password-stdin ${registryHost(registry)}`;
+      : // A merge request's pipeline gets no protected variables (and none from a fork): it builds without the login.
+        `if [ -n "$REGISTRY_USERNAME" ] || [ "$CI_PIPELINE_SOURCE" != merge_request_event ]; then echo "$REGISTRY_PASSWORD" | docker login -u "$REGISTRY_USERNAME" --password-stdin ${registryHost(registry)}; fi`;
   return [
     `stages: [${stages.join(', ')}]`,
     '',
