@@ -197,6 +197,95 @@ describe('docker-push executor', () => {
     expect(meta.platforms).toEqual({ 'linux/arm64': { digest: d('1') } });
   });
 
+  describe('manifestList: a single-platform image as a one-entry manifest list', () => {
+    const single = { ...options, platforms: ['linux/arm64'], tags: ['r/api:1', 'r/api:latest'], reuse: false, manifestList: true };
+    const oneEntry = index([['arm64', d('1')]]);
+    /** The registry before `imagetools create` serves the plain manifest under the first tag, after it the list under every tag. */
+    function listing(created: { argv?: string[] }, listed = oneEntry): Handler {
+      const manifest = JSON.stringify({
+        schemaVersion: 2,
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        config: { digest: d('f') },
+      });
+      return registry(
+        {
+          'r/api:1': () => (created.argv ? listed : manifest),
+          'r/api:latest': () => (created.argv ? listed : ''),
+        },
+        (argv) => {
+          if (argv[2] === 'imagetools' && argv[3] === 'create') return ((created.argv = argv), {});
+          return argv.includes('--format')
+            ? { stdout: JSON.stringify({ manifest: { digest: d('1') }, image: { architecture: 'arm64', os: 'linux' } }) }
+            : undefined;
+        },
+        d('1'),
+      );
+    }
+
+    test('reuse off: pushed under the first tag, then listed under every tag by digest, and confirmed as a list', async () => {
+      const ctx = tmpContext();
+      const created: { argv?: string[] } = {};
+      const { deps, commands } = fakeDeps(listing(created));
+      expect(await dockerPush(single, ctx, deps)).toEqual({ success: true });
+      expect(commands()).toEqual([
+        'docker buildx inspect --bootstrap',
+        'docker buildx build --progress=plain --platform linux/arm64 -f apps/api/Dockerfile -t r/api:1 --provenance=false --sbom=false ' +
+          '--metadata-file dist/docker/api/.buildx-run1-push-metadata.json --push apps/api',
+        `docker buildx imagetools create -t r/api:1 -t r/api:latest r/api@${d('1')}`,
+        'docker buildx imagetools inspect --raw r/api:1',
+        'docker buildx imagetools inspect --raw r/api:latest',
+      ]);
+      expect(JSON.parse(readFileSync(join(ctx.root, 'dist/docker/api/push-metadata.json'), 'utf8'))).toMatchObject({
+        tags: ['r/api:1', 'r/api:latest'],
+        platforms: { 'linux/arm64': { digest: d('1') } },
+        manifestDigest: digestOf(oneEntry),
+        pushed: true,
+      });
+    });
+
+    test('a tag that still serves one manifest is not a list: the push is not confirmed', async () => {
+      const ctx = tmpContext();
+      const plain = JSON.stringify({
+        schemaVersion: 2,
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        config: { digest: d('f') },
+      });
+      const { deps, logs } = fakeDeps(listing({}, plain));
+      expect(await dockerPush(single, ctx, deps)).toEqual({ success: false });
+      expect(logs.join('\n')).toContain('r/api:1: the registry serves a single manifest, not the manifest list asked for (manifestList)');
+      expect(existsSync(join(ctx.root, 'dist/docker/api/push-metadata.json'))).toBe(false);
+    });
+
+    test('a list whose entry is not the image this run pushed is not confirmed', async () => {
+      const { deps, logs } = fakeDeps(listing({}, index([['arm64', d('9')]])));
+      expect(await dockerPush(single, tmpContext(), deps)).toEqual({ success: false });
+      expect(logs.join('\n')).toContain('push not confirmed: linux/arm64 changed while tagging');
+    });
+
+    test('several platforms: a list already, pushed as always', async () => {
+      const { deps, commands } = fakeDeps(registry({ '127.0.0.1:5000/api:1.0': FULL, '127.0.0.1:5000/api:latest': FULL }));
+      expect(await dockerPush({ ...options, reuse: false, manifestList: true }, tmpContext(), deps)).toEqual({ success: true });
+      expect(commands().some((c) => c.includes('imagetools create'))).toBe(false);
+      expect(commands()[1]).toContain('-t 127.0.0.1:5000/api:1.0 -t 127.0.0.1:5000/api:latest');
+    });
+
+    test('the dry run prints the push under the first tag and the listing', async () => {
+      const { deps, calls, logs } = fakeDeps(() => {
+        throw new Error('nothing may run');
+      });
+      expect(await dockerPush({ ...single, dryRun: true }, tmpContext(), deps)).toEqual({ success: true });
+      expect(calls).toEqual([]);
+      expect(logs.filter((l) => l.startsWith('[dry-run]'))).toEqual([
+        '[dry-run] docker buildx inspect --bootstrap',
+        '[dry-run] docker buildx build --progress=plain --platform linux/arm64 -f apps/api/Dockerfile -t r/api:1 --provenance=false --sbom=false ' +
+          '--metadata-file dist/docker/api/.buildx-run1-push-metadata.json --push apps/api',
+        "[dry-run] docker buildx imagetools create -t r/api:1 -t r/api:latest 'r/api@<digest buildx reports>'  (a one-entry manifest list)",
+        '[dry-run] docker buildx imagetools inspect --raw r/api:1',
+        '[dry-run] docker buildx imagetools inspect --raw r/api:latest',
+      ]);
+    });
+  });
+
   test('push without tags is refused', async () => {
     const { deps, calls, logs } = fakeDeps(() => undefined);
     expect(await dockerPush({ ...options, tags: [] }, tmpContext(), deps)).toEqual({ success: false });

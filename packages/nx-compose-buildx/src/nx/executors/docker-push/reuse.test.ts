@@ -206,6 +206,34 @@ describe('docker-push: the registry as the cache', () => {
     expect(build).toContain(`--label ${CONTENT_KEY_LABEL}=`); // the same image content as a trusted run
   });
 
+  test('read-only with manifestList: a single-platform miss pushes under the first tag, no key tag, and lists it under every tag', async () => {
+    const single = { ...options, platforms: ['linux/amd64'], manifestList: true, cacheReadOnly: true };
+    const { deps, commands } = fakeDeps((argv, o) => {
+      if (argv[2] === 'build') {
+        const i = argv.indexOf('--metadata-file');
+        writeFileSync(join(o.cwd, argv[i + 1]!), JSON.stringify({ 'containerimage.digest': d('c') }));
+        return {};
+      }
+      if (argv[2] === 'imagetools' && argv[3] === 'create') return {};
+      if (argv.includes('--raw'))
+        return {
+          stdout: JSON.stringify({
+            mediaType: 'application/vnd.oci.image.index.v1+json',
+            manifests: [{ digest: d('c'), platform: { os: 'linux', architecture: 'amd64' } }],
+          }),
+        };
+      return registry('miss', { keyRefs: [] })(argv, o);
+    });
+    expect(await dockerPush(single, workspace(), deps)).toEqual({ success: true });
+    const [build] = builds(commands());
+    expect(build).toContain(' -t 127.0.0.1:5000/api:1.0 ');
+    expect(build).not.toContain('nxcb-');
+    expect(build).not.toContain('api:latest');
+    expect(commands()).toContain(
+      `docker buildx imagetools create -t 127.0.0.1:5000/api:1.0 -t 127.0.0.1:5000/api:latest 127.0.0.1:5000/api@${d('c')}`,
+    );
+  });
+
   test.each([
     ['reuse: false', {}, { reuse: false }],
     ['NX_COMPOSE_BUILDX_REUSE=false', { env: { NX_COMPOSE_BUILDX_REUSE: 'false' } }, {}],

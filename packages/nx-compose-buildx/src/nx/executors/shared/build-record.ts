@@ -110,6 +110,8 @@ export async function confirmPushed(
   root: string,
   deps: ExecutorDeps,
   builder?: string,
+  /** `index`: every tag must serve a manifest list (the `manifestList` option), not one manifest. */
+  expect: { index?: boolean } = {},
 ): Promise<string | undefined> {
   const problems: string[] = [];
   const pushed = metadata.manifestDigest;
@@ -118,12 +120,14 @@ export async function confirmPushed(
     let lastError = '';
     let found: Array<{ platform: string; digest: string }> | undefined;
     let served: string | undefined;
+    let kind: string | undefined;
     for (let attempt = 0; attempt < 3; attempt++) {
       if (attempt) await deps.sleep(1000 * attempt);
       try {
         const img = await registryImage(t, root, deps, builder);
         found = img.platforms;
         served = img.digest;
+        kind = img.kind;
         if (
           comparePlatforms(
             platforms,
@@ -137,6 +141,10 @@ export async function confirmPushed(
     }
     if (!found) {
       problems.push(`${t}: ${lastError}`);
+      continue;
+    }
+    if (expect.index && kind !== 'index') {
+      problems.push(`${t}: the registry serves a single manifest, not the manifest list asked for (manifestList)`);
       continue;
     }
     if (pushed && served && served !== pushed) {

@@ -12,6 +12,11 @@ export interface BuildExecutorOptions extends Partial<BuildOptions> {
   reuse?: boolean;
   /** Read the cache but write none (drops --cache-to). Also set by NX_COMPOSE_BUILDX_CACHE_READONLY=true. */
   cacheReadOnly?: boolean;
+  /**
+   * docker-push: publish a single-platform image as a one-entry manifest list (an index) rather than
+   * a plain manifest, for registries and deploy tools that need a list. Default false.
+   */
+  manifestList?: boolean;
   /** Compose service name (headers, metadata, default metadata path). */
   service: string;
   context: string;
@@ -53,6 +58,7 @@ export interface NormalizedBuild {
   ociLabels: boolean;
   serviceImages: Record<string, string>;
   checkPlatforms: boolean;
+  manifestList: boolean;
   loadMultiPlatform?: boolean;
   progress?: ProgressMode;
 }
@@ -77,6 +83,7 @@ export function normalizeBuildOptions(o: BuildExecutorOptions, kind: 'build' | '
     ociLabels: o.ociLabels ?? true,
     serviceImages: o.serviceImages ?? {},
     checkPlatforms: o.checkPlatforms ?? true,
+    manifestList: o.manifestList ?? false,
     ...(o.loadMultiPlatform !== undefined ? { loadMultiPlatform: o.loadMultiPlatform } : {}),
     ...(o.progress !== undefined ? { progress: o.progress } : {}),
   };

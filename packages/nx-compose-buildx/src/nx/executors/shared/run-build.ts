@@ -87,6 +87,10 @@ export function dryRunLines(plan: BuildPlan, inv: BuildInvocation): string[] {
   const lines = [
     `[dry-run] ${displayCommand(maskSecretArgs(inv.argv))}${plan.build.dockerfileInline !== undefined ? '  (inline Dockerfile on stdin)' : ''}`,
   ];
+  if (plan.mode === 'push' && plan.manifestList && plan.build.platforms.length <= 1) {
+    const first = plan.build.tags[0] ?? '<tag>';
+    lines.push(`[dry-run] ${displayCommand(retagArgv(plan.build.tags, first, '<digest buildx reports>'))}  (a one-entry manifest list)`);
+  }
   if (plan.mode === 'push') for (const t of plan.build.tags) lines.push(`[dry-run] docker buildx imagetools inspect --raw ${t}`);
   return lines;
 }
@@ -147,11 +151,21 @@ function publishesFromKey(plan: BuildPlan, reuse: ReuseKey | undefined): boolean
   return !!reuse && reuse.write && plan.build.platforms.length <= 1;
 }
 
-/** The build a miss runs: the key in every platform's config, and (unless read-only) its tag. */
+/**
+ * `manifestList` on a single-platform push that is not published from a key tag (that is a list
+ * already): buildx pushes one platform as a plain manifest, so the build pushes under the first tag
+ * only and `imagetools create` then lists it under every tag (listUnderTags).
+ */
+function listsFromFirstTag(plan: BuildPlan, reuse: ReuseKey | undefined): boolean {
+  return plan.mode === 'push' && plan.manifestList && plan.build.platforms.length <= 1 && !publishesFromKey(plan, reuse);
+}
+
+/** The build a push runs: on a miss the key in every platform's config and (unless read-only) its tag. */
 function withKey(plan: BuildPlan, reuse: ReuseKey | undefined): BuildPlan {
-  if (!reuse) return plan;
+  const own = listsFromFirstTag(plan, reuse) ? plan.build.tags.slice(0, 1) : plan.build.tags;
+  if (!reuse) return own === plan.build.tags ? plan : { ...plan, build: { ...plan.build, tags: own } };
   const labels = { ...plan.build.labels, [CONTENT_KEY_LABEL]: reuse.key };
-  const tags = publishesFromKey(plan, reuse) ? [reuse.ref] : reuse.write ? [...plan.build.tags, reuse.ref] : plan.build.tags;
+  const tags = publishesFromKey(plan, reuse) ? [reuse.ref] : reuse.write ? [...own, reuse.ref] : own;
   return { ...plan, build: { ...plan.build, labels, tags } };
 }
 
@@ -171,26 +185,63 @@ async function publishFromKey(
   if (!found) return undefined;
   if (how === 'reused')
     deps.log(`${plan.logTag} registry cache hit: ${reuse.ref} (${found.digest.slice(0, 19)}); tagging it, building nothing`);
-  const argv = retagArgv(plan.build.tags, reuse.ref, found.digest, builder.name);
+  const expected = new Map(found.platforms.map((p) => [p.platform, p.digest]));
+  return listUnderTags(plan, reuse.ref, found.digest, (p) => expected.get(p), builder, root, deps, how);
+}
+
+/**
+ * The image `source@digest` tagged under every tag by `imagetools create` (for one manifest it
+ * writes a one-entry index), confirmed, and recorded like a push; `expected` gives the digest each
+ * platform must have (a platform that differs changed while tagging). undefined when imagetools fails.
+ */
+async function listUnderTags(
+  plan: BuildPlan,
+  source: string,
+  digest: string,
+  expected: (platform: string) => string | undefined,
+  builder: EnsuredBuilder,
+  root: string,
+  deps: ExecutorDeps,
+  how: 'reused' | 'built',
+): Promise<BuildResult | undefined> {
+  const argv = retagArgv(plan.build.tags, source, digest, builder.name);
   deps.log(`${plan.logTag} ${displayCommand(argv)}`);
   const r = await deps.run(argv, { cwd: root });
   if (r.exitCode !== 0) {
-    deps.log(`${plan.logTag} could not tag ${reuse.ref}: ${(r.stderr || r.stdout).trim().split('\n')[0]}`);
+    deps.log(`${plan.logTag} could not tag ${source}: ${(r.stderr || r.stdout).trim().split('\n')[0]}`);
     return undefined;
   }
   // The tags now serve what imagetools wrote (for one manifest, a one-entry index): confirm that,
-  // and that it holds exactly the platform images found under the key.
+  // and that it holds exactly the platform images expected.
   const metadata = initialMetadata(plan.service, plan.build.tags, plan.build.platforms, {}, false);
-  const error = await confirmPushed(plan.service, plan.build.tags, plan.build.platforms, metadata, root, deps, builder.name);
+  const error = await confirmPushed(plan.service, plan.build.tags, plan.build.platforms, metadata, root, deps, builder.name, {
+    index: plan.manifestList,
+  });
   if (error) return { success: false, error, metadata };
-  const moved = found.platforms.filter((p) => metadata.platforms[p.platform] && metadata.platforms[p.platform]!.digest !== p.digest);
+  const moved = Object.entries(metadata.platforms).filter(([p, v]) => expected(p) !== undefined && v.digest !== expected(p));
   if (moved.length)
-    return { success: false, error: `${plan.logTag} push not confirmed: ${moved.map((p) => p.platform).join(', ')} changed while tagging` };
+    return { success: false, error: `${plan.logTag} push not confirmed: ${moved.map(([p]) => p).join(', ')} changed while tagging` };
   metadata.pushed = true;
   if (how === 'reused') metadata.reused = true;
   writeMetadata(root, plan.metadataFile, metadata);
   deps.log(`${plan.logTag} ${how === 'reused' ? 'reused' : 'pushed'}: ${describeMetadata(metadata)} → ${plan.metadataFile}`);
   return { success: true, metadata };
+}
+
+/** After a `manifestList` push under the first tag: that manifest, listed under every tag. */
+async function listFromFirstTag(
+  plan: BuildPlan,
+  inv: BuildInvocation,
+  builder: EnsuredBuilder,
+  root: string,
+  deps: ExecutorDeps,
+): Promise<BuildResult> {
+  const first = plan.build.tags[0]!;
+  const bx = readBuildxMetadata(inv.buildxMetadataPath, (m) => deps.log(`${plan.logTag} warning: ${m}`));
+  if (!bx.digest) return { success: false, error: `${plan.logTag} buildx reported no digest for ${first}: cannot list it under every tag` };
+  // One platform was built, whatever its name: every entry of the list must be that manifest.
+  const listed = await listUnderTags(plan, first, bx.digest, () => bx.digest, builder, root, deps, 'built');
+  return listed ?? { success: false, error: `${plan.logTag} could not list ${first}@${bx.digest} under every tag` };
 }
 
 export async function runBuild(
@@ -258,6 +309,7 @@ export async function runBuild(
   }
 
   // Phase 4: record.
+  if (listsFromFirstTag(plan, reuse)) return listFromFirstTag(plan, inv, builder, root, deps);
   if (reuse && publishesFromKey(plan, reuse)) {
     readBuildxMetadata(inv.buildxMetadataPath, () => undefined); // removes it; the registry is read instead
     return (

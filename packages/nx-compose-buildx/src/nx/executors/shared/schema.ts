@@ -116,6 +116,12 @@ const RUN_SETTINGS: { [K in RunSettingKey]-?: JsonSchema } = {
     description:
       'docker-push: before building, look the image up in the registry by its content key (<repository>:nxcb-<key>: a hash of the build options, the Dockerfile, the files each context sends and the digests of the images it builds on) and, on a hit, tag it under every tag instead of building. NX_COMPOSE_BUILDX_REUSE=false turns it off for one run.',
   },
+  manifestList: {
+    type: 'boolean',
+    default: false,
+    description:
+      'docker-push: publish a single-platform image as a one-entry manifest list (an OCI index) under every tag, for registries and deploy tools that need a list. buildx pushes one platform as a plain manifest, so the image is pushed under its first tag and then listed under every tag with `docker buildx imagetools create`; the push is confirmed only when every tag serves the list. Services with several platforms are always pushed as a list.',
+  },
   cacheReadOnly: {
     type: 'boolean',
     description:

@@ -1,0 +1,62 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureStack, BASE_IMAGE } from '../support/stack';
+import { indexDigests, tagDigest } from '../support/registry';
+import { createWorkspace, type TempWorkspace } from '../support/workspace';
+
+/**
+ * docker-push's `manifestList` option on the real engine and registry: buildx pushes a
+ * single-platform image as a plain manifest; with the option every tag serves a one-entry
+ * manifest list of that same image. Reuse is off, the path where nothing else makes a list.
+ */
+const RUN_ID = `e2e-mlist-${process.pid}-${Date.now().toString(36)}`;
+const IMAGE = `127.0.0.1:5000/${RUN_ID}/one:1`;
+const EXTRA = `127.0.0.1:5000/${RUN_ID}/one:extra`;
+const NO_REUSE = { NX_COMPOSE_BUILDX_REUSE: 'false' };
+
+describe('docker-push --manifestList on a single-platform service', () => {
+  let ws: TempWorkspace;
+
+  beforeAll(async () => {
+    const stack = await ensureStack();
+    ws = await createWorkspace({
+      env: stack.env,
+      files: {
+        'compose.yaml': `services:\n  one:\n    image: ${IMAGE}\n    build:\n      context: ./one\n      platforms: [linux/amd64]\n      tags: [${EXTRA}]\n`,
+        'one/Dockerfile': `FROM ${BASE_IMAGE}\nCOPY a.txt /a.txt\n`,
+        'one/a.txt': 'one\n',
+      },
+    });
+  });
+  afterAll(() => ws?.dispose());
+
+  it('without the option the tags serve one manifest; with it, a one-entry list of the same image under every tag', async () => {
+    await ws.nx(['run', 'one:docker-push', '--skip-nx-cache', '--output-style=static'], { env: NO_REUSE });
+    const plain = await tagDigest(IMAGE);
+    expect(plain).toMatch(/^sha256:/);
+    await expect(indexDigests(IMAGE)).rejects.toThrow(/single-platform manifest, not a manifest list/);
+
+    const listed = await ws.nx(['run', 'one:docker-push', '--manifestList', '--skip-nx-cache', '--output-style=static'], { env: NO_REUSE });
+    expect(`${listed.stdout}${listed.stderr}`).toContain(
+      `docker buildx imagetools create -t ${IMAGE} -t ${EXTRA} 127.0.0.1:5000/${RUN_ID}/one@sha256:`,
+    );
+    // The same content (same commit, SOURCE_DATE_EPOCH from it): the list's one entry is the manifest pushed before.
+    expect(await indexDigests(IMAGE)).toEqual({ 'linux/amd64': plain });
+    expect(await indexDigests(EXTRA)).toEqual({ 'linux/amd64': plain });
+    const list = await tagDigest(IMAGE);
+    expect(list).not.toBe(plain);
+    expect(await tagDigest(EXTRA)).toBe(list);
+    const metadata = JSON.parse(readFileSync(join(ws.root, 'dist/docker/one/push-metadata.json'), 'utf8'));
+    expect(metadata).toMatchObject({ pushed: true, manifestDigest: list, platforms: { 'linux/amd64': { digest: plain } } });
+  });
+
+  it('with reuse on (the default) a one-platform image is already a one-entry list: it is published from its key tag', async () => {
+    ws.write('one/a.txt', 'two\n');
+    await ws.commit('new content: a new content key');
+    await ws.nx(['run', 'one:docker-push', '--skip-nx-cache', '--output-style=static']);
+    const entries = await indexDigests(IMAGE);
+    expect(Object.keys(entries)).toEqual(['linux/amd64']);
+    expect(await tagDigest(EXTRA)).toBe(await tagDigest(IMAGE));
+  });
+});
