@@ -31,3 +31,10 @@ const { BUILD_EXECUTORS, buildExecutorSchema } = createRequire(import.meta.url)(
 for (const name of BUILD_EXECUTORS) {
   writeFileSync(join(dist, 'nx/executors', name, 'schema.json'), `${JSON.stringify(buildExecutorSchema(name), null, 2)}\n`);
 }
+
+// The compose-spec validator, precompiled: the graph then neither loads Ajv nor compiles the schema (src/compose/schema/validate.ts).
+{
+  const schemaDir = join(dist, 'compose/schema');
+  const { PRECOMPILED_VALIDATOR, composeSpecStandaloneCode } = createRequire(import.meta.url)(join(schemaDir, 'validate.js'));
+  writeFileSync(join(schemaDir, PRECOMPILED_VALIDATOR), composeSpecStandaloneCode());
+}
