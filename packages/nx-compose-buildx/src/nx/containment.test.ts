@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, symlink
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { isInsideWorkspace, resolvedPath, workspacePathForWrite } from './containment';
+import { insideWorkspaceCheck, isInsideWorkspace, resolvedPath, workspacePathForWrite } from './containment';
 import { dockerConfig } from './executors/docker-config/executor';
 import { dockerBuild } from './executors/docker-build/executor';
 import { resetBuilderCache } from './executors/shared/builder';
@@ -43,6 +43,14 @@ describe('containment rules', () => {
   ])('%s inside the workspace: %s', (path, inside) => {
     const { root } = layout();
     expect(isInsideWorkspace(root, path)).toBe(inside);
+  });
+
+  it('answers as isInsideWorkspace when one memoised check serves every path of a graph', () => {
+    const { root } = layout();
+    const check = insideWorkspaceCheck(root);
+    const paths = ['dist/docker/api/metadata.json', 'dist/out/x.json', 'dist/out/../inside.json', 'cfg/linked.json', 'cfg/base.json'];
+    for (const path of [...paths, ...paths.reverse()]) expect([path, check(path)]).toEqual([path, isInsideWorkspace(root, path)]);
+    expect(paths.map((p) => check(p))).toContain(false);
   });
 
   it('resolves every existing component, keeps missing ones as written', () => {

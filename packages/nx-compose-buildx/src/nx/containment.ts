@@ -11,8 +11,12 @@ import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 /** `path` against `base` without normalising: `..` must be applied after the symlinks before it. */
 const unnormalised = (base: string, path: string) => (isAbsolute(path) ? path : `${base}${sep}${path}`);
 
-/** The path the OS reaches for `absPath`, symlinks of existing components resolved. */
-export function resolvedPath(absPath: string): string {
+/**
+ * The path the OS reaches for `absPath`, symlinks of existing components resolved. `memo` (one per
+ * graph computation) keeps each component's resolution: a thousand services under one folder then
+ * resolve that folder once, not once per path and component.
+ */
+export function resolvedPath(absPath: string, memo?: Map<string, string>): string {
   let current: string = sep;
   for (const part of absPath.split(sep)) {
     if (part === '' || part === '.') continue;
@@ -21,11 +25,17 @@ export function resolvedPath(absPath: string): string {
       continue;
     }
     const next = join(current, part);
+    const known = memo?.get(next);
+    if (known !== undefined) {
+      current = known;
+      continue;
+    }
     try {
       current = realpathSync(next);
     } catch {
       current = next; // missing (or unreadable): as written
     }
+    memo?.set(next, current);
   }
   return current;
 }
@@ -39,6 +49,16 @@ function within(outer: string, inner: string): boolean {
 /** Whether `path` (absolute, or relative to the workspace root) resolves inside the workspace. */
 export function isInsideWorkspace(workspaceRoot: string, path: string): boolean {
   return within(resolvedPath(resolve(workspaceRoot)), resolvedPath(unnormalised(workspaceRoot, path)));
+}
+
+/**
+ * `isInsideWorkspace` for many paths of one graph computation: the root and every path component are
+ * resolved once. Only for a single pass over files that do not change meanwhile (the graph's reads).
+ */
+export function insideWorkspaceCheck(workspaceRoot: string): (path: string) => boolean {
+  const memo = new Map<string, string>();
+  const root = resolvedPath(resolve(workspaceRoot), memo);
+  return (path) => within(root, resolvedPath(unnormalised(workspaceRoot, path), memo));
 }
 
 /**

@@ -8,7 +8,7 @@ import { contextKind, toWorkspacePath } from '../build-spec/paths';
 import { secretLikeArgs, secretLikeArgsWarning } from '../build-spec/secret-args';
 import type { ServiceBuildSpec } from '../build-spec/types';
 import { createIgnoreMatcher, createPrunePredicate, listContext, selectIgnoreFile } from '../graph';
-import { isInsideWorkspace } from './containment';
+import { insideWorkspaceCheck } from './containment';
 import { readGraphCache, writeGraphCache, optionsKey, type GraphDependencies } from './graph-cache';
 import { assembleNodes, type ComposeSetOutcome, type ServiceError, type ServiceFacts, type ServiceRecord } from './assemble';
 import { normalizePluginOptions, type ComposeBuildxPluginOptions, type NormalizedPluginOptions } from './plugin-options';
@@ -67,11 +67,12 @@ export async function computeComposeNodes(
   const specWarnings: string[] = [];
   // Every path the spec stage looks at, found or not: when a missing context appears, the cache must see it.
   const probed = new Set<string>();
+  const isInside = insideWorkspaceCheck(root);
   const specEnv = {
     workspaceRoot: root,
     exists: (abs: string) => (probed.add(toWorkspacePath(root, abs)), existsSync(abs)),
     isDirectory: (abs: string) => statSync(abs, { throwIfNoEntry: false })?.isDirectory() ?? false,
-    isInside: (abs: string) => isInsideWorkspace(root, abs),
+    isInside,
   };
   for (const set of sets) {
     if (!set.project) continue;
@@ -99,7 +100,7 @@ export async function computeComposeNodes(
   }
 
   const specs = named.map((r) => r.spec);
-  const outside = outsideWorkspace(specs, root);
+  const outside = outsideWorkspace(specs, isInside);
   const facts = new Map<string, ServiceFacts>();
   const loadable: ServiceRecord[] = [];
   const reader = factsReader(specs, root);
@@ -374,12 +375,12 @@ function invalidIgnorePattern(lines: readonly string[]): { line: number; pattern
  * (symlinks resolved). Compose allows it, but Nx can only hash workspace files: such targets are
  * never cached, and the user is told.
  */
-function outsideWorkspace(specs: ServiceBuildSpec[], root: string): Map<string, string[]> {
+function outsideWorkspace(specs: ServiceBuildSpec[], isInside: (path: string) => boolean): Map<string, string[]> {
   const out = new Map<string, string[]>();
   for (const spec of specs) {
     const local = [spec.context, ...Object.values(spec.additionalContexts)].filter((c) => contextKind(c) === 'local');
     const paths = [...local, ...(spec.dockerfile && contextKind(spec.context) === 'local' ? [spec.dockerfile] : [])];
-    const away = paths.filter((p) => !isInsideWorkspace(root, p));
+    const away = paths.filter((p) => !isInside(p));
     if (away.length) out.set(spec.project, [...new Set(away)]);
   }
   return out;
