@@ -122,7 +122,27 @@ export interface IgnoreMatcher {
   ignores(path: string): boolean;
 }
 
+const matchers = new Map<string, IgnoreMatcher>();
+const MATCHER_CACHE_LIMIT = 1000;
+
+/**
+ * Memoised on the patterns: one graph compiles each distinct ignore file once, though the walker,
+ * the pattern check and the ignored-path listing all ask (and services often share one file). A
+ * matcher's answers depend on its rules alone, so sharing it (and the library's own per-path
+ * cache) changes no answer.
+ */
 export function createIgnoreMatcher(patterns: string | readonly string[]): IgnoreMatcher {
+  const key = JSON.stringify(patterns);
+  let matcher = matchers.get(key);
+  if (!matcher) {
+    if (matchers.size >= MATCHER_CACHE_LIMIT) matchers.clear();
+    matcher = compileIgnoreMatcher(patterns);
+    matchers.set(key, matcher);
+  }
+  return matcher;
+}
+
+function compileIgnoreMatcher(patterns: string | readonly string[]): IgnoreMatcher {
   const rules = parseIgnoreRules(patterns);
   const ig = ignore({ ignorecase: false });
   ig.add(rules.map((r) => (r.negated ? '!' : '') + escapeForBalena(r.pattern)));

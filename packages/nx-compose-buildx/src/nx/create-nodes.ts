@@ -359,6 +359,13 @@ function factsReader(
 
 /** The first ignore-file line whose pattern cannot be compiled (BuildKit fails the build on it). */
 function invalidIgnorePattern(lines: readonly string[]): { line: number; pattern: string; reason: string } | undefined {
+  // Each rule compiles on its own, so when the whole file compiles every line does: look line by line only then.
+  try {
+    createIgnoreMatcher(lines).ignores('x');
+    return undefined;
+  } catch {
+    // fall through to find the line
+  }
   for (let i = 0; i < lines.length; i++) {
     try {
       createIgnoreMatcher([lines[i]]).ignores('x');
