@@ -207,7 +207,7 @@ function readsForPlatform(
   const stageNames: string[] = [];
   for (const ins of instructions) {
     if (ins.getKeyword() !== 'FROM') continue;
-    const a = ins.getArguments();
+    const a = once(ins, 'arguments', () => ins.getArguments());
     stageNames.push(a.length === 3 ? a[2].getValue().toLowerCase() : '');
   }
   const namedByKey = new Map<string, string>();
@@ -284,7 +284,7 @@ function readsForPlatform(
     const where = `line ${lineOf(ins)}`;
     if (keyword === 'ARG') {
       const assigned = new Set<string>();
-      for (const { name, raw } of argDeclarations(ins, escape, rawText)) {
+      for (const { name, raw } of once(ins, 'declarations', () => argDeclarations(ins, escape, rawText))) {
         // Whether a value sees a name set earlier on the same line is BuildKit's detail: not known.
         const sameLine = raw !== null && referencesAny(raw, assigned);
         assigned.add(name);
@@ -316,7 +316,7 @@ function readsForPlatform(
         }
       }
     } else if (keyword === 'FROM') {
-      const a = ins.getArguments();
+      const a = once(ins, 'arguments', () => ins.getArguments());
       const index = stages.length;
       const e = expand(a[0].getValue(), 'meta');
       const record: StageRecord = {
@@ -350,17 +350,19 @@ function readsForPlatform(
       continue;
     } else if (keyword === 'ENV') {
       const assigned = new Set<string>();
-      for (const p of (ins as PropertyInstruction).getProperties()) {
-        const raw = propertyRaw(p, rawText) ?? '';
+      const properties = once(ins, 'properties', () =>
+        (ins as PropertyInstruction).getProperties().map((p) => ({ name: p.getName(), raw: propertyRaw(p, rawText) ?? '' })),
+      );
+      for (const { name, raw } of properties) {
         const e = expand(raw, 'stage');
-        stage.env.set(p.getName(), e.unknown || referencesAny(raw, assigned) ? UNKNOWN : e.value);
-        assigned.add(p.getName());
-        stage.envFromArg?.delete(p.getName());
+        stage.env.set(name, e.unknown || referencesAny(raw, assigned) ? UNKNOWN : e.value);
+        assigned.add(name);
+        stage.envFromArg?.delete(name);
       }
     } else if (keyword === 'COPY' || keyword === 'ADD') {
       const mod = ins as ModifiableInstruction;
       let ctx: { kind: 'main' } | { kind: 'named'; name: string } | { kind: 'none' } = { kind: 'main' };
-      for (const flag of mod.getFlags()) {
+      for (const flag of once(ins, 'flags', () => mod.getFlags())) {
         if (flag.getName().toLowerCase() !== 'from') continue;
         const e = expand(flag.getValue() ?? '', 'stage');
         if (e.unknown || e.value === '') {
@@ -378,7 +380,7 @@ function readsForPlatform(
       }
       if (ctx.kind === 'none') continue;
       const into = ctx.kind === 'main' ? stage.main : namedAcc(stage, ctx.name);
-      const sources = copySources(ins, lines, escape, rawText);
+      const sources = once(ins, 'sources', () => copySources(ins, lines, escape, rawText));
       if ('whole' in sources) {
         into.whole.push(`${where}: ${sources.whole}`);
         continue;
@@ -397,7 +399,7 @@ function readsForPlatform(
         });
       }
     } else if (keyword === 'RUN') {
-      for (const flag of (ins as ModifiableInstruction).getFlags()) {
+      for (const flag of once(ins, 'flags', () => (ins as ModifiableInstruction).getFlags())) {
         if (flag.getName().toLowerCase() !== 'mount') continue;
         const opts = new Map<string, string>();
         for (const o of flag.getOptions()) opts.set(o.getName().toLowerCase(), o.getValue() ?? '');
@@ -456,6 +458,21 @@ function readsForPlatform(
     }
   }
   return { main, named };
+}
+
+/**
+ * Facts of one instruction that depend on the Dockerfile text alone (its arguments, flags,
+ * declarations, sources), worked out once per instruction. The parse is shared by every
+ * service using that text (parseDockerfileCached), and dockerfile-ast recomputes these on
+ * every call, which cost more than the rest of a read with other build args or platforms.
+ * Callers only read what they get.
+ */
+const perInstruction = new WeakMap<Instruction, Map<string, unknown>>();
+function once<T>(ins: Instruction, fact: string, compute: () => T): T {
+  let facts = perInstruction.get(ins);
+  if (!facts) perInstruction.set(ins, (facts = new Map()));
+  if (!facts.has(fact)) facts.set(fact, compute());
+  return facts.get(fact) as T;
 }
 
 function referencesAny(raw: string, names: ReadonlySet<string>): boolean {
