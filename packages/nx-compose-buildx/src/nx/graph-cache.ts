@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, posix, resolve } from 'node:path';
 import type { CreateNodesResultArray } from '@nx/devkit';
 
 /**
@@ -25,14 +25,14 @@ export interface GraphDependencies {
 }
 
 interface CacheEntry {
-  version: 1;
+  version: typeof CACHE_VERSION;
   key: string;
   dependencies: GraphDependencies;
   results: CreateNodesResultArray;
   warnings: string[];
 }
 
-const CACHE_VERSION = 1;
+const CACHE_VERSION = 2;
 
 /**
  * Nx's workspace-data folder, which `nx reset` clears: NX_WORKSPACE_DATA_DIRECTORY (or the older
@@ -67,29 +67,51 @@ export function warn(line: string): void {
 
 const COMPOSE_NAME = /^(docker-)?compose(\.override)?\.ya?ml$/;
 
-function dependencyKey(root: string, base: string, deps: GraphDependencies): string {
-  const hash = createHash('sha256').update(base);
+const MISSING = 'missing';
+
+/** What a path's stat contributes to the key: mtime and size, or that it is absent. */
+function statLine(root: string, path: string): string {
+  // Concatenated rather than join()ed: thousands of these run on every warm graph.
+  const stat = statSync(`${root}/${path}`, { throwIfNoEntry: false });
+  return stat ? `${stat.mtimeMs}:${stat.size}` : MISSING;
+}
+
+function dependencyKey(root: string, base: string, deps: GraphDependencies, statOf = (path: string) => statLine(root, path)): string {
+  const parts: string[] = [base];
   for (const dir of deps.composeDirs) {
     const names = existsSync(join(root, dir))
       ? readdirSync(join(root, dir))
           .filter((n) => COMPOSE_NAME.test(n))
           .sort()
       : [];
-    hash.update(`dir\0${dir}\0${names.join('\0')}\n`);
+    parts.push(`dir\0${dir}\0${names.join('\0')}`);
   }
+  const hash = createHash('sha256');
   for (const file of deps.files) {
-    const abs = join(root, file);
+    const abs = `${root}/${file}`;
     hash
       .update(`file\0${file}\0`)
       .update(existsSync(abs) ? readFileSync(abs) : '\0missing')
       .update('\n');
   }
-  for (const path of deps.stats) {
-    const stat = statSync(join(root, path), { throwIfNoEntry: false });
-    hash.update(`stat\0${path}\0${stat ? `${stat.mtimeMs}:${stat.size}` : 'missing'}\n`);
-  }
-  for (const variable of deps.variables) hash.update(`env\0${variable}\0${process.env[variable] ?? '\0unset'}\n`);
-  return hash.digest('hex');
+  for (const path of deps.stats) parts.push(`stat\0${path}\0${statOf(path)}`);
+  for (const variable of deps.variables) parts.push(`env\0${variable}\0${process.env[variable] ?? '\0unset'}`);
+  // One update for the many short lines: per-call overhead, not hashing, was the cost.
+  return hash.update(parts.join('\n')).digest('hex');
+}
+
+/**
+ * The stat list less the absent paths whose folder is on it too: such a path can only appear
+ * by changing that folder (its mtime, or its own absence), so its own stat adds nothing. A
+ * thousand services each probing project.json, package.json and <Dockerfile>.dockerignore
+ * beside a context folder that is watched anyway is most of a warm graph's stats.
+ */
+function withoutCoveredAbsences(stats: readonly string[], statOf: (path: string) => string): string[] {
+  const listed = new Set(stats);
+  return stats.filter((path) => {
+    const folder = posix.dirname(path);
+    return folder === path || !listed.has(folder) || statOf(path) !== MISSING;
+  });
 }
 
 export async function readGraphCache(
@@ -116,7 +138,16 @@ export async function writeGraphCache(
   warnings: string[],
 ): Promise<void> {
   try {
-    const entry: CacheEntry = { version: CACHE_VERSION, key: dependencyKey(root, base, dependencies), dependencies, results, warnings };
+    const seen = new Map<string, string>();
+    const statOf = (path: string) => seen.get(path) ?? seen.set(path, statLine(root, path)).get(path)!;
+    const kept = { ...dependencies, stats: withoutCoveredAbsences(dependencies.stats, statOf) };
+    const entry: CacheEntry = {
+      version: CACHE_VERSION,
+      key: dependencyKey(root, base, kept, statOf),
+      dependencies: kept,
+      results,
+      warnings,
+    };
     const path = cachePath(root, base);
     mkdirSync(dirname(path), { recursive: true });
     writeFileSync(path, JSON.stringify(entry));

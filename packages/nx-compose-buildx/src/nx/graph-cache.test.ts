@@ -1,0 +1,69 @@
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { readGraphCache, workspaceDataDirectory, writeGraphCache, type GraphDependencies } from './graph-cache';
+
+const RESULTS = [['compose.yaml', { projects: { ctx: { root: 'ctx', name: 'api' } } }]] as const;
+const BASE = 'options-key-0123456789abcdef';
+
+describe('the graph cache', () => {
+  let root: string;
+  const deps: GraphDependencies = {
+    composeDirs: ['.'],
+    files: ['compose.yaml', '.env'],
+    stats: ['ctx', 'ctx/Dockerfile', 'ctx/Dockerfile.dockerignore', 'ctx/project.json', 'ctx/sub', 'ctx/sub/deeper/package.json', 'gone/x'],
+    variables: ['NXCB_GRAPH_CACHE_TEST_TAG'],
+  };
+
+  beforeEach(async () => {
+    root = mkdtempSync(join(tmpdir(), 'nxcb-graph-cache-'));
+    writeFileSync(join(root, 'compose.yaml'), 'services: {}\n');
+    mkdirSync(join(root, 'ctx/sub'), { recursive: true });
+    writeFileSync(join(root, 'ctx/Dockerfile'), 'FROM scratch\n');
+    delete process.env.NXCB_GRAPH_CACHE_TEST_TAG;
+    await writeGraphCache(root, BASE, deps, RESULTS as never, ['a warning']);
+  });
+  afterEach(() => {
+    rmSync(root, { recursive: true, force: true });
+    delete process.env.NXCB_GRAPH_CACHE_TEST_TAG;
+  });
+
+  const read = () => readGraphCache(root, BASE);
+  const written = (): GraphDependencies => {
+    const dir = workspaceDataDirectory(root);
+    const file = readdirSync(dir).find((f) => f.startsWith('nx-compose-buildx-') && f.endsWith('.json'))!;
+    return JSON.parse(readFileSync(join(dir, file), 'utf-8')).dependencies;
+  };
+
+  it('answers from the cache while nothing it depends on changed', async () => {
+    expect(await read()).toEqual({ results: RESULTS, warnings: ['a warning'] });
+    expect(await readGraphCache(root, 'another-options-key')).toBeUndefined();
+  });
+
+  it('keeps no stat of an absent path whose folder it watches, and keeps the others', () => {
+    expect(written().stats).toEqual(['ctx', 'ctx/Dockerfile', 'ctx/sub', 'ctx/sub/deeper/package.json', 'gone/x']);
+  });
+
+  it.each<[string, (root: string) => void]>([
+    ['an absent file appears beside a watched folder', (r) => writeFileSync(join(r, 'ctx/project.json'), '{}')],
+    ['an absent ignore file appears', (r) => writeFileSync(join(r, 'ctx/Dockerfile.dockerignore'), '*\n')],
+    [
+      'an absent file appears under an absent folder',
+      (r) => (mkdirSync(join(r, 'ctx/sub/deeper')), writeFileSync(join(r, 'ctx/sub/deeper/package.json'), '{}')),
+    ],
+    ['a path with no watched folder appears', (r) => (mkdirSync(join(r, 'gone')), writeFileSync(join(r, 'gone/x'), ''))],
+    [
+      'a watched file changes',
+      (r) => (writeFileSync(join(r, 'ctx/Dockerfile'), 'FROM scratch\nCOPY . .\n'), utimesSync(join(r, 'ctx/Dockerfile'), 1, 1)),
+    ],
+    ['a hashed file changes content', (r) => writeFileSync(join(r, 'compose.yaml'), 'services: {a: {}}\n')],
+    ['an absent hashed file appears', (r) => writeFileSync(join(r, '.env'), 'TAG=1\n')],
+    ['a compose file appears in a compose folder', (r) => writeFileSync(join(r, 'compose.override.yaml'), 'services: {}\n')],
+    ['a variable the compose files read is set', () => (process.env.NXCB_GRAPH_CACHE_TEST_TAG = 'v2')],
+  ])('misses when %s', async (_, change) => {
+    expect(await read()).toBeDefined();
+    change(root);
+    expect(await read()).toBeUndefined();
+  });
+});
