@@ -151,10 +151,27 @@ describe('docker-manifest executor', () => {
     expect(logs.join('\n')).toMatch(message);
   });
 
-  it('dry run prints the commands and runs nothing but the builder check', async () => {
-    const { deps, logs, commands } = fakeDeps(registry({}));
+  it('dry run prints the commands and runs none: no builder inspect, no registry read', async () => {
+    const { deps, logs, calls } = fakeDeps(() => {
+      throw new Error('nothing may run');
+    });
     expect(await dockerManifest({ ...options, dryRun: true }, tmpContext(), deps)).toEqual({ success: true });
-    expect(commands().filter((c) => c.includes('imagetools'))).toEqual([]);
-    expect(logs.join('\n')).toMatch(/\[dry-run\] docker buildx imagetools create -t .*:1\.0 -t .*:latest/);
+    expect(calls).toEqual([]);
+    expect(logs.filter((l) => l.startsWith('[dry-run]'))).toEqual([
+      '[dry-run] docker buildx inspect --bootstrap',
+      ...Object.values(options.platformImages).map((ref) => `[dry-run] docker buildx imagetools inspect --raw ${ref}`),
+      expect.stringMatching(/^\[dry-run\] docker buildx imagetools create -t .*:1\.0 -t .*:latest .*@'?<digest of /),
+    ]);
+  });
+
+  it('dry run after a real run in the same process (a batch) still runs nothing', async () => {
+    const real = fakeDeps(registry({}));
+    await dockerManifest(options, tmpContext(), real.deps); // inspects the builder (and fails later: an empty registry)
+    expect(real.commands()).toContain('docker buildx inspect --bootstrap');
+    const { deps, calls } = fakeDeps(() => {
+      throw new Error('nothing may run');
+    });
+    expect(await dockerManifest({ ...options, dryRun: true }, tmpContext(), deps)).toEqual({ success: true });
+    expect(calls).toEqual([]);
   });
 });
