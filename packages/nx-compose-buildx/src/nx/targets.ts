@@ -273,6 +273,8 @@ export function projectConfiguration(node: ServiceNode, options: NormalizedPlugi
         pushMetadataFile: metadataFile(spec.project, 'push'),
         platforms: spec.platforms,
         ...(spec.verifyCommand ? { verifyCommand: spec.verifyCommand } : {}),
+        // imagetools reads the registry through the builder the push used (its registry config).
+        ...(options.builder !== undefined ? { builder: options.builder } : {}),
       },
       dependsOn: [names.push],
       cache: false,
