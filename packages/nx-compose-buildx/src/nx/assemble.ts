@@ -20,6 +20,7 @@ import type { NormalizedPluginOptions } from './plugin-options';
 import { chooseProjectRoots } from './project-roots';
 import { SERVICE_LOCK_FILE, isServiceLockCurrent, platformLockName, serviceLockKey, type ServiceLock } from './service-lock';
 import { isPerPlatform, projectConfiguration, type ServiceNode } from './targets';
+import type { ComposeRunOption } from './executors/docker-explain/load-side';
 
 /** A compose project as the edge found it: loaded, or failed with an error. */
 export interface ComposeSetOutcome {
@@ -29,6 +30,8 @@ export interface ComposeSetOutcome {
   composeProjectName: string;
   /** Workspace-relative files whose edits can change the services (compose files, included files, .env). */
   watchedFiles: string[];
+  /** The compose run (workspace-relative), for docker-explain to load it again at another commit. */
+  compose?: ComposeRunOption;
   error?: ComposeError;
 }
 
@@ -170,6 +173,7 @@ export function assembleNodes(input: AssembleInput): AssembleOutput {
       imageInputs: imageInputs(spec, facts, composeFiles, lockCurrent, reads, ignoredOf(spec)),
       serviceImages: serviceImages(spec, services),
       definitionHash: input.definitionHashes.get(spec.project),
+      ...(set.compose ? { compose: set.compose } : {}),
     };
     if (isPerPlatform(spec)) {
       node.platforms = {};

@@ -266,7 +266,14 @@ function loadSet({ configFile, cli, explicit }: ComposeRun, root: string): Loade
     const project = loadComposeCliProject(cli, env, { onLookup });
     const composeDir = toWorkspacePath(root, project.projectDir);
     const watchedFiles = [...new Set([...ownFiles, ...project.files.map((f) => toWorkspacePath(root, f))])];
-    return { explicit, project, outcome: { configFile, composeDir, composeProjectName: project.name, watchedFiles }, ...read() };
+    const ws = (f: string) => toWorkspacePath(root, f);
+    const compose = {
+      workingDir: ws(cli.workingDir),
+      ...(cli.files ? { files: cli.files.map(ws) } : {}),
+      ...(cli.projectName ? { projectName: cli.projectName } : {}),
+      ...(cli.envFiles ? { envFiles: cli.envFiles.map(ws) } : {}),
+    };
+    return { explicit, project, outcome: { configFile, composeDir, composeProjectName: project.name, watchedFiles, compose }, ...read() };
   } catch (e) {
     const composeDir = toWorkspacePath(root, cli.workingDir);
     const fallbackName = cli.projectName ?? posix.basename(composeDir === '.' ? root : composeDir);

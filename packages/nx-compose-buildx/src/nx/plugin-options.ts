@@ -9,6 +9,8 @@ export interface ComposeBuildxPluginOptions {
   buildTargetName?: string;
   pushTargetName?: string;
   verifyTargetName?: string;
+  /** Name of the target that explains why a service's image may have changed (default docker-explain). */
+  explainTargetName?: string;
   /**
    * Extra compose file sets, each loaded as its own compose project (like `docker compose -f a -f b`).
    * Paths are workspace-relative; the first file's folder is the project folder.
@@ -49,7 +51,7 @@ export interface BuilderOption {
 }
 
 export interface NormalizedPluginOptions {
-  targetNames: { build: string; push: string; verify: string };
+  targetNames: { build: string; push: string; verify: string; explain: string };
   composeFileSets: Array<{ files: string[]; projectName?: string; envFiles?: string[] }>;
   /** `envFile`, as a list (relative to each compose project's folder). */
   envFiles?: string[];
@@ -71,6 +73,7 @@ export function normalizePluginOptions(options: ComposeBuildxPluginOptions | und
       build: o.buildTargetName ?? 'docker-build',
       push: o.pushTargetName ?? 'docker-push',
       verify: o.verifyTargetName ?? 'docker-verify',
+      explain: o.explainTargetName ?? 'docker-explain',
     },
     composeFileSets: (o.composeFiles ?? []).map((set) => {
       if (Array.isArray(set)) return { files: set };

@@ -6,6 +6,7 @@ import type { NormalizedPluginOptions } from './plugin-options';
 import { withTagSuffix } from '../buildx/image-ref';
 import { platformSlug, platformTagSuffix } from '../buildx/platform';
 import { serviceCache } from './workspace-cache';
+import type { ComposeRunOption } from './executors/docker-explain/load-side';
 
 /** One entry of a target's `inputs`: a file glob, `{ env }`, `{ json, fields }`, ... */
 export type InputDefinition = NonNullable<TargetConfiguration['inputs']>[number];
@@ -27,6 +28,8 @@ export interface ServiceNode {
   definitionHash?: string;
   /** Built per platform: platform → that platform's own inputs and lock entry (see isPerPlatform). */
   platforms?: Record<string, PlatformNode>;
+  /** The compose run the service comes from, for docker-explain to load it again at another commit. */
+  compose?: ComposeRunOption;
 }
 
 export interface PlatformNode {
@@ -49,7 +52,7 @@ type TargetDocs = (
  */
 export function targetGroups(node: ServiceNode, options: NormalizedPluginOptions): Record<string, string[]> {
   const names = options.targetNames;
-  const groups: Record<string, string[]> = { Docker: [names.build, names.push, names.verify] };
+  const groups: Record<string, string[]> = { Docker: [names.build, names.push, names.verify, ...(node.compose ? [names.explain] : [])] };
   const hasConfig = node.spec.platformConfig !== undefined;
   for (const platform of Object.keys(node.platforms ?? {})) {
     groups[`Docker ${platform}`] = [
@@ -226,6 +229,30 @@ function perPlatformTargets(node: ServiceNode, options: NormalizedPluginOptions,
   return targets;
 }
 
+/**
+ * docker-explain: selected by `nx affected` exactly when docker-push is (the same inputs), it
+ * loads the service at the base commit and says why the image may differ; it builds nothing and
+ * is never cached (executors/docker-explain).
+ */
+function explainTarget(node: ServiceNode, options: NormalizedPluginOptions, docs: TargetDocs): TargetConfiguration {
+  const { spec } = node;
+  const names = options.targetNames;
+  const platforms = Object.keys(node.platforms ?? {});
+  return {
+    executor: 'nx-compose-buildx:docker-explain',
+    options: {
+      service: spec.service,
+      compose: node.compose,
+      pushTargets: platforms.length ? platforms.map((p) => platformTargetName(names.push, p)) : [names.push],
+    },
+    inputs: [IMAGE_INPUTS, `^${IMAGE_INPUTS}`, ...Object.values(node.platforms ?? {}).flatMap((p) => p.inputs)],
+    cache: false,
+    metadata: docs(names.explain, `Explain why the image of ${spec.service} may differ from the base commit's (builds nothing)`, {
+      args: ['--base=main', '--json'],
+    }),
+  };
+}
+
 export function projectConfiguration(node: ServiceNode, options: NormalizedPluginOptions): ProjectConfiguration {
   const { spec } = node;
   const names = options.targetNames;
@@ -290,6 +317,7 @@ export function projectConfiguration(node: ServiceNode, options: NormalizedPlugi
   };
 
   if (node.platforms) Object.assign(targets, perPlatformTargets(node, options, docs));
+  if (node.compose) targets[names.explain] = explainTarget(node, options, docs);
 
   return {
     name: spec.project,
