@@ -267,7 +267,8 @@ async function main() {
 
   say(`\nImages pushed to the registry (DOCKER_HOST=${dockerHost}):\n`);
   const machines = unameMachines();
-  say(formatTable(rows, machines));
+  const { humanSize, shortDigest } = pluginModule('nx/run-summary.js');
+  say(formatTable(rows, { machines, humanSize, shortDigest }));
   for (const n of notes) say(`note: ${n}`);
   const bad = rows.filter((r) => rowProblem(r, machines));
   return bad.length ? `${bad.length} row(s) of the table show a missing value or a wrong \`uname -m\`` : undefined;

@@ -1,38 +1,14 @@
-// Pure formatting for `npm run demo` (scripts/demo.mjs): no I/O, no Docker.
-
-const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-
-/** 1234567 -> "1.2 MiB"; bytes under 1 KiB stay exact ("512 B"); anything not a size -> "?". */
-export function humanSize(bytes) {
-  if (typeof bytes !== 'number' || !Number.isFinite(bytes) || bytes < 0) return '?';
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < UNITS.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  if (unit === 0) return `${bytes} B`;
-  // 1023.96 KiB would print as "1024.0 KiB": carry into the next unit instead.
-  if (Number(value.toFixed(1)) >= 1024 && unit < UNITS.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value.toFixed(1)} ${UNITS[unit]}`;
-}
-
-/** "sha256:0123456789abcdef..." -> "0123456789ab"; anything else -> "?". */
-export function shortDigest(digest) {
-  const m = /^sha256:([0-9a-f]{12})[0-9a-f]*$/.exec(digest ?? '');
-  return m ? m[1] : '?';
-}
+// Pure formatting for `npm run demo` (scripts/demo.mjs): no I/O, no Docker. Sizes and digests are
+// shown by the plugin's own run-summary functions, which demo.mjs passes in (as it passes the
+// plugin's uname table): one home for each, "?" where the value is unknown.
 
 const COLUMNS = [
   { title: 'COMPOSE', get: (r) => r.compose ?? '' },
   { title: 'SERVICE', get: (r) => r.service },
   { title: 'PLATFORM', get: (r) => r.platform },
-  { title: 'DIGEST', get: (r) => shortDigest(r.digest) },
-  { title: 'SIZE', get: (r) => humanSize(r.bytes), right: true },
-  { title: 'UNAME -M', get: (r, machines) => machineCell(r, machines) },
+  { title: 'DIGEST', get: (r, { shortDigest }) => shortDigest(r.digest, '?') },
+  { title: 'SIZE', get: (r, { humanSize }) => humanSize(r.bytes, '?'), right: true },
+  { title: 'UNAME -M', get: (r, { machines }) => machineCell(r, machines) },
 ];
 
 /**
@@ -56,10 +32,12 @@ export function rowProblem(r, machines) {
 
 /**
  * rows: [{ compose, service, platform, digest, bytes, machine, error? }], one per service x platform,
- * already in display order. Compose and service names are printed only where they change. `machines` as for rowProblem.
+ * already in display order. Compose and service names are printed only where they change.
+ * `plugin`: { machines (as for rowProblem), humanSize, shortDigest } — the last two are the
+ * plugin's (nx/run-summary), called with "?" for an unknown value.
  * Returns the table as one string (no trailing newline).
  */
-export function formatTable(rows, machines) {
+export function formatTable(rows, plugin) {
   const cells = rows.map((r, i) => {
     const prev = rows[i - 1];
     const sameCompose = prev && (prev.compose ?? '') === (r.compose ?? '');
@@ -67,7 +45,7 @@ export function formatTable(rows, machines) {
     return COLUMNS.map((c) => {
       if (c.title === 'COMPOSE' && sameCompose) return '';
       if (c.title === 'SERVICE' && sameService) return '';
-      return String(c.get(r, machines));
+      return String(c.get(r, plugin));
     });
   });
   const widths = COLUMNS.map((c, i) => Math.max(c.title.length, ...cells.map((row) => row[i].length)));

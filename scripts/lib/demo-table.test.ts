@@ -1,38 +1,13 @@
 import { describe, expect, test } from 'vitest';
 import { acceptedUnameMachines } from '../../packages/nx-compose-buildx/src/buildx/platform';
-import { formatTable, formatTimings, humanSize, rowProblem, shortDigest } from './demo-table.mjs';
+import { humanSize, shortDigest } from '../../packages/nx-compose-buildx/src/nx/run-summary';
+import { formatTable, formatTimings, rowProblem } from './demo-table.mjs';
 
-/** What demo.mjs passes: the plugin's own table of `uname -m` answers. */
+/** What demo.mjs passes: the plugin's own table of `uname -m` answers and its size and digest cells. */
 const machines = (platform: string) => acceptedUnameMachines(platform);
+const plugin = { machines, humanSize, shortDigest };
 
 const d = (c: string) => `sha256:${c.repeat(64)}`;
-
-describe('humanSize', () => {
-  test.each([
-    [0, '0 B'],
-    [512, '512 B'],
-    [1023, '1023 B'],
-    [1024, '1.0 KiB'],
-    [1536, '1.5 KiB'],
-    [1258291, '1.2 MiB'],
-    [1024 * 1024 - 1, '1.0 MiB'],
-    [5 * 1024 ** 3, '5.0 GiB'],
-  ])('%d -> %s', (bytes, text) => expect(humanSize(bytes)).toBe(text));
-
-  test('not a size', () => {
-    expect(humanSize(undefined)).toBe('?');
-    expect(humanSize(-1)).toBe('?');
-    expect(humanSize(Number.NaN)).toBe('?');
-  });
-});
-
-describe('shortDigest', () => {
-  test('12 hex characters after sha256:', () => {
-    expect(shortDigest(`sha256:0123456789ab${'f'.repeat(52)}`)).toBe('0123456789ab');
-    expect(shortDigest('nope')).toBe('?');
-    expect(shortDigest(undefined)).toBe('?');
-  });
-});
 
 describe('formatTable', () => {
   const rows = [
@@ -45,7 +20,7 @@ describe('formatTable', () => {
   ];
 
   test('aligned columns, names only where they change, sizes right-aligned, machine checked', () => {
-    expect(formatTable(rows, machines)).toBe(
+    expect(formatTable(rows, plugin)).toBe(
       [
         'COMPOSE  SERVICE  PLATFORM      DIGEST           SIZE  UNAME -M',
         '-------  -------  ------------  ------------  -------  -------------------------------',
@@ -63,7 +38,7 @@ describe('formatTable', () => {
   });
 
   test('no rows: just the header', () => {
-    expect(formatTable([], machines).split('\n')).toHaveLength(2);
+    expect(formatTable([], plugin).split('\n')).toHaveLength(2);
   });
 });
 

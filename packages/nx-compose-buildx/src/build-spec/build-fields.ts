@@ -9,7 +9,7 @@
  * `fromCompose` here: from-compose.ts resolves them.
  */
 import type { ComposeBuild } from '../compose/types';
-import { setKey } from '../compose/yaml-source';
+import { setKey } from '../compose/set-key';
 import { consistentPlatformArgs, isValidPlatform, normalizePlatform, normalizePlatforms } from '../buildx/platform';
 import { serviceContextName } from './paths';
 import type { BuildOptions, SecretSpec } from './types';

@@ -3,7 +3,9 @@
  * (see run/git.ts for reading them). Generated at run time by the executors only, never written into
  * target options, so they do not change Nx cache keys.
  */
-import { parse as parseSemver, rcompare as rcompareSemver } from 'semver';
+// The two functions by their own paths: `semver` itself loads all of its ~50 modules, on every task.
+import parseSemver from 'semver/functions/parse';
+import rcompareSemver from 'semver/functions/rcompare';
 import { repositoryOf } from './image-ref';
 
 export type TagRule =

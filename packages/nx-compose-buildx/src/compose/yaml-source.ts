@@ -1,5 +1,8 @@
 import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
+import { setKey } from './set-key';
 import { ComposeError } from './types';
+
+export { setKey };
 
 /** A value tagged `!reset` (drop the inherited value) or `!override` (replace instead of merge). */
 export class Tagged {
@@ -34,12 +37,6 @@ export function lineOf(source: Pick<YamlSource, 'lines'>, path: readonly PathPar
 
 export function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Tagged);
-}
-
-/** Set a key without tripping over `__proto__`. */
-export function setKey(obj: Record<string, unknown>, key: string, value: unknown): void {
-  if (key === '__proto__') Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
-  else obj[key] = value;
 }
 
 /**

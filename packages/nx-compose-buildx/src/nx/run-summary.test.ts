@@ -95,8 +95,13 @@ describe('formatting', () => {
   it.each([
     [undefined, '-'],
     [-1, '-'],
+    [Number.NaN, '-'],
+    [0, '0 B'],
     [512, '512 B'],
+    [1023, '1023 B'],
+    [1024, '1.0 KiB'],
     [1536, '1.5 KiB'],
+    [1258291, '1.2 MiB'],
     [1024 * 1024 - 10, '1.0 MiB'],
     [5 * 1024 ** 3, '5.0 GiB'],
   ])('humanSize(%s) = %s', (bytes, want) => expect(humanSize(bytes)).toBe(want));
@@ -106,6 +111,15 @@ describe('formatting', () => {
     ['sha256:short', '-'],
     [undefined, '-'],
   ])('shortDigest(%s) = %s', (d, want) => expect(shortDigest(d)).toBe(want));
+
+  it('an unknown size or digest can be shown another way (the demo table shows "?")', () => {
+    expect([humanSize(undefined, '?'), humanSize(Number.NaN, '?'), shortDigest('nope', '?'), humanSize(2048, '?')]).toEqual([
+      '?',
+      '?',
+      '?',
+      '2.0 KiB',
+    ]);
+  });
 
   const rows: SummaryRow[] = [
     { service: 'api', platform: 'linux/amd64', digest: D1, bytes: 2048, outcome: 'pushed', seconds: 12.34 },

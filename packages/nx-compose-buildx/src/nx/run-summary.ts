@@ -98,9 +98,12 @@ function definedOnly(row: SummaryRow): Partial<SummaryRow> {
 
 const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
 
-/** 1234567 → "1.2 MiB"; under 1 KiB stays exact ("512 B"); unknown → "-". */
-export function humanSize(bytes: number | undefined): string {
-  if (typeof bytes !== 'number' || !Number.isFinite(bytes) || bytes < 0) return '-';
+/**
+ * 1234567 → "1.2 MiB"; under 1 KiB stays exact ("512 B"); not a size → `unknown` ("-" in this
+ * summary; `npm run demo`'s table, which uses these too, shows "?").
+ */
+export function humanSize(bytes: number | undefined, unknown = '-'): string {
+  if (typeof bytes !== 'number' || !Number.isFinite(bytes) || bytes < 0) return unknown;
   let value = bytes;
   let unit = 0;
   while (value >= 1024 && unit < UNITS.length - 1) {
@@ -116,10 +119,10 @@ export function humanSize(bytes: number | undefined): string {
   return `${value.toFixed(1)} ${UNITS[unit]}`;
 }
 
-/** "sha256:0123456789abcdef…" → "0123456789ab"; anything else → "-". */
-export function shortDigest(digest: string | undefined): string {
+/** "sha256:0123456789abcdef…" → "0123456789ab"; anything else → `unknown` (as for humanSize). */
+export function shortDigest(digest: string | undefined, unknown = '-'): string {
   const m = /^sha256:([0-9a-f]{12})[0-9a-f]*$/.exec(digest ?? '');
-  return m ? m[1]! : '-';
+  return m ? m[1]! : unknown;
 }
 
 function seconds(s: number | undefined): string {

@@ -2,44 +2,59 @@
  * Per-platform digests of an image in the local (containerd) image store. Docker 26 has no API that
  * lists an image index's platforms (`docker image inspect` shows only the index; `--platform` and
  * `.Manifests` arrived in API 1.48+), so we stream `docker save <ref>` (an OCI layout tar) and keep
- * only `index.json` and the small JSON blobs; layer blobs are skipped as they pass.
+ * only `index.json` and the small JSON blobs; layer blobs are skipped as they pass. When the caller
+ * knows the index's digest (buildx's metadata file names it), the index blob alone answers: the
+ * stream is stopped as soon as it has passed, so most of the image is never exported.
  */
-import { platformsFromOciLayout, type PlatformDigest } from '../buildx/manifest';
+import { indexPlatforms, platformsFromOciLayout, type PlatformDigest } from '../buildx/manifest';
 import { imageSaveArgv } from '../buildx/argv';
-import { DEFAULT_LONG_TIMEOUT_MS } from './exec';
+import { DEFAULT_LONG_TIMEOUT_MS, spawnCommand } from './exec';
 import { TarScanner } from './tar';
 
 const MAX_JSON_BLOB = 256 * 1024;
+const MAX_STDERR = 64 * 1024;
 
 export interface LocalDigests {
   manifestDigest?: string;
   platforms: PlatformDigest[];
 }
 
-export type LocalDigestsFn = (ref: string, cwd: string, timeoutMs?: number) => Promise<LocalDigests>;
+export type LocalDigestsFn = (ref: string, cwd: string, timeoutMs?: number, indexDigest?: string) => Promise<LocalDigests>;
 
-export const localImageDigests: LocalDigestsFn = async (ref, cwd, timeoutMs = DEFAULT_LONG_TIMEOUT_MS) => {
-  const { execa } = await import('execa');
+/** The tar entry of a blob: `sha256:abc…` → `blobs/sha256/abc…`. */
+const blobPath = (digest: string) => `blobs/${digest.replace(':', '/')}`;
+
+export const localImageDigests: LocalDigestsFn = async (ref, cwd, timeoutMs = DEFAULT_LONG_TIMEOUT_MS, indexDigest) => {
   const argv = imageSaveArgv(ref);
+  const known = indexDigest && /^[a-z0-9]+:[a-f0-9]+$/.test(indexDigest) ? blobPath(indexDigest) : undefined;
   const scanner = new TarScanner((name, size) => name === 'index.json' || (name.startsWith('blobs/') && size <= MAX_JSON_BLOB));
-  const sub = execa(argv[0]!, argv.slice(1), {
+  let stderr = '';
+  const sub = spawnCommand(argv[0]!, argv.slice(1), {
     cwd,
-    stdin: 'ignore',
-    stdout: 'pipe',
-    stderr: 'pipe',
-    buffer: { stdout: false, stderr: true },
-    reject: false,
-    encoding: 'buffer',
-    timeout: timeoutMs,
-    forceKillAfterDelay: 5000,
+    timeoutMs,
+    onStdout: (chunk) => {
+      scanner.push(chunk);
+      if (known && scanner.entries.has(known)) sub.stop();
+    },
+    onStderr: (chunk) => {
+      if (stderr.length < MAX_STDERR) stderr += chunk.toString('utf8');
+    },
   });
-  sub.stdout?.on('data', (chunk: Uint8Array) => scanner.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)));
-  const result = await sub;
-  if (result.timedOut) throw new Error(`docker save ${ref} did not finish within ${Math.round(timeoutMs / 1000)} s and was stopped`);
-  if (result.exitCode !== 0) {
-    const raw: unknown = result.stderr;
-    const err = raw instanceof Uint8Array ? Buffer.from(raw).toString('utf8') : String(raw ?? '');
-    throw new Error(`docker save ${ref} failed (exit ${result.exitCode}): ${err.trim()}`);
+  const ended = await sub.done;
+  const indexBlob = known ? scanner.entries.get(known) : undefined;
+  if (indexDigest && indexBlob) {
+    let parsed: Parameters<typeof indexPlatforms>[0];
+    try {
+      parsed = JSON.parse(indexBlob.toString('utf8')) as typeof parsed;
+    } catch {
+      throw new Error(`docker save ${ref}: blob ${indexDigest} is not JSON, so not the image index buildx reported`);
+    }
+    return { manifestDigest: indexDigest, platforms: indexPlatforms(parsed).platforms };
+  }
+  if (ended.timedOut) throw new Error(`docker save ${ref} did not finish within ${Math.round(timeoutMs / 1000)} s and was stopped`);
+  if (ended.exitCode !== 0) {
+    const why = ended.exitCode === undefined ? (ended.errorMessage ?? `killed by ${ended.signal ?? 'a signal'}`) : stderr.trim();
+    throw new Error(`docker save ${ref} failed (exit ${ended.exitCode ?? '-'}): ${why}`);
   }
   const index = scanner.entries.get('index.json');
   if (!index) return { platforms: [] };

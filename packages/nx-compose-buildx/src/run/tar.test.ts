@@ -92,4 +92,22 @@ describe('localImageDigests (fake docker on PATH)', () => {
     });
     await expect(localImageDigests('other:1', dir)).rejects.toThrow(/docker save other:1 failed \(exit 2\): bad args/);
   });
+
+  test('with the index digest known, the index blob alone answers and the export is stopped', async () => {
+    const dir = await makeLayout();
+    // A docker save that sends the index blob and then never ends: only stopping it lets the call return.
+    await promisify(execFile)('tar', ['-cf', join(dir, 'head.tar'), '-C', join(dir, 'layout'), `blobs/sha256/${'c'.repeat(64)}`]);
+    const bin = join(dir, 'bin');
+    mkdirSync(bin);
+    writeFileSync(join(bin, 'docker'), `#!/bin/sh\ncat "${join(dir, 'head.tar')}"\nexec sleep 600\n`);
+    chmodSync(join(bin, 'docker'), 0o755);
+    process.env.PATH = `${bin}:${oldPath}`;
+    expect(await localImageDigests('r/api:1', dir, undefined, d('c'))).toEqual({
+      manifestDigest: d('c'),
+      platforms: [
+        { platform: 'linux/amd64', digest: d('a') },
+        { platform: 'linux/arm64', digest: d('b') },
+      ],
+    });
+  });
 });

@@ -86,7 +86,7 @@ export async function recordLocalDigests(
   const ref = metadata.tags[0] ?? bx.digest;
   if (!ref) return;
   try {
-    const local = await deps.localImageDigests(ref, root, timeoutMs);
+    const local = await deps.localImageDigests(ref, root, timeoutMs, bx.digest); // the index's digest ends the stream early
     for (const { platform, digest } of local.platforms) {
       if (platform in metadata.platforms || platforms.length === 0) metadata.platforms[platform] = { digest };
     }

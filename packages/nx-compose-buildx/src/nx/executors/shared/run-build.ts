@@ -38,7 +38,6 @@ import {
 } from './build-record';
 import { withTimeouts, type ExecutorDeps } from './deps';
 import { normalizeBuildOptions, type BuildExecutorOptions, type NormalizedBuild } from './options';
-import { computeContentKey } from './content-key';
 import { CONTENT_KEY_LABEL, KEY_IMAGE_FORMAT, findReusable, isReuseEnabled, keyTag, retagArgv } from './registry-reuse';
 import { imagetoolsInspectArgv } from '../../../buildx/argv';
 
@@ -134,6 +133,9 @@ async function reuseKeyFor(
   deps: ExecutorDeps,
 ): Promise<ReuseKey | undefined> {
   if (mode !== 'push' || plan.dryRun || !isReuseEnabled(raw.reuse, deps.env) || !plan.build.tags[0]) return undefined;
+  // Loaded here, not at the top: it brings the graph stage (Dockerfile parser, .dockerignore rules),
+  // which only a push with the registry cache needs; every other task would pay for loading it.
+  const { computeContentKey } = await import('./content-key.js');
   const computed = await computeContentKey(o.build, o.serviceImages, root, deps);
   if ('none' in computed) {
     deps.log(`${plan.logTag} registry cache: off for this push (${computed.none})`);
