@@ -60,6 +60,7 @@ const targets = specs.flatMap((spec) => {
     dependencies: [],
     imageInputs: [],
     serviceImages: { base: 'r/base:1' },
+    compose: { workingDir: 'app' },
     ...(spec.platformArgs
       ? { platforms: Object.fromEntries(spec.platforms.map((p) => [p, { inputs: [], lockName: `${spec.project}@${p}` }])) }
       : {}),
@@ -75,6 +76,7 @@ const SCHEMAS: Record<string, { properties: Record<string, unknown> }> = {
   'docker-manifest': schemaJson('docker-manifest'),
   'docker-verify': schemaJson('docker-verify'),
   'docker-config': schemaJson('docker-config'),
+  'docker-explain': schemaJson('docker-explain'),
 };
 
 /** docker-build / docker-push: the build-field table, each field from its compose key when the compose file has it. */
