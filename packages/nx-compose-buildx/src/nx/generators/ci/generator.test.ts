@@ -1,4 +1,4 @@
-import { createProjectGraphAsync, readNxJson, updateNxJson, type ProjectGraph, type Tree } from '@nx/devkit';
+import { createProjectGraphAsync, logger, readNxJson, updateNxJson, type ProjectGraph, type Tree } from '@nx/devkit';
 import { createTreeWithEmptyWorkspace } from '@nx/devkit/testing';
 import { validateWorkflow } from '@action-validator/core';
 import Ajv from 'ajv';
@@ -225,12 +225,14 @@ describe('ci generator --runners=native: platform legs', () => {
     expect(() => nativeLegs(['linux/arm65'])).toThrow(/Invalid platform "linux\/arm65"/);
   });
 
-  it('reads the platforms in use from the docker-verify targets; a service without platforms counts as linux/amd64', () => {
-    expect(platformsInUse(graphOf({ api: ['linux/amd64', 'linux/arm64'], web: ['linux/arm/v7', 'linux/arm64'], bare: [] })).sort()).toEqual(
-      ['linux/amd64', 'linux/arm/v7', 'linux/arm64'],
+  it('reads the platforms in use from the docker-verify targets, and names the services that declare none', () => {
+    const { platforms, undeclared } = platformsInUse(
+      graphOf({ api: ['linux/amd64', 'linux/arm64'], web: ['linux/arm/v7', 'linux/arm64'], bare: [] }),
     );
-    expect(platformsInUse(graphOf({ solo: ['linux/s390x'] }))).toEqual(['linux/s390x']);
-    expect(platformsInUse({ nodes: {} })).toEqual([]);
+    expect(platforms.sort()).toEqual(['linux/amd64', 'linux/arm/v7', 'linux/arm64']);
+    expect(undeclared).toEqual(['bare']);
+    expect(platformsInUse(graphOf({ solo: ['linux/s390x'] }))).toEqual({ platforms: ['linux/s390x'], undeclared: [] });
+    expect(platformsInUse({ nodes: {} })).toEqual({ platforms: [], undeclared: [] });
   });
 });
 
@@ -420,8 +422,20 @@ describe('ci generator --runners=native: errors', () => {
     await expect(run(opts as CiGeneratorSchema)).rejects.toThrow(error);
   });
 
-  it('says what to do when the graph has no compose service', async () => {
+  it('says what to do when no compose service declares platforms, and warns about those that do not', async () => {
+    const warn = vi.spyOn(logger, 'warn').mockImplementation(() => undefined);
     vi.mocked(createProjectGraphAsync).mockResolvedValueOnce({ nodes: {}, dependencies: {} });
-    await expect(run({ provider: 'github', runners: 'native' })).rejects.toThrow(/found no compose service to build.*--platforms=/);
+    await expect(run({ provider: 'github', runners: 'native' })).rejects.toThrow(
+      /found no compose service that declares build.platforms.*--platforms=/,
+    );
+    vi.mocked(createProjectGraphAsync).mockResolvedValueOnce(graphOf({ bare: [] }));
+    await expect(run({ provider: 'github', runners: 'native' })).rejects.toThrow(/found no compose service that declares build.platforms/);
+    vi.mocked(createProjectGraphAsync).mockResolvedValueOnce(graphOf({ api: ['linux/arm64'], bare: [], old: [] }));
+    const tree = await run({ provider: 'gitlab', runners: 'native' });
+    expect(parse(tree.read('.gitlab-ci.yml', 'utf-8')!)['.platforms'].parallel.matrix).toEqual([
+      { NX_COMPOSE_BUILDX_PLATFORMS: 'linux/arm64', RUNNER_TAG: 'saas-linux-small-arm64' },
+    ]);
+    expect(warn).toHaveBeenCalledWith(expect.stringMatching(/bare, old declare no build.platforms, so no platform leg builds them/));
+    warn.mockRestore();
   });
 });

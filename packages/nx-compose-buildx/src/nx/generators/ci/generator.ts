@@ -1,4 +1,4 @@
-import { createProjectGraphAsync, readNxJson, type Tree } from '@nx/devkit';
+import { createProjectGraphAsync, logger, readNxJson, type Tree } from '@nx/devkit';
 import { normalizePluginOptions, type ComposeBuildxPluginOptions } from '../../plugin-options';
 import { PLUGIN_NAME } from '../init/generator';
 import type { CiGeneratorSchema } from './schema';
@@ -77,11 +77,19 @@ async function platformsFor(options: CiGeneratorSchema): Promise<string[]> {
     const list = Array.isArray(options.platforms) ? options.platforms : options.platforms.split(',');
     return list.map((p) => p.trim()).filter(Boolean);
   }
-  const found = platformsInUse(await createProjectGraphAsync());
-  if (found.length === 0) {
-    throw new Error('--runners=native found no compose service to build: add one first, or pass --platforms=linux/amd64,linux/arm64.');
+  const { platforms, undeclared } = platformsInUse(await createProjectGraphAsync());
+  if (undeclared.length) {
+    logger.warn(
+      `nx-compose-buildx:ci --runners=native: ${undeclared.join(', ')} declare${undeclared.length === 1 ? 's' : ''} no build.platforms, ` +
+        'so no platform leg builds them and their merge fails: declare build.platforms in the compose file.',
+    );
   }
-  return found;
+  if (platforms.length === 0) {
+    throw new Error(
+      '--runners=native found no compose service that declares build.platforms: add one first, or pass --platforms=linux/amd64,linux/arm64.',
+    );
+  }
+  return platforms;
 }
 
 const registryHost = (registry: string) => registry.split('/')[0]!;

@@ -25,9 +25,6 @@ export const DEFAULT_RUNNERS: Record<'github' | 'gitlab', Record<RunnerArch, str
   gitlab: { amd64: 'saas-linux-small-amd64', arm64: 'saas-linux-small-arm64' },
 };
 
-/** What an image built with no `build.platforms` is built for on native runners (the amd64 runner's own). */
-export const UNDECLARED_PLATFORM = 'linux/amd64';
-
 /** Which runner builds a platform, and whether it needs QEMU there. */
 export function nativeLeg(platform: string): NativeLeg {
   const { os, architecture } = parsePlatform(platform);
@@ -51,17 +48,21 @@ export function nativeLegs(platforms: readonly string[]): NativeLeg[] {
 
 /**
  * The platforms the workspace's compose services build for, read from the project graph: the
- * plugin puts each service's platforms on its docker-verify target (every service has one).
+ * plugin puts each service's platforms on its docker-verify target (every service has one). A
+ * service that declares none builds for whatever machine runs it, which no leg is: it is listed
+ * in `undeclared` (native runners build nothing for it, and its merge fails, naming the reason).
  */
-export function platformsInUse(graph: Pick<ProjectGraph, 'nodes'>): string[] {
+export function platformsInUse(graph: Pick<ProjectGraph, 'nodes'>): { platforms: string[]; undeclared: string[] } {
   const found = new Set<string>();
-  for (const node of Object.values(graph.nodes)) {
+  const undeclared: string[] = [];
+  for (const [name, node] of Object.entries(graph.nodes)) {
     for (const target of Object.values(node.data.targets ?? {})) {
       if (target.executor !== 'nx-compose-buildx:docker-verify') continue;
       const platforms = (target.options as { platforms?: unknown } | undefined)?.platforms;
       const list = Array.isArray(platforms) ? platforms.filter((p): p is string => typeof p === 'string') : [];
-      for (const p of list.length ? list : [UNDECLARED_PLATFORM]) found.add(p);
+      if (list.length === 0) undeclared.push(name);
+      for (const p of list) found.add(p);
     }
   }
-  return [...found];
+  return { platforms: [...found], undeclared: undeclared.sort() };
 }
