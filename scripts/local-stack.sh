@@ -11,6 +11,12 @@
 #   env             print `export DOCKER_HOST=...`
 #   registry-stop   stop only the registry (e2e: push-failure tests)
 #   registry-start  start only the registry
+#   engine-up NAME  a second engine of the same binaries with its own containerd,
+#                   image store and BuildKit cache ($NXCB_STACK_DIR/engines/NAME),
+#                   for work that prunes its builder without clearing everyone
+#                   else's cache (npm run bench). Same registry and QEMU; needs
+#                   `up` first. Last stdout line: DOCKER_HOST=unix://.../docker.sock
+#   engine-down NAME stop that engine (keeps its state)
 #
 # Parts: dockerd/containerd/buildx/compose/tini come from Debian trixie .debs,
 # unpacked (never installed) into a private prefix; runc, qemu-user-static,
@@ -546,8 +552,41 @@ cmd_status() {
   return $rc
 }
 
+# engine-up/engine-down: the same containerd and dockerd set-up, under engines/NAME
+# (the prefix, bin and registry stay the main stack's).
+engine_dirs() { # engine_dirs NAME
+  [[ "${1:-}" =~ ^[a-z0-9][a-z0-9-]{0,31}$ ]] || die "engine name must be [a-z0-9-], at most 32 characters (got '${1:-}')"
+  STACK="$STACK/engines/$1"
+  RUN="$STACK/run"
+  LOGS="$STACK/logs"
+  DOCKER_SOCK="$RUN/docker.sock"
+  CONTAINERD_SOCK="$RUN/containerd.sock"
+}
+
+cmd_engine_up() {
+  require_root
+  lock
+  quick_ok || die "the main stack is not up: run $0 up first"
+  engine_dirs "$1"
+  mkdir -p "$RUN" "$LOGS"
+  ensure_containerd
+  ensure_dockerd
+  buildx_ok || die "docker buildx does not work with $DOCKER_SOCK"
+  log "engine $1 up"
+  echo "DOCKER_HOST=unix://$DOCKER_SOCK"
+}
+
+cmd_engine_down() {
+  require_root
+  lock
+  engine_dirs "$1"
+  stop_pidfile "$RUN/dockerd.pid" dockerd "dockerd ($1)" 30
+  stop_pidfile "$RUN/containerd.pid" containerd "containerd ($1)" 20
+  rm -f "$DOCKER_SOCK" "$CONTAINERD_SOCK" "$CONTAINERD_SOCK.ttrpc"
+}
+
 usage() {
-  sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
@@ -558,6 +597,8 @@ case "${1:-}" in
   env) echo "export DOCKER_HOST=unix://$DOCKER_SOCK" ;;
   registry-start) require_root; lock; mkdir -p "$RUN" "$LOGS"; registry_start; log "registry up on $REGISTRY_ADDR" ;;
   registry-stop) require_root; lock; registry_stop ;;
+  engine-up) cmd_engine_up "${2:-}" ;;
+  engine-down) cmd_engine_down "${2:-}" ;;
   -h | --help | help) usage ;;
   *) usage ;;
 esac
