@@ -17,7 +17,10 @@
 #   python  BUILD_IMAGE   <repo>/python-build:bookworm linux/amd64+arm64   python3, python3-venv
 #           RUNTIME_IMAGE <repo>/python:bookworm       linux/amd64+arm64   python3
 #
-# <repo> is $TOOLCHAIN_REPO (default 127.0.0.1:5000/nxcb). go and rust build on the build
+# <repo> is $TOOLCHAIN_REPO (default 127.0.0.1:5000/nxcb). TOOLCHAIN_ARCHES (Debian
+# architecture names, e.g. "arm64 armhf") replaces the kind's architectures: npm run bench
+# makes a go image for the target platforms that way, to compile under QEMU for comparison
+# (armhf is linux/arm/v7, ppc64el linux/ppc64le). go and rust build on the build
 # platform only (they cross-compile); node and python install their dependencies at the
 # TARGET platform, so theirs are per-platform: the arm64 rootfs is made under the QEMU
 # binfmt emulator (registered with flag F by scripts/local-stack.sh), in parallel with
@@ -79,6 +82,19 @@ case "$kind" in
     ;;
   *) die "usage: toolchain-image.sh <go|rust|node|python> [BUILD_IMAGE [RUNTIME_IMAGE]]" ;;
 esac
+
+# shellcheck disable=SC2206 # a list of Debian architecture names, split on spaces
+[ -z "${TOOLCHAIN_ARCHES:-}" ] || arches=(${TOOLCHAIN_ARCHES})
+# The OCI platform of a Debian architecture.
+platform_of() {
+  case "$1" in
+    armhf) echo linux/arm/v7 ;;
+    armel) echo linux/arm/v5 ;;
+    ppc64el) echo linux/ppc64le ;;
+    i386) echo linux/386 ;;
+    *) echo "linux/$1" ;;
+  esac
+}
 
 refs=("$build_ref")
 [ -z "$runtime_ref" ] || refs+=("$runtime_ref")
@@ -178,12 +194,12 @@ for c in "${config[@]}"; do import_args+=(-c "$c"); done
 publish() {
   local ref="$1" tarname="$2" arch
   if [ "${#arches[@]}" = 1 ]; then
-    docker import --platform "linux/${arches[0]}" "${import_args[@]}" "$work/${arches[0]}/$tarname" "$ref" >&2
+    docker import --platform "$(platform_of "${arches[0]}")" "${import_args[@]}" "$work/${arches[0]}/$tarname" "$ref" >&2
     docker push -q "$ref" >&2
   else
     local -a per_arch=()
     for arch in "${arches[@]}"; do
-      docker import --platform "linux/$arch" "${import_args[@]}" "$work/$arch/$tarname" "$ref-$arch" >&2
+      docker import --platform "$(platform_of "$arch")" "${import_args[@]}" "$work/$arch/$tarname" "$ref-$arch" >&2
       docker push -q "$ref-$arch" >&2
       per_arch+=("$ref-$arch")
     done
