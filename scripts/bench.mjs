@@ -20,15 +20,19 @@
 // Scenarios in modules of their own (scripts/lib/bench-*.mjs), each registered in SCENARIO_MODULES
 // with one line and picked by its id in BENCH_SCENARIOS:
 //   overhead                        the plugin's cost on an nx command (graph; one-service run vs its build)
+//   5 fresh runner, release         nx run-many -t docker-push with reuse | without | bake --push | limit
+//   6 Go: cross-compile vs QEMU     the generated Go service for linux/arm64,linux/arm/v7 (once, not per N)
+// Everything runs on a private engine (`local-stack.sh engine-up bench`: own image store and
+// BuildKit cache, same registry and QEMU), so its `docker buildx prune -af` clears no one else's
+// cache; NXCB_USE_EXISTING_ENGINE=1 runs on the engine DOCKER_HOST points at instead.
 // "limit" = `docker buildx build` of the changed service alone with the plugin's flags.
 // A benchmark, not a test: it asserts nothing, it prints medians, min–max and ratios.
-// Note: `docker buildx prune -af` (cold runs, scenario 4) clears the shared builder cache.
 import { execFileSync } from 'node:child_process';
 import { existsSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { cpus, totalmem, release, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { median, scenarioTable, sec } from './lib/bench-stats.mjs';
-import { ensureStack } from './lib/stack.mjs';
+import { ensureEngine, ensureStack } from './lib/stack.mjs';
 import {
   BASE_IMAGE,
   IMAGE_PREFIX,
@@ -44,10 +48,14 @@ import {
   timed,
 } from './lib/bench-workspace.mjs';
 import { runOverheadScenario } from './lib/bench-overhead.mjs';
+import { runReleaseScenario } from './lib/bench-release.mjs';
+import { runGoEmulationScenario } from './lib/bench-go-emulation.mjs';
 
 /** Scenario id → module function(ctx) returning markdown lines; ctx is built in benchN. */
 const SCENARIO_MODULES = {
   overhead: runOverheadScenario,
+  5: runReleaseScenario,
+  6: runGoEmulationScenario,
 };
 
 const argNs = process.argv
@@ -69,7 +77,9 @@ const PEERS = process.env.BENCH_PEERS !== '0';
 const LOG = join(tmpdir(), `nxcb-bench-${Date.now()}.log`);
 
 // ---- the stack --------------------------------------------------------------------------------
-const { dockerHost } = await ensureStack({ log: (line) => console.log(line) });
+const stackLog = (line) => console.log(line);
+const { dockerHost } =
+  process.env.NXCB_USE_EXISTING_ENGINE === '1' ? await ensureStack({ log: stackLog }) : await ensureEngine('bench', { log: stackLog });
 const realDocker = resolveOnPath('docker');
 const ENV = {
   ...process.env,
@@ -131,7 +141,7 @@ const bakeArgv = (extra) => [
   ...extra,
 ];
 const composeArgv = [realDocker, 'compose', 'build'];
-function limitArgv(svc, extra) {
+function limitArgv(svc, extra, imagePrefix = IMAGE_PREFIX) {
   return [
     realDocker,
     'buildx',
@@ -142,7 +152,7 @@ function limitArgv(svc, extra) {
     '-f',
     `services/${svc}/Dockerfile`,
     '-t',
-    `${IMAGE_PREFIX}/${svc}:latest`,
+    `${imagePrefix}/${svc}:latest`,
     '--network',
     'none',
     '--provenance=false',
@@ -185,12 +195,12 @@ function changeNothing(root) {
   git(root, ['commit', '-q', '-am', 'notes']);
 }
 
-/** Cold builder: drop the whole BuildKit cache and our local images (only 127.0.0.1:5000/bench/…). */
+/** Cold builder: drop the whole BuildKit cache and our local images (only 127.0.0.1:5000/bench…). */
 function coldReset() {
   docker(['buildx', 'prune', '-af']);
   const refs = docker(['image', 'ls', '--format', '{{.Repository}}:{{.Tag}}'])
     .split('\n')
-    .filter((r) => r.startsWith(`${IMAGE_PREFIX}/`));
+    .filter((r) => r.startsWith(IMAGE_PREFIX));
   for (let i = 0; i < refs.length; i += 100) docker(['image', 'rm', '-f', ...refs.slice(i, i + 100)]);
 }
 
@@ -435,6 +445,7 @@ async function benchN(n) {
       );
     }
     const ctx = { n, ws, bare, changed, nx, must, runOurs, alternate, changeService, changeNothing, limitArgv, scenarioTable, sec };
+    Object.assign(ctx, { nodeModules, initRepo, coldReset, docker, realDocker, bakeArgv, ENV, OURS_ENV }); // scenarios 5 and 6
     for (const [id, run] of Object.entries(SCENARIO_MODULES)) if (SCENARIOS.has(id)) md.push(...(await run(ctx)));
   } finally {
     if (!process.env.BENCH_KEEP) for (const d of cleanup) rmSync(d, { recursive: true, force: true });

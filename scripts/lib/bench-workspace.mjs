@@ -50,8 +50,9 @@ function dockerfile(name) {
  * src/ files, a README (kept) and docs/tmp files (ignored by .dockerignore).
  * `cache`: add per-service registry cache (cache_from/cache_to) to the compose file.
  * `plugin: false`: the same files with no Nx plugin (the floor: Nx's own start-up).
+ * `imagePrefix`: the images' registry namespace (a scenario whose tools must not share images).
  */
-export function generateMonorepo({ n, nodeModules, cache = false, plugin = true, label = 'ws' }) {
+export function generateMonorepo({ n, nodeModules, cache = false, plugin = true, label = 'ws', imagePrefix = IMAGE_PREFIX }) {
   const root = mkdtempSync(join(tmpdir(), `nxcb-bench-${label}-`));
   symlinkSync(nodeModules, join(root, 'node_modules'), 'dir');
   write(root, 'package.json', JSON.stringify({ name: 'bench-monorepo', private: true }, null, 2));
@@ -71,9 +72,9 @@ export function generateMonorepo({ n, nodeModules, cache = false, plugin = true,
   let compose = 'name: bench\nservices:\n';
   for (let i = 0; i < n; i++) {
     const name = svcName(i);
-    compose += `  ${name}:\n    image: ${IMAGE_PREFIX}/${name}:latest\n    build:\n      context: ./services/${name}\n      network: none\n      platforms: [linux/amd64, linux/arm64]\n`;
+    compose += `  ${name}:\n    image: ${imagePrefix}/${name}:latest\n    build:\n      context: ./services/${name}\n      network: none\n      platforms: [linux/amd64, linux/arm64]\n`;
     if (cache) {
-      const ref = `${IMAGE_PREFIX}/${name}:buildcache`;
+      const ref = `${imagePrefix}/${name}:buildcache`;
       compose += `      cache_from: ["type=registry,ref=${ref}"]\n      cache_to: ["type=registry,ref=${ref},mode=max"]\n`;
     }
     const ctx = `services/${name}`;

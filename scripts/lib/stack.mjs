@@ -150,6 +150,32 @@ export async function ensureStack({ log = () => {}, progress = false } = {}) {
   return cached;
 }
 
+/**
+ * A second engine of the stack's binaries with its own image store and BuildKit cache
+ * (`local-stack.sh engine-up NAME`), same registry and QEMU: for work that prunes its builder
+ * (the benchmarks) without clearing the cache everyone else's builds use. The docker driver allows
+ * one builder per engine, so a private builder means a private engine. Brings the main stack up
+ * first. Idempotent; the engine keeps running (stop it with `local-stack.sh engine-down NAME`).
+ * @param {string} name [a-z0-9-]
+ * @param {StackOptions} [options]
+ * @returns {Promise<Stack>}
+ */
+export async function ensureEngine(name, { log = () => {} } = {}) {
+  await ensureStack({ log });
+  const r = await runAsync('bash', [STACK_SCRIPT, 'engine-up', name], { ...process.env }, UP_TIMEOUT_MS);
+  const dockerHost = dockerHostFromStackOutput(r.stdout);
+  if (r.error || r.status !== 0 || !dockerHost) {
+    throw new Error(
+      `could not start engine ${name} (\`bash ${STACK_SCRIPT} engine-up ${name}\` ${r.error ? `failed: ${r.error.message}` : `exited ${r.status}`})\n${tail(r.stderr)}`,
+    );
+  }
+  const env = dockerEnv(dockerHost);
+  const reason = await unusableReason(env);
+  if (reason) throw new Error(`engine ${name} at ${dockerHost} is up but not usable: ${reason}`);
+  log(`engine ${name}: DOCKER_HOST=${dockerHost}`);
+  return { dockerHost, env };
+}
+
 async function registryCommand(command) {
   const r = await runAsync('bash', [STACK_SCRIPT, command], { ...process.env }, CHECK_TIMEOUT_MS);
   if (r.error || r.status !== 0) {
