@@ -121,6 +121,7 @@ export async function runReleaseScenario(ctx) {
         }
         if (r.invocations) note.docker = invocationKinds(r.invocations);
         perRun[LABEL[key]].push(note);
+        console.log(`      ${JSON.stringify(note)}`); // kept in the output if the run is cut short
         return r;
       },
     });
