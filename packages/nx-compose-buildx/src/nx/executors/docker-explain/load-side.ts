@@ -146,6 +146,7 @@ function sideOf(project: ComposeProject, source: SideSource, root: string, servi
       reads: serviceReads(spec, { contextFiles: [], ignorePatterns: [], ...(dockerfileText !== undefined ? { dockerfileText } : {}) }),
       ...(ignoreFile ? { ignoreFile } : {}),
       ignorePatterns: ignoreFile ? (read(ignoreFile) ?? '').split(/\r?\n/) : [],
+      ...(dockerfileText !== undefined ? { dockerfileText } : {}),
     },
   };
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { buildOptionsFrom } from '../../../build-spec/build-fields';
 import type { ServiceBuildSpec } from '../../../build-spec/types';
 import { dockerfileReads } from '../../../graph';
-import { describeReason, explainReasons, fieldReasons, fileReasons, type ExplainSide, type Reason } from './reasons';
+import { describeReason, explainReasons, fieldReasons, fileReasons, instructionChanges, type ExplainSide, type Reason } from './reasons';
 
 function spec(over: Partial<ServiceBuildSpec> = {}): ServiceBuildSpec {
   return {
@@ -35,6 +35,7 @@ function side(
     spec: s,
     locations,
     reads: dockerfileReads(text, { platforms: s.platforms, namedContexts: Object.keys(s.additionalContexts) }),
+    dockerfileText: text,
     ...(ignorePatterns.length ? { ignoreFile: 'api/.dockerignore' } : {}),
     ignorePatterns,
   };
@@ -92,6 +93,39 @@ describe('fileReasons', () => {
     },
   ])('$name', ({ changed, sides, expected }) => {
     expect(fileReasons(changed, sides ?? [head])).toEqual(expected);
+  });
+});
+
+describe('instructionChanges', () => {
+  it.each<{ name: string; old: string; now: string; expected: ReturnType<typeof instructionChanges> }>([
+    {
+      name: 'the same instructions, other comments and spacing',
+      old: 'FROM a\n# x\nRUN  true\n',
+      now: 'FROM a\n\nRUN true\n',
+      expected: [],
+    },
+    {
+      name: 'one instruction changed: removed at its old line, added at its new one',
+      old: 'FROM a\nARG V\nRUN echo 1\n',
+      now: 'FROM a\nARG V\n\nRUN echo 2\n',
+      expected: [
+        { change: 'added', line: 4, instruction: 'RUN echo 2' },
+        { change: 'removed', line: 3, instruction: 'RUN echo 1' },
+      ],
+    },
+    {
+      name: 'an instruction over continuation lines',
+      old: 'FROM a\n',
+      now: 'FROM a\nRUN a \\\n  && b\n',
+      expected: [{ change: 'added', line: 2, instruction: 'RUN a && b' }],
+    },
+  ])('$name', ({ old, now, expected }) => {
+    expect(instructionChanges(old, now)).toEqual(expected);
+  });
+
+  it('the Dockerfile reason names them', () => {
+    const [reason] = fileReasons(['api/Dockerfile'], [side(spec(), 'FROM scratch\nCOPY b /\n'), side(spec(), 'FROM scratch\nCOPY a /\n')]);
+    expect(describeReason(reason!)).toBe('file api/Dockerfile: the Dockerfile changed (+ line 2: COPY b /; - line 2: COPY a /)');
   });
 });
 

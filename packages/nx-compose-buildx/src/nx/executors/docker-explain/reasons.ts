@@ -17,7 +17,7 @@ import { MASK, isSecretLikeName } from '../../../build-spec/secret-args';
 import type { BuildOptions, ServiceBuildSpec } from '../../../build-spec/types';
 import { contextKind } from '../../../build-spec/paths';
 import type { SourceLocation } from '../../../compose/types';
-import { createIgnoreMatcher, patternReads, type ContextReads, type DockerfileReads } from '../../../graph';
+import { createIgnoreMatcher, parseDockerfileSafe, patternReads, type ContextReads, type DockerfileReads } from '../../../graph';
 
 /** One side of the comparison: the service as the compose files at one commit give it. */
 export interface ExplainSide {
@@ -28,6 +28,16 @@ export interface ExplainSide {
   /** Workspace-relative ignore file in effect, if any. */
   ignoreFile?: string;
   ignorePatterns: string[];
+  /** The Dockerfile's text, when it could be read (to name the instructions that changed). */
+  dockerfileText?: string;
+}
+
+/** An instruction of the Dockerfile added or removed between the two sides (a changed one is both). */
+export interface InstructionChange {
+  change: 'added' | 'removed';
+  /** Its line in the head's Dockerfile (added) or the base's (removed). */
+  line: number;
+  instruction: string;
 }
 
 export interface ReadBy {
@@ -45,6 +55,8 @@ export type Reason =
       /** The Dockerfile or ignore file itself, or a platform's config file; absent: a file the build reads. */
       role?: 'dockerfile' | 'ignore-file' | 'platform-config';
       readBy: ReadBy[];
+      /** For the Dockerfile: the instructions added and removed. */
+      instructions?: InstructionChange[];
       platforms?: string[];
     }
   | { kind: 'field'; field: string; old?: string; new?: string; masked?: boolean; setIn?: string; platforms?: string[] }
@@ -160,7 +172,10 @@ export function fileReasons(changed: readonly string[], sides: readonly ExplainS
       const { spec } = side;
       const dockerfile = spec.dockerfile ?? '(inline Dockerfile)';
       if (file === spec.dockerfile) {
-        note(file, 'dockerfile', []);
+        if (!byFile.has(file) && sides.length > 1 && sides[0]!.spec.dockerfile === sides[1]!.spec.dockerfile) {
+          const instructions = instructionChanges(sides[1]!.dockerfileText, sides[0]!.dockerfileText);
+          byFile.set(file, { kind: 'file', file, role: 'dockerfile', readBy: [], ...(instructions.length ? { instructions } : {}) });
+        } else note(file, 'dockerfile', []);
         continue;
       }
       if (file === side.ignoreFile) {
@@ -186,6 +201,53 @@ export function fileReasons(changed: readonly string[], sides: readonly ExplainS
     }
   }
   return [...byFile.values()];
+}
+
+/** The Dockerfile's instructions with their lines (continuations joined, spaces collapsed); comments and blank lines left out. */
+function instructionsOf(text: string | undefined): Array<{ line: number; instruction: string }> {
+  if (text === undefined) return [];
+  const parsed = parseDockerfileSafe(text);
+  if (!parsed.ok) {
+    return text
+      .split(/\r?\n/)
+      .map((l, i) => ({ line: i + 1, instruction: l.trim() }))
+      .filter((x) => x.instruction && !x.instruction.startsWith('#'));
+  }
+  const lines = text.split(/\r?\n/);
+  return parsed.dockerfile.getInstructions().map((ins) => {
+    const r = ins.getRange();
+    const raw = lines.slice(r.start.line, r.end.line + 1).join(' ');
+    return { line: r.start.line + 1, instruction: raw.replace(/\\\s/g, ' ').replace(/\s+/g, ' ').trim() };
+  });
+}
+
+const shorten = (s: string) => (s.length > 100 ? `${s.slice(0, 97)}...` : s);
+
+/** The instructions added and removed between two Dockerfile texts (longest common subsequence). */
+export function instructionChanges(oldText: string | undefined, newText: string | undefined): InstructionChange[] {
+  const a = instructionsOf(oldText);
+  const b = instructionsOf(newText);
+  if (!a.length || !b.length) return [];
+  const lcs: number[][] = Array.from({ length: a.length + 1 }, () => new Array<number>(b.length + 1).fill(0));
+  for (let i = a.length - 1; i >= 0; i--)
+    for (let j = b.length - 1; j >= 0; j--)
+      lcs[i]![j] = a[i]!.instruction === b[j]!.instruction ? lcs[i + 1]![j + 1]! + 1 : Math.max(lcs[i + 1]![j]!, lcs[i]![j + 1]!);
+  const out: InstructionChange[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    if (i < a.length && j < b.length && a[i]!.instruction === b[j]!.instruction) {
+      i++;
+      j++;
+    } else if (j < b.length && (i >= a.length || lcs[i]![j + 1]! >= lcs[i + 1]![j]!)) {
+      out.push({ change: 'added', line: b[j]!.line, instruction: shorten(b[j]!.instruction) });
+      j++;
+    } else {
+      out.push({ change: 'removed', line: a[i]!.line, instruction: shorten(a[i]!.instruction) });
+      i++;
+    }
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -319,7 +381,12 @@ export function describeReason(r: Reason): string {
         ? 'the service is new since the base commit'
         : `the compose files at the base commit cannot be loaded (${r.detail}): every build field counts as new`;
     case 'file':
-      if (r.role === 'dockerfile') return `${on}file ${r.file}: the Dockerfile changed`;
+      if (r.role === 'dockerfile')
+        return `${on}file ${r.file}: the Dockerfile changed${
+          r.instructions?.length
+            ? ` (${r.instructions.map((c) => `${c.change === 'added' ? '+' : '-'} line ${c.line}: ${c.instruction}`).join('; ')})`
+            : ''
+        }`;
       if (r.role === 'ignore-file') return `${on}file ${r.file}: the ignore file in effect changed`;
       if (r.role === 'platform-config') return `${on}file ${r.file}: platform config (x-nx-buildx.platformConfig) changed`;
       return `${on}file ${r.file}: read by ${r.readBy.length ? r.readBy.map(describeReadBy).join(', ') : 'the build'}`;
