@@ -31,6 +31,11 @@ export interface BuildArgvSettings {
    * stays in the builder's cache only, and nothing is pushed.
    */
   loadMultiPlatform?: boolean;
+  /**
+   * Push mode: push by digest into this repository (`--output type=image,push-by-digest=true,...`)
+   * instead of `--push` under the tags; a native runner's leg (see nx/native-leg.ts).
+   */
+  pushByDigest?: string;
 }
 
 /** `--progress=plain` when output is not a terminal or CI is set; otherwise BuildKit picks (`auto`). */
@@ -60,13 +65,19 @@ export function buildArgv(options: BuildOptions, mode: BuildMode, settings: Buil
   argv.push(`--sbom=${flagValue(settings.sbom ?? false)}`);
   if (settings.metadataFile) argv.push('--metadata-file', settings.metadataFile);
 
-  if (mode === 'push') argv.push('--push');
+  if (mode === 'push' && settings.pushByDigest) argv.push('--output', pushByDigestOutput(settings.pushByDigest));
+  else if (mode === 'push') argv.push('--push');
   else if (platforms.length <= 1 || settings.loadMultiPlatform !== false) argv.push('--load');
   // else: several platforms on a driver that cannot load a manifest list → the result stays in the
   // builder cache (docker-build pushes nothing by contract).
 
   argv.push(options.context);
   return argv;
+}
+
+/** The `--output` of a push by digest: no tag, the canonical name, pushed (Docker's multi-runner recipe). */
+export function pushByDigestOutput(repository: string): string {
+  return `type=image,name=${repository},push-by-digest=true,name-canonical=true,push=true`;
 }
 
 export interface ImagetoolsOptions {

@@ -24,12 +24,12 @@ export function errorProject(
     cache: false,
     metadata: { description: `Fails: ${message}`, technologies: ['docker'] },
   };
-  const { build, push, verify } = options.targetNames;
+  const { build, push, verify, merge } = options.targetNames;
   return {
     name,
     root: posix.join(composeDir, VIRTUAL_ROOT_DIR, rootSegment(name)),
     tags: ['docker', 'compose-error'],
-    targets: { [build]: target, [push]: target, [verify]: target },
+    targets: { [build]: target, [push]: target, [verify]: target, [merge]: target },
     metadata: { description: `Compose configuration error: ${message}`, technologies: ['docker'] },
   };
 }

@@ -275,6 +275,7 @@ describe('per-platform targets', () => {
       'docker-build--linux-arm64',
       'docker-config--linux-amd64',
       'docker-config--linux-arm64',
+      'docker-merge',
       'docker-push',
       'docker-push--linux-amd64',
       'docker-push--linux-arm64',
@@ -300,6 +301,8 @@ describe('per-platform targets', () => {
         lockField(`api@${slug}`),
         '{workspaceRoot}/app/config/base.json',
         `{workspaceRoot}/${overlay}`,
+        // a platform-restricted push (native runner) is never a cache hit of an unrestricted one
+        ...(kind === 'push' ? [{ env: 'NX_COMPOSE_BUILDX_PLATFORMS' }] : []),
       ]);
       expect(target.dependsOn).toEqual([`^docker-${kind}`, `docker-config--${slug}`]);
     }
@@ -341,7 +344,7 @@ describe('per-platform targets', () => {
 
   it('groups the targets for nx show project: the service, then each platform', () => {
     expect(project.metadata?.targetGroups).toEqual({
-      Docker: ['docker-build', 'docker-push', 'docker-verify'],
+      Docker: ['docker-build', 'docker-push', 'docker-verify', 'docker-merge'],
       'Docker linux/amd64': ['docker-config--linux-amd64', 'docker-build--linux-amd64', 'docker-push--linux-amd64'],
       'Docker linux/arm64': ['docker-config--linux-arm64', 'docker-build--linux-arm64', 'docker-push--linux-arm64'],
     });
@@ -380,7 +383,7 @@ describe('per-platform targets', () => {
 
   it('services without platform parts keep the single build and push', () => {
     const plain = assemble({ ...spec, platformArgs: undefined, platformConfig: undefined });
-    expect(Object.keys(plain.project.targets!).sort()).toEqual(['docker-build', 'docker-push', 'docker-verify']);
+    expect(Object.keys(plain.project.targets!).sort()).toEqual(['docker-build', 'docker-merge', 'docker-push', 'docker-verify']);
     expect(plain.project.targets!['docker-push']!.executor).toBe('nx-compose-buildx:docker-push');
   });
 });
@@ -390,14 +393,34 @@ describe('targets of a service built in one task', () => {
   const t = assemble(spec).project;
 
   it('are grouped as one Docker group', () => {
-    expect(t.metadata?.targetGroups).toEqual({ Docker: ['docker-build', 'docker-push', 'docker-verify'] });
+    expect(t.metadata?.targetGroups).toEqual({ Docker: ['docker-build', 'docker-push', 'docker-verify', 'docker-merge'] });
   });
 
   it.each([
     ['docker-build', { options: { dryRun: true } }],
     ['docker-push', { options: { dryRun: true } }],
     ['docker-verify', { options: { platforms: ['linux/arm64'] }, args: ['--exclude-task-dependencies'] }],
+    ['docker-merge', { options: { dryRun: true } }],
   ])("%s's help names its own target", (target, example) => {
     expect(t.targets![target]!.metadata?.help).toEqual({ command: `npx nx run api:${target} --help`, example });
+  });
+
+  it('docker-merge: the push inputs, no dependsOn (the legs ran elsewhere), never cached, writes the push record', () => {
+    const merge = t.targets!['docker-merge']!;
+    expect(merge).toMatchObject({
+      executor: 'nx-compose-buildx:docker-merge',
+      options: { service: 'api', tags: spec.tags, platforms: spec.platforms, metadataFile: 'dist/docker/api/push-metadata.json' },
+      inputs: ['docker-image', '^docker-image'],
+      cache: false,
+    });
+    expect(merge.dependsOn).toBeUndefined();
+    expect(t.targets!['docker-verify']!.options.pushMetadataFile).toBe(merge.options.metadataFile);
+    expect(t.targets!['docker-push']!.inputs).toContainEqual({ env: 'NX_COMPOSE_BUILDX_PLATFORMS' });
+  });
+
+  it('mergeTargetName renames it', () => {
+    const renamed = assemble(spec, undefined, { mergeTargetName: 'merge-images' }).project;
+    expect(renamed.targets!['merge-images']!.executor).toBe('nx-compose-buildx:docker-merge');
+    expect(renamed.targets!['docker-merge']).toBeUndefined();
   });
 });

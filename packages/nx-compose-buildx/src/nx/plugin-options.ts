@@ -11,6 +11,8 @@ export interface ComposeBuildxPluginOptions {
   verifyTargetName?: string;
   /** Name of the target that explains why a service's image may have changed (default docker-explain). */
   explainTargetName?: string;
+  /** Name of the merge target of native runners (digest files → manifest list). Default docker-merge. */
+  mergeTargetName?: string;
   /**
    * Extra compose file sets, each loaded as its own compose project (like `docker compose -f a -f b`).
    * Paths are workspace-relative; the first file's folder is the project folder.
@@ -51,7 +53,7 @@ export interface BuilderOption {
 }
 
 export interface NormalizedPluginOptions {
-  targetNames: { build: string; push: string; verify: string; explain: string };
+  targetNames: { build: string; push: string; verify: string; explain: string; merge: string };
   composeFileSets: Array<{ files: string[]; projectName?: string; envFiles?: string[] }>;
   /** `envFile`, as a list (relative to each compose project's folder). */
   envFiles?: string[];
@@ -74,6 +76,7 @@ export function normalizePluginOptions(options: ComposeBuildxPluginOptions | und
       push: o.pushTargetName ?? 'docker-push',
       verify: o.verifyTargetName ?? 'docker-verify',
       explain: o.explainTargetName ?? 'docker-explain',
+      merge: o.mergeTargetName ?? 'docker-merge',
     },
     composeFileSets: (o.composeFiles ?? []).map((set) => {
       if (Array.isArray(set)) return { files: set };

@@ -7,6 +7,10 @@ import { withTagSuffix } from '../buildx/image-ref';
 import { platformSlug, platformTagSuffix } from '../buildx/platform';
 import { serviceCache } from './workspace-cache';
 import type { ComposeRunOption } from './executors/docker-explain/load-side';
+import { PLATFORMS_ENV } from './native-leg';
+
+/** A platform-restricted run (a native runner's leg) pushes something else: never a cache hit of a full push. */
+const PUSH_RUN_INPUTS: InputDefinition[] = [{ env: PLATFORMS_ENV }];
 
 /** One entry of a target's `inputs`: a file glob, `{ env }`, `{ json, fields }`, ... */
 export type InputDefinition = NonNullable<TargetConfiguration['inputs']>[number];
@@ -52,7 +56,9 @@ type TargetDocs = (
  */
 export function targetGroups(node: ServiceNode, options: NormalizedPluginOptions): Record<string, string[]> {
   const names = options.targetNames;
-  const groups: Record<string, string[]> = { Docker: [names.build, names.push, names.verify, ...(node.compose ? [names.explain] : [])] };
+  const groups: Record<string, string[]> = {
+    Docker: [names.build, names.push, names.verify, ...(node.compose ? [names.explain] : []), names.merge],
+  };
   const hasConfig = node.spec.platformConfig !== undefined;
   for (const platform of Object.keys(node.platforms ?? {})) {
     groups[`Docker ${platform}`] = [
@@ -181,7 +187,7 @@ function perPlatformTargets(node: ServiceNode, options: NormalizedPluginOptions,
     targets[pushTarget] = {
       executor: 'nx-compose-buildx:docker-push',
       options: { ...build, metadataFile: `dist/docker/${spec.project}/${slug}/push-metadata.json` },
-      inputs,
+      inputs: [...inputs, ...PUSH_RUN_INPUTS],
       outputs: [`{workspaceRoot}/dist/docker/${spec.project}/${slug}/push-metadata.json`],
       dependsOn: [`^${names.push}`, ...dependsOn],
       cache: !options.reuse, // with reuse the registry is the cache (registry-reuse.ts)
@@ -214,7 +220,7 @@ function perPlatformTargets(node: ServiceNode, options: NormalizedPluginOptions,
       metadataFile: metadataFile(spec.project, 'push'),
       ...(options.builder !== undefined ? { builder: options.builder } : {}),
     },
-    inputs: [IMAGE_INPUTS, `^${IMAGE_INPUTS}`, ...allInputs],
+    inputs: [IMAGE_INPUTS, `^${IMAGE_INPUTS}`, ...allInputs, ...PUSH_RUN_INPUTS],
     outputs: [`{workspaceRoot}/${metadataFile(spec.project, 'push')}`],
     dependsOn: [`^${names.push}`, ...platforms.map((p) => platformTargetName(names.push, p))],
     cache: !options.reuse, // with reuse the registry is the cache (registry-reuse.ts)
@@ -253,6 +259,34 @@ function explainTarget(node: ServiceNode, options: NormalizedPluginOptions, docs
   };
 }
 
+/**
+ * The merge job of native runners: the manifest list from the digest files the legs wrote. Its inputs
+ * are the push's, so `nx affected` selects the same services; no dependsOn (the legs ran in other
+ * jobs) and never cached (it reads a folder that is not an input).
+ */
+function mergeTarget(node: ServiceNode, options: NormalizedPluginOptions, docs: TargetDocs): TargetConfiguration {
+  const { spec } = node;
+  const platformInputs = Object.values(node.platforms ?? {}).flatMap((p) => p.inputs);
+  return {
+    executor: 'nx-compose-buildx:docker-merge',
+    options: {
+      service: spec.service,
+      tags: spec.tags,
+      ...(options.generatedTags.length ? { generatedTags: options.generatedTags } : {}),
+      platforms: spec.platforms,
+      metadataFile: metadataFile(spec.project, 'push'),
+      ...(options.builder !== undefined ? { builder: options.builder } : {}),
+    },
+    inputs: [IMAGE_INPUTS, `^${IMAGE_INPUTS}`, ...platformInputs],
+    cache: false,
+    metadata: docs(
+      options.targetNames.merge,
+      `Assemble ${spec.tags.join(', ')} from the digest files of per-platform runners (NX_COMPOSE_BUILDX_DIGESTS_DIR)`,
+      { options: { dryRun: true } },
+    ),
+  };
+}
+
 export function projectConfiguration(node: ServiceNode, options: NormalizedPluginOptions): ProjectConfiguration {
   const { spec } = node;
   const names = options.targetNames;
@@ -283,7 +317,7 @@ export function projectConfiguration(node: ServiceNode, options: NormalizedPlugi
     [names.push]: {
       executor: 'nx-compose-buildx:docker-push',
       options: { ...build, metadataFile: metadataFile(spec.project, 'push') },
-      inputs: [IMAGE_INPUTS, `^${IMAGE_INPUTS}`],
+      inputs: [IMAGE_INPUTS, `^${IMAGE_INPUTS}`, ...PUSH_RUN_INPUTS],
       outputs: [`{workspaceRoot}/${metadataFile(spec.project, 'push')}`],
       dependsOn: [`^${names.push}`],
       cache: !options.reuse, // with reuse the registry is the cache (registry-reuse.ts)
@@ -318,6 +352,7 @@ export function projectConfiguration(node: ServiceNode, options: NormalizedPlugi
 
   if (node.platforms) Object.assign(targets, perPlatformTargets(node, options, docs));
   if (node.compose) targets[names.explain] = explainTarget(node, options, docs);
+  targets[names.merge] = mergeTarget(node, options, docs);
 
   return {
     name: spec.project,

@@ -74,6 +74,7 @@ const SCHEMAS: Record<string, { properties: Record<string, unknown> }> = {
   'docker-build': buildExecutorSchema('docker-build') as { properties: Record<string, unknown> },
   'docker-push': buildExecutorSchema('docker-push') as { properties: Record<string, unknown> },
   'docker-manifest': schemaJson('docker-manifest'),
+  'docker-merge': schemaJson('docker-merge'),
   'docker-verify': schemaJson('docker-verify'),
   'docker-config': schemaJson('docker-config'),
   'docker-explain': schemaJson('docker-explain'),
@@ -122,7 +123,10 @@ describe('README "Executor-only options"', () => {
   const table = readmeTable();
   it.each(Object.keys(SCHEMAS))('%s: the README names exactly the options no inferred target sets', (executor) => {
     // docker-build ignores the push-only settings of the shared schema, and docker-push the build-only one.
-    const ignored: Record<string, string[]> = { 'docker-build': ['manifestList', 'reuse'], 'docker-push': ['loadMultiPlatform'] };
+    const ignored: Record<string, string[]> = {
+      'docker-build': ['manifestList', 'reuse', 'onlyPlatforms', 'digestsDir'],
+      'docker-push': ['loadMultiPlatform'],
+    };
     const expected = executorOnly(executor).filter((k) => !(ignored[executor] ?? []).includes(k));
     expect([...(table.get(executor) ?? [])].sort()).toEqual(expected);
   });

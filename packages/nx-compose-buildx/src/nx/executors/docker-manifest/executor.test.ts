@@ -151,6 +151,13 @@ describe('docker-manifest executor', () => {
     expect(logs.join('\n')).toMatch(message);
   });
 
+  it('on a platform-restricted run (a native runner) assembles nothing: docker-merge does', async () => {
+    const { deps, calls, logs } = fakeDeps(registry({}), { env: { NX_COMPOSE_BUILDX_PLATFORMS: 'linux/arm64' } });
+    expect(await dockerManifest(options, tmpContext(), deps)).toEqual({ success: true });
+    expect(calls).toEqual([]);
+    expect(logs.join('\n')).toMatch(/restricted to linux\/arm64 pushes platform images only; docker-merge assembles the manifest list/);
+  });
+
   it('dry run prints the commands and runs none: no builder inspect, no registry read', async () => {
     const { deps, logs, calls } = fakeDeps(() => {
       throw new Error('nothing may run');

@@ -1,5 +1,7 @@
 import type { ExecutorContext } from '@nx/devkit';
 import { imagetoolsCreateArgv } from '../../../buildx/argv';
+import { publishManifestList } from '../shared/manifest-list';
+import { platformRestriction } from '../../native-leg';
 import { repositoryOf } from '../../../buildx/image-ref';
 import { generateTags } from '../../../buildx/tags';
 import { commandTimeouts, displayCommand } from '../../../run/exec';
@@ -7,7 +9,7 @@ import { ensureBuilder } from '../shared/builder';
 import { defaultDeps, withTimeouts, type ExecutorDeps } from '../shared/deps';
 import { defaultMetadataFile } from '../shared/options';
 import { registryImage } from '../shared/registry';
-import { confirmPushed, writeMetadata, type ImageMetadata } from '../shared/build-record';
+import type { ImageMetadata } from '../shared/build-record';
 import type { DockerManifestExecutorSchema } from './schema';
 
 /** Run-time tags from git for the manifest list (never for one platform's image); none outside a git checkout. */
@@ -37,6 +39,13 @@ export async function dockerManifest(
     const timeouts = commandTimeouts(given.env);
     const bounded = withTimeouts(given, timeouts);
     const root = context.root;
+    const restriction = platformRestriction(undefined, deps.env);
+    if (restriction) {
+      deps.log(
+        `${tag} docker-push: a run restricted to ${restriction.join(', ')} pushes platform images only; docker-merge assembles the manifest list`,
+      );
+      return { success: true };
+    }
     const platforms = Object.keys(options.platformImages);
     const tags = [...options.tags, ...(await generatedTags(options, root, deps))];
     if (!tags.length) return fail('docker-push needs at least one tag (compose image: or build.tags).');
@@ -59,28 +68,15 @@ export async function dockerManifest(
       if (!digest) return fail(`${ref} does not hold ${platform} (has ${image.platforms.map((p) => p.platform).join(', ') || 'nothing'}).`);
       digests[platform] = digest;
     }
-    const sources = Object.entries(options.platformImages).map(([platform, ref]) => `${repositoryOf(ref)}@${digests[platform]}`);
-    const argv = imagetoolsCreateArgv(tags, sources, bx);
-    deps.log(`${tag} ${displayCommand(argv)}`);
-    const r = await deps.run(argv, { cwd: root, stream: true, timeoutMs: timeouts.long }); // copies blobs between repositories
-    if (r.exitCode !== 0) return fail(`docker buildx imagetools create failed (exit ${r.exitCode})${r.failure ? `: ${r.failure}` : ''}`);
-
-    const metadata: ImageMetadata = {
-      service: options.service,
-      tags,
-      platforms: Object.fromEntries(platforms.map((p) => [p, {}])),
-      pushed: false,
-      loaded: false,
-    };
-    const error = await confirmPushed(options.service, tags, platforms, metadata, root, bounded, builder.name);
-    if (error) return fail(error);
-    const moved = platforms.filter((p) => metadata.platforms[p]?.digest !== digests[p]);
-    if (moved.length) return fail(`the manifest list does not point at the pushed images for ${moved.join(', ')}.`);
-    metadata.pushed = true;
-    const file = options.metadataFile ?? defaultMetadataFile(options.service, 'push');
-    writeMetadata(root, file, metadata);
-    deps.log(`${tag} assembled ${tags.join(', ')}: ${platforms.map((p) => `${p} ${digests[p]!.slice(0, 19)}`).join(', ')} → ${file}`);
-    return { success: true, metadata };
+    const sources = Object.fromEntries(
+      Object.entries(options.platformImages).map(([platform, ref]) => [platform, `${repositoryOf(ref)}@${digests[platform]}`]),
+    );
+    const r = await publishManifestList(
+      { service: options.service, tags, sources, metadataFile: options.metadataFile ?? defaultMetadataFile(options.service, 'push') },
+      { root, deps: bounded, timeouts, builder: builder.name },
+    );
+    if ('error' in r) return fail(r.error);
+    return { success: true, metadata: r.metadata };
   } catch (e) {
     return fail(`docker-push: ${(e as Error).message}`);
   }

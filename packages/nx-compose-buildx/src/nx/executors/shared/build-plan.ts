@@ -120,7 +120,7 @@ export function buildxMetadataFileFor(metadataFile: string, runId: string): stri
 export function buildInvocation(
   plan: BuildPlan,
   builder: EnsuredBuilder,
-  host: { root: string; isTTY: boolean; env: Env; runId: string },
+  host: { root: string; isTTY: boolean; env: Env; runId: string; pushByDigest?: string },
 ): BuildInvocation {
   // docker driver (+ containerd image store) loads multi-platform images; other drivers cannot.
   const driver = builder.info?.driver;
@@ -135,6 +135,7 @@ export function buildInvocation(
     metadataFile: buildxMetadataFile,
     progress,
     loadMultiPlatform,
+    ...(host.pushByDigest ? { pushByDigest: host.pushByDigest } : {}),
   });
   return {
     argv,

@@ -17,6 +17,13 @@ export interface BuildExecutorOptions extends Partial<BuildOptions> {
    * a plain manifest, for registries and deploy tools that need a list. Default false.
    */
   manifestList?: boolean;
+  /**
+   * docker-push: build only these of the service's declared platforms, push them by digest and write
+   * one digest file each (a native runner's leg). Also NX_COMPOSE_BUILDX_PLATFORMS (comma list).
+   */
+  onlyPlatforms?: string[];
+  /** Workspace-relative folder of the digest files; also NX_COMPOSE_BUILDX_DIGESTS_DIR. Default dist/nxcb-digests. */
+  digestsDir?: string;
   /** Compose service name (headers, metadata, default metadata path). */
   service: string;
   context: string;

@@ -40,6 +40,8 @@ import { withTimeouts, type ExecutorDeps } from './deps';
 import { normalizeBuildOptions, type BuildExecutorOptions, type NormalizedBuild } from './options';
 import { CONTENT_KEY_LABEL, KEY_IMAGE_FORMAT, findReusable, isReuseEnabled, keyTag, retagArgv } from './registry-reuse';
 import { imagetoolsInspectArgv } from '../../../buildx/argv';
+import { platformRestriction } from '../../native-leg';
+import { runLeg } from './run-leg';
 
 export interface BuildResult {
   success: boolean;
@@ -118,13 +120,13 @@ async function record(
 }
 
 /** The registry-cache side of one push: the key, where it lives, and whether this run may write it. */
-interface ReuseKey {
+export interface ReuseKey {
   key: string;
   ref: string;
   write: boolean;
 }
 
-async function reuseKeyFor(
+export async function reuseKeyFor(
   mode: BuildMode,
   raw: BuildExecutorOptions,
   o: NormalizedBuild,
@@ -258,6 +260,9 @@ export async function runBuild(
   const deps = withTimeouts(given, timeouts); // every query below; the build asks for timeouts.long
   if (mode === 'push' && o.build.tags.length === 0 && o.generatedTags.length === 0)
     return { success: false, error: noTagsError(o.service) };
+  // A native runner's leg: only its platforms, pushed by digest, recorded in digest files (run-leg.ts).
+  const restriction = mode === 'push' ? platformRestriction(raw.onlyPlatforms, deps.env) : undefined;
+  if (restriction) return runLeg(restriction, raw, o, context, deps, timeouts);
 
   // The builder check starts now and runs while git is read: both are process starts that add up on a small build.
   const pendingBuilder = o.dryRun ? undefined : ensureBuilder(o.builder, root, deps, false);

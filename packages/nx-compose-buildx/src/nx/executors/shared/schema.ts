@@ -122,6 +122,16 @@ const RUN_SETTINGS: { [K in RunSettingKey]-?: JsonSchema } = {
     description:
       'docker-push: publish a single-platform image as a one-entry manifest list (an OCI index) under every tag, for registries and deploy tools that need a list. buildx pushes one platform as a plain manifest, so the image is pushed under its first tag and then listed under every tag with `docker buildx imagetools create`; the push is confirmed only when every tag serves the list. Services with several platforms are always pushed as a list.',
   },
+  onlyPlatforms: {
+    ...stringList,
+    description:
+      "docker-push: build only these of the service's declared platforms, push each by digest (push-by-digest=true,name-canonical=true; no tag is touched) and write one digest file per platform for docker-merge: a native runner's leg. A service that declares none of them does nothing. Also set by the environment variable NX_COMPOSE_BUILDX_PLATFORMS (comma list); the option wins.",
+  },
+  digestsDir: {
+    type: 'string',
+    description:
+      'Workspace-relative folder of the digest files a platform-restricted docker-push writes (<dir>/<project>/<os>-<arch>[-<variant>].json) and docker-merge reads. Also NX_COMPOSE_BUILDX_DIGESTS_DIR. Default dist/nxcb-digests.',
+  },
   cacheReadOnly: {
     type: 'boolean',
     description:
