@@ -41,7 +41,6 @@ import { normalizeBuildOptions, type BuildExecutorOptions, type NormalizedBuild 
 import { CONTENT_KEY_LABEL, KEY_IMAGE_FORMAT, findReusable, isReuseEnabled, keyTag, retagArgv } from './registry-reuse';
 import { imagetoolsInspectArgv } from '../../../buildx/argv';
 import { platformRestriction } from '../../native-leg';
-import { runLeg } from './run-leg';
 
 export interface BuildResult {
   success: boolean;
@@ -262,7 +261,10 @@ export async function runBuild(
     return { success: false, error: noTagsError(o.service) };
   // A native runner's leg: only its platforms, pushed by digest, recorded in digest files (run-leg.ts).
   const restriction = mode === 'push' ? platformRestriction(raw.onlyPlatforms, deps.env) : undefined;
-  if (restriction) return runLeg(restriction, raw, o, context, deps, timeouts);
+  if (restriction) {
+    const { runLeg } = await import('./run-leg.js'); // loaded on a leg only, as content-key is on a push
+    return runLeg(restriction, raw, o, context, deps, timeouts);
+  }
 
   // The builder check starts now and runs while git is read: both are process starts that add up on a small build.
   const pendingBuilder = o.dryRun ? undefined : ensureBuilder(o.builder, root, deps, false);
