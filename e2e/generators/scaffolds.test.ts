@@ -6,7 +6,7 @@ import { createWorkspace, run, type TempWorkspace } from '../support/workspace';
 import { ensureToolchainImages, type ToolchainImages } from './toolchain';
 
 /**
- * The rust and python scaffolds (node not yet: scripts/toolchain-image.sh makes its images too), each generated into a fresh workspace and built for real for
+ * The rust, python and node scaffolds, each generated into a fresh workspace and built for real for
  * linux/amd64 and linux/arm64 with base images made from Debian's packages (scripts/toolchain-image.sh),
  * then docker-verify (which pushes first) runs the image on each platform, and the app itself is run
  * under emulation to say what it was built for and where it runs.
@@ -14,15 +14,19 @@ import { ensureToolchainImages, type ToolchainImages } from './toolchain';
  *   succeed if the build stage runs on the build platform, and the arm64 binary reporting
  *   `linux/aarch64` shows what it was compiled for;
  * - python installs at the TARGET platform: its build and runtime images are 2-platform manifest
- *   lists, and the arm64 venv step runs under QEMU.
+ *   lists, and the arm64 venv step runs under QEMU;
+ * - node installs its dependencies at the TARGET platform too (Debian's nodejs and npm in the build
+ *   image, nodejs alone in the runtime image), and the app reports Node's own process.arch.
  */
 const RUN_ID = `${process.pid}-${Date.now().toString(36)}`;
 const NS = `127.0.0.1:5000/e2e-scaffolds/${RUN_ID}`;
 const PLATFORMS = ['linux/amd64', 'linux/arm64'];
 const MACHINE: Record<string, string> = { 'linux/amd64': 'x86_64', 'linux/arm64': 'aarch64' };
+/** Node's process.arch on each platform. */
+const NODE_ARCH: Record<string, string> = { 'linux/amd64': 'x64', 'linux/arm64': 'arm64' };
 
 interface Scaffold {
-  language: 'rust' | 'python';
+  language: 'rust' | 'python' | 'node';
   service: string;
   /** The compose x-nx-buildx.verify the generator writes, if any. */
   verify?: string[];
@@ -45,6 +49,12 @@ const SCAFFOLDS: Scaffold[] = [
     service: 'spython',
     verified: (p) => `[spython] ${p}: ok (${MACHINE[p]})`, // the default check: uname -m on that platform
     prints: (p) => new RegExp(`^spython linux/${MACHINE[p]} \\(Python 3\\.\\d+\\.\\d+\\)$`, 'm'),
+  },
+  {
+    language: 'node',
+    service: 'snode',
+    verified: (p) => `[snode] ${p}: ok (${MACHINE[p]})`, // the default check: uname -m on that platform
+    prints: (p) => new RegExp(`^snode linux/${NODE_ARCH[p]} running on ${MACHINE[p]}$`, 'm'),
   },
 ];
 
@@ -75,6 +85,7 @@ describe.each(SCAFFOLDS)('the $language scaffold builds and runs for real on lin
       // A single-platform image, for the build platform only: arm64 must come from cross-compiling.
       expect(JSON.parse(r.stdout)).toMatchObject({ os: 'linux', architecture: 'amd64' });
     } else {
+      // python and node: 2-platform manifest lists, since they install at the target platform.
       expect(await indexPlatforms(tc.build), 'build image').toEqual(PLATFORMS);
       expect(await indexPlatforms(tc.runtime!), 'runtime image').toEqual(PLATFORMS);
     }

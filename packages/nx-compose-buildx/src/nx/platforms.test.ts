@@ -396,6 +396,10 @@ describe('targets of a service built in one task', () => {
     expect(t.metadata?.targetGroups).toEqual({ Docker: ['docker-build', 'docker-push', 'docker-verify', 'docker-merge'] });
   });
 
+  it("docker-verify has the image's inputs: Nx's default ({projectRoot}/**/*) cannot be hashed on a virtual root", () => {
+    expect(t.targets!['docker-verify']!.inputs).toEqual(['docker-image', '^docker-image']);
+  });
+
   it.each([
     ['docker-build', { options: { dryRun: true } }],
     ['docker-push', { options: { dryRun: true } }],

@@ -337,6 +337,9 @@ export function projectConfiguration(node: ServiceNode, options: NormalizedPlugi
         // imagetools reads the registry through the builder the push used (its registry config).
         ...(options.builder !== undefined ? { builder: options.builder } : {}),
       },
+      // The image's own inputs: verify is selected by what can change the image, and is hashable on a
+      // virtual root (a root with no files, where Nx's default `{projectRoot}/**/*` names no project files).
+      inputs: [IMAGE_INPUTS, `^${IMAGE_INPUTS}`],
       dependsOn: [names.push],
       cache: false,
       metadata: docs(
