@@ -124,16 +124,16 @@ describe('bad compose input gives clear errors and never takes down the graph', 
       project: 'no-dockerfile',
       message: /invalid\/compose\.yaml:\d+(:\d+)? \(service "no-dockerfile"\): Dockerfile invalid\/a\/Nope\.Dockerfile does not exist/,
     },
-    { name: 'dependency cycle', project: 'p', message: /image dependency cycle: p -> q -> p/ },
+    { name: 'dependency cycle', project: 'p', message: /^cycle\/compose\.yaml:2 \(service "p"\): image dependency cycle: p -> q -> p$/ },
     {
       name: 'two folders fighting over one name (first)',
       project: 'one-dup',
-      message: /one\/compose\.yaml \(service "dup"\).*claimed by more than one compose service.*two\/compose\.yaml/,
+      message: /^one\/compose\.yaml:3 \(service "dup"\): .*claimed by more than one compose service.*two\/compose\.yaml:3 /,
     },
     {
       name: 'two folders fighting over one name (second)',
       project: 'two-dup',
-      message: /two\/compose\.yaml \(service "dup"\).*claimed by more than one compose service.*one\/compose\.yaml/,
+      message: /^two\/compose\.yaml:3 \(service "dup"\): .*claimed by more than one compose service.*one\/compose\.yaml:3 /,
     },
   ])('$name: a failing project that names file, line and service', async ({ project, message }) => {
     const entry = Object.entries(projects).find(([name]) => name === project);

@@ -205,6 +205,7 @@ function buildSpecFromService(
     composeProject: project.name,
     composeDir: ws(project.projectDir),
     composeFiles: unique(service.sources.map((s) => ws(s.file))),
+    ...(service.sources.length ? { definedAt: definedAt(whereIs(service), ws) } : {}),
     ...buildOptionsFrom({
       ...mapped,
       platforms,
@@ -233,6 +234,10 @@ function withServicePlatform(buildPlatforms: string[], service: ComposeService):
   if (!buildPlatforms.includes(platform))
     fail(service, `build.platforms must include the service's platform "${service.platform}"`, 'platform');
   return buildPlatforms;
+}
+
+function definedAt(where: SourceLocation, ws: (abs: string) => string): SourceLocation {
+  return { file: isAbsolute(where.file) ? ws(where.file) : where.file, ...(where.line ? { line: where.line } : {}) };
 }
 
 /** Compose names an image it builds without `image:` as `<project>-<service>`. */

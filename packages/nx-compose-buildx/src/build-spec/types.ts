@@ -4,6 +4,7 @@
  * separators. These field names are also the docker-build target's option names; each is mapped
  * (compose key, schema, buildx flag) in one row of build-fields.ts.
  */
+import type { SourceLocation } from '../compose/types';
 
 export interface SecretSpec {
   id: string;
@@ -50,6 +51,8 @@ export interface ServiceBuildSpec extends BuildOptions {
   composeDir: string;
   /** Workspace-relative compose files that define the service, merge order. */
   composeFiles: string[];
+  /** Where the service is defined (the last compose file's service key), workspace-relative: for errors found later (cycles, names). */
+  definedAt?: SourceLocation;
   /** The service's test command for docker-verify (compose extension), argv form. */
   verifyCommand?: string[];
   /** Platform → build args of that platform alone (x-nx-buildx.platformArgs); merged over `args`. */

@@ -148,7 +148,10 @@ export function assembleNodes(input: AssembleInput): AssembleOutput {
     const { configFile } = set;
     const cycle = inCycle.get(spec.project);
     if (cycle) {
-      const message = `image dependency cycle: ${[...cycle, cycle[0]].join(' -> ')} (service "${spec.service}" in ${spec.composeFiles.join(', ')})`;
+      const message = new ComposeError(`image dependency cycle: ${[...cycle, cycle[0]].join(' -> ')}`, {
+        ...(spec.definedAt ?? { file: spec.composeFiles[0] ?? spec.composeDir }),
+        service: spec.service,
+      }).message;
       add(configFile, errorProject(spec.project, spec.composeDir, message, set.watchedFiles, options));
       continue;
     }

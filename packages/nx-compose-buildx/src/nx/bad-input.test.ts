@@ -278,7 +278,7 @@ const cases: ErrorCase[] = [
       'bad/q/Dockerfile': 'FROM reg.local/p\n',
     },
     project: 'p',
-    message: /image dependency cycle: p -> q -> p \(service "p" in bad\/compose\.yaml\)/,
+    message: /^bad\/compose\.yaml:2 \(service "p"\): image dependency cycle: p -> q -> p$/,
   },
   {
     name: 'two folders claiming one project name',
@@ -290,7 +290,7 @@ const cases: ErrorCase[] = [
     },
     project: 'bad-dup',
     message:
-      /^bad\/compose\.yaml \(service "dup"\): Nx project name "same-dup" is claimed by more than one compose service; also defined in bad2\/compose\.yaml/,
+      /^bad\/compose\.yaml:3 \(service "dup"\): Nx project name "same-dup" is claimed by more than one compose service; also defined in bad2\/compose\.yaml:3 /,
   },
 
   // Names that are object keys: Nx keeps projects in plain objects, so these cannot be project names.

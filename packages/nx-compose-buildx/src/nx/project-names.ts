@@ -31,11 +31,12 @@ export function assignProjectNames<T extends { spec: ServiceBuildSpec }>(
       kept.push(record);
       continue;
     }
-    const others = rivals.filter((r) => r !== record).map((r) => `${r.spec.composeFiles[0]} (compose project "${r.spec.composeProject}")`);
+    const at = (s: ServiceBuildSpec) => (s.definedAt?.line ? `${s.definedAt.file}:${s.definedAt.line}` : s.composeFiles[0]);
+    const others = rivals.filter((r) => r !== record).map((r) => `${at(r.spec)} (compose project "${r.spec.composeProject}")`);
     const error = new ComposeError(
       `Nx project name "${spec.project}" is claimed by more than one compose service; also defined in ${others.join(', ')}. ` +
         'Give the compose projects different names (top-level "name:" or the plugin option composeFiles[].projectName).',
-      { file: spec.composeFiles[0] ?? spec.composeDir, service: spec.service },
+      { ...(spec.definedAt ?? { file: spec.composeFiles[0] ?? spec.composeDir }), service: spec.service },
     );
     errors.push({ record, error });
   }
