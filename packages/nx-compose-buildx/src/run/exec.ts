@@ -1,10 +1,7 @@
 /**
- * The only place that spawns processes. Commands are argv arrays handed to node's `spawn` as file +
- * args (never `shell: true`); quoting exists only to DISPLAY a command (dry runs, headers, errors).
- * node:child_process rather than execa: importing execa 9 (ESM, about 60 modules) cost every task
- * 0.15 s on a quiet machine and over 1 s on a busy one, for the little used of it here.
+ * The only place that spawns processes. Commands are argv arrays handed to execa as file + args
+ * (never `shell: true`); quoting exists only to DISPLAY a command (dry runs, headers, errors).
  */
-import { spawn } from 'node:child_process';
 import { PassThrough, type Readable } from 'node:stream';
 import { escapeControls, hasControlCharacters } from './log';
 
@@ -166,56 +163,56 @@ export interface Spawned {
   stop(): void;
 }
 
-/** Spawns file + args with no shell; output goes to the callbacks; bounded by `timeoutMs`. */
+/**
+ * Spawns file + args with execa (no shell); output goes to the callbacks; bounded by `timeoutMs`.
+ * execa is imported on the first spawn, so a process that spawns nothing (the graph, a dry run) never
+ * loads it, and a batch worker loads it once for all its tasks.
+ */
 export function spawnCommand(file: string, args: readonly string[], options: SpawnedOptions): Spawned {
   const end: SpawnedEnd = { timedOut: false, stopped: false };
-  let settle: (e: SpawnedEnd) => void = () => undefined;
-  const done = new Promise<SpawnedEnd>((resolve) => (settle = resolve));
-  let child: ReturnType<typeof spawn>;
-  try {
-    child = spawn(file, args, {
+  let child: { kill(): boolean } | undefined;
+  const done = (async (): Promise<SpawnedEnd> => {
+    const { execa } = await import('execa');
+    if (end.stopped) return end;
+    const sub = execa(file, [...args], {
       cwd: options.cwd,
-      env: { ...process.env, ...options.env },
+      env: options.env as Record<string, string> | undefined,
+      extendEnv: true,
+      ...(options.input !== undefined ? { input: options.input } : { stdin: 'ignore' as const }),
+      stdout: 'pipe',
+      stderr: 'pipe',
+      buffer: false,
+      reject: false,
       shell: false,
-      stdio: [options.input !== undefined ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+      timeout: options.timeoutMs,
+      forceKillAfterDelay: KILL_GRACE_MS,
     });
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    settle({ ...end, ...(err.code ? { errorCode: err.code } : {}), errorMessage: err.message });
-    return { done, stop: () => undefined };
-  }
-  let killTimer: NodeJS.Timeout | undefined;
-  const kill = () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    child.kill('SIGTERM');
-    killTimer ??= setTimeout(() => child.kill('SIGKILL'), KILL_GRACE_MS);
-  };
-  const timer = setTimeout(() => {
-    end.timedOut = true;
-    kill();
-  }, options.timeoutMs);
-  child.stdout?.on('data', (chunk: Buffer) => options.onStdout?.(chunk));
-  child.stderr?.on('data', (chunk: Buffer) => options.onStderr?.(chunk));
-  if (options.input !== undefined && child.stdin) {
-    child.stdin.on('error', () => undefined); // the command may exit without reading it all
-    child.stdin.end(options.input);
-  }
-  child.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code) end.errorCode = err.code;
-    end.errorMessage = err.message;
-  });
-  child.on('close', (code, signal) => {
-    clearTimeout(timer);
-    if (killTimer) clearTimeout(killTimer);
-    // A command that never started (ENOENT, EACCES) closes too, with a negative errno as its "code".
-    const started = child.pid !== undefined;
-    settle({ ...end, ...(started && code !== null ? { exitCode: code } : {}), ...(signal ? { signal } : {}) });
-  });
+    child = sub;
+    sub.stdout?.on('data', (chunk: Buffer) => options.onStdout?.(chunk));
+    sub.stderr?.on('data', (chunk: Buffer) => options.onStderr?.(chunk));
+    // With reject: false a failure resolves to the error object, which carries the errno code.
+    const result = (await sub) as {
+      exitCode?: number;
+      signal?: string;
+      timedOut: boolean;
+      failed: boolean;
+      code?: string;
+      shortMessage?: string;
+    };
+    return {
+      ...end,
+      timedOut: result.timedOut,
+      ...(typeof result.exitCode === 'number' ? { exitCode: result.exitCode } : {}),
+      ...(result.signal ? { signal: result.signal } : {}),
+      ...(result.code ? { errorCode: result.code } : {}),
+      ...(result.failed && result.exitCode === undefined && result.shortMessage ? { errorMessage: result.shortMessage } : {}),
+    };
+  })();
   return {
     done,
     stop: () => {
       end.stopped = true;
-      kill();
+      child?.kill();
     },
   };
 }
