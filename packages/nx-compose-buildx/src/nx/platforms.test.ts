@@ -301,8 +301,8 @@ describe('per-platform targets', () => {
         lockField(`api@${slug}`),
         '{workspaceRoot}/app/config/base.json',
         `{workspaceRoot}/${overlay}`,
-        // a platform-restricted push (native runner) is never a cache hit of an unrestricted one
-        ...(kind === 'push' ? [{ env: 'NX_COMPOSE_BUILDX_PLATFORMS' }] : []),
+        // a platform-restricted build or push (native runner) is never a cache hit of an unrestricted one
+        { env: 'NX_COMPOSE_BUILDX_PLATFORMS' },
       ]);
       expect(target.dependsOn).toEqual([`^docker-${kind}`, `docker-config--${slug}`]);
     }
@@ -420,6 +420,7 @@ describe('targets of a service built in one task', () => {
     expect(merge.dependsOn).toBeUndefined();
     expect(t.targets!['docker-verify']!.options.pushMetadataFile).toBe(merge.options.metadataFile);
     expect(t.targets!['docker-push']!.inputs).toContainEqual({ env: 'NX_COMPOSE_BUILDX_PLATFORMS' });
+    expect(t.targets!['docker-build']!.inputs).toContainEqual({ env: 'NX_COMPOSE_BUILDX_PLATFORMS' }); // a pull request's leg
   });
 
   it('mergeTargetName renames it', () => {

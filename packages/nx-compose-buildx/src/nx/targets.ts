@@ -9,7 +9,7 @@ import { serviceCache } from './workspace-cache';
 import type { ComposeRunOption } from './executors/docker-explain/load-side';
 import { PLATFORMS_ENV } from './native-leg';
 
-/** A platform-restricted run (a native runner's leg) pushes something else: never a cache hit of a full push. */
+/** A platform-restricted run (a native runner's leg) builds or pushes something else: never a cache hit of a full run. */
 const PUSH_RUN_INPUTS: InputDefinition[] = [{ env: PLATFORMS_ENV }];
 
 /** One entry of a target's `inputs`: a file glob, `{ env }`, `{ json, fields }`, ... */
@@ -176,7 +176,7 @@ function perPlatformTargets(node: ServiceNode, options: NormalizedPluginOptions,
     targets[buildTarget] = {
       executor: 'nx-compose-buildx:docker-build',
       options: { ...build, metadataFile: `dist/docker/${spec.project}/${slug}/metadata.json` },
-      inputs,
+      inputs: [...inputs, ...PUSH_RUN_INPUTS],
       outputs: [`{workspaceRoot}/dist/docker/${spec.project}/${slug}/metadata.json`],
       dependsOn: [`^${names.build}`, ...dependsOn],
       cache: true,
@@ -302,7 +302,7 @@ export function projectConfiguration(node: ServiceNode, options: NormalizedPlugi
     [names.build]: {
       executor: 'nx-compose-buildx:docker-build',
       options: { ...build, metadataFile: metadataFile(spec.project, 'build') },
-      inputs: [IMAGE_INPUTS, `^${IMAGE_INPUTS}`],
+      inputs: [IMAGE_INPUTS, `^${IMAGE_INPUTS}`, ...PUSH_RUN_INPUTS],
       outputs: [`{workspaceRoot}/${metadataFile(spec.project, 'build')}`],
       dependsOn: [`^${names.build}`],
       cache: true,

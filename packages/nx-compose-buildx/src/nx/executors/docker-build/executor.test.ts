@@ -299,6 +299,36 @@ describe('docker-build executor', () => {
   });
 });
 
+describe('docker-build on a native runner (NX_COMPOSE_BUILDX_PLATFORMS): a pull request leg', () => {
+  const env = { NX_COMPOSE_BUILDX_PLATFORMS: 'linux/arm64' };
+  const multi = { ...options, platforms: ['linux/amd64', 'linux/arm64/v8', 'linux/arm/v7'], metadataFile: 'out/api.json' };
+
+  test('builds only the declared platforms it is restricted to', async () => {
+    const ctx = tmpContext();
+    const { deps, calls } = fakeDeps(engine(DOCKER_INSPECT, { 'containerimage.digest': d('1') }), {
+      env,
+      localImageDigests: async () => ({ manifestDigest: d('9'), platforms: [{ platform: 'linux/arm64', digest: d('b') }] }),
+    });
+    expect((await dockerBuild(multi, ctx, deps)).success).toBe(true);
+    const build = calls.find((c) => c.argv[2] === 'build')!.argv;
+    expect(build[build.indexOf('--platform') + 1]).toBe('linux/arm64');
+    expect(build).not.toContain('--push');
+    expect(Object.keys(JSON.parse(readFileSync(join(ctx.root, 'out/api.json'), 'utf8')).platforms)).toEqual(['linux/arm64']);
+  });
+
+  test.each([
+    { platforms: ['linux/amd64'], says: 'it declares linux/amd64' },
+    { platforms: [], says: 'it declares no platforms' },
+  ])('a service declaring $platforms builds nothing there, and says so', async ({ platforms, says }) => {
+    const ctx = tmpContext();
+    const { deps, calls, logs } = fakeDeps(engine(DOCKER_INSPECT, { 'containerimage.digest': d('1') }), { env });
+    expect((await dockerBuild({ ...multi, platforms }, ctx, deps)).success).toBe(true);
+    expect(calls).toEqual([]);
+    expect(logs.join('\n')).toContain(`restricted to linux/arm64, ${says}: nothing to build on this runner`);
+    expect(existsSync(join(ctx.root, 'out/api.json'))).toBe(false);
+  });
+});
+
 describe('docker-build and secret-like build args', () => {
   const value = 'hunter2-arg-value-77';
   test.each([false, true])('dry run %s: the printed command masks the value; the command that runs keeps it', async (dryRun) => {

@@ -40,7 +40,7 @@ import { withTimeouts, type ExecutorDeps } from './deps';
 import { normalizeBuildOptions, type BuildExecutorOptions, type NormalizedBuild } from './options';
 import { CONTENT_KEY_LABEL, KEY_IMAGE_FORMAT, findReusable, isReuseEnabled, keyTag, retagArgv } from './registry-reuse';
 import { imagetoolsInspectArgv } from '../../../buildx/argv';
-import { platformRestriction } from '../../native-leg';
+import { legPlatforms, platformRestriction } from '../../native-leg';
 
 export interface BuildResult {
   success: boolean;
@@ -254,16 +254,28 @@ export async function runBuild(
   given: ExecutorDeps,
 ): Promise<BuildResult> {
   const root = context.root;
-  const o = normalizeBuildOptions(raw, mode);
+  let o = normalizeBuildOptions(raw, mode);
   const timeouts = commandTimeouts(given.env, raw.timeout);
   const deps = withTimeouts(given, timeouts); // every query below; the build asks for timeouts.long
   if (mode === 'push' && o.build.tags.length === 0 && o.generatedTags.length === 0)
     return { success: false, error: noTagsError(o.service) };
   // A native runner's leg: only its platforms, pushed by digest, recorded in digest files (run-leg.ts).
-  const restriction = mode === 'push' ? platformRestriction(raw.onlyPlatforms, deps.env) : undefined;
-  if (restriction) {
+  const restriction = platformRestriction(raw.onlyPlatforms, deps.env);
+  if (restriction && mode === 'push') {
     const { runLeg } = await import('./run-leg.js'); // loaded on a leg only, as content-key is on a push
     return runLeg(restriction, raw, o, context, deps, timeouts);
+  }
+  // A leg's pull-request build: its platforms of the service, nothing else (and nothing when it declares none of them).
+  if (restriction) {
+    const platforms = legPlatforms(o.build.platforms, restriction);
+    if (!platforms.length) {
+      const declared = o.build.platforms.join(', ') || 'no platforms';
+      deps.log(
+        `[${o.service}] docker-build: restricted to ${restriction.join(', ')}, it declares ${declared}: nothing to build on this runner`,
+      );
+      return { success: true };
+    }
+    o = { ...o, build: { ...o.build, platforms } };
   }
 
   // The builder check starts now and runs while git is read: both are process starts that add up on a small build.
