@@ -2,6 +2,7 @@ import { createProjectGraphAsync, logger, readNxJson, type Tree } from '@nx/devk
 import { normalizePluginOptions, type ComposeBuildxPluginOptions } from '../../plugin-options';
 import { PLUGIN_NAME } from '../init/generator';
 import type { CiGeneratorSchema } from './schema';
+import { DEFAULT_DIGESTS_DIR, DIGESTS_DIR_ENV, PLATFORMS_ENV } from '../../native-leg';
 import { DEFAULT_RUNNERS, nativeLegs, platformsInUse, type NativeLeg, type RunnerArch } from './native-legs';
 
 /** The env var the registry cache reads: on pull requests, import the cache but never export it. */
@@ -10,11 +11,8 @@ export { CACHE_READONLY_ENV };
 export const GITHUB_WORKFLOW_PATH = '.github/workflows/docker.yml';
 export const GITLAB_CI_PATH = '.gitlab-ci.yml';
 
-/** The run-time contract of the docker-push legs and the merge job (see the executors). */
-export const PLATFORMS_ENV = 'NX_COMPOSE_BUILDX_PLATFORMS';
-export const DIGESTS_DIR_ENV = 'NX_COMPOSE_BUILDX_DIGESTS_DIR';
-/** Where each leg writes its digest files, and where the merge job gathers every leg's. */
-export const DIGESTS_DIR = 'dist/nxcb-digests';
+/** Where each leg writes its digest files, and where the merge job gathers every leg's (the executors' default). */
+const DIGESTS_DIR = DEFAULT_DIGESTS_DIR;
 
 export interface CiContext {
   defaultBranch: string;
@@ -59,13 +57,11 @@ export function ciContext(tree: Tree, options: CiGeneratorSchema, platforms: rea
     }
     native = { legs: nativeLegs(platforms), runners: named };
   }
-  // The merge target's name is the plugin option mergeTargetName, like the other target names.
-  const mergeTarget = (pluginOptions as { mergeTargetName?: string } | undefined)?.mergeTargetName ?? 'docker-merge';
   return {
     defaultBranch,
     ...(registry ? { registry } : {}),
     nodeVersion: options.nodeVersion ?? '20',
-    targets: { build: normalized.targetNames.build, push: normalized.targetNames.push, merge: mergeTarget },
+    targets: { build: normalized.targetNames.build, push: normalized.targetNames.push, merge: normalized.targetNames.merge },
     ...(builder ? { builder } : {}),
     ...(native ? { native } : {}),
   };
