@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureStack, startRegistry, stopRegistry } from '../support/stack';
+import { ensureStack } from '../support/stack';
 import { indexPlatforms, tagDigest } from '../support/registry';
 import { REPO_ROOT, createWorkspace, run, type TempWorkspace } from '../support/workspace';
 
@@ -58,10 +59,7 @@ describe('examples/ against the real stack', () => {
     dockerEnv = { ...process.env, ...stack.env };
     ws = await createWorkspace({ copyFrom: join(REPO_ROOT, 'examples'), env: { ...stack.env, REGISTRY } });
   });
-  afterAll(async () => {
-    await startRegistry();
-    ws?.dispose();
-  });
+  afterAll(() => ws?.dispose());
 
   it('nx run-many -t docker-build builds every service for every declared platform', async () => {
     const result = await ws.nx(['run-many', '-t', 'docker-build', '--output-style=static']);
@@ -153,19 +151,22 @@ describe('examples/ against the real stack', () => {
     await ws.commit('docs: back to amd64');
   });
 
-  it('with the registry stopped, docker-push fails and reports no success', async () => {
-    await stopRegistry();
-    try {
-      await expect(fetch('http://127.0.0.1:5000/v2/'), 'the registry should be down').rejects.toThrow();
-      const result = await ws.nx(['run', 'sensor:docker-push', '--skip-nx-cache', '--output-style=static'], { allowFailure: true });
-      expect(result.status).not.toBe(0);
-      expect(output(result)).not.toMatch(/Successfully ran target/);
-      const metadataPath = join(ws.root, 'dist/docker/sensor/push-metadata.json');
-      // The earlier push's record is removed before the push starts; a failed push writes none.
-      expect(existsSync(metadataPath)).toBe(false);
-    } finally {
-      await startRegistry();
-    }
+  it('with its registry unreachable, docker-push fails and reports no success', async () => {
+    // The shared registry on 127.0.0.1:5000 stays up (other test files push to it meanwhile): this
+    // push goes to a loopback port where nothing listens (dockerd takes 127.0.0.0/8 as plain http).
+    const dead = `127.0.0.1:${await closedLoopbackPort()}`;
+    await expect(fetch(`http://${dead}/v2/`), 'nothing should listen there').rejects.toThrow();
+    const result = await ws.nx(['run', 'sensor:docker-push', '--skip-nx-cache', '--output-style=static'], {
+      allowFailure: true,
+      env: { REGISTRY: `${dead}/${RUN_ID}` },
+    });
+    expect(result.status).not.toBe(0);
+    expect(output(result)).toContain(`→ ${dead}/${RUN_ID}/edge/sensor:latest`); // the push went there
+    expect(output(result)).toMatch(/connection refused/);
+    expect(output(result)).not.toMatch(/Successfully ran target/);
+    const metadataPath = join(ws.root, 'dist/docker/sensor/push-metadata.json');
+    // The earlier push's record is removed before the push starts; a failed push writes none.
+    expect(existsSync(metadataPath)).toBe(false);
   });
 
   it('a bad Dockerfile fails only its own task', async () => {
@@ -186,3 +187,12 @@ describe('examples/ against the real stack', () => {
     expect(existsSync(join(ws.root, 'dist/docker/worker/metadata.json'))).toBe(false);
   });
 });
+
+/** A loopback port nothing listens on: one the kernel just handed out and that was closed again. */
+async function closedLoopbackPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
