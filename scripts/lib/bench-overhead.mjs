@@ -7,10 +7,30 @@
 // Every repetition changes the service again (a never-seen file content), then runs each command of
 // the pair; the order rotates. Reported: medians, min–max, the median of the per-repetition
 // differences (robust when others load the machine) and the load average around each part.
-import { loadavg } from 'node:os';
+// Beside wall time, the CPU time (user + system) of each command and the processes it waited for,
+// from GNU time when /usr/bin/time exists: on a machine others load, wall time mostly measures the
+// queue. It is partial: Nx's plugin and task workers are not all waited for, and the engine's own
+// build work is in dockerd; so it is printed per command and not used for the targets.
+// BENCH_OVERHEAD_BASELINE=<dir of a built plugin package> (e.g. an older commit's, dist/ built) adds it
+// as a third workspace, same files, alternating with the others: before and after, in one run.
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { median } from './bench-stats.mjs';
+import { generateMonorepo } from './bench-workspace.mjs';
 
 const REPS = Number(process.env.BENCH_OVERHEAD_REPS ?? 5);
+const BASELINE = process.env.BENCH_OVERHEAD_BASELINE;
+const GNU_TIME = '/usr/bin/time';
+const CPU_MARK = 'nxcb-bench-cpu';
+const HAS_TIME = existsSync(GNU_TIME);
+/** argv run under GNU time, which prints the CPU seconds last on stderr. */
+const underTime = (argv) => (HAS_TIME ? [GNU_TIME, '-f', `${CPU_MARK} %U %S`, ...argv] : argv);
+/** CPU ms of a run under GNU time (undefined without it). */
+const cpuMs = (r) => {
+  const m = new RegExp(`${CPU_MARK} ([\\d.]+) ([\\d.]+)`).exec(r.stderr ?? '');
+  return m ? (Number(m[1]) + Number(m[2])) * 1000 : undefined;
+};
 const GRAPH_TARGET_MS = 300;
 const RUN_TARGET_MS = 1300;
 
@@ -23,19 +43,52 @@ const s = (ms) => `${ms >= 0 ? '+' : ''}${(ms / 1000).toFixed(2)} s`;
 /** Per-repetition differences a[i] - b[i] (the two ran next to each other). */
 const pairedDiffs = (a, b) => a.slice(0, Math.min(a.length, b.length)).map((x, i) => x - b[i]);
 
+/** The same monorepo with the baseline plugin package in its node_modules instead of this one. */
+async function baselineWorkspace(n, ws, initRepo) {
+  const modules = realpathSync(join(ws, 'node_modules'));
+  const dir = join(mkdtempSync(join(tmpdir(), 'nxcb-bench-baseline-modules-')), 'node_modules');
+  mkdirSync(dir);
+  for (const e of readdirSync(modules)) symlinkSync(e === 'nx-compose-buildx' ? resolve(BASELINE) : join(modules, e), join(dir, e));
+  const root = generateMonorepo({ n, nodeModules: dir, label: `n${n}-baseline` });
+  await initRepo(root);
+  return { root, cleanup: [root, dirname(dir)] };
+}
+
 /**
  * ctx (from scripts/bench.mjs): { n, ws, bare, changed, nx, must, runOurs, alternate, changeService,
- * limitArgv, scenarioTable, sec } — ws has the plugin, bare the same files with no plugin.
+ * limitArgv, scenarioTable, sec, initRepo } — ws has the plugin, bare the same files with no plugin.
  * Returns markdown lines.
  */
 export async function runOverheadScenario(ctx) {
+  const { n, ws, initRepo } = ctx;
+  const base = BASELINE ? await baselineWorkspace(n, ws, initRepo) : undefined;
+  try {
+    return await measure(ctx, base?.root);
+  } finally {
+    if (base && !process.env.BENCH_KEEP) for (const d of base.cleanup) rmSync(d, { recursive: true, force: true });
+  }
+}
+
+async function measure(ctx, baseWs) {
   const { n, ws, bare, changed, nx, must, runOurs, alternate, changeService, limitArgv, scenarioTable, sec } = ctx;
   const md = [];
-  const affectedGraph = nx(['affected', '-t', 'docker-build', '--graph=stdout', '--base=HEAD~1', '--head=HEAD']);
-  const affectedBuild = nx(['affected', '-t', 'docker-build', '--base=HEAD~1', '--head=HEAD']);
+  const affectedGraph = underTime(nx(['affected', '-t', 'docker-build', '--graph=stdout', '--base=HEAD~1', '--head=HEAD']));
+  const affectedBuild = underTime(nx(['affected', '-t', 'docker-build', '--base=HEAD~1', '--head=HEAD']));
+  const cpu = {};
+  /** A tool whose runs also record their CPU time. */
+  const tool = (label, run) => ({
+    label,
+    run: async () => {
+      const r = await run();
+      const ms = cpuMs(r);
+      if (ms !== undefined) (cpu[label] ??= []).push(ms);
+      return r;
+    },
+  });
   const bumpBoth = () => {
     changeService(ws, changed);
     changeService(bare, changed);
+    if (baseWs) changeService(baseWs, changed);
   };
 
   console.log(`  overhead. the plugin's cost on an nx command (${REPS} repetitions)`);
@@ -44,12 +97,17 @@ export async function runOverheadScenario(ctx) {
   await must(affectedGraph, ws);
   await must(affectedGraph, bare);
   await runOurs(nx(['run', `${changed}:docker-build`, '--skip-nx-cache']), ws);
+  if (baseWs) {
+    await must(affectedGraph, baseWs);
+    await runOurs(nx(['run', `${changed}:docker-build`, '--skip-nx-cache']), baseWs);
+  }
 
   const graphLoad = [load()];
   const graph = await alternate(
     [
-      { label: 'ours: nx affected --graph=stdout', run: () => must(affectedGraph, ws) },
-      { label: 'no plugin: nx affected --graph=stdout', run: () => must(affectedGraph, bare) },
+      tool('ours: nx affected --graph=stdout', () => must(affectedGraph, ws)),
+      tool('no plugin: nx affected --graph=stdout', () => must(affectedGraph, bare)),
+      ...(baseWs ? [tool('baseline: nx affected --graph=stdout', () => must(affectedGraph, baseWs))] : []),
     ],
     bumpBoth,
     REPS,
@@ -60,34 +118,46 @@ export async function runOverheadScenario(ctx) {
   const runLoad = [load()];
   const run = await alternate(
     [
-      {
-        label: 'ours: nx affected -t docker-build',
-        run: async () => {
-          const r = await runOurs(affectedBuild, ws);
-          invocations.push(`${r.tasks} task(s)/${r.invocations.length} docker`);
-          return r;
-        },
-      },
-      { label: 'the build alone: buildx build 1 svc', run: () => must(limitArgv(changed, ['--load']), ws) },
+      tool('ours: nx affected -t docker-build', async () => {
+        const r = await runOurs(affectedBuild, ws);
+        invocations.push(`${r.tasks} task(s)/${r.invocations.length} docker`);
+        return r;
+      }),
+      tool('the build alone: buildx build 1 svc', () => must(underTime(limitArgv(changed, ['--load'])), ws)),
+      ...(baseWs ? [tool('baseline: nx affected -t docker-build', () => runOurs(affectedBuild, baseWs))] : []),
     ],
-    () => changeService(ws, changed),
+    () => {
+      changeService(ws, changed);
+      if (baseWs) changeService(baseWs, changed);
+    },
     REPS,
   );
   runLoad.push(load());
 
   const [og, ng] = [graph['ours: nx affected --graph=stdout'], graph['no plugin: nx affected --graph=stdout']];
   const [or, br] = [run['ours: nx affected -t docker-build'], run['the build alone: buildx build 1 svc']];
-  const graphOver = median(og) - median(ng);
-  const runOver = median(or) - median(br);
-  const graphPaired = median(pairedDiffs(og, ng));
-  const runPaired = median(pairedDiffs(or, br));
   const verdict = (ms, target) => (ms <= target ? 'met' : 'missed');
-
+  /** One summary row: what the plugin adds to the graph and to the run, as medians and paired. */
+  const row = (label, graphRuns, runRuns) => {
+    const graphPaired = median(pairedDiffs(graphRuns, ng));
+    const runPaired = median(pairedDiffs(runRuns, br));
+    return `| ${n} | ${label} | ${s(median(graphRuns) - median(ng))}; ${s(graphPaired)} | ${verdict(graphPaired, GRAPH_TARGET_MS)} | ${s(median(runRuns) - median(br))}; ${s(runPaired)} (build alone ${sec(median(br))}) | ${verdict(runPaired, RUN_TARGET_MS)} |`;
+  };
+  const cpuMed = (label) => (cpu[label]?.length ? median(cpu[label]) : undefined);
+  const cpuLine = (labels) =>
+    HAS_TIME
+      ? `CPU time (user + system of the command and the processes it waited for; Nx's plugin and task workers are not all among them, so a partial figure; medians): ${labels
+          .filter((l) => cpuMed(l) !== undefined)
+          .map((l) => `${l} ${sec(cpuMed(l))}`)
+          .join('; ')}.`
+      : 'CPU time not measured (no /usr/bin/time).';
   md.push(
     ...scenarioTable(`Overhead a. Graph computation (${changed} changed, nothing run)`, graph, {
       ours: 'ours: nx affected --graph=stdout',
     }).lines,
     `Load average (1, 5, 15 min) before / after: ${graphLoad.join(' / ')}.`,
+    '',
+    cpuLine(Object.keys(graph)),
     '',
     ...scenarioTable(`Overhead b. One service changed (${changed}), run vs the build alone`, run, {
       ours: 'ours: nx affected -t docker-build',
@@ -95,9 +165,14 @@ export async function runOverheadScenario(ctx) {
     }).lines,
     `Ours per run: ${invocations.join(', ')}. Load average before / after: ${runLoad.join(' / ')}.`,
     '',
-    '| N | graph: plugin adds (medians; paired) | target ≤ +0.3 s | run: ours minus the build (medians; paired) | target ≤ +1.3 s |',
-    '|---|---|---|---|---|',
-    `| ${n} | ${s(graphOver)}; ${s(graphPaired)} | ${verdict(graphPaired, GRAPH_TARGET_MS)} | ${s(runOver)}; ${s(runPaired)} (build alone ${sec(median(br))}) | ${verdict(runPaired, RUN_TARGET_MS)} |`,
+    cpuLine(Object.keys(run)),
+    '',
+    '| N | plugin | graph: plugin adds (medians; paired) | target ≤ +0.3 s | run: ours minus the build (medians; paired) | target ≤ +1.3 s |',
+    '|---|---|---|---|---|---|',
+    row('this tree', og, or),
+    ...(baseWs
+      ? [row(`baseline (${BASELINE})`, graph['baseline: nx affected --graph=stdout'], run['baseline: nx affected -t docker-build'])]
+      : []),
     '',
   );
   return md;
