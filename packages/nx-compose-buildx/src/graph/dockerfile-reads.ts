@@ -24,7 +24,7 @@
  * (over-selects). `ONBUILD` triggers of base images are not seen.
  */
 import type { Dockerfile, Instruction, ModifiableInstruction, Property, PropertyInstruction } from 'dockerfile-ast';
-import { expandWord, parseDockerfileCached, type DockerfileProblem } from './dockerfile-refs';
+import { expandWord, instructionFact, parseDockerfileCached, type DockerfileProblem } from './dockerfile-refs';
 import { familiarRef, normalizeImageRef } from '../buildx/image-ref';
 
 /** What a build reads from one context. `paths` are context-relative patterns (see module doc), each meaning the matched path and everything below it. */
@@ -207,7 +207,7 @@ function readsForPlatform(
   const stageNames: string[] = [];
   for (const ins of instructions) {
     if (ins.getKeyword() !== 'FROM') continue;
-    const a = once(ins, 'arguments', () => ins.getArguments());
+    const a = instructionFact(ins, 'arguments', () => ins.getArguments());
     stageNames.push(a.length === 3 ? a[2].getValue().toLowerCase() : '');
   }
   const namedByKey = new Map<string, string>();
@@ -284,7 +284,7 @@ function readsForPlatform(
     const where = `line ${lineOf(ins)}`;
     if (keyword === 'ARG') {
       const assigned = new Set<string>();
-      for (const { name, raw } of once(ins, 'declarations', () => argDeclarations(ins, escape, rawText))) {
+      for (const { name, raw } of instructionFact(ins, 'declarations', () => argDeclarations(ins, escape, rawText))) {
         // Whether a value sees a name set earlier on the same line is BuildKit's detail: not known.
         const sameLine = raw !== null && referencesAny(raw, assigned);
         assigned.add(name);
@@ -316,7 +316,7 @@ function readsForPlatform(
         }
       }
     } else if (keyword === 'FROM') {
-      const a = once(ins, 'arguments', () => ins.getArguments());
+      const a = instructionFact(ins, 'arguments', () => ins.getArguments());
       const index = stages.length;
       const e = expand(a[0].getValue(), 'meta');
       const record: StageRecord = {
@@ -350,7 +350,7 @@ function readsForPlatform(
       continue;
     } else if (keyword === 'ENV') {
       const assigned = new Set<string>();
-      const properties = once(ins, 'properties', () =>
+      const properties = instructionFact(ins, 'properties', () =>
         (ins as PropertyInstruction).getProperties().map((p) => ({ name: p.getName(), raw: propertyRaw(p, rawText) ?? '' })),
       );
       for (const { name, raw } of properties) {
@@ -362,7 +362,7 @@ function readsForPlatform(
     } else if (keyword === 'COPY' || keyword === 'ADD') {
       const mod = ins as ModifiableInstruction;
       let ctx: { kind: 'main' } | { kind: 'named'; name: string } | { kind: 'none' } = { kind: 'main' };
-      for (const flag of once(ins, 'flags', () => mod.getFlags())) {
+      for (const flag of instructionFact(ins, 'flags', () => mod.getFlags())) {
         if (flag.getName().toLowerCase() !== 'from') continue;
         const e = expand(flag.getValue() ?? '', 'stage');
         if (e.unknown || e.value === '') {
@@ -380,7 +380,7 @@ function readsForPlatform(
       }
       if (ctx.kind === 'none') continue;
       const into = ctx.kind === 'main' ? stage.main : namedAcc(stage, ctx.name);
-      const sources = once(ins, 'sources', () => copySources(ins, lines, escape, rawText));
+      const sources = instructionFact(ins, 'sources', () => copySources(ins, lines, escape, rawText));
       if ('whole' in sources) {
         into.whole.push(`${where}: ${sources.whole}`);
         continue;
@@ -399,7 +399,7 @@ function readsForPlatform(
         });
       }
     } else if (keyword === 'RUN') {
-      for (const flag of once(ins, 'flags', () => (ins as ModifiableInstruction).getFlags())) {
+      for (const flag of instructionFact(ins, 'flags', () => (ins as ModifiableInstruction).getFlags())) {
         if (flag.getName().toLowerCase() !== 'mount') continue;
         const opts = new Map<string, string>();
         for (const o of flag.getOptions()) opts.set(o.getName().toLowerCase(), o.getValue() ?? '');
@@ -458,21 +458,6 @@ function readsForPlatform(
     }
   }
   return { main, named };
-}
-
-/**
- * Facts of one instruction that depend on the Dockerfile text alone (its arguments, flags,
- * declarations, sources), worked out once per instruction. The parse is shared by every
- * service using that text (parseDockerfileCached), and dockerfile-ast recomputes these on
- * every call, which cost more than the rest of a read with other build args or platforms.
- * Callers only read what they get.
- */
-const perInstruction = new WeakMap<Instruction, Map<string, unknown>>();
-function once<T>(ins: Instruction, fact: string, compute: () => T): T {
-  let facts = perInstruction.get(ins);
-  if (!facts) perInstruction.set(ins, (facts = new Map()));
-  if (!facts.has(fact)) facts.set(fact, compute());
-  return facts.get(fact) as T;
 }
 
 function referencesAny(raw: string, names: ReadonlySet<string>): boolean {

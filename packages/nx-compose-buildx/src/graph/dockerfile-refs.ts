@@ -116,6 +116,22 @@ export function parseDockerfileCached(text: string): ParseDockerfileResult {
   return parsed;
 }
 
+/**
+ * Facts of one instruction that depend on the Dockerfile text alone (its arguments, flags,
+ * declarations, sources), worked out once per instruction. The parse is shared by every
+ * service using that text (parseDockerfileCached), and dockerfile-ast recomputes these on
+ * every call, which cost more than the rest of a read with other build args or platforms.
+ * `fact` names what `compute` returns, the same name for the same computation; callers only
+ * read what they get.
+ */
+const perInstruction = new WeakMap<Instruction, Map<string, unknown>>();
+export function instructionFact<T>(ins: Instruction, fact: string, compute: () => T): T {
+  let facts = perInstruction.get(ins);
+  if (!facts) perInstruction.set(ins, (facts = new Map()));
+  if (!facts.has(fact)) facts.set(fact, compute());
+  return facts.get(fact) as T;
+}
+
 // ---------------------------------------------------------------------------------------
 // Variable expansion (the BuildKit shell lexer's word rules that matter for image names)
 
@@ -226,7 +242,7 @@ export function dockerfileRefs(text: string, args: Readonly<Record<string, strin
   const allStages: string[] = [];
   for (const ins of instructions) {
     if (ins.getKeyword() !== 'FROM') continue;
-    const a = ins.getArguments();
+    const a = instructionFact(ins, 'arguments', () => ins.getArguments());
     if (a.length === 3) allStages.push(a[2].getValue().toLowerCase());
   }
   const allStageSet = new Set(allStages);
@@ -252,7 +268,7 @@ export function dockerfileRefs(text: string, args: Readonly<Record<string, strin
   for (const ins of instructions) {
     const keyword = ins.getKeyword();
     if (keyword === 'ARG') {
-      for (const { name, value } of argProperties(ins)) {
+      for (const { name, value } of instructionFact(ins, 'argProperties', () => argProperties(ins))) {
         if (stage === undefined) {
           global.set(name, has(name) ? args[name] : value === null ? undefined : expandWord(value, globalLookup, escape, false));
         } else {
@@ -261,21 +277,20 @@ export function dockerfileRefs(text: string, args: Readonly<Record<string, strin
         }
       }
     } else if (keyword === 'FROM') {
-      const from = ins as From;
-      const a = from.getArguments();
+      const a = instructionFact(ins, 'arguments', () => (ins as From).getArguments());
       const ref = expandWord(a[0].getValue(), globalLookup, escape);
       const lower = ref.toLowerCase();
       if (lower !== 'scratch' && !earlierStages.has(lower)) addImage(ref);
       if (a.length === 3) earlierStages.add(a[2].getValue().toLowerCase());
       stage = new Map();
     } else if (keyword === 'COPY') {
-      for (const flag of (ins as ModifiableInstruction).getFlags()) {
+      for (const flag of instructionFact(ins, 'flags', () => (ins as ModifiableInstruction).getFlags())) {
         if (flag.getName() !== 'from') continue;
         const ref = expandWord(flag.getValue() ?? '', stageLookup, escape);
         if (!fromIsStage(ref)) addImage(ref);
       }
     } else if (keyword === 'RUN') {
-      for (const flag of (ins as ModifiableInstruction).getFlags()) {
+      for (const flag of instructionFact(ins, 'flags', () => (ins as ModifiableInstruction).getFlags())) {
         if (flag.getName() !== 'mount') continue;
         const opts = new Map(flag.getOptions().map((o) => [o.getName().toLowerCase(), o.getValue() ?? ''] as const));
         const type = (opts.get('type') ?? 'bind').toLowerCase();

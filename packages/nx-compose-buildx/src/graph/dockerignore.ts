@@ -231,9 +231,17 @@ function keepAncestors(keep: readonly string[]): Set<string> {
   return dirs;
 }
 
+/** A matcher's `!` rules split into segments, once per (memoised) matcher rather than once per context walked. */
+const negationRules = new WeakMap<IgnoreMatcher, SegmentedRule[]>();
+function negationsOf(matcher: IgnoreMatcher): SegmentedRule[] {
+  let rules = negationRules.get(matcher);
+  if (!rules) negationRules.set(matcher, (rules = matcher.rules.filter((r) => r.negated).map((r) => segmentRule(r.pattern))));
+  return rules;
+}
+
 function prunePredicate(matcher: IgnoreMatcher, keepDirs: ReadonlySet<string>): (relDir: string) => boolean {
   if (matcher.rules.length === 0) return () => false;
-  const negations = matcher.rules.filter((r) => r.negated).map((r) => segmentRule(r.pattern));
+  const negations = negationsOf(matcher);
   return (relDir: string) => {
     if (keepDirs.has(relDir)) return false;
     if (!matcher.ignores(relDir)) return false;
