@@ -7,7 +7,9 @@ import { createWorkspace, run, type TempWorkspace } from '../support/workspace';
  * The registry as the cache, against the real engine and registry: a fresh runner (no Nx cache,
  * a pruned builder, no local images) pushing unchanged services builds nothing and keeps every
  * digest; a change to one platform's arg builds that platform alone; an image deleted from the
- * registry is pushed again; a read-only (pull-request) run writes no key.
+ * registry is built again at a later commit on a pruned builder and gets the very same digest
+ * (rewrite-timestamp, SOURCE_DATE_EPOCH from the inputs' last commit); a read-only (pull-request)
+ * run writes no key.
  */
 const RUN_ID = `reuse-${process.pid}-${Date.now().toString(36)}`;
 const NS = `127.0.0.1:5000/${RUN_ID}`;
@@ -36,7 +38,10 @@ const compose = (arm64Flavour: string) =>
   ].join('\n');
 
 /** The `docker buildx build` commands a run's executors report (they log each before running it). */
-const buildLines = (out: string) => out.split('\n').filter((l) => /^\[[^\]]+\] docker buildx build /.test(l));
+const buildxLines = (out: string) => out.split('\n').filter((l) => /^\[[^\]]+\] docker buildx build /.test(l));
+/** The builds proper: a content-stable build writes an OCI layout, then republishes it (a FROM of it, no RUN). */
+const buildLines = (out: string) => buildxLines(out).filter((l) => !l.includes('nxcb-image='));
+const republishLines = (out: string) => buildxLines(out).filter((l) => l.includes('nxcb-image='));
 
 describe('docker-push with the registry as the cache', () => {
   let ws: TempWorkspace;
@@ -74,6 +79,8 @@ describe('docker-push with the registry as the cache', () => {
     const r = await ws.nx(['run-many', '-t', 'docker-push', '--output-style=static']);
     const out = output(r);
     expect(buildLines(out)).toHaveLength(3); // plain, multi amd64, multi arm64
+    for (const line of buildLines(out)) expect(line).toContain('rewrite-timestamp=true');
+    expect(republishLines(out)).toHaveLength(3);
     expect(out).toMatch(/registry cache miss: .*no image with this key/);
     before = { plain: (await tagDigest(`${NS}/plain:1`))!, multi: await indexDigests(`${NS}/multi:1`) };
     expect(before.plain).toMatch(/^sha256:/);
@@ -107,13 +114,35 @@ describe('docker-push with the registry as the cache', () => {
     expect(after['linux/arm64']).not.toBe(before.multi['linux/arm64']);
   });
 
-  it('an image deleted from the registry is pushed again, not trusted from any cache', async () => {
+  it('an image deleted from the registry is built again at a later commit, on a pruned builder, with the same digest', async () => {
+    // Key tag and image go together (one index); plain's inputs are unchanged since the first commit.
     await deleteImage(`${NS}/plain:1`);
     expect(await tagDigest(`${NS}/plain:1`)).toBeUndefined();
+    await freshRunner();
+    const first = (await ws.git(['rev-list', '--max-parents=0', 'HEAD'])).trim();
+    expect((await ws.git(['rev-parse', 'HEAD'])).trim()).not.toBe(first);
     const r = await ws.nx(['run', 'plain:docker-push', '--output-style=static']);
     const out = output(r);
-    expect(buildLines(out), out).toHaveLength(1);
-    expect(await tagDigest(`${NS}/plain:1`)).toMatch(/^sha256:/);
+    expect(buildLines(out), out).toHaveLength(1); // the RUN step ran again: nothing came from a cache
+    expect(out).toMatch(/\[plain\] registry cache miss: .*no image with this key/);
+    expect(out).toContain(`[plain] SOURCE_DATE_EPOCH=`);
+    expect(out).toMatch(new RegExp(`\\[plain\\] SOURCE_DATE_EPOCH=\\d+: ${first.slice(0, 12)}, the last commit that changed its inputs`));
+    expect(await tagDigest(`${NS}/plain:1`)).toBe(before.plain);
+  });
+
+  it('docker-build, asked to reuse, loads the registry image on a fresh runner: no build, the same per-platform digests', async () => {
+    await freshRunner();
+    const r = await ws.nx(['run', 'plain:docker-build', '--reuse=true', '--output-style=static']);
+    const out = output(r);
+    expect(out).toMatch(/\[plain\] registry cache hit: .*loading it, building nothing/);
+    expect(buildLines(out), out).toEqual([]);
+    expect(republishLines(out)).toHaveLength(1);
+    expect(republishLines(out)[0]).toMatch(/--build-context nxcb-image=docker-image:\/\/\S+@sha256:[0-9a-f]{64} .*--load /);
+    const metadata = JSON.parse(ws.read('dist/docker/plain/metadata.json'));
+    expect(metadata).toMatchObject({ reused: true, loaded: true });
+    const registry = await indexDigests(`${NS}/plain:1`);
+    expect(Object.fromEntries(Object.entries(metadata.platforms).map(([p, v]) => [p, (v as { digest: string }).digest]))).toEqual(registry);
+    expect((await docker(['image', 'inspect', `${NS}/plain:1`])).status).toBe(0);
   });
 
   it('a read-only (pull-request) run reads keys but writes none', async () => {
@@ -126,7 +155,7 @@ describe('docker-push with the registry as the cache', () => {
     const out = output(r);
     expect(out).toMatch(/\[plain\] registry cache miss/);
     expect(buildLines(out).filter((l) => l.startsWith('[plain]'))).toHaveLength(1);
-    expect(buildLines(out).join('\n')).not.toContain('nxcb-');
+    expect(buildxLines(out).join('\n')).not.toContain(':nxcb-');
     expect((await listTags(`${NS}/plain`)).filter((t) => t.startsWith('nxcb-'))).toEqual(keysBefore);
   });
 });

@@ -69,8 +69,8 @@ function copyScalar<T extends 'string' | 'boolean'>(key: string, type: T) {
   };
 }
 
-/** buildx parses `--secret` as CSV: quote a field that holds a comma or a quote. */
-function csvField(field: string): string {
+/** buildx parses `--secret` and `--output` as CSV: quote a field that holds a comma or a quote. */
+export function csvField(field: string): string {
   return /[",\n]/.test(field) ? `"${field.replace(/"/g, '""')}"` : field;
 }
 

@@ -3,7 +3,7 @@
  * array (argv[0] is `docker`) that the run layer hands to execa as file + args: options are data,
  * nothing is ever joined into a shell string for execution, so no value needs quoting.
  */
-import { buildFieldArgv } from '../build-spec/build-fields';
+import { buildFieldArgv, csvField } from '../build-spec/build-fields';
 import type { BuildOptions } from '../build-spec/types';
 import { normalizePlatforms } from './platform';
 
@@ -36,6 +36,11 @@ export interface BuildArgvSettings {
    * instead of `--push` under the tags; a native runner's leg (see nx/native-leg.ts).
    */
   pushByDigest?: string;
+  /**
+   * Write the image as an OCI layout folder here (`--output type=oci,tar=false,rewrite-timestamp=true`)
+   * instead of pushing or loading it; republishArgv then pushes or loads it. See republishArgv for why.
+   */
+  ociLayout?: string;
 }
 
 /** `--progress=plain` when output is not a terminal or CI is set; otherwise BuildKit picks (`auto`). */
@@ -65,7 +70,8 @@ export function buildArgv(options: BuildOptions, mode: BuildMode, settings: Buil
   argv.push(`--sbom=${flagValue(settings.sbom ?? false)}`);
   if (settings.metadataFile) argv.push('--metadata-file', settings.metadataFile);
 
-  if (mode === 'push' && settings.pushByDigest) argv.push('--output', pushByDigestOutput(settings.pushByDigest));
+  if (settings.ociLayout !== undefined) argv.push('--output', ociLayoutOutput(settings.ociLayout));
+  else if (mode === 'push' && settings.pushByDigest) argv.push('--output', pushByDigestOutput(settings.pushByDigest));
   else if (mode === 'push') argv.push('--push');
   else if (platforms.length <= 1 || settings.loadMultiPlatform !== false) argv.push('--load');
   // else: several platforms on a driver that cannot load a manifest list → the result stays in the
@@ -78,6 +84,51 @@ export function buildArgv(options: BuildOptions, mode: BuildMode, settings: Buil
 /** The `--output` of a push by digest: no tag, the canonical name, pushed (Docker's multi-runner recipe). */
 export function pushByDigestOutput(repository: string): string {
   return `type=image,name=${repository},push-by-digest=true,name-canonical=true,push=true`;
+}
+
+/** The exporter of a content-stable build: layer file times clamped to SOURCE_DATE_EPOCH. */
+export function ociLayoutOutput(dest: string): string {
+  return ['type=oci', `dest=${dest}`, 'tar=false', 'rewrite-timestamp=true'].map(csvField).join(',');
+}
+
+/** The named context republishArgv builds FROM, and the Dockerfile (on stdin) that does it. */
+export const REPUBLISH_CONTEXT = 'nxcb-image';
+export const REPUBLISH_DOCKERFILE = `FROM ${REPUBLISH_CONTEXT}\n`;
+
+export interface RepublishImage {
+  /** `oci-layout://<folder>@<digest>` (what a build wrote) or `docker-image://<repo>@<digest>` (a registry image). */
+  source: string;
+  platforms: readonly string[];
+  tags: readonly string[];
+  /** Absent: BuildKit keeps the times the image has. */
+  sourceDateEpoch?: string;
+}
+
+/**
+ * Pushes or loads an image that already exists, unchanged, with a `FROM` of it and nothing else
+ * (Dockerfile on stdin: REPUBLISH_DOCKERFILE). Needed because dockerd up to 28 forces `unpack` on
+ * its image exporter, which BuildKit refuses together with `rewrite-timestamp` (and BuildKit 0.13
+ * loses content on `push=true,rewrite-timestamp=true`): so a content-stable build writes an OCI
+ * layout first (ociLayout), and this pushes or loads it. docker-build also loads a registry image
+ * found by its content key this way, all platforms at once. No RUN step runs; the layers are the
+ * layout's blobs; BuildKit clamps the config's history times to SOURCE_DATE_EPOCH, so republishing
+ * a republished image gives the same digest again. `context` is a folder nothing is read from.
+ */
+export function republishArgv(image: RepublishImage, mode: BuildMode, context: string, settings: BuildArgvSettings = {}): string[] {
+  const argv = ['docker', 'buildx', 'build'];
+  if (settings.builder) argv.push('--builder', settings.builder);
+  argv.push(`--progress=${settings.progress ?? 'auto'}`, '-f', '-');
+  const platforms = normalizePlatforms([...image.platforms]);
+  if (platforms.length) argv.push('--platform', platforms.join(','));
+  if (image.sourceDateEpoch !== undefined) argv.push('--build-arg', `SOURCE_DATE_EPOCH=${image.sourceDateEpoch}`);
+  argv.push('--build-context', `${REPUBLISH_CONTEXT}=${image.source}`);
+  for (const tag of image.tags) argv.push('-t', tag);
+  argv.push('--provenance=false', '--sbom=false');
+  if (settings.metadataFile) argv.push('--metadata-file', settings.metadataFile);
+  if (mode === 'push' && settings.pushByDigest) argv.push('--output', pushByDigestOutput(settings.pushByDigest));
+  else argv.push(mode === 'push' ? '--push' : '--load');
+  argv.push(context);
+  return argv;
 }
 
 export interface ImagetoolsOptions {

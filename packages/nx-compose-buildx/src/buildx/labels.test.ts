@@ -1,5 +1,5 @@
 import { describe, expect, it, test } from 'vitest';
-import { createdAt, ociLabels, rfc3339, stripCredentials, versionOf, withOciLabels } from './labels';
+import { createdAt, ociLabels, rfc3339, stripCredentials, withOciLabels } from './labels';
 
 const SHA = '0123456789abcdef0123456789abcdef01234567';
 const NOW = new Date('2024-05-01T12:34:56.789Z');
@@ -25,7 +25,6 @@ describe('ociLabels', () => {
         'org.opencontainers.image.created': '2024-05-01T12:34:56Z',
         'org.opencontainers.image.revision': SHA,
         'org.opencontainers.image.source': 'https://github.com/o/r',
-        'org.opencontainers.image.version': '1.2.3',
       },
     ],
     [
@@ -34,7 +33,6 @@ describe('ociLabels', () => {
       {
         'org.opencontainers.image.created': '2024-05-01T12:34:56Z',
         'org.opencontainers.image.revision': SHA,
-        'org.opencontainers.image.version': 'feature-a',
       },
     ],
     [
@@ -43,7 +41,6 @@ describe('ociLabels', () => {
       {
         'org.opencontainers.image.created': '2024-05-01T12:34:56Z',
         'org.opencontainers.image.revision': SHA,
-        'org.opencontainers.image.version': '0123456',
       },
     ],
     ['no git', undefined, { 'org.opencontainers.image.created': '2024-05-01T12:34:56Z' }],
@@ -51,9 +48,18 @@ describe('ociLabels', () => {
     expect(ociLabels(facts, NOW)).toEqual(expected);
   });
 
-  test('rfc3339 and version helpers', () => {
+  test('rfc3339', () => {
     expect(rfc3339(NOW)).toBe('2024-05-01T12:34:56Z');
-    expect(versionOf({ sha: '', defaultBranch: 'main' })).toBeUndefined();
+  });
+
+  test("the inputs' last commit gives created and revision, whatever HEAD is; no version label", () => {
+    const facts = { tag: 'v2.0.0', branch: 'main', sha: SHA, defaultBranch: 'main', commitTime: '2025-01-01T00:00:00Z' };
+    const inputCommit = { sha: 'f'.repeat(40), time: 1700000000 };
+    expect(ociLabels(facts, NOW, undefined, inputCommit)).toEqual({
+      'org.opencontainers.image.created': '2023-11-14T22:13:20Z',
+      'org.opencontainers.image.revision': 'f'.repeat(40),
+    });
+    expect(ociLabels(facts, NOW, '1600000000', inputCommit)['org.opencontainers.image.created']).toBe('2020-09-13T12:26:40Z');
   });
 
   test('service labels win; switch off', () => {

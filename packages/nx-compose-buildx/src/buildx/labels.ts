@@ -2,13 +2,12 @@
  * OCI annotation labels (org.opencontainers.image.*). Computed by the executors at RUN time only —
  * never put into target options — so a build date or commit does not leak into Nx cache keys.
  */
-import { parseSemverTag, sanitizeTag, type GitFacts } from './tags';
+import type { GitFacts } from './tags';
 
 export const OCI = {
   created: 'org.opencontainers.image.created',
   revision: 'org.opencontainers.image.revision',
   source: 'org.opencontainers.image.source',
-  version: 'org.opencontainers.image.version',
 } as const;
 
 /** RFC 3339 in UTC, whole seconds: `2024-05-01T12:00:00Z`. */
@@ -34,39 +33,50 @@ export function stripCredentials(url: string): string {
   }
 }
 
-/** version label: the semver tag (v stripped), else the branch, else the short sha. */
-export function versionOf(facts: GitFacts): string | undefined {
-  const semver = parseSemverTag(facts.tag);
-  if (semver) return semver.raw;
-  if (facts.branch) return sanitizeTag(facts.branch);
-  if (facts.sha) return facts.sha.slice(0, 7);
-  return undefined;
+/**
+ * The commit an image's content comes from: the last one that changed the service's inputs
+ * (nx/executors/shared/source-epoch.ts). `time` in seconds since the epoch.
+ */
+export interface InputCommit {
+  sha: string;
+  time: number;
 }
 
 /**
- * `created` is the commit time of HEAD (or SOURCE_DATE_EPOCH), not the clock:
- * rebuilding the same commit then gives the same image digest, which is what lets
- * a fresh runner prove it reused the registry cache. The clock is the fallback.
+ * `created` is SOURCE_DATE_EPOCH, else the time of the last commit that changed the inputs, else
+ * HEAD's commit time, never the clock while one is known: rebuilding unchanged inputs at a later
+ * commit then gives the same image digest. The clock is the fallback.
  */
-export function createdAt(facts: GitFacts | undefined, now: Date, sourceDateEpoch?: string): Date {
-  return reproducibleTime(facts, sourceDateEpoch) ?? now;
+export function createdAt(facts: GitFacts | undefined, now: Date, sourceDateEpoch?: string, inputCommit?: InputCommit): Date {
+  return reproducibleTime(facts, sourceDateEpoch, inputCommit) ?? now;
 }
 
-/** SOURCE_DATE_EPOCH, else HEAD's commit time; undefined when neither is known. */
-export function reproducibleTime(facts: GitFacts | undefined, sourceDateEpoch?: string): Date | undefined {
+/** SOURCE_DATE_EPOCH, else the inputs' last commit, else HEAD's commit time; undefined when none is known. */
+export function reproducibleTime(facts: GitFacts | undefined, sourceDateEpoch?: string, inputCommit?: InputCommit): Date | undefined {
   if (sourceDateEpoch && /^\d+$/.test(sourceDateEpoch)) return new Date(Number(sourceDateEpoch) * 1000);
+  if (inputCommit) return new Date(inputCommit.time * 1000);
   const commit = facts?.commitTime ? new Date(facts.commitTime) : undefined;
   return commit && !Number.isNaN(commit.getTime()) ? commit : undefined;
 }
 
-/** `sourceDateEpoch` is the caller's SOURCE_DATE_EPOCH (this stage reads no environment). */
-export function ociLabels(facts: GitFacts | undefined, now: Date, sourceDateEpoch?: string): Record<string, string> {
-  const labels: Record<string, string> = { [OCI.created]: rfc3339(createdAt(facts, now, sourceDateEpoch)) };
+/**
+ * `sourceDateEpoch` is the caller's SOURCE_DATE_EPOCH (this stage reads no environment). Every
+ * label describes the content, so that it follows the same rule as the epoch: `revision` is the
+ * inputs' last commit (HEAD without one), `source` the repository. No `version`: a release tag or
+ * a branch name is not a property of the content (it would give an unchanged image a new digest
+ * at every release); the image's tags carry the version.
+ */
+export function ociLabels(
+  facts: GitFacts | undefined,
+  now: Date,
+  sourceDateEpoch?: string,
+  inputCommit?: InputCommit,
+): Record<string, string> {
+  const labels: Record<string, string> = { [OCI.created]: rfc3339(createdAt(facts, now, sourceDateEpoch, inputCommit)) };
   if (!facts) return labels;
-  if (facts.sha) labels[OCI.revision] = facts.sha;
+  const revision = inputCommit?.sha ?? facts.sha;
+  if (revision) labels[OCI.revision] = revision;
   if (facts.remoteUrl) labels[OCI.source] = stripCredentials(facts.remoteUrl);
-  const version = versionOf(facts);
-  if (version) labels[OCI.version] = version;
   return labels;
 }
 
@@ -77,6 +87,7 @@ export function withOciLabels(
   now: Date,
   enabled = true,
   sourceDateEpoch?: string,
+  inputCommit?: InputCommit,
 ): Record<string, string> {
-  return enabled ? { ...ociLabels(facts, now, sourceDateEpoch), ...labels } : { ...labels };
+  return enabled ? { ...ociLabels(facts, now, sourceDateEpoch, inputCommit), ...labels } : { ...labels };
 }

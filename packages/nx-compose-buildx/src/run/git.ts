@@ -93,3 +93,37 @@ export async function gitFacts(cwd: string, env: Env = process.env, run: RunFn =
     ...(remoteUrl ? { remoteUrl } : {}),
   };
 }
+
+/** One commit, as SOURCE_DATE_EPOCH and the revision label need it. */
+export interface CommitStamp {
+  sha: string;
+  /** Committer time, seconds since the epoch. */
+  time: number;
+  /** It has no parent: the root, or the oldest commit of a shallow clone (which seems to change every file). */
+  parentless: boolean;
+}
+
+/**
+ * The last commit, from HEAD back, that changed a path the pathspecs match (and, with
+ * `linesMatching`, that added or removed a line matching that extended regexp): one `git log -1`.
+ * `--` ends the options, so a pathspec that starts with `-` is never a flag.
+ */
+export async function lastCommitOf(
+  cwd: string,
+  query: { pathspecs: readonly string[]; linesMatching?: string },
+  run: RunFn = runCommand,
+): Promise<CommitStamp | undefined> {
+  const argv = [
+    'git',
+    'log',
+    '-1',
+    '--format=%H %ct %P',
+    ...(query.linesMatching ? [`-G${query.linesMatching}`] : []),
+    'HEAD',
+    '--',
+    ...query.pathspecs,
+  ];
+  const r = await run(argv, { cwd });
+  const m = r.exitCode === 0 ? /^([0-9a-f]{40,64}) (\d+)(.*)$/.exec(r.stdout.trim()) : null;
+  return m ? { sha: m[1]!, time: Number(m[2]), parentless: m[3]!.trim() === '' } : undefined;
+}

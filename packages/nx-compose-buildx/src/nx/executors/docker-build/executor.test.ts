@@ -31,8 +31,6 @@ const OCI = [
   `org.opencontainers.image.revision=${SHA}`,
   '--label',
   'org.opencontainers.image.source=https://github.com/o/r',
-  '--label',
-  'org.opencontainers.image.version=main',
 ];
 
 /** Answers inspect with `inspect`, writes buildx's metadata file for builds. */
@@ -248,7 +246,7 @@ describe('docker-build executor', () => {
     expect(logs.find((l) => l.startsWith('[dry-run] docker buildx build'))).toBe(
       `[dry-run] docker buildx build --builder multi --progress=plain --platform linux/amd64 -f - --build-arg A=1 --build-arg B=2 ` +
         `--label org.opencontainers.image.created=2024-05-01T12:00:00Z --label org.opencontainers.image.revision=${SHA} ` +
-        `--label org.opencontainers.image.source=https://github.com/o/r --label org.opencontainers.image.version=main ` +
+        `--label org.opencontainers.image.source=https://github.com/o/r ` +
         `-t 127.0.0.1:5000/api:1.0 --secret id=npm,env=NPM_TOKEN --provenance=false --sbom=false ` +
         `--metadata-file dist/docker/api/.buildx-run1-metadata.json --load apps/api  (inline Dockerfile on stdin)`,
     );

@@ -6,6 +6,7 @@ import { resetBuilderCache } from '../shared/builder';
 import { DOCKER_INSPECT, fakeDeps, tmpContext, type Handler } from '../shared/__fixtures__/fake-deps';
 import type { BuildExecutorOptions } from '../shared/options';
 import { CONTENT_KEY_LABEL } from '../shared/registry-reuse';
+import { dockerBuild } from '../docker-build/executor';
 import { dockerPush } from './executor';
 
 const d = (c: string) => `sha256:${c.repeat(64)}`;
@@ -260,5 +261,53 @@ describe('docker-push: the registry as the cache', () => {
     expect(logs.join('\n')).toContain(
       '[dry-run] docker buildx imagetools inspect --format \'{"manifest":{{json .Manifest}},"image":{{json .Image}}}\' \'127.0.0.1:5000/api:nxcb-<content key>\'',
     );
+  });
+});
+
+describe('docker-build: the same lookup, only when asked', () => {
+  const buildOptions = { ...options, metadataFile: 'dist/docker/api/metadata.json' };
+  const local = async () => ({
+    manifestDigest: INDEX_DIGEST,
+    platforms: [
+      { platform: 'linux/amd64', digest: d('a') },
+      { platform: 'linux/arm64', digest: d('b') },
+    ],
+  });
+
+  test('off by default: no key is looked up', async () => {
+    const seen = { keyRefs: [] as string[] };
+    const { deps, commands } = fakeDeps(registry('hit', seen), { localImageDigests: local });
+    expect(await dockerBuild(buildOptions, workspace(), deps)).toEqual({ success: true });
+    expect(seen.keyRefs).toEqual([]);
+    expect(builds(commands())).toHaveLength(1);
+  });
+
+  test('a hit loads the registry image under every tag (a FROM of it, by digest), records it as reused, writes no key', async () => {
+    const ctx = workspace();
+    const seen = { keyRefs: [] as string[] };
+    const { deps, commands, logs } = fakeDeps(registry('hit', seen), { localImageDigests: local });
+    expect(await dockerBuild({ ...buildOptions, reuse: true }, ctx, deps)).toEqual({ success: true });
+    const [load, ...more] = builds(commands());
+    expect(more).toEqual([]);
+    expect(load).toContain(`--build-context nxcb-image=docker-image://127.0.0.1:5000/api@${INDEX_DIGEST}`);
+    expect(load).toContain('-t 127.0.0.1:5000/api:1.0 -t 127.0.0.1:5000/api:latest');
+    expect(load).toContain('--load');
+    expect(load).not.toContain('nxcb-image=docker-image://127.0.0.1:5000/api:nxcb-');
+    expect(commands().some((c) => c.startsWith('docker buildx imagetools create'))).toBe(false);
+    expect(logs.join('\n')).toContain(`registry cache hit: ${seen.keyRefs[0]}`);
+    const metadata = JSON.parse(readFileSync(join(ctx.root, 'dist/docker/api/metadata.json'), 'utf8'));
+    expect(metadata).toMatchObject({ reused: true, loaded: true, pushed: false });
+    expect(metadata.platforms).toEqual({ 'linux/amd64': { digest: d('a') }, 'linux/arm64': { digest: d('b') } });
+  });
+
+  test('a miss builds, with the key in the label but no key tag (docker-build never writes one)', async () => {
+    const seen = { keyRefs: [] as string[] };
+    const { deps, commands } = fakeDeps(registry('miss', seen), { localImageDigests: local, env: { NX_COMPOSE_BUILDX_REUSE: 'true' } });
+    expect(await dockerBuild(buildOptions, workspace(), deps)).toEqual({ success: true });
+    const [build, ...more] = builds(commands());
+    expect(more).toEqual([]);
+    expect(seen.keyRefs).toHaveLength(1);
+    expect(build).toContain(`--label ${CONTENT_KEY_LABEL}=`);
+    expect(build).not.toContain(':nxcb-');
   });
 });

@@ -4,6 +4,7 @@ import type { GitFacts } from '../../../buildx/tags';
 import { DOCKER_INSPECT } from './__fixtures__/fake-deps';
 import {
   buildInvocation,
+  ociLayoutDirFor,
   buildxMetadataFileFor,
   headerLine,
   isCacheReadOnly,
@@ -198,6 +199,38 @@ describe('invocation', () => {
     const info = driver ? { ...parseBuildxInspect(DOCKER_INSPECT), driver } : undefined;
     const inv = buildInvocation(plan(options, {}, mode), info ? { info } : {}, { root: '/ws', isTTY: false, env: {}, runId: 'r' });
     expect(inv.loaded).toBe(loaded);
+  });
+});
+
+describe('invocation: content-stable (rewrite-timestamp)', () => {
+  const host = { root: '/ws', isTTY: false, env: {}, runId: 'r' };
+  test.each<[string, Partial<BuildExecutorOptions>, { facts?: GitFacts }, 'build' | 'push', boolean]>([
+    ['a push with an epoch', {}, { facts: FACTS }, 'push', true],
+    ['a loaded build with an epoch', {}, { facts: FACTS }, 'build', true],
+    ['no epoch (not git, no SOURCE_DATE_EPOCH)', {}, {}, 'push', false],
+    ['turned off', { rewriteTimestamp: false }, { facts: FACTS }, 'push', false],
+    ['with provenance', { provenance: 'mode=max' }, { facts: FACTS }, 'push', false],
+    ['a build that is neither loaded nor pushed', { loadMultiPlatform: false }, { facts: FACTS }, 'build', false],
+  ])('%s: %s', (_, options, inputs, mode, stable) => {
+    const inv = buildInvocation(plan(options, inputs, mode), {}, host);
+    expect(inv.stable !== undefined).toBe(stable);
+    expect(inv.argv.some((a) => a.includes('rewrite-timestamp=true'))).toBe(stable);
+  });
+
+  test('the build writes a layout, untagged; the republish pushes it under the tags, with the epoch', () => {
+    const inv = buildInvocation(plan({}, { facts: FACTS }, 'push'), {}, host);
+    expect(inv.argv).not.toContain('--push');
+    expect(inv.argv).not.toContain('-t');
+    expect(inv.argv).not.toContain('--metadata-file');
+    expect(inv.stable!.layoutDir).toBe(ociLayoutDirFor('dist/docker/api/push-metadata.json', 'r'));
+    expect(inv.stable!.layoutDir).toBe('dist/docker/api/.oci-r-push-metadata');
+    const again = inv.republish(`oci-layout://${inv.stable!.layoutPath}@sha256:ab`, COMMIT_EPOCH);
+    expect(again).toContain(`nxcb-image=oci-layout:///ws/dist/docker/api/.oci-r-push-metadata@sha256:ab`);
+    expect(again).toContain(`SOURCE_DATE_EPOCH=${COMMIT_EPOCH}`);
+    expect(again.slice(again.indexOf('-t'), again.indexOf('-t') + 2)).toEqual(['-t', 'reg/api:1']);
+    expect(again).toContain(inv.buildxMetadataFile);
+    expect(again.slice(-2)).toEqual(['--push', 'dist/docker/api']);
+    expect(inv.republishStdin).toBe('FROM nxcb-image\n');
   });
 });
 

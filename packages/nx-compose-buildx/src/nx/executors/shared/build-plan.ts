@@ -7,9 +7,9 @@
  */
 import { join, basename, dirname, isAbsolute } from 'node:path';
 import type { BuildOptions } from '../../../build-spec/types';
-import { buildArgv, progressFor, type BuildMode } from '../../../buildx/argv';
+import { buildArgv, progressFor, republishArgv, REPUBLISH_DOCKERFILE, type BuildMode } from '../../../buildx/argv';
 import { missingPlatforms, missingPlatformsMessage, parseBinfmtMisc, supportedPlatforms } from '../../../buildx/builder-support';
-import { reproducibleTime, withOciLabels } from '../../../buildx/labels';
+import { reproducibleTime, withOciLabels, type InputCommit } from '../../../buildx/labels';
 import { generateTags, type GitFacts } from '../../../buildx/tags';
 import type { RunCommandOptions } from '../../../run/exec';
 import type { EnsuredBuilder } from './builder';
@@ -27,6 +27,8 @@ export interface BuildPlan extends Omit<NormalizedBuild, 'generatedTags' | 'ociL
 /** What normalise reads from outside the options: git, the environment, the clock. */
 export interface RunTimeInputs {
   facts: GitFacts | undefined;
+  /** The last commit that changed this task's inputs (source-epoch.ts); absent: HEAD stands in. */
+  inputCommit?: InputCommit;
   env: Env;
   now: Date;
   /** The executor option `cacheReadOnly`; the environment decides when it is absent. */
@@ -40,9 +42,9 @@ export function isCacheReadOnly(option: boolean | undefined, env: Env): boolean 
   return option ?? /^(1|true|yes)$/i.test(env[CACHE_READONLY_ENV] ?? '');
 }
 
-/** SOURCE_DATE_EPOCH (seconds) for the build: the variable, else HEAD's commit time. */
-export function sourceDateEpochOf(facts: GitFacts | undefined, env: Env): string | undefined {
-  const time = reproducibleTime(facts, env.SOURCE_DATE_EPOCH);
+/** SOURCE_DATE_EPOCH (seconds) for the build: the variable, else the inputs' last commit, else HEAD's commit time. */
+export function sourceDateEpochOf(facts: GitFacts | undefined, env: Env, inputCommit?: InputCommit): string | undefined {
+  const time = reproducibleTime(facts, env.SOURCE_DATE_EPOCH, inputCommit);
   return time ? String(Math.floor(time.getTime() / 1000)) : undefined;
 }
 
@@ -52,17 +54,18 @@ export function noTagsError(service: string): string {
 
 /** Phase 1, normalise: the run-time values (never in target options, so never in Nx cache keys). */
 export function planBuild(mode: BuildMode, o: NormalizedBuild, inputs: RunTimeInputs): { plan: BuildPlan } | { error: string } {
-  const { facts, env, now } = inputs;
+  const { facts, env, now, inputCommit } = inputs;
   const generated = facts && o.generatedTags.length ? generateTags(o.generatedTags, facts, o.build.tags) : [];
-  const epoch = sourceDateEpochOf(facts, env);
+  const epoch = sourceDateEpochOf(facts, env, inputCommit);
   const build: BuildOptions = {
     ...o.build,
-    // BuildKit stamps the image config with this time instead of the clock, so a
-    // rebuild of the same commit (say, on a fresh runner from the registry cache)
-    // gives the same digest. An explicit build arg of the same name wins.
+    // BuildKit stamps the image config (and, with rewrite-timestamp, the layers' file times)
+    // with this time instead of the clock, so a rebuild of unchanged inputs at any later
+    // commit, on a fresh runner with no cache, gives the same digest. An explicit build arg of
+    // the same name wins.
     args: epoch && !('SOURCE_DATE_EPOCH' in o.build.args) ? { ...o.build.args, SOURCE_DATE_EPOCH: epoch } : o.build.args,
     tags: [...o.build.tags, ...generated],
-    labels: withOciLabels(o.build.labels, facts, now, o.ociLabels, env.SOURCE_DATE_EPOCH),
+    labels: withOciLabels(o.build.labels, facts, now, o.ociLabels, env.SOURCE_DATE_EPOCH, inputCommit),
     cacheTo: isCacheReadOnly(inputs.cacheReadOnly, env) ? [] : o.build.cacheTo,
   };
   if (mode === 'push' && build.tags.length === 0) return { error: noTagsError(o.service) };
@@ -104,6 +107,15 @@ export interface BuildInvocation {
   metadataPath: string;
   /** The image goes into the local image store (`--load`). */
   loaded: boolean;
+  /**
+   * The image pushed or loaded under the tags from `source` (`oci-layout://…@digest` or
+   * `docker-image://…@digest`) with a FROM of it and nothing else; its Dockerfile is
+   * `republishStdin`. buildx/argv.ts republishArgv says why.
+   */
+  republish: (source: string, sourceDateEpoch?: string) => string[];
+  republishStdin: string;
+  /** A content-stable build (rewriteTimestamp): `argv` writes an OCI layout here, which `republish` pushes or loads. */
+  stable?: { layoutDir: string; layoutPath: string };
 }
 
 const resolveIn = (root: string, file: string) => (isAbsolute(file) ? file : join(root, file));
@@ -114,6 +126,26 @@ const resolveIn = (root: string, file: string) => (isAbsolute(file) ? file : joi
  */
 export function buildxMetadataFileFor(metadataFile: string, runId: string): string {
   return join(dirname(metadataFile), `.buildx-${runId}-${basename(metadataFile)}`);
+}
+
+/** The OCI layout folder of one content-stable build, next to the metadata and named by `runId` too. */
+export function ociLayoutDirFor(metadataFile: string, runId: string): string {
+  return join(dirname(metadataFile), `.oci-${runId}-${basename(metadataFile, '.json')}`);
+}
+
+/**
+ * Whether the build clamps layer file times to SOURCE_DATE_EPOCH (rewrite-timestamp), so an image
+ * rebuilt with no cache keeps its digest. Not without an epoch, not when the result is neither
+ * pushed nor loaded, and not with provenance or an SBOM (they would describe the republish step).
+ */
+export function isContentStable(plan: BuildPlan, willLoad: boolean): boolean {
+  return (
+    plan.rewriteTimestamp &&
+    plan.build.args.SOURCE_DATE_EPOCH !== undefined &&
+    (plan.mode === 'push' || willLoad) &&
+    plan.provenance === false &&
+    plan.sbom === false
+  );
 }
 
 /** Phase 3's input: the exact command and how to run it. */
@@ -127,16 +159,28 @@ export function buildInvocation(
   const loadMultiPlatform = plan.loadMultiPlatform ?? (driver === undefined || driver === 'docker');
   const buildxMetadataFile = buildxMetadataFileFor(plan.metadataFile, host.runId);
   const progress = plan.progress ?? progressFor(host.isTTY, host.env);
-  const argv = buildArgv(plan.build, plan.mode, {
-    serviceImages: plan.serviceImages,
+  const settings = {
     ...(builder.name ? { builder: builder.name } : {}),
-    provenance: plan.provenance,
-    sbom: plan.sbom,
-    metadataFile: buildxMetadataFile,
     progress,
     loadMultiPlatform,
     ...(host.pushByDigest ? { pushByDigest: host.pushByDigest } : {}),
+  };
+  const willLoad = plan.mode === 'build' && (plan.build.platforms.length <= 1 || loadMultiPlatform);
+  const layoutDir = isContentStable(plan, willLoad) ? ociLayoutDirFor(plan.metadataFile, host.runId) : undefined;
+  const argv = buildArgv(layoutDir ? { ...plan.build, tags: [] } : plan.build, plan.mode, {
+    ...settings,
+    serviceImages: plan.serviceImages,
+    provenance: plan.provenance,
+    sbom: plan.sbom,
+    ...(layoutDir ? { ociLayout: layoutDir } : { metadataFile: buildxMetadataFile }),
   });
+  const republish = (source: string, sourceDateEpoch?: string) =>
+    republishArgv(
+      { source, platforms: plan.build.platforms, tags: plan.build.tags, ...(sourceDateEpoch ? { sourceDateEpoch } : {}) },
+      plan.mode,
+      dirname(plan.metadataFile),
+      { ...settings, metadataFile: buildxMetadataFile },
+    );
   return {
     argv,
     runOptions: {
@@ -148,6 +192,9 @@ export function buildInvocation(
     buildxMetadataFile,
     buildxMetadataPath: resolveIn(host.root, buildxMetadataFile),
     metadataPath: resolveIn(host.root, plan.metadataFile),
-    loaded: plan.mode === 'build' && argv.includes('--load'),
+    loaded: willLoad,
+    republish,
+    republishStdin: REPUBLISH_DOCKERFILE,
+    ...(layoutDir ? { stable: { layoutDir, layoutPath: resolveIn(host.root, layoutDir) } } : {}),
   };
 }

@@ -41,6 +41,8 @@ export interface BuildExecutorOptions extends Partial<BuildOptions> {
   generatedTags?: TagRule[];
   /** Add org.opencontainers.image.* labels at run time. Default true. */
   ociLabels?: boolean;
+  /** Clamp layer file times to SOURCE_DATE_EPOCH (BuildKit rewrite-timestamp), so a rebuild keeps its digest. Default true. */
+  rewriteTimestamp?: boolean;
   /** service → first tag, for `service:x` build contexts. */
   serviceImages?: Record<string, string>;
   /** Fail before building when the builder/qemu cannot run a platform. Default true. */
@@ -63,6 +65,7 @@ export interface NormalizedBuild {
   dryRun: boolean;
   generatedTags: TagRule[];
   ociLabels: boolean;
+  rewriteTimestamp: boolean;
   serviceImages: Record<string, string>;
   checkPlatforms: boolean;
   manifestList: boolean;
@@ -88,6 +91,7 @@ export function normalizeBuildOptions(o: BuildExecutorOptions, kind: 'build' | '
     dryRun: o.dryRun ?? false,
     generatedTags: o.generatedTags ?? [],
     ociLabels: o.ociLabels ?? true,
+    rewriteTimestamp: o.rewriteTimestamp ?? true,
     serviceImages: o.serviceImages ?? {},
     checkPlatforms: o.checkPlatforms ?? true,
     manifestList: o.manifestList ?? false,

@@ -25,11 +25,15 @@ const KEY_TAG_PREFIX = 'nxcb-';
 
 type Env = Record<string, string | undefined>;
 
-/** On unless the option or NX_COMPOSE_BUILDX_REUSE=false|0|no turns it off (the variable wins, for one run). */
-export function isReuseEnabled(option: boolean | undefined, env: Env): boolean {
+/**
+ * docker-push: on unless the option or NX_COMPOSE_BUILDX_REUSE=false|0|no turns it off (the
+ * variable wins, for one run). docker-build (`byDefault` false): off unless the option or the
+ * variable turns it on.
+ */
+export function isReuseEnabled(option: boolean | undefined, env: Env, byDefault = true): boolean {
   const fromEnv = env[REUSE_ENV];
   if (fromEnv !== undefined && fromEnv !== '') return !/^(0|false|no|off)$/i.test(fromEnv);
-  return option ?? true;
+  return option ?? byDefault;
 }
 
 /** Where the key lives: a tag in the repository of the service's first tag. */
@@ -44,12 +48,15 @@ export interface KeyImage {
   /** Digest of the index (several platforms) or of the one manifest. */
   digest: string;
   platforms: PlatformDigest[];
+  /** The image config's `created` (the SOURCE_DATE_EPOCH it was built with), when every platform has the same. */
+  created?: string;
 }
 
 interface ImageConfig {
   architecture?: string;
   os?: string;
   variant?: string;
+  created?: string;
   config?: { Labels?: Record<string, string> | null };
 }
 
@@ -85,7 +92,8 @@ export function trustedKeyImage(text: string, key: string, declared: readonly st
   const have = new Set(platforms.map((p) => p.platform));
   const missing = declared.filter((p) => !have.has(p));
   if (missing.length) return { reason: `it lacks ${missing.join(', ')}` };
-  return { image: { digest, platforms } };
+  const created = [...new Set(configs.map(([, c]) => c?.created))];
+  return { image: { digest, platforms, ...(created.length === 1 && created[0] ? { created: created[0] } : {}) } };
 }
 
 function platformOfConfig(c: ImageConfig | undefined): string {

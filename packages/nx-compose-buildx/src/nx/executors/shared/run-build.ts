@@ -6,8 +6,8 @@
  *   run         `docker buildx build`, again on a transient registry error
  *   record      per-platform digests, push confirmation, the metadata JSON (build-record.ts)
  */
-import { mkdirSync, rmSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
 import { maskSecretArgs } from '../../../build-spec/secret-args';
 import type { BuildMode } from '../../../buildx/argv';
@@ -38,9 +38,12 @@ import {
 } from './build-record';
 import { withTimeouts, type ExecutorDeps } from './deps';
 import { normalizeBuildOptions, type BuildExecutorOptions, type NormalizedBuild } from './options';
+import { lastInputCommit, taskHistoryQuery } from './source-epoch';
+import type { CommitStamp } from '../../../run/git';
 import { CONTENT_KEY_LABEL, KEY_IMAGE_FORMAT, findReusable, isReuseEnabled, keyTag, retagArgv } from './registry-reuse';
 import { imagetoolsInspectArgv } from '../../../buildx/argv';
 import { legPlatforms, platformRestriction } from '../../native-leg';
+import { repositoryOf } from '../../../buildx/image-ref';
 
 export interface BuildResult {
   success: boolean;
@@ -55,6 +58,21 @@ export const PUSH_ATTEMPTS = 3;
 async function runTimeFacts(root: string, deps: ExecutorDeps): Promise<GitFacts | undefined> {
   try {
     return await deps.gitFacts(root);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The last commit that changed this task's inputs (source-epoch.ts), asked while git facts are
+ * read. None without a project graph, outside git, or with SOURCE_DATE_EPOCH set (it wins anyway).
+ */
+export async function inputCommitOf(context: ExecutorContext, root: string, deps: ExecutorDeps): Promise<CommitStamp | undefined> {
+  if (deps.env.SOURCE_DATE_EPOCH) return undefined;
+  const query = taskHistoryQuery(context);
+  if (!query) return undefined;
+  try {
+    return await lastInputCommit(query, root, deps.run);
   } catch {
     return undefined;
   }
@@ -82,11 +100,62 @@ export async function runWithRetry(
   return r;
 }
 
+const buildFailed = (plan: BuildPlan, r: RunResult): BuildResult => ({
+  success: false,
+  error: `${plan.logTag} docker buildx build failed (exit ${r.exitCode})${r.failure ? `: ${r.failure}` : ''}`,
+});
+
+/** The digest of the image an OCI layout holds (its index.json names exactly one). */
+function layoutDigest(layoutPath: string): string | undefined {
+  try {
+    const index = JSON.parse(readFileSync(join(layoutPath, 'index.json'), 'utf8')) as { manifests?: Array<{ digest?: string }> };
+    return index.manifests?.length === 1 ? index.manifests[0]!.digest : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Phase 3: the build, and for a content-stable build the republish of its OCI layout (push or
+ * load, retried like a push). Returns the failure, or undefined when the image is where it belongs.
+ */
+export async function runBuildSteps(plan: BuildPlan, inv: BuildInvocation, deps: ExecutorDeps, timeouts: CommandTimeouts) {
+  const long = { ...inv.runOptions, timeoutMs: timeouts.long };
+  deps.log(`${plan.logTag} ${displayCommand(maskSecretArgs(inv.argv))}`); // secret-like build args masked
+  if (!inv.stable) {
+    const r = await runWithRetry(plan.mode, inv.argv, long, deps, plan.logTag);
+    if (r.exitCode === 0) return undefined;
+    rmSync(inv.buildxMetadataPath, { force: true });
+    return buildFailed(plan, r);
+  }
+  const { layoutPath } = inv.stable;
+  const epoch = plan.build.args.SOURCE_DATE_EPOCH;
+  try {
+    rmSync(layoutPath, { recursive: true, force: true });
+    const built = await deps.run(inv.argv, long);
+    if (built.exitCode !== 0) return buildFailed(plan, built);
+    const digest = layoutDigest(layoutPath);
+    if (!digest) return { success: false, error: `${plan.logTag} the build wrote no readable OCI layout to ${inv.stable.layoutDir}` };
+    const argv = inv.republish(`oci-layout://${layoutPath}@${digest}`, epoch);
+    deps.log(`${plan.logTag} ${displayCommand(argv)}`);
+    const r = await runWithRetry(plan.mode, argv, { ...long, stdin: inv.republishStdin }, deps, plan.logTag);
+    if (r.exitCode === 0) return undefined;
+    rmSync(inv.buildxMetadataPath, { force: true });
+    return buildFailed(plan, r);
+  } finally {
+    rmSync(layoutPath, { recursive: true, force: true });
+  }
+}
+
 /** What a dry run prints instead of running: the build, and for a push the registry checks. */
 export function dryRunLines(plan: BuildPlan, inv: BuildInvocation): string[] {
   const lines = [
     `[dry-run] ${displayCommand(maskSecretArgs(inv.argv))}${plan.build.dockerfileInline !== undefined ? '  (inline Dockerfile on stdin)' : ''}`,
   ];
+  if (inv.stable) {
+    const argv = inv.republish(`oci-layout://${inv.stable.layoutPath}@<digest of the layout>`, plan.build.args.SOURCE_DATE_EPOCH);
+    lines.push(`[dry-run] ${displayCommand(argv)}  (${inv.republishStdin.trim()} on stdin)`);
+  }
   if (plan.mode === 'push' && plan.manifestList && plan.build.platforms.length <= 1) {
     const first = plan.build.tags[0] ?? '<tag>';
     lines.push(`[dry-run] ${displayCommand(retagArgv(plan.build.tags, first, '<digest buildx reports>'))}  (a one-entry manifest list)`);
@@ -103,9 +172,11 @@ async function record(
   root: string,
   deps: ExecutorDeps,
   timeouts: CommandTimeouts,
+  reused = false,
 ): Promise<BuildResult> {
   const bx = readBuildxMetadata(inv.buildxMetadataPath, (m) => deps.log(`${plan.logTag} warning: ${m}`));
   const metadata = initialMetadata(plan.service, plan.build.tags, plan.build.platforms, bx, inv.loaded);
+  if (reused) metadata.reused = true;
   if (plan.mode === 'push') {
     const error = await confirmPushed(plan.service, plan.build.tags, plan.build.platforms, metadata, root, deps, builder.name);
     if (error) return { success: false, error, metadata };
@@ -114,7 +185,9 @@ async function record(
     await recordLocalDigests(plan.build.platforms, bx, metadata, root, deps, plan.logTag, timeouts.long);
   }
   writeMetadata(root, plan.metadataFile, metadata);
-  deps.log(`${plan.logTag} ${plan.mode === 'push' ? 'pushed' : 'built'}: ${describeMetadata(metadata)} → ${plan.metadataFile}`);
+  deps.log(
+    `${plan.logTag} ${reused ? 'reused' : plan.mode === 'push' ? 'pushed' : 'built'}: ${describeMetadata(metadata)} → ${plan.metadataFile}`,
+  );
   return { success: true, metadata };
 }
 
@@ -133,16 +206,18 @@ export async function reuseKeyFor(
   root: string,
   deps: ExecutorDeps,
 ): Promise<ReuseKey | undefined> {
-  if (mode !== 'push' || plan.dryRun || !isReuseEnabled(raw.reuse, deps.env) || !plan.build.tags[0]) return undefined;
+  if (plan.dryRun || !isReuseEnabled(raw.reuse, deps.env, mode === 'push') || !plan.build.tags[0]) return undefined;
   // Loaded here, not at the top: it brings the graph stage (Dockerfile parser, .dockerignore rules),
-  // which only a push with the registry cache needs; every other task would pay for loading it.
+  // which only a build or push with the registry cache needs; every other task would pay for loading it.
   const { computeContentKey } = await import('./content-key.js');
   const computed = await computeContentKey(o.build, o.serviceImages, root, deps);
   if ('none' in computed) {
-    deps.log(`${plan.logTag} registry cache: off for this push (${computed.none})`);
+    deps.log(`${plan.logTag} registry cache: off for this ${mode} (${computed.none})`);
     return undefined;
   }
-  return { key: computed.key, ref: keyTag(plan.build.tags[0], computed.key), write: !isCacheReadOnly(raw.cacheReadOnly, deps.env) };
+  // docker-build pushes nothing, so it never writes a key: it only reads one.
+  const write = mode === 'push' && !isCacheReadOnly(raw.cacheReadOnly, deps.env);
+  return { key: computed.key, ref: keyTag(plan.build.tags[0], computed.key), write };
 }
 
 /**
@@ -247,6 +322,51 @@ async function listFromFirstTag(
   return listed ?? { success: false, error: `${plan.logTag} could not list ${first}@${bx.digest} under every tag` };
 }
 
+/**
+ * docker-build on a hit: the registry's image under every tag in the local image store (all
+ * platforms, by a FROM of it: no RUN step, the layers are pulled), so dependents and `docker run`
+ * find it; recorded like a build, with `"reused": true`. The epoch is the image's own, so the
+ * loaded image has the registry's per-platform digests. Where nothing is loaded (a driver that
+ * cannot load several platforms) the registry's digests are recorded.
+ */
+async function loadFromKey(
+  plan: BuildPlan,
+  inv: BuildInvocation,
+  reuse: ReuseKey,
+  builder: EnsuredBuilder,
+  root: string,
+  deps: ExecutorDeps,
+  timeouts: CommandTimeouts,
+): Promise<BuildResult | undefined> {
+  const found = await findReusable(reuse.ref, reuse.key, plan.build.platforms, root, deps, plan.logTag, builder.name);
+  if (!found) return undefined;
+  const source = `${repositoryOf(reuse.ref)}@${found.digest}`;
+  deps.log(
+    `${plan.logTag} registry cache hit: ${reuse.ref} (${found.digest.slice(0, 19)}); ${inv.loaded ? 'loading it' : 'recording it'}, building nothing`,
+  );
+  if (!inv.loaded) {
+    const metadata = initialMetadata(plan.service, plan.build.tags, plan.build.platforms, { digest: found.digest }, false);
+    for (const p of found.platforms) if (metadata.platforms[p.platform]) metadata.platforms[p.platform] = { digest: p.digest };
+    metadata.reused = true;
+    writeMetadata(root, plan.metadataFile, metadata);
+    deps.log(`${plan.logTag} reused: ${describeMetadata(metadata)} → ${plan.metadataFile}`);
+    return { success: true, metadata };
+  }
+  const created = found.created ? Date.parse(found.created) : NaN;
+  const epoch = Number.isNaN(created) ? plan.build.args.SOURCE_DATE_EPOCH : String(Math.floor(created / 1000));
+  mkdirSync(dirname(inv.buildxMetadataPath), { recursive: true });
+  rmSync(inv.metadataPath, { force: true });
+  const argv = inv.republish(`docker-image://${source}`, epoch);
+  deps.log(`${plan.logTag} ${displayCommand(argv)}`);
+  const r = await deps.run(argv, { ...inv.runOptions, stdin: inv.republishStdin, timeoutMs: timeouts.long });
+  if (r.exitCode !== 0) {
+    rmSync(inv.buildxMetadataPath, { force: true });
+    deps.log(`${plan.logTag} could not load ${source}: exit ${r.exitCode}${r.failure ? `: ${r.failure}` : ''}; building it`);
+    return undefined;
+  }
+  return record(plan, inv, builder, root, deps, timeouts, true);
+}
+
 export async function runBuild(
   mode: BuildMode,
   raw: BuildExecutorOptions,
@@ -283,9 +403,12 @@ export async function runBuild(
   pendingBuilder?.catch(() => undefined); // awaited below; an early return must not leave it unhandled
 
   // Phase 1: normalise.
+  const pendingInputCommit = inputCommitOf(context, root, deps);
   const facts = await runTimeFacts(root, deps);
+  const inputCommit = await pendingInputCommit;
   const planned = planBuild(mode, o, {
     facts,
+    ...(inputCommit ? { inputCommit } : {}),
     env: deps.env,
     now: deps.now(),
     ...(raw.cacheReadOnly !== undefined ? { cacheReadOnly: raw.cacheReadOnly } : {}),
@@ -296,6 +419,14 @@ export async function runBuild(
   const outside = writeProblem(root, plan.metadataFile, 'metadataFile');
   if (outside) return { success: false, error: `${plan.logTag} ${outside}` };
   deps.log(headerLine(plan));
+  if (inputCommit && plan.build.args.SOURCE_DATE_EPOCH === String(inputCommit.time)) {
+    deps.log(
+      `${plan.logTag} SOURCE_DATE_EPOCH=${inputCommit.time}: ${inputCommit.sha.slice(0, 12)}, the last commit that changed its inputs` +
+        (inputCommit.parentless
+          ? ' (it has no parent: in a shallow clone, fetch the whole history for digests that stay across commits)'
+          : ''),
+    );
+  }
 
   // Phase 2: preflight.
   const builder = pendingBuilder ? await pendingBuilder : await ensureBuilder(o.builder, root, deps, true);
@@ -304,7 +435,7 @@ export async function runBuild(
   const reuse = await reuseKeyFor(mode, raw, o, plan, root, deps);
   const inv = buildInvocation(withKey(plan, reuse), builder, { root, isTTY: deps.isTTY, env: deps.env, runId: deps.runId() });
   if (plan.dryRun) {
-    if (mode === 'push' && isReuseEnabled(raw.reuse, deps.env) && plan.build.tags[0]) {
+    if (isReuseEnabled(raw.reuse, deps.env, mode === 'push') && plan.build.tags[0]) {
       deps.log(
         `[dry-run] ${displayCommand(imagetoolsInspectArgv(keyTag(plan.build.tags[0], '<content key>'), { raw: false, format: KEY_IMAGE_FORMAT }))}`,
       );
@@ -315,19 +446,18 @@ export async function runBuild(
 
   // Phase "reuse": the registry may already hold this very image.
   if (reuse) {
-    const hit = await publishFromKey(plan, reuse, builder, root, deps, 'reused');
+    const hit =
+      mode === 'push'
+        ? await publishFromKey(plan, reuse, builder, root, deps, 'reused')
+        : await loadFromKey(plan, inv, reuse, builder, root, deps, timeouts);
     if (hit) return hit;
   }
 
   // Phase 3: run with retry. A previous run's record must not outlive a failed run and pass for success.
   mkdirSync(dirname(inv.buildxMetadataPath), { recursive: true });
   rmSync(inv.metadataPath, { force: true });
-  deps.log(`${plan.logTag} ${displayCommand(maskSecretArgs(inv.argv))}`); // secret-like build args masked
-  const r = await runWithRetry(mode, inv.argv, { ...inv.runOptions, timeoutMs: timeouts.long }, deps, plan.logTag);
-  if (r.exitCode !== 0) {
-    rmSync(inv.buildxMetadataPath, { force: true });
-    return { success: false, error: `${plan.logTag} docker buildx build failed (exit ${r.exitCode})${r.failure ? `: ${r.failure}` : ''}` };
-  }
+  const failed = await runBuildSteps(plan, inv, deps, timeouts);
+  if (failed) return failed;
 
   // Phase 4: record.
   if (listsFromFirstTag(plan, reuse)) return listFromFirstTag(plan, inv, builder, root, deps);

@@ -5,14 +5,13 @@
  * digest file. The registry cache applies per platform: a hit writes the digest file (reused: true)
  * and builds nothing. No release tag is touched: docker-merge assembles and tags the manifest list.
  */
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
-import { maskSecretArgs } from '../../../build-spec/secret-args';
 import type { BuildOptions } from '../../../build-spec/types';
 import { familiarRef, normalizeImageRef, repositoryOf } from '../../../buildx/image-ref';
 import { dockerfileImageRefs } from '../../../graph';
-import { displayCommand, type CommandTimeouts } from '../../../run/exec';
+import type { CommandTimeouts } from '../../../run/exec';
 import { writeProblem } from '../../containment';
 import { ensureBuilder, type EnsuredBuilder } from './builder';
 import { buildInvocation, noTagsError, planBuild, platformProblem } from './build-plan';
@@ -32,7 +31,8 @@ import {
 import type { BuildExecutorOptions, NormalizedBuild } from './options';
 import { registryImage } from './registry';
 import { CONTENT_KEY_LABEL, findReusable, retagArgv } from './registry-reuse';
-import { reuseKeyFor, runWithRetry, type BuildResult } from './run-build';
+import { dryRunLines, inputCommitOf, reuseKeyFor, runBuildSteps, type BuildResult } from './run-build';
+import type { CommitStamp } from '../../../run/git';
 
 /**
  * The build of one platform on this leg: that platform only, its own cache location, and every image
@@ -113,7 +113,7 @@ export async function runLeg(
   );
 
   const builder = await ensureBuilder(o.builder, root, deps, o.dryRun);
-  const facts = await deps.gitFacts(root).catch(() => undefined);
+  const [facts, inputCommit] = await Promise.all([deps.gitFacts(root).catch(() => undefined), inputCommitOf(context, root, deps)]);
   const found = readDigestRecords(root, dir, {});
   const text = dockerfileTextOf(o.build, root);
   for (const platform of platforms) {
@@ -124,6 +124,7 @@ export async function runLeg(
       root,
       builder,
       facts,
+      inputCommit,
       deps,
       timeouts,
     });
@@ -138,6 +139,8 @@ interface LegRun {
   root: string;
   builder: EnsuredBuilder;
   facts: Awaited<ReturnType<ExecutorDeps['gitFacts']>>;
+  /** The last commit that changed the task's inputs: SOURCE_DATE_EPOCH (source-epoch.ts). */
+  inputCommit: CommitStamp | undefined;
   deps: ExecutorDeps;
   timeouts: CommandTimeouts;
 }
@@ -151,6 +154,7 @@ async function pushPlatform(
   const { project, dir, root, builder, deps, timeouts } = run;
   const planned = planBuild('push', leg.o, {
     facts: run.facts,
+    ...(run.inputCommit ? { inputCommit: run.inputCommit } : {}),
     env: deps.env,
     now: deps.now(),
     ...(raw.cacheReadOnly !== undefined ? { cacheReadOnly: raw.cacheReadOnly } : {}),
@@ -200,15 +204,15 @@ async function pushPlatform(
     deps.log(
       `${plan.logTag} the ${builder.info?.driver ?? 'current'} driver cannot push by digest: pushing ${tags[0]}, recording its digest`,
     );
-  deps.log(`${plan.dryRun ? '[dry-run]' : plan.logTag} ${displayCommand(maskSecretArgs(inv.argv))}`);
-  if (plan.dryRun) return { success: true };
+  if (plan.dryRun) {
+    for (const line of dryRunLines(plan, inv).slice(0, inv.stable ? 2 : 1)) deps.log(line);
+    return { success: true };
+  }
 
   mkdirSync(dirname(inv.buildxMetadataPath), { recursive: true });
-  const r = await runWithRetry('push', inv.argv, { ...inv.runOptions, timeoutMs: timeouts.long }, deps, plan.logTag);
-  if (r.exitCode !== 0) {
-    rmSync(inv.buildxMetadataPath, { force: true });
-    return { success: false, error: `${plan.logTag} docker buildx build failed (exit ${r.exitCode})${r.failure ? `: ${r.failure}` : ''}` };
-  }
+  // The build (for a content-stable one, its OCI layout and the push of it), retried like a push.
+  const failed = await runBuildSteps(plan, inv, deps, timeouts);
+  if (failed) return failed;
   const digest = readBuildxMetadata(inv.buildxMetadataPath, (m) => deps.log(`${plan.logTag} warning: ${m}`)).digest;
   if (!digest) return { success: false, error: `${plan.logTag} buildx reported no digest for the push, so there is nothing to merge` };
 

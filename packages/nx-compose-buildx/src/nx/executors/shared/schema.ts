@@ -85,6 +85,12 @@ const RUN_SETTINGS: { [K in RunSettingKey]-?: JsonSchema } = {
       'Add org.opencontainers.image.{created,revision,source,version} labels, computed at run time (never part of the Nx cache key).',
     default: true,
   },
+  rewriteTimestamp: {
+    type: 'boolean',
+    default: true,
+    description:
+      'Clamp the file times in every layer to SOURCE_DATE_EPOCH (BuildKit rewrite-timestamp), so an image rebuilt with no cache keeps its digest. The build writes an OCI layout, which a second `docker buildx build` (a FROM of it, no RUN) pushes or loads: dockerd 26 refuses rewrite-timestamp on its own image exporter. Off with provenance or an SBOM.',
+  },
   serviceImages: {
     ...stringMap,
     description: 'Service name → its first tag, for `service:x` build contexts (become docker-image://<tag>).',
@@ -139,6 +145,14 @@ const RUN_SETTINGS: { [K in RunSettingKey]-?: JsonSchema } = {
   },
 };
 
+/** docker-build looks keys up only when asked; it never writes one. */
+const DOCKER_BUILD_REUSE: JsonSchema = {
+  type: 'boolean',
+  default: false,
+  description:
+    'docker-build: before building, look the image up in the registry by its content key (as docker-push does) and, on a hit, load it under every tag instead of building (all platforms, by a FROM of it: no RUN step runs); the metadata says "reused". Never writes a key. NX_COMPOSE_BUILDX_REUSE=true turns it on for one run, =false off.',
+};
+
 const TITLES = {
   'docker-build': 'Build every platform of a compose service with docker buildx; pushes nothing; writes per-platform digests.',
   'docker-push': 'Build and push one manifest list under all tags; succeeds only when the registry serves every platform.',
@@ -149,6 +163,7 @@ export const BUILD_EXECUTORS = Object.keys(TITLES) as BuildExecutorName[];
 
 export function buildExecutorSchema(name: BuildExecutorName): JsonSchema {
   const { service, ...settings } = RUN_SETTINGS;
+  if (name === 'docker-build') settings.reuse = DOCKER_BUILD_REUSE;
   return {
     $schema: 'http://json-schema.org/draft-07/schema',
     version: 2,

@@ -1,5 +1,5 @@
 /** Test doubles for executors: a scripted run layer and in-memory host facts. */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { afterAll } from 'vitest';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,6 +29,18 @@ BuildKit:  v0.13.2
 Platforms: linux/amd64, linux/amd64/v2, linux/386, linux/arm64, linux/arm/v7, linux/arm/v6, linux/ppc64le, linux/s390x, linux/riscv64
 `;
 
+/** The digest a fake content-stable build writes into its OCI layout. */
+export const LAYOUT_DIGEST = `sha256:${'0a'.repeat(32)}`;
+
+/** What buildx does for `--output type=oci,dest=<dir>,tar=false,...`: a layout naming one image. */
+function writeOciLayout(argv: string[], cwd: string): void {
+  const i = argv.indexOf('--output');
+  const dest = i > 0 && argv[i + 1]!.startsWith('type=oci,') ? /(?:^|,)dest=([^,]+)/.exec(argv[i + 1]!)?.[1] : undefined;
+  if (!dest) return;
+  mkdirSync(join(cwd, dest), { recursive: true });
+  writeFileSync(join(cwd, dest, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [{ digest: LAYOUT_DIGEST }] }));
+}
+
 export function fakeDeps(handler: Handler, overrides: Partial<ExecutorDeps> = {}) {
   const calls: Call[] = [];
   const logs: string[] = [];
@@ -36,6 +48,7 @@ export function fakeDeps(handler: Handler, overrides: Partial<ExecutorDeps> = {}
     run: async (argv, options) => {
       calls.push({ argv: [...argv], options });
       const r = handler([...argv], options) ?? {};
+      if ((r.exitCode ?? 0) === 0) writeOciLayout(argv, options.cwd);
       return { exitCode: 0, stdout: '', stderr: '', command: displayCommand(argv), ...r };
     },
     gitFacts: async () => ({ branch: 'main', sha: SHA, defaultBranch: 'main', remoteUrl: 'https://tok@github.com/o/r' }),
