@@ -1,3 +1,5 @@
+import { readdirSync, utimesSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureStack } from '../support/stack';
 import { deleteImage, indexDigests, listTags, tagDigest } from '../support/registry';
@@ -48,8 +50,18 @@ describe('docker-push with the registry as the cache', () => {
   let dockerEnv: NodeJS.ProcessEnv;
   const output = (r: { stdout: string; stderr: string }) => `${r.stdout}\n${r.stderr}`;
   const docker = (args: string[]) => run('docker', args, { cwd: ws.root, env: dockerEnv });
-  /** What a fresh CI runner has: no Nx cache, an empty builder cache, no local images. */
+  /**
+   * A checkout writes every file anew, after the commit it checks out: new file times, all newer
+   * than SOURCE_DATE_EPOCH, which rewrite-timestamp then clamps. (A file older than the epoch keeps
+   * its own time: see README "Reproducible digests".)
+   */
+  const checkOut = () => {
+    const later = new Date(Date.now() + 2000);
+    for (const dir of ['plain', 'multi']) for (const f of readdirSync(join(ws.root, dir))) utimesSync(join(ws.root, dir, f), later, later);
+  };
+  /** What a fresh CI runner has: a new checkout, no Nx cache, an empty builder cache, no local images. */
   const freshRunner = async () => {
+    checkOut();
     await ws.nx(['reset']);
     expect((await docker(['buildx', 'prune', '-af'])).status).toBe(0);
     const images = await docker(['image', 'ls', '--format', '{{.Repository}}:{{.Tag}}']);
@@ -70,10 +82,14 @@ describe('docker-push with the registry as the cache', () => {
         'multi/app.txt': 'multi v1\n',
       },
     });
+    checkOut();
   });
   afterAll(() => ws?.dispose());
 
   let before: { plain: string; multi: Record<string, string> };
+  /** plain's build command in the first push, with the per-run file names left out. */
+  let plainBuild: string;
+  const sameRun = (line: string) => line.replace(/\.(oci|buildx)-[0-9]+-[0-9]+-/g, '.$1-<run>-');
 
   it('the first push builds everything and writes one key per image', async () => {
     const r = await ws.nx(['run-many', '-t', 'docker-push', '--output-style=static']);
@@ -81,6 +97,7 @@ describe('docker-push with the registry as the cache', () => {
     expect(buildLines(out)).toHaveLength(3); // plain, multi amd64, multi arm64
     for (const line of buildLines(out)) expect(line).toContain('rewrite-timestamp=true');
     expect(republishLines(out)).toHaveLength(3);
+    plainBuild = sameRun(buildLines(out).find((l) => l.startsWith('[plain]'))!);
     expect(out).toMatch(/registry cache miss: .*no image with this key/);
     before = { plain: (await tagDigest(`${NS}/plain:1`))!, multi: await indexDigests(`${NS}/multi:1`) };
     expect(before.plain).toMatch(/^sha256:/);
@@ -124,6 +141,7 @@ describe('docker-push with the registry as the cache', () => {
     const r = await ws.nx(['run', 'plain:docker-push', '--output-style=static']);
     const out = output(r);
     expect(buildLines(out), out).toHaveLength(1); // the RUN step ran again: nothing came from a cache
+    expect(sameRun(buildLines(out)[0]!)).toBe(plainBuild); // the same epoch, labels and key as at the first commit
     expect(out).toMatch(/\[plain\] registry cache miss: .*no image with this key/);
     expect(out).toContain(`[plain] SOURCE_DATE_EPOCH=`);
     expect(out).toMatch(new RegExp(`\\[plain\\] SOURCE_DATE_EPOCH=\\d+: ${first.slice(0, 12)}, the last commit that changed its inputs`));
