@@ -28,8 +28,15 @@ const service = (name: string) => [
 const COMPOSE = ['services:', ...service('base'), ...service('app'), ...service('steady'), ''].join('\n');
 
 const output = (r: { stdout: string; stderr: string }) => `${r.stdout}\n${r.stderr}`;
-/** The `docker buildx build` commands a run's executors report (they log each before running it; a leg adds its platform). */
-const buildLines = (out: string) => out.split('\n').filter((l) => /^\[[^\]]+\] (linux\/[a-z0-9/]+: )?docker buildx build /.test(l));
+/**
+ * The `docker buildx build` commands a run's executors report (they log each before running it; a leg adds its
+ * platform), without the FROM-only republish of a content-stable build (its `nxcb-image=` context): it runs no step.
+ */
+const buildLines = (out: string) =>
+  out
+    .split('\n')
+    .filter((l) => /^\[[^\]]+\] (linux\/[a-z0-9/]+: )?docker buildx build /.test(l))
+    .filter((l) => !l.includes('nxcb-image='));
 const legEnv = (platform: string) => ({ NX_COMPOSE_BUILDX_PLATFORMS: platform, NX_COMPOSE_BUILDX_DIGESTS_DIR: DIGESTS });
 const affected = ['--base=HEAD~1', '--head=HEAD', '--output-style=static'];
 
