@@ -191,6 +191,13 @@ describe('service generator: files', () => {
     }
   });
 
+  it('writes the new service in block style under an empty flow map (`services: {}`)', async () => {
+    const tree = await gen({ name: 'api' }, { 'compose.yaml': 'name: shop\nservices: {}\n' });
+    const text = tree.read('compose.yaml', 'utf-8')!;
+    expect(text).toMatch(/^services:\n {2}api:\n {4}image: /m);
+    expect(Object.keys(parse(text).services)).toEqual(['api']);
+  });
+
   it('writes the compose file given by --compose and a context relative to it', async () => {
     const tree = await gen({ name: 'api', compose: 'deploy/compose.yaml', directory: 'apps/api' });
     expect(tree.exists('apps/api/Dockerfile')).toBe(true);

@@ -38,6 +38,8 @@ export function addComposeService(
   }
   if (!isMap(services)) throw new ComposeEditError(`${path}: "services" is not a mapping`);
   if (services.has(name)) throw new ComposeEditError(`${path} already has a service named "${name}"`);
+  // `services: {}` is a flow map: the new entry would be written inline, as one long line.
+  if (services.flow && services.items.length === 0) services.flow = false;
   const node = doc.createNode(entry);
   for (const p of opts.flowLists ?? []) {
     const list = node.getIn(p, true);
