@@ -6,7 +6,7 @@
 import * as path from 'node:path';
 import { mergeModels, MergeError } from './merge';
 import { resolveServicePaths } from './paths';
-import { combineMeta, type ServiceMeta } from './service-meta';
+import { combineMeta, serviceLocations, type ServiceMeta } from './service-meta';
 import { ComposeError } from './types';
 import { isPlainObject, lineOf, setKey, Tagged, type YamlSource } from './yaml-source';
 import type { InterpolatedModel } from './interpolate-model';
@@ -76,7 +76,8 @@ function resolve(
   const ownMeta: ServiceMeta = {
     variables: new Set(where.variables.get(name) ?? []),
     sources: [{ file: where.file, line }],
-    locations: {},
+    // Keys set by the service extended come with its file and line (combineMeta: own keys win).
+    locations: serviceLocations(where.source, name, definition),
   };
   const def = unwrap(definition);
   if (!isPlainObject(def) || def.extends === undefined) return { definition, meta: ownMeta };

@@ -28,7 +28,7 @@ import {
   type SourceLocation,
 } from './types';
 import type { VariableLookup } from './interpolate';
-import { isPlainObject, lineOf, parseYamlSource, setKey, Tagged, type YamlSource } from './yaml-source';
+import { isPlainObject, lineOf, parseYamlSource, setKey, Tagged } from './yaml-source';
 
 /** Returns the file's text, or undefined when it does not exist. */
 export type ReadFile = (absPath: string) => string | undefined;
@@ -82,35 +82,6 @@ function loadFile(scope: Scope, file: string, from?: SourceLocation & { service?
   return loaded;
 }
 
-function ownLocations(source: YamlSource, name: string, def: unknown): Record<string, SourceLocation> {
-  const out: Record<string, SourceLocation> = {};
-  const d = def instanceof Tagged ? def.value : def;
-  if (!isPlainObject(d)) return out;
-  for (const k of Object.keys(d)) out[k] = { file: source.file, line: lineOf(source, ['services', name, k]) };
-  const build = d.build instanceof Tagged ? d.build.value : d.build;
-  if (isPlainObject(build)) {
-    for (const k of Object.keys(build)) out[`build.${k}`] = { file: source.file, line: lineOf(source, ['services', name, 'build', k]) };
-    // Each arg of a mapping, so that docker-explain can name the file and line that set one arg.
-    const args = build.args instanceof Tagged ? build.args.value : build.args;
-    if (isPlainObject(args))
-      for (const k of Object.keys(args))
-        out[`build.args.${k}`] = { file: source.file, line: lineOf(source, ['services', name, 'build', 'args', k]) };
-    else if (Array.isArray(args))
-      args.forEach((item, i) => {
-        if (typeof item === 'string')
-          out[`build.args.${item.split('=')[0]}`] = { file: source.file, line: lineOf(source, ['services', name, 'build', 'args', i]) };
-      });
-  } else if (typeof build === 'string') out['build.context'] = out.build;
-  // The plugin's own extension (build-spec/extension.ts): its keys, for warnings that name their line.
-  const extension = d['x-nx-buildx'] instanceof Tagged ? d['x-nx-buildx'].value : d['x-nx-buildx'];
-  if (isPlainObject(extension)) {
-    for (const k of Object.keys(extension)) {
-      out[`x-nx-buildx.${k}`] = { file: source.file, line: lineOf(source, ['services', name, 'x-nx-buildx', k]) };
-    }
-  }
-  return out;
-}
-
 function loadIncluded(scope: Scope, entry: IncludeEntry, from: SourceLocation): LoadedModel {
   for (const f of entry.files) {
     if (scope.includeChain.includes(f)) {
@@ -161,7 +132,7 @@ function loadModel(scope: Scope, files: string[], from?: SourceLocation): Loaded
     }
     const fileMeta = new Map<string, ServiceMeta>();
     for (const [name, m] of ext.meta) {
-      fileMeta.set(name, { ...m, locations: ownLocations(loaded.source, name, (ownServices as Record<string, unknown>)[name]) });
+      fileMeta.set(name, m);
     }
     if (root.include !== undefined) {
       const entries = parseIncludeEntries(root.include, loaded.source, scope.projectDir);

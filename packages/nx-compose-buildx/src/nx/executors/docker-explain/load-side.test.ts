@@ -47,7 +47,10 @@ describe('loadSide at a commit', () => {
       tags: ['r/api:7'],
     });
     expect(locations['build.args.EXTRA']).toEqual({ file: 'app/compose.yaml', line: 7 });
-    expect(locations['build.args.VERSION']).toBeUndefined(); // set through extends: the loader keeps no location for it
+    // set through extends: the file and line of the service extended
+    expect(locations['build.args.VERSION']).toEqual({ file: 'app/common/base.yaml', line: 6 });
+    expect(locations['build.context']).toEqual({ file: 'app/common/base.yaml', line: 4 });
+    expect(locations.image).toEqual({ file: 'app/compose.yaml', line: 4 });
     expect(ignoreFile).toBe('app/api/.dockerignore');
     expect(ignorePatterns).toEqual(['*.log', '']);
     expect(dockerfileText).toBe('FROM scratch\nCOPY src/ /src/\n');
