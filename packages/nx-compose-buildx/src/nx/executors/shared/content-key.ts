@@ -19,6 +19,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BuildOptions } from '../../../build-spec/types';
 import { imagetoolsInspectArgv } from '../../../buildx/argv';
+import { USE_CLI, viaRegistryApi } from './registry';
 import { dockerfileImageRefs, includedFiles, listContextFiles, selectIgnoreFile, fileExistsIn } from '../../../graph';
 import type { ExecutorDeps } from './deps';
 
@@ -70,6 +71,8 @@ function contextFiles(root: string, dir: string, dockerfile: string | undefined)
 
 /** The digest a registry serves for a reference, or undefined when it cannot be read. */
 async function registryDigest(ref: string, root: string, deps: ExecutorDeps): Promise<string | undefined> {
+  const fast = await viaRegistryApi(deps, async (client) => (await client.getManifest(ref))?.digest);
+  if (fast !== USE_CLI) return fast;
   const r = await deps.run(imagetoolsInspectArgv(ref, { raw: false, format: '{{json .Manifest}}' }), { cwd: root });
   if (r.exitCode !== 0) return undefined;
   try {

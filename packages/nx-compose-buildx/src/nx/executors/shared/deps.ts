@@ -1,9 +1,10 @@
 /** What executors need from the outside world; tests inject fakes. */
 import type { GitFacts } from '../../../buildx/tags';
-import { runCommand, type CommandTimeouts, type RunFn } from '../../../run/exec';
+import { QUICK_TIMEOUT_MS, runCommand, type CommandTimeouts, type RunFn } from '../../../run/exec';
 import { gitFacts } from '../../../run/git';
 import { hostArch, readBinfmtMisc } from '../../../run/host';
 import { localImageDigests, type LocalDigestsFn } from '../../../run/image-save';
+import { createRegistryClient, isRegistryApiEnabled, type RegistryClient } from '../../../run/registry-http';
 
 export interface ExecutorDeps {
   run: RunFn;
@@ -18,6 +19,11 @@ export interface ExecutorDeps {
   sleep: (ms: number) => Promise<void>;
   /** A name unique to one run in this workspace (per-run temp files). */
   runId: () => string;
+  /**
+   * The registry API in-process (run/registry-http.ts), a fast path for the registry questions
+   * (registry.ts); absent, or when it cannot answer as the docker CLI would, the CLI is asked.
+   */
+  registry?: RegistryClient;
 }
 
 let runs = 0;
@@ -35,10 +41,15 @@ export function defaultDeps(): ExecutorDeps {
     env: process.env,
     sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
     runId: () => `${process.pid}-${++runs}`,
+    ...(isRegistryApiEnabled(process.env) ? { registry: createRegistryClient({ env: process.env, timeoutMs: QUICK_TIMEOUT_MS }) } : {}),
   };
 }
 
 /** The same deps, with every command they run bounded by `timeouts.quick` unless it asks for more. */
 export function withTimeouts(deps: ExecutorDeps, timeouts: CommandTimeouts): ExecutorDeps {
-  return { ...deps, run: (argv, options) => deps.run(argv, { ...options, timeoutMs: options.timeoutMs ?? timeouts.quick }) };
+  return {
+    ...deps,
+    run: (argv, options) => deps.run(argv, { ...options, timeoutMs: options.timeoutMs ?? timeouts.quick }),
+    ...(deps.registry ? { registry: deps.registry.withTimeout(timeouts.quick) } : {}),
+  };
 }

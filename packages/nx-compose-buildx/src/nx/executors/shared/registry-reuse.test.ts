@@ -1,5 +1,19 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { CONTENT_KEY_LABEL, isReuseEnabled, keyTag, retagArgv, trustedKeyImage } from './registry-reuse';
+import { MEDIA_TYPES } from '../../../buildx/manifest';
+import { RegistryFallback, type Manifest, type RegistryClient } from '../../../run/registry-http';
+import { fakeDeps } from './__fixtures__/fake-deps';
+import { registryImage } from './registry';
+import {
+  CONTENT_KEY_LABEL,
+  KEY_IMAGE_FORMAT,
+  isReuseEnabled,
+  keyTag,
+  lookupKeyImage,
+  retag,
+  retagArgv,
+  trustedKeyImage,
+} from './registry-reuse';
 
 const d = (c: string) => `sha256:${c.repeat(64)}`;
 const KEY = '0123456789abcdef0123456789abcdef';
@@ -99,5 +113,156 @@ describe('registry reuse: trust', () => {
   it('does not trust garbage', () => {
     expect(trustedKeyImage('not json', KEY, declared)).toEqual({ reason: 'the registry answer is not JSON' });
     expect(trustedKeyImage('{}', KEY, declared)).toEqual({ reason: 'the registry gave no digest' });
+  });
+});
+
+// ---- the same questions through the registry API (run/registry-http.ts), with an in-memory registry ----
+
+/** A registry in memory, as a RegistryClient: manifests by `repo:tag` and `repo@digest`, blobs by digest. */
+function memoryRegistry() {
+  const manifests = new Map<string, Manifest>();
+  const blobs = new Map<string, Buffer>();
+  const puts: string[] = [];
+  const sha = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
+  const add = (repo: string, tag: string | undefined, json: unknown, mediaType: string): Manifest => {
+    const bytes = Buffer.from(JSON.stringify(json, null, 2));
+    const m = { bytes, mediaType, digest: sha(bytes) };
+    manifests.set(`${repo}@${m.digest}`, m);
+    if (tag) manifests.set(`${repo}:${tag}`, m);
+    return m;
+  };
+  const blob = (json: unknown) => {
+    const b = Buffer.from(JSON.stringify(json));
+    blobs.set(sha(b), b);
+    return sha(b);
+  };
+  const client: RegistryClient = {
+    getManifest: async (ref) => manifests.get(ref),
+    getBlob: async (_ref, digest) => {
+      const b = blobs.get(digest);
+      if (!b) throw new RegistryFallback(`no blob ${digest}`);
+      return b;
+    },
+    putManifest: async (ref, m) => {
+      puts.push(ref);
+      manifests.set(ref, { ...m, digest: sha(m.bytes) });
+      return sha(m.bytes);
+    },
+    withTimeout: () => client,
+  };
+  /** An image of `platforms` under `repo:tag`, each config labelled with `labels(platform)`'s key. */
+  const image = (repo: string, tag: string, platforms: string[], key: (p: string) => string | undefined = () => KEY) => {
+    const entries = platforms.map((p) => {
+      const [os, architecture, variant] = p.split('/');
+      const config = blob({
+        os,
+        architecture,
+        ...(variant ? { variant } : {}),
+        config: { Labels: key(p) ? { [CONTENT_KEY_LABEL]: key(p) } : null },
+      });
+      const m = add(
+        repo,
+        undefined,
+        { schemaVersion: 2, mediaType: MEDIA_TYPES.ociManifest, config: { digest: config } },
+        MEDIA_TYPES.ociManifest,
+      );
+      return {
+        mediaType: MEDIA_TYPES.ociManifest,
+        digest: m.digest,
+        size: m.bytes.length,
+        platform: { os, architecture, ...(variant ? { variant } : {}) },
+      };
+    });
+    return add(repo, tag, { schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests: entries }, MEDIA_TYPES.ociIndex);
+  };
+  return { client, image, puts, manifests, add, blob };
+}
+
+describe('registry reuse through the registry API: the same trust rules, no docker process', () => {
+  const repo = '127.0.0.1:5000/shop/api';
+  const ref = `${repo}:nxcb-${KEY}`;
+  const declared = ['linux/amd64', 'linux/arm64'];
+
+  it('a hit: the index digest and its platforms', async () => {
+    const reg = memoryRegistry();
+    const top = reg.image(repo, `nxcb-${KEY}`, declared);
+    const { deps, calls } = fakeDeps(() => undefined, { registry: reg.client });
+    const found = await lookupKeyImage(ref, KEY, declared, '/w', deps);
+    expect(found).toMatchObject({ image: { digest: top.digest, platforms: [{ platform: 'linux/amd64' }, { platform: 'linux/arm64' }] } });
+    expect(calls).toEqual([]);
+  });
+
+  it.each([
+    ['no such tag', () => undefined, declared, 'no image with this key'],
+    [
+      'a moved tag',
+      (p: string) => (p === 'linux/arm64' ? 'other' : KEY),
+      declared,
+      /not trusted, the linux\/arm64 config does not carry this key/,
+    ],
+    ['no label', () => undefined, declared, /not trusted, the linux\/amd64 config does not carry this key/],
+    ['a declared platform missing', () => KEY, ['linux/amd64'], /not trusted, it lacks linux\/arm64/],
+  ])('a miss: %s', async (name, key, platforms, why) => {
+    const reg = memoryRegistry();
+    if (name !== 'no such tag') reg.image(repo, `nxcb-${KEY}`, platforms, key);
+    const { deps, calls } = fakeDeps(() => undefined, { registry: reg.client });
+    const found = await lookupKeyImage(ref, KEY, declared, '/w', deps);
+    expect('miss' in found && found.miss).toMatch(why);
+    expect(calls).toEqual([]);
+  });
+
+  it('an answer the client cannot give: the docker CLI is asked, once said why', async () => {
+    const reg = memoryRegistry();
+    reg.client.getManifest = async () => {
+      throw new RegistryFallback('reg wants credentials from a docker credential helper');
+    };
+    const { deps, commands, logs } = fakeDeps(() => ({ exitCode: 1, stderr: 'ERROR: manifest unknown' }), { registry: reg.client });
+    expect(await lookupKeyImage(ref, KEY, declared, '/w', deps)).toEqual({ miss: 'no image with this key' });
+    expect(commands()).toEqual([`docker buildx imagetools inspect --format ${KEY_IMAGE_FORMAT} ${ref}`]);
+    expect(logs.join('\n')).toContain(
+      'registry API: reg wants credentials from a docker credential helper; asking docker buildx imagetools',
+    );
+  });
+
+  it('a retag of an index in the same repository: its exact bytes under every tag, no docker process', async () => {
+    const reg = memoryRegistry();
+    const top = reg.image(repo, `nxcb-${KEY}`, declared);
+    const { deps, calls } = fakeDeps(() => undefined, { registry: reg.client });
+    expect(await retag([`${repo}:1`, `${repo}:latest`], ref, top.digest, '/w', deps, '[api]')).toBeUndefined();
+    expect(reg.puts).toEqual([`${repo}:1`, `${repo}:latest`]);
+    expect(reg.manifests.get(`${repo}:1`)?.bytes).toEqual(top.bytes);
+    expect(calls).toEqual([]);
+    expect(await registryImage(`${repo}:latest`, '/w', deps)).toMatchObject({ kind: 'index', digest: top.digest });
+  });
+
+  it.each([
+    ['one manifest (imagetools wraps it in an index of its own)', 'manifest', `${repo}:1`],
+    ['a tag in another repository (its blobs would be copied)', 'index', '127.0.0.1:5000/shop/other:1'],
+  ])('a retag of %s is left to imagetools create', async (_, kind, tag) => {
+    const reg = memoryRegistry();
+    const top = reg.image(repo, `nxcb-${KEY}`, declared);
+    const digest = kind === 'index' ? top.digest : JSON.parse(top.bytes.toString()).manifests[0].digest;
+    const { deps, commands } = fakeDeps(() => undefined, { registry: reg.client });
+    expect(await retag([tag], ref, digest, '/w', deps, '[api]')).toBeUndefined();
+    expect(reg.puts).toEqual([]);
+    expect(commands()).toEqual([`docker buildx imagetools create -t ${tag} ${repo}@${digest}`]);
+  });
+
+  it('a single manifest read through the API: its platform from its config', async () => {
+    const reg = memoryRegistry();
+    const config = reg.blob({ os: 'linux', architecture: 'arm', variant: 'v7' });
+    const m = reg.add(
+      repo,
+      'arm',
+      { schemaVersion: 2, mediaType: MEDIA_TYPES.ociManifest, config: { digest: config } },
+      MEDIA_TYPES.ociManifest,
+    );
+    const { deps, calls } = fakeDeps(() => undefined, { registry: reg.client });
+    expect(await registryImage(`${repo}:arm`, '/w', deps)).toEqual({
+      kind: 'manifest',
+      digest: m.digest,
+      platforms: [{ platform: 'linux/arm/v7', digest: m.digest }],
+    });
+    expect(calls).toEqual([]);
   });
 });

@@ -15,9 +15,12 @@
  * Read-only runs (pull requests) look keys up but never write one.
  */
 import { imagetoolsCreateArgv, imagetoolsInspectArgv } from '../../../buildx/argv';
-import { repositoryOf } from '../../../buildx/image-ref';
-import { indexPlatforms, type PlatformDigest } from '../../../buildx/manifest';
+import { registryLocation, repositoryOf } from '../../../buildx/image-ref';
+import { indexPlatforms, isIndexMediaType, parseRawManifest, type Descriptor, type PlatformDigest } from '../../../buildx/manifest';
+import { displayCommand } from '../../../run/exec';
+import { RegistryFallback, type RegistryClient } from '../../../run/registry-http';
 import type { ExecutorDeps } from './deps';
+import { USE_CLI, viaRegistryApi } from './registry';
 
 export const CONTENT_KEY_LABEL = 'dev.nx-compose-buildx.content-key';
 export const REUSE_ENV = 'NX_COMPOSE_BUILDX_REUSE';
@@ -65,18 +68,22 @@ interface ImageConfig {
  * key, and the image holds at least the declared platforms. Returns why not, or the image.
  */
 export function trustedKeyImage(text: string, key: string, declared: readonly string[]): { image: KeyImage } | { reason: string } {
-  let parsed: {
-    manifest?: {
-      digest?: string;
-      manifests?: Array<{ digest: string; platform?: { os?: string; architecture?: string; variant?: string } }>;
-    };
-    image?: unknown;
-  };
+  let parsed: InspectedKeyImage;
   try {
     parsed = JSON.parse(text);
   } catch {
     return { reason: 'the registry answer is not JSON' };
   }
+  return trustedInspected(parsed, key, declared);
+}
+
+/** What `imagetools inspect --format KEY_IMAGE_FORMAT` prints, parsed: for an index, `image` maps each platform to its config. */
+interface InspectedKeyImage {
+  manifest?: { digest?: string; manifests?: Descriptor[] };
+  image?: unknown;
+}
+
+function trustedInspected(parsed: InspectedKeyImage, key: string, declared: readonly string[]): { image: KeyImage } | { reason: string } {
   const digest = parsed.manifest?.digest;
   if (!digest) return { reason: 'the registry gave no digest' };
   const isIndex = Array.isArray(parsed.manifest?.manifests);
@@ -101,6 +108,35 @@ function platformOfConfig(c: ImageConfig | undefined): string {
   return [c.os, c.architecture, c.variant].filter(Boolean).join('/');
 }
 
+const configOf = async (client: RegistryClient, source: string, manifest: Buffer): Promise<ImageConfig> => {
+  const parsed = parseRawManifest(manifest.toString('utf8'));
+  if (parsed.kind !== 'manifest' || !parsed.configDigest) throw new RegistryFallback(`${source}: not an image manifest`);
+  return JSON.parse((await client.getBlob(source, parsed.configDigest)).toString('utf8')) as ImageConfig;
+};
+
+/**
+ * What `imagetools inspect --format KEY_IMAGE_FORMAT` gives, through the registry API: the
+ * descriptor, and the config of the one manifest or of each platform of the index (attestation
+ * manifests have no platform image). undefined when the registry has no such tag.
+ */
+async function inspectKeyImage(ref: string, client: RegistryClient): Promise<InspectedKeyImage | undefined> {
+  const top = await client.getManifest(ref);
+  if (!top) return undefined;
+  const repo = repositoryOf(ref);
+  const json = JSON.parse(top.bytes.toString('utf8')) as { manifests?: Descriptor[] };
+  if (!isIndexMediaType(top.mediaType)) return { manifest: { digest: top.digest }, image: await configOf(client, ref, top.bytes) };
+  const entries = indexPlatforms(json).platforms;
+  const configs = await Promise.all(
+    entries.map(async (p) => {
+      const source = `${repo}@${p.digest}`;
+      const m = await client.getManifest(source);
+      if (!m) throw new RegistryFallback(`${source}: listed in ${ref} but not served`);
+      return [p.platform, await configOf(client, source, m.bytes)] as const;
+    }),
+  );
+  return { manifest: { digest: top.digest, manifests: json.manifests ?? [] }, image: Object.fromEntries(configs) };
+}
+
 /** Looks the key up (read only): the trusted image, or why there is none. docker-explain reports the reason. */
 export async function lookupKeyImage(
   ref: string,
@@ -110,6 +146,12 @@ export async function lookupKeyImage(
   deps: ExecutorDeps,
   builder?: string,
 ): Promise<{ image: KeyImage } | { miss: string }> {
+  const fast = await viaRegistryApi(deps, (client) => inspectKeyImage(ref, client));
+  if (fast !== USE_CLI) {
+    if (!fast) return { miss: 'no image with this key' };
+    const trusted = trustedInspected(fast, key, declared);
+    return 'reason' in trusted ? { miss: `not trusted, ${trusted.reason}` } : trusted;
+  }
   const r = await deps.run(imagetoolsInspectArgv(ref, { raw: false, format: KEY_IMAGE_FORMAT, ...(builder ? { builder } : {}) }), {
     cwd: root,
   });
@@ -139,6 +181,46 @@ export async function findReusable(
     return undefined;
   }
   return found.image;
+}
+
+/** Same registry host and repository path (docker's normalisation), so a manifest put there needs no blob copied. */
+function sameRepository(a: string, b: string): boolean {
+  const x = registryLocation(a);
+  const y = registryLocation(b);
+  return x.host === y.host && x.path === y.path;
+}
+
+/**
+ * `source@digest` under every tag, as `imagetools create` with that one source does. For an index
+ * in the tags' own repository that is the index's exact bytes put under each tag (buildx returns a
+ * single index source unchanged), which the registry API does in-process; anything else (one
+ * manifest, which imagetools wraps in an index of its own making; another repository, whose blobs
+ * it copies) is left to `imagetools create`. Returns why it failed, or undefined.
+ */
+export async function retag(
+  tags: readonly string[],
+  source: string,
+  digest: string,
+  root: string,
+  deps: ExecutorDeps,
+  logTag: string,
+  builder?: string,
+): Promise<string | undefined> {
+  const from = `${repositoryOf(source)}@${digest}`;
+  if (tags.every((t) => sameRepository(t, source))) {
+    const fast = await viaRegistryApi(deps, async (client) => {
+      const m = await client.getManifest(from);
+      if (!m || !isIndexMediaType(m.mediaType)) return USE_CLI;
+      deps.log(`${logTag} tagging ${from} as ${tags.join(', ')} (the same index under each tag, through the registry API)`);
+      for (const t of tags) await client.putManifest(t, m);
+      return undefined;
+    });
+    if (fast !== USE_CLI) return undefined;
+  }
+  const argv = retagArgv(tags, source, digest, builder);
+  deps.log(`${logTag} ${displayCommand(argv)}`);
+  const r = await deps.run(argv, { cwd: root });
+  return r.exitCode === 0 ? undefined : (r.stderr || r.stdout).trim().split('\n')[0] || `exit ${r.exitCode}`;
 }
 
 /** On a hit: the found image under every tag, by digest (the registry copies no layer). */

@@ -1,9 +1,54 @@
-/** What a registry serves for a reference: per-platform manifest digests, via `buildx imagetools inspect`. */
+/**
+ * What a registry serves for a reference: per-platform manifest digests. Asked of the registry API
+ * in-process (run/registry-http.ts) and, when that cannot answer as the CLI would, of
+ * `docker buildx imagetools inspect`: the same answer either way.
+ */
 import { createHash } from 'node:crypto';
 import { imagetoolsInspectArgv } from '../../../buildx/argv';
 import { parseRawManifest, platformFromImageConfig, type PlatformDigest } from '../../../buildx/manifest';
+import { repositoryOf } from '../../../buildx/image-ref';
 import { failureText } from '../../../run/exec';
+import { RegistryFallback, type RegistryClient } from '../../../run/registry-http';
 import type { ExecutorDeps } from './deps';
+
+/** Marks "ask the docker CLI instead" (no registry client, or it could not answer as the CLI would). */
+export const USE_CLI = Symbol('use the docker CLI');
+
+const fallbacksSeen = new Set<string>();
+
+/**
+ * `fast(client)` through the in-process registry client, or USE_CLI when it throws (said once per
+ * reason; the client's messages name no credential).
+ */
+export async function viaRegistryApi<T>(deps: ExecutorDeps, fast: (client: RegistryClient) => Promise<T>): Promise<T | typeof USE_CLI> {
+  if (!deps.registry) return USE_CLI;
+  try {
+    return await fast(deps.registry);
+  } catch (e) {
+    // Anything unexpected, not only what the client names, is left to the CLI.
+    const why = e instanceof RegistryFallback ? e.message : `${(e as Error).name}: ${(e as Error).message.split('\n')[0]!.slice(0, 120)}`;
+    if (!fallbacksSeen.has(why)) {
+      fallbacksSeen.add(why);
+      deps.log(`registry API: ${why}; asking docker buildx imagetools instead`);
+    }
+    return USE_CLI;
+  }
+}
+
+/** The platform an image config names (`os/arch[/variant]`), read from the registry by its digest. */
+async function configPlatform(client: RegistryClient, ref: string, configDigest: string | undefined): Promise<string | undefined> {
+  if (!configDigest) return undefined;
+  return platformFromImageConfig((await client.getBlob(ref, configDigest)).toString('utf8'));
+}
+
+async function registryImageViaApi(ref: string, client: RegistryClient): Promise<RegistryImage> {
+  const m = await client.getManifest(ref);
+  if (!m) throw new RegistryFallback(`${ref}: not found`); // the CLI's own error is the one to report
+  const parsed = parseRawManifest(m.bytes.toString('utf8'));
+  if (parsed.kind === 'index') return { kind: 'index', digest: m.digest, platforms: parsed.platforms };
+  const platform = await configPlatform(client, `${repositoryOf(ref)}@${m.digest}`, parsed.configDigest);
+  return { kind: 'manifest', digest: m.digest, platforms: platform ? [{ platform, digest: m.digest }] : [] };
+}
 
 export interface RegistryImage {
   kind: 'index' | 'manifest';
@@ -16,6 +61,8 @@ export interface RegistryImage {
 export const SINGLE_MANIFEST_FORMAT = '{"manifest":{{json .Manifest}},"image":{{json .Image}}}';
 
 export async function registryImage(ref: string, cwd: string, deps: ExecutorDeps, builder?: string): Promise<RegistryImage> {
+  const fast = await viaRegistryApi(deps, (client) => registryImageViaApi(ref, client));
+  if (fast !== USE_CLI) return fast;
   const r = await deps.run(imagetoolsInspectArgv(ref, { ...(builder ? { builder } : {}) }), { cwd });
   if (r.exitCode !== 0) throw new Error(`Cannot read ${ref} from its registry: ${failureText(r)}`);
   const parsed = parseRawManifest(r.stdout);

@@ -40,7 +40,7 @@ import { withTimeouts, type ExecutorDeps } from './deps';
 import { normalizeBuildOptions, type BuildExecutorOptions, type NormalizedBuild } from './options';
 import { lastInputCommit, taskHistoryQuery } from './source-epoch';
 import type { CommitStamp } from '../../../run/git';
-import { CONTENT_KEY_LABEL, KEY_IMAGE_FORMAT, findReusable, isReuseEnabled, keyTag, retagArgv } from './registry-reuse';
+import { CONTENT_KEY_LABEL, KEY_IMAGE_FORMAT, findReusable, isReuseEnabled, keyTag, retag, retagArgv } from './registry-reuse';
 import { imagetoolsInspectArgv } from '../../../buildx/argv';
 import { legPlatforms, platformRestriction } from '../../native-leg';
 import { repositoryOf } from '../../../buildx/image-ref';
@@ -282,11 +282,9 @@ async function listUnderTags(
   deps: ExecutorDeps,
   how: 'reused' | 'built',
 ): Promise<BuildResult | undefined> {
-  const argv = retagArgv(plan.build.tags, source, digest, builder.name);
-  deps.log(`${plan.logTag} ${displayCommand(argv)}`);
-  const r = await deps.run(argv, { cwd: root });
-  if (r.exitCode !== 0) {
-    deps.log(`${plan.logTag} could not tag ${source}: ${(r.stderr || r.stdout).trim().split('\n')[0]}`);
+  const failed = await retag(plan.build.tags, source, digest, root, deps, plan.logTag, builder.name);
+  if (failed !== undefined) {
+    deps.log(`${plan.logTag} could not tag ${source}: ${failed}`);
     return undefined;
   }
   // The tags now serve what imagetools wrote (for one manifest, a one-entry index): confirm that,
