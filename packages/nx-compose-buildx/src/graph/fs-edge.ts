@@ -2,7 +2,7 @@
  * The graph stage's only file-system access: listing a build context and reading small
  * files. Everything else in `graph/` is pure.
  */
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync, type Dirent } from 'node:fs';
 import { join } from 'node:path';
 
 export interface ContextListing {
@@ -21,7 +21,11 @@ export const UNTRACKED_DIRS = new Set(['.git', 'node_modules', '.nx']);
  * Lists every file under `absDir`, skipping UNTRACKED_DIRS and not following symlinks.
  * `prune(relDir)` returning true skips a folder (and records it in `prunedDirs`).
  */
-export function listContext(absDir: string, prune?: (relDir: string) => boolean): ContextListing {
+export function listContext(
+  absDir: string,
+  prune?: (relDir: string) => boolean,
+  readDir: (absDir: string) => Dirent[] | undefined = readDirOrUndefined,
+): ContextListing {
   const files: string[] = [];
   const prunedDirs: string[] = [];
   const walkedDirs: string[] = [];
@@ -29,11 +33,9 @@ export function listContext(absDir: string, prune?: (relDir: string) => boolean)
   while (stack.length > 0) {
     const rel = stack.pop() as string;
     walkedDirs.push(rel);
-    let entries;
-    try {
-      entries = readdirSync(rel === '' ? absDir : join(absDir, rel), { withFileTypes: true });
-    } catch (err) {
-      if (rel === '') throw err;
+    const entries = readDir(rel === '' ? absDir : join(absDir, rel));
+    if (!entries) {
+      if (rel === '') readdirSync(absDir); // throws the reason
       continue; // unreadable sub-folder: BuildKit would fail too; the build reports it
     }
     for (const e of entries) {
@@ -48,6 +50,14 @@ export function listContext(absDir: string, prune?: (relDir: string) => boolean)
     }
   }
   return { files: files.sort(), prunedDirs: prunedDirs.sort(), walkedDirs: walkedDirs.sort() };
+}
+
+function readDirOrUndefined(absDir: string): Dirent[] | undefined {
+  try {
+    return readdirSync(absDir, { withFileTypes: true });
+  } catch {
+    return undefined;
+  }
 }
 
 /** `listContext(absDir, prune).files`. */

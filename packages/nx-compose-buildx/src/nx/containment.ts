@@ -5,7 +5,7 @@
  * follows, as the kernel does. Components that do not exist yet (a folder about to be
  * created) are taken as written.
  */
-import { realpathSync } from 'node:fs';
+import { lstatSync, realpathSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 
 /** `path` against `base` without normalising: `..` must be applied after the symlinks before it. */
@@ -30,10 +30,13 @@ export function resolvedPath(absPath: string, memo?: Map<string, string>): strin
       current = known;
       continue;
     }
+    // `current` is already resolved, so only `part` itself can be a symlink: one lstat, and a
+    // realpath (which lstats every component again) only for a link.
     try {
-      current = realpathSync(next);
+      const stat = lstatSync(next, { throwIfNoEntry: false });
+      current = stat?.isSymbolicLink() ? realpathSync(next) : next;
     } catch {
-      current = next; // missing (or unreadable): as written
+      current = next; // unreadable, or a dangling link: as written
     }
     memo?.set(next, current);
   }

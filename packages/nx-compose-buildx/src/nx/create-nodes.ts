@@ -1,7 +1,7 @@
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, join, posix } from 'node:path';
 import type { CreateNodesContext, CreateNodesResultArray } from '@nx/devkit';
-import { discoverComposeFiles, loadComposeCliProject, type ComposeCliOptions } from '../compose';
+import { DISK_FILES, discoverComposeFiles, loadComposeCliProject, type ComposeCliOptions, type ProjectFiles } from '../compose';
 import { ComposeError, type ComposeProject } from '../compose/types';
 import { buildSpecsFromProject } from '../build-spec/from-compose';
 import { contextKind, toWorkspacePath } from '../build-spec/paths';
@@ -9,6 +9,7 @@ import { secretLikeArgs, secretLikeArgsWarning } from '../build-spec/secret-args
 import type { ServiceBuildSpec } from '../build-spec/types';
 import { createIgnoreMatcher, createPrunePredicate, listContext, selectIgnoreFile } from '../graph';
 import { insideWorkspaceCheck } from './containment';
+import { diskView, type DiskView } from './disk-view';
 import { readGraphCache, writeGraphCache, optionsKey, type GraphDependencies } from './graph-cache';
 import { assembleNodes, type ComposeSetOutcome, type ServiceError, type ServiceFacts, type ServiceRecord } from './assemble';
 import { normalizePluginOptions, type ComposeBuildxPluginOptions, type NormalizedPluginOptions } from './plugin-options';
@@ -55,9 +56,15 @@ export async function computeComposeNodes(
   const options = normalizePluginOptions(rawOptions);
   const root = context.workspaceRoot;
 
+  const disk = diskView();
   const loaded: LoadedSet[] = [];
-  for (const set of composeFileSets(configFiles, options, root)) {
-    loaded.push(loadSet(set, root));
+  const files: ProjectFiles = {
+    ...DISK_FILES,
+    isFile: (abs) => disk.stat(abs)?.isFile() ?? false,
+    listDir: (abs) => disk.list(abs)?.map((e) => e.name),
+  };
+  for (const set of composeFileSets(configFiles, options, root, disk)) {
+    loaded.push(loadSet(set, root, files));
     await yieldToEventLoop();
   }
   const sets = withoutIncludedSets(loaded, root);
@@ -70,8 +77,8 @@ export async function computeComposeNodes(
   const isInside = insideWorkspaceCheck(root);
   const specEnv = {
     workspaceRoot: root,
-    exists: (abs: string) => (probed.add(toWorkspacePath(root, abs)), existsSync(abs)),
-    isDirectory: (abs: string) => statSync(abs, { throwIfNoEntry: false })?.isDirectory() ?? false,
+    exists: (abs: string) => (probed.add(toWorkspacePath(root, abs)), disk.stat(abs) !== undefined),
+    isDirectory: (abs: string) => disk.stat(abs)?.isDirectory() ?? false,
     isInside,
   };
   for (const set of sets) {
@@ -103,7 +110,7 @@ export async function computeComposeNodes(
   const outside = outsideWorkspace(specs, isInside);
   const facts = new Map<string, ServiceFacts>();
   const loadable: ServiceRecord[] = [];
-  const reader = factsReader(specs, root);
+  const reader = factsReader(specs, root, disk);
   for (const [i, record] of named.entries()) {
     if (i % 25 === 24) await yieldToEventLoop();
     const { spec } = record;
@@ -133,7 +140,7 @@ export async function computeComposeNodes(
     facts,
     lock,
     definitionHashes,
-    isProjectFolder: (dir) => existsSync(join(root, dir, 'project.json')) || existsSync(join(root, dir, 'package.json')),
+    isProjectFolder: (dir) => disk.exists(join(root, dir, 'project.json')) || disk.exists(join(root, dir, 'package.json')),
   });
 
   markNotCacheable(assembled.results, outside);
@@ -216,7 +223,7 @@ interface ComposeRun {
 }
 
 /** Compose's own discovery in each matched folder, plus the file sets named in the options. */
-function composeFileSets(configFiles: readonly string[], options: NormalizedPluginOptions, root: string): ComposeRun[] {
+function composeFileSets(configFiles: readonly string[], options: NormalizedPluginOptions, root: string, disk: DiskView): ComposeRun[] {
   const envFilesIn = (dir: string) => (options.envFiles ? { envFiles: options.envFiles.map((f) => join(dir, f)) } : {});
   const explicit = options.composeFileSets.map((set): ComposeRun => {
     const workingDir = join(root, dirname(set.files[0]));
@@ -237,7 +244,7 @@ function composeFileSets(configFiles: readonly string[], options: NormalizedPlug
   for (const [dir, matched] of [...byDir.entries()].sort(([a], [b]) => a.localeCompare(b))) {
     const workingDir = join(root, dir);
     if (explicitDirs.has(workingDir)) continue;
-    const chosen = discoverComposeFiles(readdirSync(workingDir));
+    const chosen = discoverComposeFiles(disk.list(workingDir)?.map((e) => e.name) ?? readdirSync(workingDir));
     if (!chosen.length) continue;
     const configFile = posix.join(dir, chosen[0]);
     if (!matched.includes(configFile)) continue;
@@ -246,7 +253,7 @@ function composeFileSets(configFiles: readonly string[], options: NormalizedPlug
   return [...discovered, ...explicit];
 }
 
-function loadSet({ configFile, cli, explicit }: ComposeRun, root: string): LoadedSet {
+function loadSet({ configFile, cli, explicit }: ComposeRun, root: string, files: ProjectFiles): LoadedSet {
   const ownFiles = [...(cli.files ?? [join(root, configFile)]), ...(cli.envFiles ?? [join(cli.workingDir, '.env')])].map((f) =>
     toWorkspacePath(root, f),
   );
@@ -263,7 +270,7 @@ function loadSet({ configFile, cli, explicit }: ComposeRun, root: string): Loade
   const onLookup = (abs: string) => lookups.add(toWorkspacePath(root, abs));
   const read = () => ({ lookups: [...lookups], variablesRead: [...variables] });
   try {
-    const project = loadComposeCliProject(cli, env, { onLookup });
+    const project = loadComposeCliProject(cli, env, { onLookup, files });
     const composeDir = toWorkspacePath(root, project.projectDir);
     const watchedFiles = [...new Set([...ownFiles, ...project.files.map((f) => toWorkspacePath(root, f))])];
     const ws = (f: string) => toWorkspacePath(root, f);
@@ -299,6 +306,7 @@ function withoutIncludedSets(sets: LoadedSet[], root: string): LoadedSet[] {
 function factsReader(
   specs: readonly ServiceBuildSpec[],
   root: string,
+  disk: DiskView,
 ): (spec: ServiceBuildSpec, outside: boolean) => ServiceFacts | undefined {
   // What any service sharing a context must keep walked, so one listing serves them all.
   const keepByContext = new Map<string, Set<string>>();
@@ -315,7 +323,7 @@ function factsReader(
     if (contextKind(spec.context) !== 'local') return undefined;
     if (spec.dockerfile && !dockerfiles.has(spec.dockerfile)) {
       const abs = join(root, spec.dockerfile);
-      dockerfiles.set(spec.dockerfile, existsSync(abs) ? readFileSync(abs, 'utf-8') : undefined);
+      dockerfiles.set(spec.dockerfile, disk.stat(abs) ? readFileSync(abs, 'utf-8') : undefined);
     }
     const dockerfileText = spec.dockerfile ? dockerfiles.get(spec.dockerfile) : undefined;
     const withText = (f: Omit<ServiceFacts, 'dockerfileText'>): ServiceFacts => ({
@@ -323,7 +331,7 @@ function factsReader(
       ...(dockerfileText !== undefined ? { dockerfileText } : {}),
     });
     if (outside) return withText({ contextFiles: [], ignorePatterns: [] });
-    const ignoreFile = selectIgnoreFile(spec.dockerfile, spec.context, (p: string) => existsSync(join(root, p)));
+    const ignoreFile = selectIgnoreFile(spec.dockerfile, spec.context, (p: string) => disk.exists(join(root, p)));
     const contextKey = `${spec.context}\0${ignoreFile ?? ''}`;
     const known = listings.get(contextKey);
     if (known) return withText(known);
@@ -350,6 +358,7 @@ function factsReader(
     const listing = listContext(
       join(root, spec.context),
       createPrunePredicate(ignorePatterns, [...(keepByContext.get(spec.context) ?? [])]),
+      disk.list,
     );
     const facts: Omit<ServiceFacts, 'dockerfileText'> = {
       contextKey,
