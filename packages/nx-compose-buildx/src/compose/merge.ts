@@ -99,12 +99,16 @@ function mountKey(v: unknown, prefix: string): string {
   return `${prefix}/${String(v)}`;
 }
 
-function matches(path: readonly PathPart[], pattern: string): boolean {
-  const parts = pattern.split('.');
+/** A key-path pattern split once: the merge asks for every node it visits. */
+const compiled = <T>(table: Array<[string, T]>): Array<[string[], T]> => table.map(([p, v]) => [p.split('.'), v]);
+
+function matches(path: readonly PathPart[], parts: readonly string[]): boolean {
   return parts.length === path.length && parts.every((p, i) => p === '*' || p === String(path[i]));
 }
 
-const ruleFor = (path: readonly PathPart[]) => RULES.find(([p]) => matches(path, p))?.[1] ?? 'append';
+const RULE_PARTS = compiled(RULES);
+const UNIQUE_PARTS = compiled(UNIQUE);
+const ruleFor = (path: readonly PathPart[]) => RULE_PARTS.find(([p]) => matches(path, p))?.[1] ?? 'append';
 
 /** The value a base holds for merging: `!reset` means nothing, `!override` its value. */
 function baseValue(v: unknown): unknown {
@@ -215,7 +219,7 @@ export function enforceUnicity(value: unknown, path: PathPart[]): unknown {
     return out;
   }
   if (Array.isArray(value)) {
-    const indexer = UNIQUE.find(([p]) => matches(path, p))?.[1];
+    const indexer = UNIQUE_PARTS.find(([p]) => matches(path, p))?.[1];
     if (!indexer) return value;
     const seen = new Map<string, number>();
     const out: unknown[] = [];
