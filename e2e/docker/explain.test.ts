@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureStack } from '../support/stack';
-import { listTags } from '../support/registry';
-import { createWorkspace, type TempWorkspace } from '../support/workspace';
+import { indexDigests, listTags, tagDigest } from '../support/registry';
+import { createWorkspace, run, type TempWorkspace } from '../support/workspace';
 
 /**
  * docker-explain against the real engine and registry: after a push, an unchanged service is
@@ -122,5 +122,59 @@ describe('docker-explain', () => {
       setIn: 'compose.yaml:10',
     });
     expect(json.reasons.find((x) => x.kind === 'registry')).toMatchObject({ outcome: 'miss', registry: '127.0.0.1:5000' });
+  });
+});
+
+/**
+ * An external base image (no workspace service builds it) whose tag moves after the push: no file
+ * or compose field changed, and docker-explain names the base with the digest its tag points to
+ * now and the one the pushed image records (its dev.nx-compose-buildx.bases label).
+ */
+describe('docker-explain: an external base whose tag moved', () => {
+  let ws: TempWorkspace;
+  let env: NodeJS.ProcessEnv;
+  const EXT = `${NS}/ext-base:1`;
+  const imagetools = async (args: string[]) => {
+    const r = await run('docker', ['buildx', 'imagetools', 'create', ...args], { cwd: ws.root, env, timeoutMs: 120_000 });
+    expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(0);
+  };
+
+  beforeAll(async () => {
+    const stack = await ensureStack();
+    env = stack.env;
+    ws = await createWorkspace({
+      env: stack.env,
+      files: {
+        'compose.yaml': [
+          'services:',
+          '  web:',
+          `    image: ${NS}/web:1`,
+          '    build:',
+          '      context: ./web',
+          '      network: none',
+          '      platforms: [linux/amd64]',
+          '',
+        ].join('\n'),
+        'web/Dockerfile': `FROM ${EXT}\nCOPY index.txt /index.txt\n`,
+        'web/index.txt': 'hello\n',
+      },
+    });
+    await imagetools(['--tag', EXT, BASE]);
+  });
+  afterAll(() => ws?.dispose());
+
+  it('names the base, its digest now and the digest the pushed image was built on', async () => {
+    const was = await tagDigest(EXT);
+    await ws.nx(['run', 'web:docker-push', '--output-style=static']);
+    // Its amd64 image alone under a new index: the tag now points at another digest.
+    const amd64 = (await indexDigests(BASE))['linux/amd64'];
+    expect(amd64).toBeDefined();
+    await imagetools(['--tag', EXT, `${BASE.replace(/:[^:/]+$/, '')}@${amd64}`]);
+    const now = await tagDigest(EXT);
+    expect(now).not.toBe(was);
+    const out = output(await ws.nx(['run', 'web:docker-explain', '--output-style=static']));
+    expect(out).toContain(`[web]   base image ${EXT} changed: its tag now points to ${now}; ${NS}/web:1 was built on ${was}`);
+    expect(out).toMatch(/\[web\] {3}registry: no image with this key in 127\.0\.0\.1:5000/);
+    expect(buildLines(out), out).toEqual([]);
   });
 });

@@ -217,6 +217,21 @@ describe('explainReasons', () => {
     expect(describeReason(reason!)).toMatch(/^registry: no image with this key in 127\.0\.0\.1:5000 .*digests of the images it builds on/);
   });
 
+  it('an external base whose tag moved since the pushed image was built is a base-image reason of its own', () => {
+    const moved = {
+      ...miss,
+      platforms: ['linux/arm64'],
+      builtImage: '127.0.0.1:5000/api:1',
+      movedBases: [{ image: '127.0.0.1:5000/base:1', was: 'sha256:aaa', now: 'sha256:bbb' }],
+    };
+    const reasons = explainReasons({ head: base, base, changedFiles: [], registry: [moved] });
+    expect(reasons.map(describeReason)).toEqual([
+      '[linux/arm64] base image 127.0.0.1:5000/base:1 changed: its tag now points to sha256:bbb; 127.0.0.1:5000/api:1 was built on sha256:aaa',
+      '[linux/arm64] registry: no image with this key in 127.0.0.1:5000 (127.0.0.1:5000/api:nxcb-k)',
+    ]);
+    expect(reasons[1]).not.toHaveProperty('movedBases');
+  });
+
   it('an environment variable that changes a build field', () => {
     const reasons = explainReasons({ head, base: head, changedFiles: [], committed: base, environmentSet: ['V'] });
     expect(reasons).toEqual([{ kind: 'environment', variables: ['V'], fields: ['build.args.V'] }]);

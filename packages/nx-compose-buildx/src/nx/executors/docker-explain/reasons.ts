@@ -62,7 +62,8 @@ export type Reason =
   | { kind: 'field'; field: string; old?: string; new?: string; masked?: boolean; setIn?: string; platforms?: string[] }
   | { kind: 'platform'; platform: string; change: 'added' | 'removed' }
   | { kind: 'environment'; variables: string[]; fields: string[] }
-  | { kind: 'base-image'; image: string; service: string; because: string }
+  /** service: a base built by another workspace service; absent: an external image whose tag moved. */
+  | { kind: 'base-image'; image: string; service?: string; because: string; platforms?: string[] }
   | { kind: 'registry'; outcome: 'hit' | 'miss' | 'none' | 'off'; detail: string; platforms?: string[]; ref?: string; registry?: string };
 
 /** The registry's answer for one push (one per platform for a service built per platform). */
@@ -72,6 +73,9 @@ export interface RegistryAnswer {
   detail: string;
   ref?: string;
   registry?: string;
+  /** On a miss: bases whose digest differs from the one recorded in the image under `builtImage`. */
+  movedBases?: ReadonlyArray<{ image: string; was: string; now: string }>;
+  builtImage?: string;
 }
 
 export interface ExplainInput {
@@ -115,6 +119,14 @@ export function explainReasons(input: ExplainInput): Reason[] {
         because: `${describeReason(own[0]!)}${own.length > 1 ? ` (and ${own.length - 1} more)` : ''}`,
       });
   }
+  for (const answer of input.registry ?? [])
+    for (const m of answer.movedBases ?? [])
+      reasons.push({
+        kind: 'base-image',
+        image: m.image,
+        because: `its tag now points to ${m.now}; ${answer.builtImage ?? 'the pushed image'} was built on ${m.was}`,
+        ...(answer.platforms ? { platforms: answer.platforms } : {}),
+      });
   // With nothing else to show, say what else the key covers, rather than "inputs changed".
   const alone = reasons.length === 0;
   for (const answer of input.registry ?? []) {
@@ -122,7 +134,8 @@ export function explainReasons(input: ExplainInput): Reason[] {
       alone && answer.outcome === 'miss'
         ? `${answer.detail}; no file, compose field, platform or base service changed since the base commit, but the key also covers the digests of the images it builds on and the values of build args from the environment`
         : answer.detail;
-    reasons.push({ kind: 'registry', ...answer, detail });
+    const { movedBases: _moved, builtImage: _built, ...rest } = answer;
+    reasons.push({ kind: 'registry', ...rest, detail });
   }
   return reasons;
 }
@@ -397,7 +410,7 @@ export function describeReason(r: Reason): string {
     case 'environment':
       return `environment ${r.variables.join(', ') || '(a variable)'}: changes ${r.fields.join(', ')} from what the committed files alone give`;
     case 'base-image':
-      return `base image ${r.image} (service ${r.service}) changed: ${r.because}`;
+      return `${on}base image ${r.image}${r.service ? ` (service ${r.service})` : ''} changed: ${r.because}`;
     case 'registry':
       return `${on}registry: ${r.detail}`;
   }

@@ -91,7 +91,7 @@ export async function computeContentKey(
   serviceImages: Record<string, string>,
   root: string,
   deps: ExecutorDeps,
-): Promise<{ key: string } | { none: string }> {
+): Promise<{ key: string; bases: Record<string, string> } | { none: string }> {
   const dockerfileText =
     build.dockerfileInline ??
     (build.dockerfile && existsSync(join(root, build.dockerfile)) ? readFileSync(join(root, build.dockerfile), 'utf8') : undefined);
@@ -124,5 +124,5 @@ export async function computeContentKey(
     if (!digests[i]) return { none: `no registry serves ${ref}, an image it builds on` };
     bases[ref] = digests[i]!;
   }
-  return { key: contentKeyOf({ options: build, dockerfile: dockerfileText, contexts, bases }) };
+  return { key: contentKeyOf({ options: build, dockerfile: dockerfileText, contexts, bases }), bases };
 }

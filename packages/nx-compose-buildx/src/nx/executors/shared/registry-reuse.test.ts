@@ -5,7 +5,11 @@ import { RegistryFallback, type Manifest, type RegistryClient } from '../../../r
 import { fakeDeps } from './__fixtures__/fake-deps';
 import { registryImage } from './registry';
 import {
+  BASES_LABEL,
+  basesLabel,
   CONTENT_KEY_LABEL,
+  inspectedImageLabel,
+  movedBases,
   KEY_IMAGE_FORMAT,
   isReuseEnabled,
   keyTag,
@@ -264,5 +268,34 @@ describe('registry reuse through the registry API: the same trust rules, no dock
       platforms: [{ platform: 'linux/arm/v7', digest: m.digest }],
     });
     expect(calls).toEqual([]);
+  });
+});
+
+describe('the recorded base digests', () => {
+  it('are one sorted JSON label, absent with no base', () => {
+    expect(basesLabel({ 'r/b:1': d('2'), 'r/a:1': d('1') })).toBe(JSON.stringify({ 'r/a:1': d('1'), 'r/b:1': d('2') }));
+    expect(basesLabel({})).toBeUndefined();
+  });
+
+  it.each([
+    { title: 'a moved tag', label: { 'r/a:1': d('1'), 'r/b:1': d('2') }, now: { 'r/a:1': d('3'), 'r/b:1': d('2') }, moved: ['r/a:1'] },
+    { title: 'nothing moved', label: { 'r/a:1': d('1') }, now: { 'r/a:1': d('1') }, moved: [] },
+    { title: 'a base that was not recorded', label: {}, now: { 'r/a:1': d('1') }, moved: [] },
+  ])('name $title', ({ label, now, moved }) => {
+    expect(movedBases(JSON.stringify(label), now).map((m) => m.image)).toEqual(moved);
+  });
+
+  it.each([undefined, '', 'not json', '42', 'null'])('an unreadable label %j names none', (label) => {
+    expect(movedBases(label, { 'r/a:1': d('1') })).toEqual([]);
+  });
+
+  it('are read from a manifest config or the first platform of an index that has them', () => {
+    const labels = { [BASES_LABEL]: '{"r/a:1":"x"}' };
+    expect(inspectedImageLabel(JSON.stringify({ architecture: 'amd64', os: 'linux', config: { Labels: labels } }), BASES_LABEL)).toBe(
+      '{"r/a:1":"x"}',
+    );
+    const index = { 'linux/amd64': { config: { Labels: null } }, 'linux/arm64': { config: { Labels: labels } } };
+    expect(inspectedImageLabel(JSON.stringify(index), BASES_LABEL)).toBe('{"r/a:1":"x"}');
+    expect(inspectedImageLabel('garbage', BASES_LABEL)).toBeUndefined();
   });
 });

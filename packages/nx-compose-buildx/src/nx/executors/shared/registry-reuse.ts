@@ -23,6 +23,32 @@ import type { ExecutorDeps } from './deps';
 import { USE_CLI, viaRegistryApi } from './registry';
 
 export const CONTENT_KEY_LABEL = 'dev.nx-compose-buildx.content-key';
+/**
+ * The digests of the images the build was made on (image ref → digest, JSON), beside the key: the
+ * key is a hash, so this is what lets docker-explain say that an external base tag moved.
+ */
+export const BASES_LABEL = 'dev.nx-compose-buildx.bases';
+
+/** The BASES_LABEL value for these base digests, sorted so that it never varies with the order found. */
+export function basesLabel(bases: Record<string, string>): string | undefined {
+  const sorted = Object.entries(bases).sort(([a], [b]) => (a < b ? -1 : 1));
+  return sorted.length ? JSON.stringify(Object.fromEntries(sorted)) : undefined;
+}
+
+/** The bases whose digest differs between a BASES_LABEL value and the digests found now (unparsable: none). */
+export function movedBases(label: string | undefined, now: Record<string, string>): Array<{ image: string; was: string; now: string }> {
+  let was: unknown;
+  try {
+    was = label ? JSON.parse(label) : undefined;
+  } catch {
+    return [];
+  }
+  if (!was || typeof was !== 'object') return [];
+  return Object.entries(now)
+    .filter(([ref, digest]) => typeof (was as Record<string, unknown>)[ref] === 'string' && (was as Record<string, string>)[ref] !== digest)
+    .map(([ref, digest]) => ({ image: ref, was: (was as Record<string, string>)[ref]!, now: digest }))
+    .sort((a, b) => (a.image < b.image ? -1 : 1));
+}
 export const REUSE_ENV = 'NX_COMPOSE_BUILDX_REUSE';
 const KEY_TAG_PREFIX = 'nxcb-';
 
@@ -101,6 +127,27 @@ function trustedInspected(parsed: InspectedKeyImage, key: string, declared: read
   if (missing.length) return { reason: `it lacks ${missing.join(', ')}` };
   const created = [...new Set(configs.map(([, c]) => c?.created))];
   return { image: { digest, platforms, ...(created.length === 1 && created[0] ? { created: created[0] } : {}) } };
+}
+
+/**
+ * One label of an image as `imagetools inspect --format '{{json .Image}}'` prints it: one config
+ * for a manifest, platform → config for an index (the first platform's value that has it).
+ */
+export function inspectedImageLabel(text: string, label: string): string | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (!parsed || typeof parsed !== 'object') return undefined;
+  const configs =
+    'config' in parsed || 'architecture' in parsed ? [parsed as ImageConfig] : Object.values(parsed as Record<string, ImageConfig>);
+  for (const c of configs) {
+    const value = c?.config?.Labels?.[label];
+    if (typeof value === 'string') return value;
+  }
+  return undefined;
 }
 
 function platformOfConfig(c: ImageConfig | undefined): string {

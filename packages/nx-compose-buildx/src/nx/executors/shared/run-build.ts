@@ -40,7 +40,17 @@ import { withTimeouts, type ExecutorDeps } from './deps';
 import { normalizeBuildOptions, type BuildExecutorOptions, type NormalizedBuild } from './options';
 import { lastInputCommit, taskHistoryQuery } from './source-epoch';
 import type { CommitStamp } from '../../../run/git';
-import { CONTENT_KEY_LABEL, KEY_IMAGE_FORMAT, findReusable, isReuseEnabled, keyTag, retag, retagArgv } from './registry-reuse';
+import {
+  BASES_LABEL,
+  CONTENT_KEY_LABEL,
+  KEY_IMAGE_FORMAT,
+  basesLabel,
+  findReusable,
+  isReuseEnabled,
+  keyTag,
+  retag,
+  retagArgv,
+} from './registry-reuse';
 import { imagetoolsInspectArgv } from '../../../buildx/argv';
 import { legPlatforms, platformRestriction } from '../../native-leg';
 import { repositoryOf } from '../../../buildx/image-ref';
@@ -196,6 +206,8 @@ export interface ReuseKey {
   key: string;
   ref: string;
   write: boolean;
+  /** The digests of the images it builds on, recorded in BASES_LABEL. */
+  bases: Record<string, string>;
 }
 
 export async function reuseKeyFor(
@@ -217,7 +229,7 @@ export async function reuseKeyFor(
   }
   // docker-build pushes nothing, so it never writes a key: it only reads one.
   const write = mode === 'push' && !isCacheReadOnly(raw.cacheReadOnly, deps.env);
-  return { key: computed.key, ref: keyTag(plan.build.tags[0], computed.key), write };
+  return { key: computed.key, ref: keyTag(plan.build.tags[0], computed.key), write, bases: computed.bases };
 }
 
 /**
@@ -242,7 +254,8 @@ function listsFromFirstTag(plan: BuildPlan, reuse: ReuseKey | undefined): boolea
 function withKey(plan: BuildPlan, reuse: ReuseKey | undefined): BuildPlan {
   const own = listsFromFirstTag(plan, reuse) ? plan.build.tags.slice(0, 1) : plan.build.tags;
   if (!reuse) return own === plan.build.tags ? plan : { ...plan, build: { ...plan.build, tags: own } };
-  const labels = { ...plan.build.labels, [CONTENT_KEY_LABEL]: reuse.key };
+  const bases = basesLabel(reuse.bases);
+  const labels = { ...plan.build.labels, [CONTENT_KEY_LABEL]: reuse.key, ...(bases ? { [BASES_LABEL]: bases } : {}) };
   const tags = publishesFromKey(plan, reuse) ? [reuse.ref] : reuse.write ? [...own, reuse.ref] : own;
   return { ...plan, build: { ...plan.build, labels, tags } };
 }
