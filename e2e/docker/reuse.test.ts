@@ -111,6 +111,10 @@ describe('docker-push with the registry as the cache', () => {
     const out = output(r);
     expect(buildLines(out), out).toEqual([]);
     expect(out.match(/registry cache hit/g)).toHaveLength(3);
+    // The lookups and plain's retag went to the registry API in-process (run/registry-http.ts), not
+    // to a docker CLI process each; nothing had to fall back to the CLI.
+    expect(out).toMatch(/\[plain\] tagging \S+@sha256:[0-9a-f]{64} as \S+ \(the same index under each tag, through the registry API\)/);
+    expect(out).not.toMatch(/registry API: .*asking docker buildx imagetools instead/);
     expect(out).toMatch(/plain\s+linux\/amd64\s+[0-9a-f]{12}\s+\S+ \S+\s+reused/);
     expect(out).toMatch(/multi\s+linux\/arm64\s+[0-9a-f]{12}\s+\S+ \S+\s+reused/);
     expect(await tagDigest(`${NS}/plain:1`)).toBe(before.plain);

@@ -1,13 +1,14 @@
 // Scenario 5 of npm run bench (issue 13): "fresh runner, release". A release job on a fresh CI
 // runner: `nx run-many -t docker-push` over all N services with one service changed since the
 // previous release, starting with no Nx cache (`nx reset`) and a pruned builder. Side by side:
-//   ours with registry reuse (the default), ours with NX_COMPOSE_BUILDX_REUSE=false,
+//   ours with registry reuse (the default), the same with the registry asked through the docker CLI
+//   (NX_COMPOSE_BUILDX_REGISTRY_API=false), ours with NX_COMPOSE_BUILDX_REUSE=false,
 //   `docker buildx bake --push` with the registry cache (compose cache_from/cache_to),
 //   the limit: `docker buildx build --push` of the changed service alone (registry cache),
 //   and the Nx floor: the same files with no plugin (Nx's own start-up).
 // Each tool releases its own copy of the monorepo into its own registry namespace, so that "the
-// previous release" of each tool is its own; after every run the N - 1 unchanged services' digests
-// are compared with that tool's previous release. A benchmark: prints ratios, asserts nothing.
+// previous release" of each tool is its own (the registry-via-CLI variant shares reuse's); after
+// every run the N - 1 unchanged services' digests are compared with that tool's previous release. A benchmark: prints ratios, asserts nothing.
 import { rmSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +18,7 @@ import { REGISTRY } from './stack.mjs';
 
 const LABEL = {
   reuse: 'ours: run-many docker-push',
+  reuseCli: 'ours, registry via docker CLI',
   noReuse: 'ours: NX_COMPOSE_BUILDX_REUSE=false',
   bake: 'docker buildx bake --push',
   alone: 'limit: buildx build --push 1 svc',
@@ -24,7 +26,9 @@ const LABEL = {
 };
 
 /** The tools that release every service (the limit pushes the changed one only). */
-const DIGESTS_KEPT = new Set(['reuse', 'noReuse', 'bake']);
+const DIGESTS_KEPT = new Set(['reuse', 'reuseCli', 'noReuse', 'bake']);
+/** The workspace (and registry namespace) a tool releases: the registry-via-CLI variant shares reuse's. */
+const wsOf = (key) => (key === 'reuseCli' ? 'reuse' : key);
 
 const MANIFEST_TYPES = [
   'application/vnd.oci.image.index.v1+json',
@@ -81,6 +85,9 @@ export async function runReleaseScenario(ctx) {
   ws.floor = generateMonorepo({ n, nodeModules: ctx.nodeModules, plugin: false, label: `n${n}-release-floor` });
   const dirs = Object.values(ws);
   const noReuseEnv = { NX_COMPOSE_BUILDX_REUSE: 'false' };
+  // The same reuse with every registry question asked of `docker buildx imagetools` (the in-process
+  // registry API off): what the API saves, in the same run.
+  const cliEnv = { NX_COMPOSE_BUILDX_REGISTRY_API: 'false' };
   const cacheRef = `${prefix('alone')}/${changed}:buildcache`;
   const aloneArgv = ctx.limitArgv(
     changed,
@@ -114,7 +121,7 @@ export async function runReleaseScenario(ctx) {
     let before = {};
     /** A fresh runner for `tool`: a new commit changing one service, no Nx cache, no builder cache. */
     const freshRunner = async (tool) => {
-      const key = tool.key;
+      const key = wsOf(tool.key);
       ctx.changeService(ws[key], changed);
       ctx.coldReset();
       if (key === 'reuse' || key === 'noReuse') await ctx.must(ctx.nx(['reset']), ws[key]);
@@ -143,7 +150,7 @@ export async function runReleaseScenario(ctx) {
         }
         const note = { load, ms: r.ms };
         if (DIGESTS_KEPT.has(key)) {
-          const after = await digestsOf(prefix(key), unchanged);
+          const after = await digestsOf(prefix(wsOf(key)), unchanged);
           note.same = unchanged.filter((s) => before[s] && after[s] === before[s]).length;
           note.missing = unchanged.filter((s) => !after[s]).length;
         }
@@ -155,6 +162,7 @@ export async function runReleaseScenario(ctx) {
     });
     const tools = [
       measured('reuse', () => ctx.runOurs(pushAll, ws.reuse)),
+      measured('reuseCli', () => ctx.runOurs(pushAll, ws.reuse, cliEnv)),
       measured('noReuse', () => ctx.runOurs(pushAll, ws.noReuse, noReuseEnv)),
       measured('bake', () => ctx.must(ctx.bakeArgv(['--push']), ws.bake)),
       measured('alone', () => ctx.must(aloneArgv, ws.alone)),
@@ -183,7 +191,7 @@ export async function runReleaseScenario(ctx) {
       .flat()
       .map((x) => x.load);
     const targets = [
-      `Targets (medians): with reuse ${(reuse / floorPlusAlone).toFixed(2)}× the changed service pushed alone plus Nx's start-up (${sec(med('alone'))} + ${sec(med('floor'))}; target ≤ 1.2×); bake --push / ours with reuse ${runs[LABEL.bake]?.length ? `${(med('bake') / reuse).toFixed(1)}×` : 'n/a (bake failed)'} (target ≥ 10×); without reuse / with reuse ${(med('noReuse') / reuse).toFixed(1)}×.`,
+      `Targets (medians): with reuse ${(reuse / floorPlusAlone).toFixed(2)}× the changed service pushed alone plus Nx's start-up (${sec(med('alone'))} + ${sec(med('floor'))}; target ≤ 1.2×); bake --push / ours with reuse ${runs[LABEL.bake]?.length ? `${(med('bake') / reuse).toFixed(1)}×` : 'n/a (bake failed)'} (target ≥ 10×); without reuse / with reuse ${(med('noReuse') / reuse).toFixed(1)}×; registry via the docker CLI / via the registry API ${(med('reuseCli') / reuse).toFixed(1)}×.`,
       `Load average (1 min) at the start of each run: ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)} (median ${median(loads).toFixed(1)}) on ${cpus().length} CPUs.`,
     ];
     md.push(

@@ -104,26 +104,68 @@ export interface CommitStamp {
 }
 
 /**
- * The last commit, from HEAD back, that changed a path the pathspecs match (and, with
- * `linesMatching`, that added or removed a line matching that extended regexp): one `git log -1`.
+ * The last commit, from HEAD back, that changed a path the pathspecs match: one `git log -1`.
  * `--` ends the options, so a pathspec that starts with `-` is never a flag.
  */
 export async function lastCommitOf(
   cwd: string,
-  query: { pathspecs: readonly string[]; linesMatching?: string },
+  query: { pathspecs: readonly string[] },
   run: RunFn = runCommand,
 ): Promise<CommitStamp | undefined> {
-  const argv = [
-    'git',
-    'log',
-    '-1',
-    '--format=%H %ct %P',
-    ...(query.linesMatching ? [`-G${query.linesMatching}`] : []),
-    'HEAD',
-    '--',
-    ...query.pathspecs,
-  ];
+  const argv = ['git', 'log', '-1', '--format=%H %ct %P', 'HEAD', '--', ...query.pathspecs];
   const r = await run(argv, { cwd });
   const m = r.exitCode === 0 ? /^([0-9a-f]{40,64}) (\d+)(.*)$/.exec(r.stdout.trim()) : null;
   return m ? { sha: m[1]!, time: Number(m[2]), parentless: m[3]!.trim() === '' } : undefined;
+}
+
+/** One commit of a file's history and the lines its diff added or removed (run/git.ts fileLineHistory). */
+export interface LineChange {
+  commit: CommitStamp;
+  lines: string[];
+}
+
+/**
+ * Parses `git log --format=%x00%H %ct %P -p --unified=0` output: newest commit first, each with the
+ * added and removed lines of its hunks (the `+++`/`---` file headers are not lines of the file).
+ */
+export function parseLineHistory(stdout: string): LineChange[] {
+  const out: LineChange[] = [];
+  for (const chunk of stdout.split('\0').slice(1)) {
+    const [head = '', ...rest] = chunk.split('\n');
+    const m = /^([0-9a-f]{40,64}) (\d+)(.*)$/.exec(head);
+    if (!m) continue;
+    const lines: string[] = [];
+    let inHunk = false;
+    for (const line of rest) {
+      if (line.startsWith('diff ')) inHunk = false;
+      else if (line.startsWith('@@')) inHunk = true;
+      else if (inHunk && (line.startsWith('+') || line.startsWith('-'))) lines.push(line.slice(1));
+    }
+    out.push({ commit: { sha: m[1]!, time: Number(m[2]), parentless: m[3]!.trim() === '' }, lines });
+  }
+  return out;
+}
+
+/**
+ * Every commit, from HEAD back, that changed `file`, with the lines it added or removed: one
+ * `git log -p` walk that answers `-G` for any number of regexps (the same commits, as the same
+ * history simplification applies). `--` ends the options; the path is literal.
+ */
+export async function fileLineHistory(cwd: string, file: string, run: RunFn = runCommand): Promise<LineChange[] | undefined> {
+  const argv = [
+    'git',
+    'log',
+    '--format=%x00%H %ct %P',
+    '-p',
+    '--unified=0',
+    '--no-color',
+    '--no-ext-diff',
+    '--no-textconv',
+    '--no-renames',
+    'HEAD',
+    '--',
+    `:(literal)${file}`,
+  ];
+  const r = await run(argv, { cwd });
+  return r.exitCode === 0 ? parseLineHistory(r.stdout) : undefined;
 }

@@ -4,6 +4,7 @@ import { QUICK_TIMEOUT_MS, runCommand, type CommandTimeouts, type RunFn } from '
 import { gitFacts } from '../../../run/git';
 import { hostArch, readBinfmtMisc } from '../../../run/host';
 import { localImageDigests, type LocalDigestsFn } from '../../../run/image-save';
+import type { FileHistories } from './source-epoch';
 import { createRegistryClient, isRegistryApiEnabled, type RegistryClient } from '../../../run/registry-http';
 
 export interface ExecutorDeps {
@@ -24,6 +25,8 @@ export interface ExecutorDeps {
    * (registry.ts); absent, or when it cannot answer as the docker CLI would, the CLI is asked.
    */
   registry?: RegistryClient;
+  /** JSON file histories walked by source-epoch.ts in this process, for the next task that asks (a batch walks each once). */
+  fileHistories?: FileHistories;
 }
 
 let runs = 0;
@@ -41,6 +44,7 @@ export function defaultDeps(): ExecutorDeps {
     env: process.env,
     sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
     runId: () => `${process.pid}-${++runs}`,
+    fileHistories: new Map(),
     ...(isRegistryApiEnabled(process.env) ? { registry: createRegistryClient({ env: process.env, timeoutMs: QUICK_TIMEOUT_MS }) } : {}),
   };
 }

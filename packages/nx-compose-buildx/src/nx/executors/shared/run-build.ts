@@ -82,7 +82,7 @@ export async function inputCommitOf(context: ExecutorContext, root: string, deps
   const query = taskHistoryQuery(context);
   if (!query) return undefined;
   try {
-    return await lastInputCommit(query, root, deps.run);
+    return await lastInputCommit(query, root, deps.run, deps.fileHistories);
   } catch {
     return undefined;
   }

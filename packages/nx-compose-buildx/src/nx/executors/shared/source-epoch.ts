@@ -10,11 +10,13 @@
  *
  *   inputs → history query   pure (historyQueryOf): Nx input globs become git pathspecs; a
  *                            `{json, fields}` input (the lock entry) becomes a search of that
- *                            file's diffs for the entry's line
- *   history query → commit   git, one `git log -1` per part, all at once (run/git.ts lastCommitOf)
+ *                            file's diffs for the entry's line (jsonKeyLineTest)
+ *   history query → commit   git: one `git log -1` for the pathspecs (run/git.ts lastCommitOf), and
+ *                            one walk of each JSON file's diffs (fileLineHistory), kept for every
+ *                            task of the run (a batch asks it once, not once per service)
  */
 import type { ExecutorContext, TargetConfiguration } from '@nx/devkit';
-import { lastCommitOf, type CommitStamp } from '../../../run/git';
+import { fileLineHistory, lastCommitOf, type CommitStamp, type LineChange } from '../../../run/git';
 import type { RunFn } from '../../../run/exec';
 
 type InputDefinition = NonNullable<TargetConfiguration['inputs']>[number];
@@ -100,16 +102,42 @@ export function taskHistoryQuery(context: ExecutorContext): HistoryQuery | undef
   return query.pathspecs.length || query.jsonKeys.length ? query : undefined;
 }
 
-/** ERE that matches the line of one key in a JSON file written with one entry per line. */
-export function jsonKeyLineRegExp(key: string): string {
-  return `^[[:space:]]*${JSON.stringify(key).replace(/[.[\]()*+?{}|^$\\]/g, '\\$&')}:`;
+/** Matches the line of one key in a JSON file written with one entry per line (the lock file). */
+export function jsonKeyLineTest(key: string): RegExp {
+  return new RegExp(`^\\s*${JSON.stringify(key).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:`);
 }
 
-/** The newest of the commits that last changed each part of the query, or undefined when git knows none. */
-export async function lastInputCommit(query: HistoryQuery, cwd: string, run?: RunFn): Promise<CommitStamp | undefined> {
+/** JSON file histories already walked in this run, by workspace and file (one per executor process or batch). */
+export type FileHistories = Map<string, Promise<LineChange[] | undefined>>;
+
+/** The last commit that added or removed the key's line: what `git log -1 -G<that line>` would answer. */
+export function lastKeyChange(history: readonly LineChange[], key: string): CommitStamp | undefined {
+  const test = jsonKeyLineTest(key);
+  return history.find((c) => c.lines.some((l) => test.test(l)))?.commit;
+}
+
+/**
+ * The newest of the commits that last changed each part of the query, or undefined when git knows
+ * none. `histories` keeps each JSON file's walk for the next task that asks (one git for the batch).
+ */
+export async function lastInputCommit(
+  query: HistoryQuery,
+  cwd: string,
+  run?: RunFn,
+  histories: FileHistories = new Map(),
+): Promise<CommitStamp | undefined> {
+  const historyOf = (file: string) => {
+    const id = `${cwd}\0${file}`;
+    let h = histories.get(id);
+    if (!h) histories.set(id, (h = fileLineHistory(cwd, file, run)));
+    return h;
+  };
   const parts = await Promise.all([
     query.pathspecs.length ? lastCommitOf(cwd, { pathspecs: query.pathspecs }, run) : undefined,
-    ...query.jsonKeys.map((k) => lastCommitOf(cwd, { pathspecs: [`:(literal)${k.file}`], linesMatching: jsonKeyLineRegExp(k.key) }, run)),
+    ...query.jsonKeys.map(async (k) => {
+      const history = await historyOf(k.file);
+      return history && lastKeyChange(history, k.key);
+    }),
   ]);
   let newest: CommitStamp | undefined;
   for (const p of parts) if (p && (!newest || p.time > newest.time)) newest = p;
