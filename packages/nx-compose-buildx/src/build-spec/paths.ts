@@ -18,8 +18,24 @@ export function contextKind(context: string): ContextKind {
   return 'local';
 }
 
+/** A "/"-path with no empty, "." or ".." segment and no trailing "/": `relative` would change nothing in it. */
+const NOT_NORMAL = /\/\/|(^|\/)\.\.?(\/|$)|\/$/;
+const normalRoots = new Map<string, boolean>();
+const isNormalRoot = (root: string) =>
+  normalRoots.get(root) ?? normalRoots.set(root, isAbsolute(root) && !NOT_NORMAL.test(root.slice(1))).get(root)!;
+
 /** Workspace-relative, "/"-separated; "." for the workspace root itself. */
 export function toWorkspacePath(workspaceRoot: string, absPath: string): string {
+  // The common case, a clean path below a clean root, without `relative` (thousands per graph).
+  if (
+    sep === '/' &&
+    absPath.length > workspaceRoot.length + 1 &&
+    absPath.startsWith(workspaceRoot) &&
+    absPath[workspaceRoot.length] === '/'
+  ) {
+    const tail = absPath.slice(workspaceRoot.length + 1);
+    if (!NOT_NORMAL.test(tail) && isNormalRoot(workspaceRoot)) return tail;
+  }
   const rel = relative(workspaceRoot, absPath);
   if (rel === '') return '.';
   return sep === '/' ? rel : rel.split(sep).join('/');

@@ -15,7 +15,9 @@ export function interpolateModel(source: YamlSource, lookup: VariableLookup, opt
   const serviceVariables = new Map<string, Set<string>>();
   const otherVariables = new Set<string>();
 
-  const walk = (value: unknown, path: PathPart[]): unknown => {
+  // One path array, pushed and popped as the walk descends, instead of a copy per node.
+  const path: PathPart[] = [];
+  const walk = (value: unknown): unknown => {
     if (typeof value === 'string') {
       if (!value.includes('$')) return value;
       const service = path[0] === 'services' && path.length > 1 ? String(path[1]) : undefined;
@@ -33,17 +35,25 @@ export function interpolateModel(source: YamlSource, lookup: VariableLookup, opt
         });
       }
     }
-    if (value instanceof Tagged) return new Tagged(value.tag, walk(value.value, path));
-    if (Array.isArray(value)) return value.map((v, i) => walk(v, [...path, i]));
+    if (value instanceof Tagged) return new Tagged(value.tag, walk(value.value));
+    if (Array.isArray(value)) return value.map((v, i) => within(i, v));
     if (isPlainObject(value)) {
       const out: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(value)) setKey(out, k, walk(v, [...path, k]));
+      for (const [k, v] of Object.entries(value)) setKey(out, k, within(k, v));
       return out;
     }
     return value;
   };
+  const within = (part: PathPart, value: unknown): unknown => {
+    path.push(part);
+    try {
+      return walk(value);
+    } finally {
+      path.pop();
+    }
+  };
 
-  return { root: walk(source.root, []) as Record<string, unknown>, serviceVariables, otherVariables };
+  return { root: walk(source.root) as Record<string, unknown>, serviceVariables, otherVariables };
 }
 
 function getOrCreate(map: Map<string, Set<string>>, key: string): Set<string> {

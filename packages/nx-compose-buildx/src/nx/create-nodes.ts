@@ -163,7 +163,14 @@ export async function computeComposeNodes(
   logWarnings(root, warnings);
   // Errors are cached like successes: the dependencies list every path that was looked for, so the
   // entry goes stale as soon as a missing file appears or a broken one changes.
-  await writeGraphCache(root, cacheBase, graphDependencies(sets, specs, facts, configFiles, options, probed), assembled.results, warnings);
+  await writeGraphCache(
+    root,
+    cacheBase,
+    graphDependencies(sets, specs, facts, configFiles, options, probed),
+    assembled.results,
+    warnings,
+    (path) => disk.seen(join(root, path)),
+  );
   return assembled.results;
 }
 

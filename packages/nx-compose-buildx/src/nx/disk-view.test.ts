@@ -43,4 +43,18 @@ describe('diskView', () => {
     expect(disk.stat(join(root, 'sub'))?.isDirectory()).toBe(true);
     expect(disk.list(join(root, 'nope'))).toBeUndefined();
   });
+
+  it("seen: what it already stat'ed or listed, without touching the disk", () => {
+    const disk = diskView();
+    expect(disk.seen(join(root, 'file.txt'))).toBeUndefined(); // not looked at yet
+    disk.list(root);
+    expect(disk.seen(join(root, 'nothing-here'))).toBeNull(); // absent from the listing
+    expect(disk.seen(join(root, 'file.txt'))).toBeUndefined(); // listed, but its stat was not taken
+    expect(disk.seen(join(root, 'sub/x'))).toBeUndefined(); // its folder was not listed
+    expect(disk.seen(join(root, 'file.txt'))).toBeUndefined();
+    const stat = disk.stat(join(root, 'file.txt'));
+    expect(disk.seen(join(root, 'file.txt'))).toBe(stat);
+    disk.stat(join(root, 'sub/missing'));
+    expect(disk.seen(join(root, 'sub/missing'))).toBeNull();
+  });
 });

@@ -14,6 +14,11 @@ export interface DiskView {
   list(absDir: string): Dirent[] | undefined;
   /** existsSync, answered from the parent folder's listing when that is known or worth making. */
   exists(absPath: string): boolean;
+  /**
+   * What the computation already saw of a path, without touching the disk: its stat, `null` when
+   * it saw the path absent (its stat, or its folder's listing), undefined when it did not look.
+   */
+  seen(absPath: string): Stats | null | undefined;
 }
 
 export function diskView(): DiskView {
@@ -55,6 +60,12 @@ export function diskView(): DiskView {
   return {
     stat,
     list,
+    seen: (abs) => {
+      if (stats.has(abs)) return stats.get(abs) ?? null;
+      const dir = dirname(abs);
+      if (!listings.get(dir)) return undefined;
+      return named(dir)?.has(basename(abs)) ? undefined : null;
+    },
     exists: (abs) => {
       if (stats.has(abs)) return stats.get(abs) !== undefined;
       const entry = named(dirname(abs));

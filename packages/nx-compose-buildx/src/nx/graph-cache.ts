@@ -130,16 +130,29 @@ export async function readGraphCache(
   }
 }
 
+/**
+ * What the computation already saw of a workspace-relative path: its stat, `null` when it saw it
+ * absent, undefined when it did not look. A stat taken while computing is what the result was
+ * computed from, so the key may use it instead of looking again.
+ */
+export type SeenStat = (path: string) => { mtimeMs: number; size: number } | null | undefined;
+
 export async function writeGraphCache(
   root: string,
   base: string,
   dependencies: GraphDependencies,
   results: CreateNodesResultArray,
   warnings: string[],
+  seenStat: SeenStat = () => undefined,
 ): Promise<void> {
   try {
     const seen = new Map<string, string>();
-    const statOf = (path: string) => seen.get(path) ?? seen.set(path, statLine(root, path)).get(path)!;
+    const lineOf = (path: string) => {
+      const known = seenStat(path);
+      if (known === undefined) return statLine(root, path);
+      return known ? `${known.mtimeMs}:${known.size}` : MISSING;
+    };
+    const statOf = (path: string) => seen.get(path) ?? seen.set(path, lineOf(path)).get(path)!;
     const kept = { ...dependencies, stats: withoutCoveredAbsences(dependencies.stats, statOf) };
     const entry: CacheEntry = {
       version: CACHE_VERSION,
