@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RunCommandOptions, RunResult } from '../run/exec';
+import { RegistryFallback } from '../run/registry-http';
 import { postTasksExecution, type SummaryDeps } from './post-tasks-execution';
 
 const D1 = `sha256:${'1'.repeat(64)}`;
@@ -78,6 +79,39 @@ describe('postTasksExecution', () => {
     expect(appended).toHaveLength(1);
     expect(appended[0]![0]).toBe('/gh/summary.md');
     expect(appended[0]![1]).toContain('| api | linux/amd64 | `111111111111` | 1.0 KiB | pushed | 2.5 s |');
+  });
+
+  it('sizes through the registry API: no docker process; a lookup it cannot answer goes to the CLI', async () => {
+    const { deps, printed, runs } = fakeDeps({
+      '/ws/dist/docker/api/push-metadata.json': {
+        service: 'api',
+        tags: ['127.0.0.1:5000/shop/api:1'],
+        platforms: { 'linux/amd64': { digest: D1 }, 'linux/arm64': { digest: D2 } },
+        pushed: true,
+        loaded: false,
+      },
+    });
+    const asked: string[] = [];
+    const manifest = (size: number) => Buffer.from(JSON.stringify({ layers: [{ size }, { size: 24 }] }));
+    deps.registry = {
+      getManifest: async (ref) => {
+        asked.push(ref);
+        if (ref.endsWith(D2)) throw new RegistryFallback('HTTP 500');
+        return { bytes: manifest(1000), mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: D1 };
+      },
+      getBlob: async () => Buffer.from(''),
+      putManifest: async () => D1,
+      withTimeout: () => deps.registry!,
+    };
+    await postTasksExecution(
+      undefined,
+      context({ 'api:docker-push': result('api', 'docker-push', 'success', ['dist/docker/api/push-metadata.json']) }),
+      deps,
+    );
+    expect(asked).toEqual([`127.0.0.1:5000/shop/api@${D1}`, `127.0.0.1:5000/shop/api@${D2}`]);
+    expect(runs).toEqual([['docker', 'buildx', 'imagetools', 'inspect', '--raw', `127.0.0.1:5000/shop/api@${D2}`]]);
+    expect(printed.join('')).toMatch(/api\s+linux\/amd64\s+111111111111\s+1\.0 KiB\s+pushed/);
+    expect(printed.join('')).toMatch(/api\s+linux\/arm64\s+222222222222\s+3\.0 KiB\s+pushed/);
   });
 
   it('a failed task (its metadata removed) still gets a row; no GitHub summary outside Actions', async () => {

@@ -10,7 +10,9 @@ import { join } from 'node:path';
 import type { PostTasksExecutionContext } from '@nx/devkit';
 import { imagetoolsInspectArgv } from '../buildx/argv';
 import { manifestLayersSize } from '../buildx/manifest';
-import { runCommand, type RunFn } from '../run/exec';
+import { QUICK_TIMEOUT_MS, runCommand, type RunFn } from '../run/exec';
+import { createRegistryClient, isRegistryApiEnabled, type RegistryClient } from '../run/registry-http';
+import { USE_CLI, viaRegistryApi } from './executors/shared/registry';
 import type { ImageMetadata } from './executors/shared/build-record';
 import { repositoryOf } from '../buildx/image-ref';
 import { normalizePluginOptions, type ComposeBuildxPluginOptions } from './plugin-options';
@@ -33,10 +35,13 @@ export interface SummaryDeps {
   print: (text: string) => void;
   appendStepSummary: (path: string, text: string) => void;
   env: Record<string, string | undefined>;
+  /** The registry API in-process for the size lookups (the docker CLI when absent or when it cannot answer). */
+  registry?: RegistryClient;
 }
 
 const defaultSummaryDeps = (): SummaryDeps => ({
   run: runCommand,
+  ...(isRegistryApiEnabled(process.env) ? { registry: createRegistryClient({ env: process.env, timeoutMs: QUICK_TIMEOUT_MS }) } : {}),
   readText: (path) => (existsSync(path) ? readFileSync(path, 'utf8') : undefined),
   print: (text) => process.stdout.write(text),
   appendStepSummary: (path, text) => appendFileSync(path, text),
@@ -106,7 +111,13 @@ async function addSizes(rows: Array<SummaryRow & { ref?: string }>, root: string
   const worker = async () => {
     while (next < todo.length) {
       const row = todo[next++]!;
-      const r = await deps.run(imagetoolsInspectArgv(`${row.ref}@${row.digest}`), { cwd: root });
+      const ref = `${row.ref}@${row.digest}`;
+      // A size is a nicety: a lookup the registry API cannot answer goes to the CLI silently.
+      const fast = await viaRegistryApi({ registry: deps.registry, log: () => undefined }, async (client) => {
+        const m = await client.getManifest(ref);
+        return m ? m.bytes.toString('utf8') : USE_CLI;
+      });
+      const r = fast !== USE_CLI ? { exitCode: 0, stdout: fast } : await deps.run(imagetoolsInspectArgv(ref), { cwd: root });
       if (r.exitCode === 0) {
         const bytes = manifestLayersSize(r.stdout);
         if (bytes !== undefined) row.bytes = bytes;

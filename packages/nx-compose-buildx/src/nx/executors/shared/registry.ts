@@ -20,7 +20,10 @@ const fallbacksSeen = new Set<string>();
  * `fast(client)` through the in-process registry client, or USE_CLI when it throws (said once per
  * reason; the client's messages name no credential).
  */
-export async function viaRegistryApi<T>(deps: ExecutorDeps, fast: (client: RegistryClient) => Promise<T>): Promise<T | typeof USE_CLI> {
+export async function viaRegistryApi<T>(
+  deps: Pick<ExecutorDeps, 'registry' | 'log'>,
+  fast: (client: RegistryClient) => Promise<T>,
+): Promise<T | typeof USE_CLI> {
   if (!deps.registry) return USE_CLI;
   try {
     return await fast(deps.registry);
