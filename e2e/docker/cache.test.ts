@@ -83,8 +83,14 @@ describe('workspace registry cache on a fresh builder', () => {
 
     await wipeBuilder();
     started = Date.now();
-    await ws.nx(['run', 'heavy:docker-build', '--skip-nx-cache', '--noCache', '--output-style=static']);
+    const built = await ws.nx(['run', 'heavy:docker-build', '--skip-nx-cache', '--noCache', '--output-style=static']);
     const withoutCache = (Date.now() - started) / 1000;
+    // docker-build loads its content-stable layout as it is, with no republish: the very image docker-push pushed.
+    const builtText = `${built.stdout}\n${built.stderr}`;
+    expect(builtText).toMatch(/^\[heavy\] docker load < \S+ \(as a tar\)$/m);
+    expect(builtText).not.toContain('nxcb-image=');
+    expect(JSON.parse(ws.read('dist/docker/heavy/metadata.json')).manifestDigest).toBe(first);
+    expect((await docker(['image', 'inspect', '--format', '{{.Id}}', IMAGE])).stdout.trim()).toBe(first);
     console.log(
       `fresh builder, unchanged service: registry cache ${withCache.toFixed(1)} s, no cache ${withoutCache.toFixed(1)} s (${(withoutCache / withCache).toFixed(1)}x)`,
     );

@@ -374,7 +374,7 @@ describe('other argv builders', () => {
         '--provenance=false',
         '--sbom=false',
         '--output',
-        'type=oci,"dest=dist/a,b/.oci-1",tar=false,rewrite-timestamp=true',
+        'type=oci,"dest=dist/a,b/.oci-1",tar=false,rewrite-timestamp=true,oci-mediatypes=false',
         'apps/api',
       ],
     ],

@@ -86,9 +86,14 @@ export function pushByDigestOutput(repository: string): string {
   return `type=image,name=${repository},push-by-digest=true,name-canonical=true,push=true`;
 }
 
-/** The exporter of a content-stable build: layer file times clamped to SOURCE_DATE_EPOCH. */
+/**
+ * The exporter of a content-stable build: layer file times clamped to SOURCE_DATE_EPOCH, and Docker's
+ * media types, as the image exporter writes them on a push or load: the layout then holds the very
+ * image that its republish (republishArgv) publishes, digest for digest, so docker-build can load it
+ * as it is (`docker load`) with no second build.
+ */
 export function ociLayoutOutput(dest: string): string {
-  return ['type=oci', `dest=${dest}`, 'tar=false', 'rewrite-timestamp=true'].map(csvField).join(',');
+  return ['type=oci', `dest=${dest}`, 'tar=false', 'rewrite-timestamp=true', 'oci-mediatypes=false'].map(csvField).join(',');
 }
 
 /** The named context republishArgv builds FROM, and the Dockerfile (on stdin) that does it. */
@@ -217,4 +222,9 @@ export function builderInspectArgv(name?: string, opts: { bootstrap?: boolean } 
 /** `docker save` streams the image as an OCI layout tar; we read only its index and manifests. */
 export function imageSaveArgv(ref: string): string[] {
   return ['docker', 'save', ref];
+}
+
+/** `docker load` of an image tar fed on stdin (an OCI layout, see run/image-save.ts loadOciLayout). */
+export function imageLoadArgv(): string[] {
+  return ['docker', 'load'];
 }

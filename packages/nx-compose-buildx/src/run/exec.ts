@@ -137,8 +137,8 @@ export interface SpawnedOptions {
   cwd: string;
   /** Added to this process's environment. */
   env?: Record<string, string | undefined>;
-  /** Written to stdin, then stdin is closed; without it stdin is ignored. */
-  input?: string;
+  /** Written to stdin (text, or a stream such as a tar), then stdin is closed; without it stdin is ignored. */
+  input?: string | Readable;
   timeoutMs: number;
   onStdout?: (chunk: Buffer) => void;
   onStderr?: (chunk: Buffer) => void;

@@ -1,4 +1,6 @@
 /**
+ * The local image store's edge: loading an OCI layout into it, and reading per-platform digests.
+ *
  * Per-platform digests of an image in the local (containerd) image store. Docker 26 has no API that
  * lists an image index's platforms (`docker image inspect` shows only the index; `--platform` and
  * `.Manifests` arrived in API 1.48+), so we stream `docker save <ref>` (an OCI layout tar) and keep
@@ -6,10 +8,12 @@
  * knows the index's digest (buildx's metadata file names it), the index blob alone answers: the
  * stream is stopped as soon as it has passed, so most of the image is never exported.
  */
-import { indexPlatforms, platformsFromOciLayout, type PlatformDigest } from '../buildx/manifest';
-import { imageSaveArgv } from '../buildx/argv';
-import { DEFAULT_LONG_TIMEOUT_MS, spawnCommand } from './exec';
-import { TarScanner } from './tar';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { indexPlatforms, isIndexMediaType, platformsFromOciLayout, type PlatformDigest } from '../buildx/manifest';
+import { imageLoadArgv, imageSaveArgv } from '../buildx/argv';
+import { DEFAULT_LONG_TIMEOUT_MS, spawnCommand, type SpawnedEnd } from './exec';
+import { TarScanner, tarDirectory } from './tar';
 
 const MAX_JSON_BLOB = 256 * 1024;
 const MAX_STDERR = 64 * 1024;
@@ -51,11 +55,8 @@ export const localImageDigests: LocalDigestsFn = async (ref, cwd, timeoutMs = DE
     }
     return { manifestDigest: indexDigest, platforms: indexPlatforms(parsed).platforms };
   }
-  if (ended.timedOut) throw new Error(`docker save ${ref} did not finish within ${Math.round(timeoutMs / 1000)} s and was stopped`);
-  if (ended.exitCode !== 0) {
-    const why = ended.exitCode === undefined ? (ended.errorMessage ?? `killed by ${ended.signal ?? 'a signal'}`) : stderr.trim();
-    throw new Error(`docker save ${ref} failed (exit ${ended.exitCode ?? '-'}): ${why}`);
-  }
+  const failed = failureOf(`docker save ${ref}`, ended, stderr, timeoutMs);
+  if (failed) throw new Error(failed);
   const index = scanner.entries.get('index.json');
   if (!index) return { platforms: [] };
   const blobs = new Map<string, string>();
@@ -65,3 +66,47 @@ export const localImageDigests: LocalDigestsFn = async (ref, cwd, timeoutMs = DE
   }
   return platformsFromOciLayout(index.toString('utf8'), blobs, ref);
 };
+
+/**
+ * The image an OCI layout folder holds (what a content-stable build wrote): its digest and, for an
+ * index, each platform's manifest digest. undefined when the layout is unreadable or its entries
+ * (one per tag) name different images.
+ */
+export function readOciLayout(layoutPath: string): LocalDigests | undefined {
+  try {
+    const indexJson = readFileSync(join(layoutPath, 'index.json'), 'utf8');
+    const entries = (JSON.parse(indexJson) as { manifests?: Array<{ digest?: string; mediaType?: string }> }).manifests ?? [];
+    const digest = entries[0]?.digest;
+    if (!digest || !/^[a-z0-9]+:[a-f0-9]+$/.test(digest) || entries.some((e) => e.digest !== digest)) return undefined;
+    const blobs = new Map<string, string>();
+    if (isIndexMediaType(entries[0]!.mediaType)) blobs.set(digest, readFileSync(join(layoutPath, blobPath(digest)), 'utf8'));
+    return platformsFromOciLayout(indexJson, blobs);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Loads an OCI layout folder into the local image store under the names its index gives; returns why it failed, if it did. */
+export type LoadLayoutFn = (layoutPath: string, cwd: string, timeoutMs?: number) => Promise<string | undefined>;
+
+export const loadOciLayout: LoadLayoutFn = async (layoutPath, cwd, timeoutMs = DEFAULT_LONG_TIMEOUT_MS) => {
+  const argv = imageLoadArgv();
+  let stderr = '';
+  const ended = await spawnCommand(argv[0]!, argv.slice(1), {
+    cwd,
+    timeoutMs,
+    input: tarDirectory(layoutPath),
+    onStderr: (chunk) => {
+      if (stderr.length < MAX_STDERR) stderr += chunk.toString('utf8');
+    },
+  }).done;
+  return failureOf('docker load', ended, stderr, timeoutMs);
+};
+
+/** Why a docker command that streams did not succeed, or undefined when it did. */
+function failureOf(what: string, ended: SpawnedEnd, stderr: string, timeoutMs: number): string | undefined {
+  if (ended.timedOut) return `${what} did not finish within ${Math.round(timeoutMs / 1000)} s and was stopped`;
+  if (ended.exitCode === 0) return undefined;
+  const why = ended.exitCode === undefined ? (ended.errorMessage ?? `killed by ${ended.signal ?? 'a signal'}`) : stderr.trim();
+  return `${what} failed (exit ${ended.exitCode ?? '-'}): ${why}`;
+}

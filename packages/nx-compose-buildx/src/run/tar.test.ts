@@ -4,8 +4,8 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
-import { localImageDigests } from './image-save';
-import { TarScanner } from './tar';
+import { loadOciLayout, localImageDigests, readOciLayout } from './image-save';
+import { TarScanner, tarDirectory } from './tar';
 
 const d = (c: string) => `sha256:${c.repeat(64)}`;
 
@@ -109,5 +109,67 @@ describe('localImageDigests (fake docker on PATH)', () => {
         { platform: 'linux/arm64', digest: d('b') },
       ],
     });
+  });
+});
+
+describe('tarDirectory and the layout a content-stable build writes', () => {
+  const oldPath = process.env.PATH;
+  afterEach(() => {
+    process.env.PATH = oldPath;
+  });
+  const layoutFiles = ['blobs/sha256/' + 'c'.repeat(64), 'blobs/sha256/' + 'f'.repeat(64), 'index.json', 'oci-layout'];
+
+  test('streams every file of the folder as a tar that GNU tar extracts byte for byte and TarScanner reads', async () => {
+    const dir = await makeLayout();
+    const chunks: Buffer[] = [];
+    for await (const c of tarDirectory(join(dir, 'layout'))) chunks.push(c as Buffer);
+    const tar = Buffer.concat(chunks);
+    expect(tar.length % 512).toBe(0);
+    writeFileSync(join(dir, 'ours.tar'), tar);
+    const out = join(dir, 'out');
+    mkdirSync(out);
+    await promisify(execFile)('tar', ['-xf', join(dir, 'ours.tar'), '-C', out]);
+    for (const f of layoutFiles) expect(readFileSync(join(out, f))).toEqual(readFileSync(join(dir, 'layout', f)));
+    const s = new TarScanner(() => true);
+    s.push(tar);
+    expect([...s.entries.keys()]).toEqual(layoutFiles);
+    expect(s.done).toBe(true);
+  });
+
+  test("readOciLayout: the index digest and each platform's manifest digest; undefined when entries disagree or there is none", async () => {
+    const dir = await makeLayout();
+    const layout = join(dir, 'layout');
+    expect(readOciLayout(layout)).toEqual({
+      manifestDigest: d('c'),
+      platforms: [
+        { platform: 'linux/amd64', digest: d('a') },
+        { platform: 'linux/arm64', digest: d('b') },
+      ],
+    });
+    const index = JSON.parse(readFileSync(join(layout, 'index.json'), 'utf8'));
+    writeFileSync(
+      join(layout, 'index.json'),
+      JSON.stringify({ ...index, manifests: [...index.manifests, { ...index.manifests[0], digest: d('d') }] }),
+    );
+    expect(readOciLayout(layout)).toBeUndefined();
+    expect(readOciLayout(join(dir, 'missing'))).toBeUndefined();
+  });
+
+  test('loadOciLayout feeds docker load the folder as a tar on stdin; a refusal comes back as the reason', async () => {
+    const dir = await makeLayout();
+    const bin = join(dir, 'bin');
+    mkdirSync(bin);
+    const got = join(dir, 'got');
+    mkdirSync(got);
+    writeFileSync(
+      join(bin, 'docker'),
+      `#!/bin/sh\n[ "$1" = load ] && [ $# = 1 ] && exec tar -xf - -C "${got}"\necho "bad args $*" >&2; exit 2\n`,
+    );
+    chmodSync(join(bin, 'docker'), 0o755);
+    process.env.PATH = `${bin}:${oldPath}`;
+    expect(await loadOciLayout(join(dir, 'layout'), dir)).toBeUndefined();
+    for (const f of layoutFiles) expect(readFileSync(join(got, f))).toEqual(readFileSync(join(dir, 'layout', f)));
+    writeFileSync(join(bin, 'docker'), '#!/bin/sh\ncat >/dev/null; echo "unsupported archive" >&2; exit 1\n');
+    expect(await loadOciLayout(join(dir, 'layout'), dir)).toBe('docker load failed (exit 1): unsupported archive');
   });
 });

@@ -1,7 +1,12 @@
 /**
- * A minimal streaming tar reader: keeps only the entries a caller wants (by name and size) so an image
- * tar from `docker save` can be scanned for its index and manifests without holding its layers.
+ * Minimal tar, both ways: a streaming reader that keeps only the entries a caller wants (by name and
+ * size), so an image tar from `docker save` can be scanned for its index and manifests without
+ * holding its layers; and a writer that streams a folder (an OCI layout) as a tar for `docker load`.
  */
+import { createReadStream, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+
 export interface TarEntry {
   name: string;
   size: number;
@@ -73,4 +78,55 @@ export class TarScanner {
       if (m) this.longName = m[1];
     } else this.entries.set(name, data);
   }
+}
+
+/** A ustar header for one regular file; a size beyond 11 octal digits is written base-256 (GNU), as the reader accepts. */
+function tarHeader(name: string, size: number): Buffer {
+  const h = Buffer.alloc(512);
+  if (Buffer.byteLength(name) > 100) throw new Error(`tar: entry name longer than 100 bytes: ${name}`);
+  h.write(name, 0, 'utf8');
+  const octal = (value: number, at: number, len: number) => h.write(`${value.toString(8).padStart(len - 1, '0')}\0`, at, 'ascii');
+  octal(0o644, 100, 8);
+  octal(0, 108, 8);
+  octal(0, 116, 8);
+  if (size < 8 ** 11) octal(size, 124, 12);
+  else {
+    h[124] = 0x80;
+    h.writeBigUInt64BE(BigInt(size), 128);
+  }
+  octal(0, 136, 12);
+  h.write('0', 156, 'ascii');
+  h.write('ustar\0', 257, 'ascii');
+  h.write('00', 263, 'ascii');
+  h.fill(' ', 148, 156); // the checksum is summed with its own field as spaces
+  let sum = 0;
+  for (const b of h) sum += b;
+  h.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'ascii');
+  return h;
+}
+
+/** Every regular file under `dir`, as `/`-separated paths relative to it, sorted (a stable archive). */
+function filesUnder(dir: string, rel = ''): string[] {
+  const out: string[] = [];
+  for (const e of readdirSync(join(dir, rel), { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    const path = rel ? `${rel}/${e.name}` : e.name;
+    if (e.isDirectory()) out.push(...filesUnder(dir, path));
+    else if (e.isFile()) out.push(path);
+  }
+  return out;
+}
+
+/** A tar of the regular files under `dir` (an OCI layout: `oci-layout`, `index.json`, `blobs/…`), streamed file by file. */
+export function tarDirectory(dir: string): Readable {
+  async function* chunks(): AsyncGenerator<Buffer> {
+    for (const name of filesUnder(dir)) {
+      const path = join(dir, name);
+      const { size } = statSync(path);
+      yield tarHeader(name, size);
+      for await (const chunk of createReadStream(path)) yield chunk as Buffer;
+      if (size % 512) yield Buffer.alloc(512 - (size % 512));
+    }
+    yield Buffer.alloc(1024); // two zero blocks end the archive
+  }
+  return Readable.from(chunks(), { objectMode: false });
 }

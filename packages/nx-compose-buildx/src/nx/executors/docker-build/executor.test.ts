@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, test } from 'vitest';
 import { resetBuilderCache } from '../shared/builder';
@@ -286,6 +286,81 @@ describe('docker-build executor', () => {
     expect(build).not.toContain('--cache-to');
     expect(build).toContain('--cache-from');
     expect(build).toContain(`SOURCE_DATE_EPOCH=${Date.parse('2024-04-30T10:00:00Z') / 1000}`);
+  });
+
+  describe('content-stable (an epoch from the commit): the OCI layout is loaded as it is', () => {
+    const gitFacts = async () => ({ sha: SHA, defaultBranch: 'main', commitTime: '2024-04-30T10:00:00Z' });
+    const multi = { ...options, platforms: ['linux/amd64', 'linux/arm64'], metadataFile: 'out/api.json' };
+    /** What buildx writes for the layout build: an index of two platforms, named by the tag. */
+    const layout = (argv: string[], cwd: string) => {
+      const dest = /(?:^|,)dest=([^,]+)/.exec(argv[argv.indexOf('--output') + 1]!)![1]!;
+      const index = JSON.stringify({
+        manifests: [
+          { digest: d('a'), platform: { os: 'linux', architecture: 'amd64' } },
+          { digest: d('b'), platform: { os: 'linux', architecture: 'arm64' } },
+        ],
+      });
+      mkdirSync(join(cwd, dest, 'blobs', 'sha256'), { recursive: true });
+      writeFileSync(join(cwd, dest, 'blobs', 'sha256', 'c'.repeat(64)), index);
+      const entry = { mediaType: 'application/vnd.docker.distribution.manifest.list.v2+json', digest: d('c') };
+      writeFileSync(join(cwd, dest, 'index.json'), JSON.stringify({ manifests: [entry] }));
+      return {};
+    };
+
+    test('one build writes the layout under the tags, docker load takes it, the layout gives the digests (no republish, no docker save)', async () => {
+      const ctx = tmpContext();
+      const loaded: string[] = [];
+      const { deps, calls, logs } = fakeDeps(
+        engine(DOCKER_INSPECT, undefined, (argv, o) => (argv[2] === 'build' ? layout(argv, o.cwd) : undefined)),
+        {
+          gitFacts,
+          loadOciLayout: async (path) => {
+            loaded.push(readFileSync(join(path, 'index.json'), 'utf8'));
+            return undefined;
+          },
+          localImageDigests: async () => {
+            throw new Error('docker save must not run');
+          },
+        },
+      );
+      expect(await dockerBuild(multi, ctx, deps)).toEqual({ success: true });
+      const builds = calls.filter((c) => c.argv[2] === 'build').map((c) => c.argv);
+      expect(builds).toHaveLength(1);
+      const output = builds[0]![builds[0]!.indexOf('--output') + 1]!;
+      expect(output).toBe('type=oci,dest=out/.oci-run1-api,tar=false,rewrite-timestamp=true,oci-mediatypes=false');
+      expect(builds[0]!.slice(builds[0]!.indexOf('-t'), builds[0]!.indexOf('-t') + 2)).toEqual(['-t', '127.0.0.1:5000/api:1.0']);
+      expect(builds[0]).not.toContain('--load');
+      expect(loaded).toHaveLength(1);
+      expect(JSON.parse(readFileSync(join(ctx.root, 'out/api.json'), 'utf8'))).toEqual({
+        service: 'api',
+        tags: ['127.0.0.1:5000/api:1.0'],
+        platforms: { 'linux/amd64': { digest: d('a') }, 'linux/arm64': { digest: d('b') } },
+        manifestDigest: d('c'),
+        pushed: false,
+        loaded: true,
+      });
+      expect(logs.join('\n')).toContain('[api] docker load < out/.oci-run1-api (as a tar)');
+      expect(existsSync(join(ctx.root, 'out/.oci-run1-api'))).toBe(false); // the layout is removed
+    });
+
+    test('a docker load the engine refuses falls back to the republish with buildx', async () => {
+      const ctx = tmpContext();
+      const { deps, calls, logs } = fakeDeps(
+        engine(DOCKER_INSPECT, { 'containerimage.digest': d('c') }, (argv, o) =>
+          argv[2] === 'build' && argv.includes('--output') ? layout(argv, o.cwd) : undefined,
+        ),
+        {
+          gitFacts,
+          loadOciLayout: async () => 'docker load failed (exit 1): unsupported',
+          localImageDigests: async () => ({ manifestDigest: d('c'), platforms: [{ platform: 'linux/amd64', digest: d('a') }] }),
+        },
+      );
+      expect(await dockerBuild(multi, ctx, deps)).toEqual({ success: true });
+      const republish = calls.filter((c) => c.argv[2] === 'build')[1]!.argv;
+      expect(republish).toContain(`nxcb-image=oci-layout://${join(ctx.root, 'out/.oci-run1-api')}@${d('c')}`);
+      expect(republish).toContain('--load');
+      expect(logs.join('\n')).toContain('[api] docker load failed (exit 1): unsupported; loading it with buildx instead');
+    });
   });
 
   test('generated values never reach options: the same options give the same argv apart from run-time labels', async () => {

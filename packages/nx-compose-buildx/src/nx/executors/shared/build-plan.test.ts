@@ -232,6 +232,12 @@ describe('invocation: content-stable (rewrite-timestamp)', () => {
     expect(again.slice(-2)).toEqual(['--push', 'dist/docker/api']);
     expect(inv.republishStdin).toBe('FROM nxcb-image\n');
   });
+  test('a loaded build writes its layout under the tags (docker load names the image from them)', () => {
+    const inv = buildInvocation(plan({}, { facts: FACTS }, 'build'), {}, host);
+    expect(inv.argv.slice(inv.argv.indexOf('-t'), inv.argv.indexOf('-t') + 2)).toEqual(['-t', 'reg/api:1']);
+    expect(inv.argv).not.toContain('--load');
+    expect(inv.argv[inv.argv.indexOf('--output') + 1]).toContain('oci-mediatypes=false');
+  });
 });
 
 describe('retry', () => {

@@ -114,7 +114,7 @@ export interface BuildInvocation {
    */
   republish: (source: string, sourceDateEpoch?: string) => string[];
   republishStdin: string;
-  /** A content-stable build (rewriteTimestamp): `argv` writes an OCI layout here, which `republish` pushes or loads. */
+  /** A content-stable build (rewriteTimestamp): `argv` writes an OCI layout here, which docker-build loads as it is and `republish` pushes. */
   stable?: { layoutDir: string; layoutPath: string };
 }
 
@@ -167,7 +167,8 @@ export function buildInvocation(
   };
   const willLoad = plan.mode === 'build' && (plan.build.platforms.length <= 1 || loadMultiPlatform);
   const layoutDir = isContentStable(plan, willLoad) ? ociLayoutDirFor(plan.metadataFile, host.runId) : undefined;
-  const argv = buildArgv(layoutDir ? { ...plan.build, tags: [] } : plan.build, plan.mode, {
+  // A layout to load keeps the tags (its index names them, so `docker load` tags the image); one to republish needs none.
+  const argv = buildArgv(layoutDir && plan.mode === 'push' ? { ...plan.build, tags: [] } : plan.build, plan.mode, {
     ...settings,
     serviceImages: plan.serviceImages,
     provenance: plan.provenance,

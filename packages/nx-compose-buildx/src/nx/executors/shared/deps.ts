@@ -3,7 +3,7 @@ import type { GitFacts } from '../../../buildx/tags';
 import { QUICK_TIMEOUT_MS, runCommand, type CommandTimeouts, type RunFn } from '../../../run/exec';
 import { gitFacts } from '../../../run/git';
 import { hostArch, readBinfmtMisc } from '../../../run/host';
-import { localImageDigests, type LocalDigestsFn } from '../../../run/image-save';
+import { loadOciLayout, localImageDigests, type LoadLayoutFn, type LocalDigestsFn } from '../../../run/image-save';
 import type { FileHistories } from './source-epoch';
 import { createRegistryClient, isRegistryApiEnabled, type RegistryClient } from '../../../run/registry-http';
 
@@ -13,6 +13,7 @@ export interface ExecutorDeps {
   readBinfmt: () => Record<string, string>;
   hostArch: () => string;
   localImageDigests: LocalDigestsFn;
+  loadOciLayout: LoadLayoutFn;
   now: () => Date;
   log: (line: string) => void;
   isTTY: boolean;
@@ -38,6 +39,7 @@ export function defaultDeps(): ExecutorDeps {
     readBinfmt: () => readBinfmtMisc(),
     hostArch: () => hostArch(),
     localImageDigests,
+    loadOciLayout,
     now: () => new Date(),
     log: (line) => process.stdout.write(`${line}\n`),
     isTTY: Boolean(process.stdout.isTTY),

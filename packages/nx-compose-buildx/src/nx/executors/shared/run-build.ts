@@ -6,8 +6,8 @@
  *   run         `docker buildx build`, again on a transient registry error
  *   record      per-platform digests, push confirmation, the metadata JSON (build-record.ts)
  */
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { mkdirSync, rmSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
 import { maskSecretArgs } from '../../../build-spec/secret-args';
 import type { BuildMode } from '../../../buildx/argv';
@@ -51,7 +51,8 @@ import {
   retag,
   retagArgv,
 } from './registry-reuse';
-import { imagetoolsInspectArgv } from '../../../buildx/argv';
+import { imageLoadArgv, imagetoolsInspectArgv } from '../../../buildx/argv';
+import { readOciLayout, type LocalDigests } from '../../../run/image-save';
 import { legPlatforms, platformRestriction } from '../../native-leg';
 import { repositoryOf } from '../../../buildx/image-ref';
 
@@ -115,43 +116,49 @@ const buildFailed = (plan: BuildPlan, r: RunResult): BuildResult => ({
   error: `${plan.logTag} docker buildx build failed (exit ${r.exitCode})${r.failure ? `: ${r.failure}` : ''}`,
 });
 
-/** The digest of the image an OCI layout holds (its index.json names exactly one). */
-function layoutDigest(layoutPath: string): string | undefined {
-  try {
-    const index = JSON.parse(readFileSync(join(layoutPath, 'index.json'), 'utf8')) as { manifests?: Array<{ digest?: string }> };
-    return index.manifests?.length === 1 ? index.manifests[0]!.digest : undefined;
-  } catch {
-    return undefined;
-  }
-}
+/** What phase 3 ends with: the failure, or (docker-build, content-stable) the image loaded as its layout holds it. */
+export type BuildStepsOutcome = { failed: BuildResult } | { loadedLayout?: LocalDigests };
 
 /**
- * Phase 3: the build, and for a content-stable build the republish of its OCI layout (push or
- * load, retried like a push). Returns the failure, or undefined when the image is where it belongs.
+ * Phase 3: the build, and for a content-stable build what follows its OCI layout: docker-build
+ * loads the layout as it is (`docker load`: the layout already has the republished image's digests,
+ * see ociLayoutOutput), docker-push (or a load that failed) republishes it, retried like a push.
  */
-export async function runBuildSteps(plan: BuildPlan, inv: BuildInvocation, deps: ExecutorDeps, timeouts: CommandTimeouts) {
+export async function runBuildSteps(
+  plan: BuildPlan,
+  inv: BuildInvocation,
+  deps: ExecutorDeps,
+  timeouts: CommandTimeouts,
+): Promise<BuildStepsOutcome> {
   const long = { ...inv.runOptions, timeoutMs: timeouts.long };
   deps.log(`${plan.logTag} ${displayCommand(maskSecretArgs(inv.argv))}`); // secret-like build args masked
   if (!inv.stable) {
     const r = await runWithRetry(plan.mode, inv.argv, long, deps, plan.logTag);
-    if (r.exitCode === 0) return undefined;
+    if (r.exitCode === 0) return {};
     rmSync(inv.buildxMetadataPath, { force: true });
-    return buildFailed(plan, r);
+    return { failed: buildFailed(plan, r) };
   }
   const { layoutPath } = inv.stable;
   const epoch = plan.build.args.SOURCE_DATE_EPOCH;
   try {
     rmSync(layoutPath, { recursive: true, force: true });
     const built = await deps.run(inv.argv, long);
-    if (built.exitCode !== 0) return buildFailed(plan, built);
-    const digest = layoutDigest(layoutPath);
-    if (!digest) return { success: false, error: `${plan.logTag} the build wrote no readable OCI layout to ${inv.stable.layoutDir}` };
-    const argv = inv.republish(`oci-layout://${layoutPath}@${digest}`, epoch);
+    if (built.exitCode !== 0) return { failed: buildFailed(plan, built) };
+    const image = readOciLayout(layoutPath);
+    if (!image?.manifestDigest)
+      return { failed: { success: false, error: `${plan.logTag} the build wrote no readable OCI layout to ${inv.stable.layoutDir}` } };
+    if (plan.mode === 'build') {
+      deps.log(`${plan.logTag} ${displayCommand(imageLoadArgv())} < ${inv.stable.layoutDir} (as a tar)`);
+      const notLoaded = await deps.loadOciLayout(layoutPath, long.cwd, timeouts.long);
+      if (!notLoaded) return { loadedLayout: image };
+      deps.log(`${plan.logTag} ${notLoaded.split('\n')[0]}; loading it with buildx instead`);
+    }
+    const argv = inv.republish(`oci-layout://${layoutPath}@${image.manifestDigest}`, epoch);
     deps.log(`${plan.logTag} ${displayCommand(argv)}`);
     const r = await runWithRetry(plan.mode, argv, { ...long, stdin: inv.republishStdin }, deps, plan.logTag);
-    if (r.exitCode === 0) return undefined;
+    if (r.exitCode === 0) return {};
     rmSync(inv.buildxMetadataPath, { force: true });
-    return buildFailed(plan, r);
+    return { failed: buildFailed(plan, r) };
   } finally {
     rmSync(layoutPath, { recursive: true, force: true });
   }
@@ -162,7 +169,8 @@ export function dryRunLines(plan: BuildPlan, inv: BuildInvocation): string[] {
   const lines = [
     `[dry-run] ${displayCommand(maskSecretArgs(inv.argv))}${plan.build.dockerfileInline !== undefined ? '  (inline Dockerfile on stdin)' : ''}`,
   ];
-  if (inv.stable) {
+  if (inv.stable && plan.mode === 'build') lines.push(`[dry-run] ${displayCommand(imageLoadArgv())} < ${inv.stable.layoutDir} (as a tar)`);
+  else if (inv.stable) {
     const argv = inv.republish(`oci-layout://${inv.stable.layoutPath}@<digest of the layout>`, plan.build.args.SOURCE_DATE_EPOCH);
     lines.push(`[dry-run] ${displayCommand(argv)}  (${inv.republishStdin.trim()} on stdin)`);
   }
@@ -183,8 +191,12 @@ async function record(
   deps: ExecutorDeps,
   timeouts: CommandTimeouts,
   reused = false,
+  /** docker-build loaded a content-stable build's layout: its digests, instead of buildx's report and `docker save`. */
+  loadedLayout?: LocalDigests,
 ): Promise<BuildResult> {
-  const bx = readBuildxMetadata(inv.buildxMetadataPath, (m) => deps.log(`${plan.logTag} warning: ${m}`));
+  const bx = loadedLayout
+    ? { digest: loadedLayout.manifestDigest }
+    : readBuildxMetadata(inv.buildxMetadataPath, (m) => deps.log(`${plan.logTag} warning: ${m}`));
   const metadata = initialMetadata(plan.service, plan.build.tags, plan.build.platforms, bx, inv.loaded);
   if (reused) metadata.reused = true;
   if (plan.mode === 'push') {
@@ -192,7 +204,8 @@ async function record(
     if (error) return { success: false, error, metadata };
     metadata.pushed = true;
   } else {
-    await recordLocalDigests(plan.build.platforms, bx, metadata, root, deps, plan.logTag, timeouts.long);
+    const from = loadedLayout ? { ...deps, localImageDigests: async () => loadedLayout } : deps;
+    await recordLocalDigests(plan.build.platforms, bx, metadata, root, from, plan.logTag, timeouts.long);
   }
   writeMetadata(root, plan.metadataFile, metadata);
   deps.log(
@@ -467,8 +480,8 @@ export async function runBuild(
   // Phase 3: run with retry. A previous run's record must not outlive a failed run and pass for success.
   mkdirSync(dirname(inv.buildxMetadataPath), { recursive: true });
   rmSync(inv.metadataPath, { force: true });
-  const failed = await runBuildSteps(plan, inv, deps, timeouts);
-  if (failed) return failed;
+  const steps = await runBuildSteps(plan, inv, deps, timeouts);
+  if ('failed' in steps) return steps.failed;
 
   // Phase 4: record.
   if (listsFromFirstTag(plan, reuse)) return listFromFirstTag(plan, inv, builder, root, deps);
@@ -481,7 +494,7 @@ export async function runBuild(
       }
     );
   }
-  return record(plan, inv, builder, root, deps, timeouts);
+  return record(plan, inv, builder, root, deps, timeouts, false, steps.loadedLayout);
 }
 
 /**

@@ -211,8 +211,8 @@ async function pushPlatform(
 
   mkdirSync(dirname(inv.buildxMetadataPath), { recursive: true });
   // The build (for a content-stable one, its OCI layout and the push of it), retried like a push.
-  const failed = await runBuildSteps(plan, inv, deps, timeouts);
-  if (failed) return failed;
+  const steps = await runBuildSteps(plan, inv, deps, timeouts);
+  if ('failed' in steps) return steps.failed;
   const digest = readBuildxMetadata(inv.buildxMetadataPath, (m) => deps.log(`${plan.logTag} warning: ${m}`)).digest;
   if (!digest) return { success: false, error: `${plan.logTag} buildx reported no digest for the push, so there is nothing to merge` };
 

@@ -1,5 +1,5 @@
 /** Test doubles for executors: a scripted run layer and in-memory host facts. */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { afterAll } from 'vitest';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,7 +36,7 @@ export const LAYOUT_DIGEST = `sha256:${'0a'.repeat(32)}`;
 function writeOciLayout(argv: string[], cwd: string): void {
   const i = argv.indexOf('--output');
   const dest = i > 0 && argv[i + 1]!.startsWith('type=oci,') ? /(?:^|,)dest=([^,]+)/.exec(argv[i + 1]!)?.[1] : undefined;
-  if (!dest) return;
+  if (!dest || existsSync(join(cwd, dest, 'index.json'))) return; // a test's handler wrote its own
   mkdirSync(join(cwd, dest), { recursive: true });
   writeFileSync(join(cwd, dest, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [{ digest: LAYOUT_DIGEST }] }));
 }
@@ -55,6 +55,7 @@ export function fakeDeps(handler: Handler, overrides: Partial<ExecutorDeps> = {}
     readBinfmt: () => ({}),
     hostArch: () => 'amd64',
     localImageDigests: async () => ({ platforms: [] }),
+    loadOciLayout: async () => undefined,
     now: () => NOW,
     log: (line) => logs.push(line),
     isTTY: false,
