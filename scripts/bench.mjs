@@ -177,6 +177,7 @@ async function must(argv, cwd, env = ENV) {
 
 async function initRepo(root) {
   git(root, ['init', '-q', '-b', 'main']);
+  git(root, ['add', '-A']); // the service lock hashes only files git tracks
   if (existsSync(join(root, 'nx.json')) && readFileSync(join(root, 'nx.json'), 'utf-8').includes('nx-compose-buildx'))
     await must(nx(['sync']), root);
   git(root, ['add', '-A']);

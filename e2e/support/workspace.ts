@@ -17,7 +17,7 @@ export interface TempWorkspace {
   nx(args: string[], opts?: { env?: NodeJS.ProcessEnv; allowFailure?: boolean }): Promise<NxResult>;
   /** git in the workspace; asynchronous, so the test worker's event loop never waits on it. */
   git(args: string[]): Promise<string>;
-  /** `nx sync` (as a developer or a pre-commit hook would), then commit everything. */
+  /** `git add -A`, `nx sync` (as a pre-commit hook would), then commit everything. */
   commit(message: string): Promise<void>;
   /** Tasks `nx affected` selects for the last commit (dependencies excluded), sorted. */
   affected(target?: string, extraArgs?: string[]): Promise<string[]>;
@@ -139,6 +139,8 @@ function attachWorkspace(root: string, env: NodeJS.ProcessEnv | undefined): Temp
     return result;
   };
   const commit = async (message: string) => {
+    // Staged first, as a pre-commit hook sees it: the lock hashes only what git tracks.
+    await git(['add', '-A']);
     await nx(['sync']);
     await git(['add', '-A']);
     await git(['commit', '-q', '--allow-empty', '-m', message]);

@@ -1,5 +1,6 @@
 /** The file-reading edge of the compose loader: reads compose files, env files and folders from disk. */
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { loadComposeProject, type LoadOptions, type ReadFile } from './load';
 import { resolveCliOptions, type CliOptionsIo, type ComposeCliOptions } from './project-options';
 import type { ComposeFileSet, ComposeProject, ComposeService } from './types';
@@ -44,29 +45,56 @@ export type DiskLoadOptions = Pick<LoadOptions, 'homeDir' | 'lenientRequired'> &
   onLookup?: (absPath: string) => void;
   /** Where the files come from (default: the disk). */
   files?: ProjectFiles;
+  /**
+   * Whether git tracks a file or folder (absolute path): the lock's view reads only those. Absent
+   * outside a git checkout, where every file counts as committed.
+   */
+  isTracked?: (absPath: string) => boolean;
 };
+
+/** The files of `files` that git tracks; a folder lists only its tracked entries. */
+export function trackedOnly(files: ProjectFiles, isTracked: (absPath: string) => boolean): ProjectFiles {
+  return {
+    readFile: (p) => (isTracked(p) ? files.readFile(p) : undefined),
+    isFile: (p) => isTracked(p) && files.isFile(p),
+    listDir: (dir) => files.listDir(dir)?.filter((name) => isTracked(path.join(dir, name))),
+  };
+}
 
 /**
  * Load a compose project from disk as `docker compose` run with `cli` would (env files, COMPOSE_* variables).
- * Services that use a variable the process environment sets also get `committedDefinition`.
+ * The service lock hashes `committedDefinition` instead when it differs from `definition`: the
+ * definition as files git tracks give it, with no process environment (every machine computes the
+ * same hash, and a value only an untracked or git-ignored `.env` holds never reaches the lock). It is
+ * set on the services that used a process variable or read a file git does not track; `null` when
+ * the committed files do not define the service (its compose file is not added yet).
  */
 export function loadComposeCliProject(
   cli: ComposeCliOptions,
   processEnv: Record<string, string | undefined> = process.env,
   options: DiskLoadOptions = {},
 ): ComposeProject {
-  const project = loadWithEnvironment(cli, processEnv, options);
+  const { isTracked, ...diskOptions } = options;
+  const project = loadWithEnvironment(cli, processEnv, diskOptions);
+  const readUntracked = !!isTracked && project.files.some((f) => !isTracked(f));
   const usesProcessEnv = (svc: ComposeService) => svc.variables.some((v) => processEnv[v] !== undefined);
-  if (!Object.values(project.services).some(usesProcessEnv)) return project;
-  let committed: ComposeProject;
+  if (!readUntracked && !Object.values(project.services).some(usesProcessEnv)) return project;
+  const files = diskOptions.files ?? DISK_FILES;
+  let committed: ComposeProject | undefined;
   try {
-    committed = loadWithEnvironment(cli, {}, { ...options, lenientRequired: true });
+    committed = loadWithEnvironment(
+      cli,
+      {},
+      { ...diskOptions, files: isTracked ? trackedOnly(files, isTracked) : files, lenientRequired: true },
+    );
   } catch {
-    return project; // what only the environment makes valid keeps the environment's definition
+    // What only the environment makes valid keeps the environment's definition; what only untracked files make valid has none.
+    if (!readUntracked) return project;
   }
   for (const svc of Object.values(project.services)) {
-    const definition = committed.services[svc.name]?.definition;
-    if (definition && usesProcessEnv(svc)) svc.committedDefinition = definition;
+    const definition = committed?.services[svc.name]?.definition;
+    if (readUntracked) svc.committedDefinition = definition ?? null;
+    else if (definition && usesProcessEnv(svc)) svc.committedDefinition = definition;
   }
   return project;
 }

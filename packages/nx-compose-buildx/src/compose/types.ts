@@ -66,11 +66,11 @@ export interface ComposeService {
   /** The fully merged + interpolated service, keys as Compose prints them (build normalised to long form). */
   definition: Record<string, unknown>;
   /**
-   * The definition as the committed files alone give it (`.env`, no process environment), for hashes
-   * that must be the same on every machine. Absent when no variable it uses is set in the process
-   * environment: then it is `definition`.
+   * The definition as the committed files alone give it (files git tracks, no process environment), for
+   * hashes that must be the same on every machine. Absent when it is `definition`; `null` when the
+   * committed files do not define the service (see loadComposeCliProject).
    */
-  committedDefinition?: Record<string, unknown>;
+  committedDefinition?: Record<string, unknown> | null;
   /** Set when the service's definition has the wrong shape (compose-spec schema, name, types): the service cannot be built. */
   error?: ComposeError;
   build?: ComposeBuild;

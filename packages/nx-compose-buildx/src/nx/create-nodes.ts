@@ -16,6 +16,7 @@ import { normalizePluginOptions, type ComposeBuildxPluginOptions, type Normalize
 import { assignProjectNames } from './project-names';
 import { SERVICE_LOCK_FILE, parseServiceLock, serviceDefinitionHashes } from './service-lock';
 import { isPerPlatform } from './targets';
+import { gitIndexPath, isTrackedPath, listTrackedFiles } from '../run/git-index';
 import { logWarnings, readLockText, staleLockNotice } from './plugin-warnings';
 
 export { COMPOSE_FILE_GLOB } from './plugin';
@@ -57,6 +58,9 @@ export async function computeComposeNodes(
   const root = context.workspaceRoot;
 
   const disk = diskView();
+  // The lock's view reads only files git tracks: one listing for the whole graph.
+  const tracked = await listTrackedFiles(root);
+  const isTracked = tracked && isTrackedPath(tracked, root);
   const loaded: LoadedSet[] = [];
   const files: ProjectFiles = {
     ...DISK_FILES,
@@ -64,7 +68,7 @@ export async function computeComposeNodes(
     listDir: (abs) => disk.list(abs)?.map((e) => e.name),
   };
   for (const set of composeFileSets(configFiles, options, root, disk)) {
-    loaded.push(loadSet(set, root, files));
+    loaded.push(loadSet(set, root, files, isTracked));
     await yieldToEventLoop();
   }
   const sets = withoutIncludedSets(loaded, root);
@@ -87,8 +91,10 @@ export async function computeComposeNodes(
     for (const spec of result.specs) {
       const service = set.project.services[spec.service];
       // The lock hashes the definition as the committed files alone give it, so every machine
-      // computes the same hash whatever CI exports; process variables reach the task hash as env inputs.
-      records.push({ set: set.outcome, spec, definition: service.committedDefinition ?? service.definition });
+      // computes the same hash whatever CI exports or an untracked .env holds; process variables
+      // reach the task hash as env inputs. A service the committed files do not define has no hash.
+      const definition = service.committedDefinition === null ? undefined : (service.committedDefinition ?? service.definition);
+      records.push({ set: set.outcome, spec, definition });
     }
     for (const error of result.errors) {
       serviceErrors.push({ set: set.outcome, service: error.service ?? '?', error: error.relativeTo(root) });
@@ -100,6 +106,7 @@ export async function computeComposeNodes(
   for (const { record, error } of nameErrors) serviceErrors.push({ set: record.set, service: record.spec.service, error });
   const definitionHashes = new Map<string, string>();
   for (const { spec, definition } of named) {
+    if (!definition) continue;
     const platforms = isPerPlatform(spec) ? spec.platforms : [];
     for (const [name, hash] of Object.entries(serviceDefinitionHashes(spec.project, spec.service, definition, platforms, root))) {
       definitionHashes.set(name, hash);
@@ -163,14 +170,11 @@ export async function computeComposeNodes(
   logWarnings(root, warnings);
   // Errors are cached like successes: the dependencies list every path that was looked for, so the
   // entry goes stale as soon as a missing file appears or a broken one changes.
-  await writeGraphCache(
-    root,
-    cacheBase,
-    graphDependencies(sets, specs, facts, configFiles, options, probed),
-    assembled.results,
-    warnings,
-    (path) => disk.seen(join(root, path)),
-  );
+  const dependencies = graphDependencies(sets, specs, facts, configFiles, options, probed);
+  // `git add` or `git rm --cached` of a file changes the lock's view without touching the file.
+  const index = tracked && gitIndexPath(root);
+  if (index) dependencies.stats.push(index);
+  await writeGraphCache(root, cacheBase, dependencies, assembled.results, warnings, (path) => disk.seen(join(root, path)));
   return assembled.results;
 }
 
@@ -260,7 +264,12 @@ function composeFileSets(configFiles: readonly string[], options: NormalizedPlug
   return [...discovered, ...explicit];
 }
 
-function loadSet({ configFile, cli, explicit }: ComposeRun, root: string, files: ProjectFiles): LoadedSet {
+function loadSet(
+  { configFile, cli, explicit }: ComposeRun,
+  root: string,
+  files: ProjectFiles,
+  isTracked?: (absPath: string) => boolean,
+): LoadedSet {
   const ownFiles = [...(cli.files ?? [join(root, configFile)]), ...(cli.envFiles ?? [join(cli.workingDir, '.env')])].map((f) =>
     toWorkspacePath(root, f),
   );
@@ -277,7 +286,7 @@ function loadSet({ configFile, cli, explicit }: ComposeRun, root: string, files:
   const onLookup = (abs: string) => lookups.add(toWorkspacePath(root, abs));
   const read = () => ({ lookups: [...lookups], variablesRead: [...variables] });
   try {
-    const project = loadComposeCliProject(cli, env, { onLookup, files });
+    const project = loadComposeCliProject(cli, env, { onLookup, files, ...(isTracked ? { isTracked } : {}) });
     const composeDir = toWorkspacePath(root, project.projectDir);
     const watchedFiles = [...new Set([...ownFiles, ...project.files.map((f) => toWorkspacePath(root, f))])];
     const ws = (f: string) => toWorkspacePath(root, f);

@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -104,5 +105,65 @@ describe('the service lock is the same in every checkout', () => {
     const after = await lockAt(root, { ...WORKSPACE, 'common/base.yaml': WORKSPACE['common/base.yaml'].replace('"1"', '"2"') });
     expect(after.hashes.web).not.toBe(before.hashes.web);
     expect(after.hashes.api).toBe(before.hashes.api);
+  });
+});
+
+/** git in `cwd`, asynchronously (a test worker never blocks its event loop on a child). */
+const git = (cwd: string, ...args: string[]) =>
+  new Promise<string>((resolve, reject) =>
+    execFile(
+      'git',
+      ['-c', 'user.name=t', '-c', 'user.email=t@example.invalid', ...args],
+      { cwd, encoding: 'utf-8' },
+      (error, stdout, stderr) => (error ? reject(new Error(`git ${args.join(' ')}: ${stderr}`)) : resolve(stdout)),
+    ),
+  );
+
+describe('the service lock hashes only what git tracks', () => {
+  const base = mkdtempSync(join(tmpdir(), 'nxcb-lock-git-'));
+  afterAll(() => rmSync(base, { recursive: true, force: true }));
+  const FILES = { ...WORKSPACE, '.gitignore': '.nx\n' };
+  delete (FILES as Record<string, string>)['.env'];
+
+  it('an untracked or git-ignored .env changes no lock byte; the same .env committed does', async () => {
+    const root = join(base, 'ws');
+    mkdirSync(root, { recursive: true });
+    await git(root, 'init', '-q', '-b', 'main');
+    await lockAt(root, FILES);
+    await git(root, 'add', '-A');
+    await git(root, 'commit', '-q', '-m', 'initial');
+    const without = await lockAt(root, {});
+    expect(Object.keys(without.hashes).sort()).toEqual(['api', 'api@linux-amd64', 'api@linux-arm64', 'web']);
+
+    // Untracked: present on disk, read by the graph (the image tag is 1.2 there), absent from the lock.
+    writeFileSync(join(root, '.env'), 'TAG=1.2\n');
+    const untracked = await lockAt(root, {});
+    expect(untracked.lock).toBe(without.lock);
+    // Git-ignored, and with another value: still no lock byte moves.
+    writeFileSync(join(root, '.gitignore'), '.nx\n.env\n');
+    await git(root, 'commit', '-q', '-am', 'ignore .env');
+    writeFileSync(join(root, '.env'), 'TAG=9.9\n');
+    expect((await lockAt(root, {})).lock).toBe(without.lock);
+
+    // Committed (git add alone changes no file the graph cache hashes: the index must be watched).
+    await git(root, 'add', '-f', '.env');
+    const committed = await lockAt(root, {});
+    expect(committed.hashes.api).not.toBe(without.hashes.api);
+    expect(committed.hashes.web).toBe(without.hashes.web);
+    // The tracked .env is read as on disk, like a tracked compose file: another value is another hash.
+    writeFileSync(join(root, '.env'), 'TAG=1.2\n');
+    expect((await lockAt(root, {})).hashes.api).not.toBe(committed.hashes.api);
+    // Untracked again (git rm --cached): back to the lock without it.
+    await git(root, 'rm', '-q', '-f', '--cached', '.env');
+    expect((await lockAt(root, {})).lock).toBe(without.lock);
+  });
+
+  it('a service whose compose file git does not track yet has no lock entry', async () => {
+    const root = join(base, 'new-file');
+    mkdirSync(root, { recursive: true });
+    await git(root, 'init', '-q', '-b', 'main');
+    expect((await lockAt(root, FILES)).hashes).toEqual({});
+    await git(root, 'add', '-A');
+    expect(Object.keys((await lockAt(root, {})).hashes).sort()).toEqual(['api', 'api@linux-amd64', 'api@linux-arm64', 'web']);
   });
 });
