@@ -138,6 +138,12 @@ const cases: ErrorCase[] = [
     project: 'bad-compose-error',
     message: /^bad\/compose\.yaml.*nope\.yaml/,
   },
+  {
+    name: 'extends of a missing file',
+    files: { 'bad/compose.yaml': svc('ext', '    extends: { file: ./gone.yaml, service: base }\n    build: .\n'), 'bad/Dockerfile': DF },
+    project: 'bad-compose-error',
+    message: /^bad\/compose\.yaml:3 \(service "ext"\): .*compose file not found: \/\S+\/bad\/gone\.yaml$/,
+  },
 
   // One broken service: that service alone is an error project.
   {
