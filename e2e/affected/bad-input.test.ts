@@ -99,6 +99,9 @@ const FILES: Record<string, string> = {
     '',
   ].join('\n'),
   'cfg/Dockerfile': DF,
+  'secret/compose.yaml':
+    'services:\n  leaky:\n    build:\n      context: .\n      args: { NPM_TOKEN: e2e-leaky-value-7f3, PUBLIC_KEY: e2e-public-value }\n',
+  'secret/Dockerfile': DF,
   'trav/compose.yaml':
     'services:\n  ../../../x:\n    build:\n      context: .\n      platforms: [linux/amd64]\n    x-nx-buildx:\n      platformConfig: { base: base.json }\n',
   'trav/Dockerfile': DF,
@@ -268,6 +271,14 @@ describe('bad input at graph level: real nx loads the graph, one error project p
     expect(String(config.targets['docker-build'].options?.message)).toMatch(message);
     expect(config.description).toContain(String(config.targets['docker-build'].options?.message));
     expect(stderr).toContain(String(config.targets['docker-build'].options?.message)); // said at graph time too
+  });
+
+  it('a secret-like build arg: a graph-time warning naming service, file and build.secrets, never the value', async () => {
+    expect((await show('leaky')).targets['docker-build'].executor).toBe('nx-compose-buildx:docker-build'); // a warning, not an error
+    const warning = stderr.split('\n').find((l) => l.includes('service "leaky"'));
+    expect(warning, stderr).toMatch(/service "leaky" \(secret\/compose\.yaml\): build arg NPM_TOKEN looks like a secret .*build\.secrets/);
+    expect(warning).not.toContain('PUBLIC_KEY');
+    expect(stderr).not.toContain('e2e-leaky-value-7f3');
   });
 
   it('args named __proto__ and constructor are data', async () => {
