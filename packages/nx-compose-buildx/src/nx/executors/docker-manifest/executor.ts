@@ -1,23 +1,14 @@
 import type { ExecutorContext } from '@nx/devkit';
 import { imagetoolsCreateArgv } from '../../../buildx/argv';
-import { publishManifestList } from '../shared/manifest-list';
+import { manifestListTags, listTask, publishManifestList } from '../shared/manifest-list';
 import { platformRestriction } from '../../native-leg';
 import { repositoryOf } from '../../../buildx/image-ref';
-import { generateTags } from '../../../buildx/tags';
-import { commandTimeouts, displayCommand } from '../../../run/exec';
+import { displayCommand } from '../../../run/exec';
 import { ensureBuilder } from '../shared/builder';
-import { defaultDeps, withTimeouts, type ExecutorDeps } from '../shared/deps';
-import { defaultMetadataFile } from '../shared/options';
+import { defaultDeps, type ExecutorDeps } from '../shared/deps';
 import { registryImage } from '../shared/registry';
 import type { ImageMetadata } from '../shared/build-record';
 import type { DockerManifestExecutorSchema } from './schema';
-
-/** Run-time tags from git for the manifest list (never for one platform's image); none outside a git checkout. */
-async function generatedTags(options: DockerManifestExecutorSchema, root: string, deps: ExecutorDeps): Promise<string[]> {
-  if (!options.generatedTags?.length) return [];
-  const facts = await deps.gitFacts(root).catch(() => undefined);
-  return facts ? generateTags(options.generatedTags, facts, options.tags) : [];
-}
 
 /**
  * docker-manifest (the docker-push of a service built per platform): reads the digest of each
@@ -29,15 +20,9 @@ export async function dockerManifest(
   context: ExecutorContext,
   given: ExecutorDeps = defaultDeps(),
 ): Promise<{ success: boolean; metadata?: ImageMetadata }> {
-  const tag = `[${options.service}]`;
   const deps = given;
-  const fail = (message: string) => {
-    deps.log(`${tag} ${message}`);
-    return { success: false };
-  };
+  const { tag, fail, timeouts, bounded } = listTask(options.service, deps);
   try {
-    const timeouts = commandTimeouts(given.env);
-    const bounded = withTimeouts(given, timeouts);
     const root = context.root;
     const restriction = platformRestriction(undefined, deps.env);
     if (restriction) {
@@ -47,7 +32,8 @@ export async function dockerManifest(
       return { success: true };
     }
     const platforms = Object.keys(options.platformImages);
-    const tags = [...options.tags, ...(await generatedTags(options, root, deps))];
+    // Run-time tags from git go on the manifest list, never on one platform's image.
+    const tags = await manifestListTags(options, root, deps);
     if (!tags.length) return fail('docker-push needs at least one tag (compose image: or build.tags).');
     if (!platforms.length) return fail('no platform images to assemble.');
     const dryRun = options.dryRun ?? false;
@@ -72,7 +58,7 @@ export async function dockerManifest(
       Object.entries(options.platformImages).map(([platform, ref]) => [platform, `${repositoryOf(ref)}@${digests[platform]}`]),
     );
     const r = await publishManifestList(
-      { service: options.service, tags, sources, metadataFile: options.metadataFile ?? defaultMetadataFile(options.service, 'push') },
+      { service: options.service, tags, sources, ...(options.metadataFile ? { metadataFile: options.metadataFile } : {}) },
       { root, deps: bounded, timeouts, builder: builder.name },
     );
     if ('error' in r) return fail(r.error);

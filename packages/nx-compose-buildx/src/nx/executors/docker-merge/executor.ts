@@ -1,13 +1,11 @@
 import type { ExecutorContext } from '@nx/devkit';
 import { imagetoolsCreateArgv } from '../../../buildx/argv';
-import { generateTags } from '../../../buildx/tags';
-import { commandTimeouts, displayCommand } from '../../../run/exec';
+import { displayCommand } from '../../../run/exec';
 import type { ImageMetadata } from '../shared/build-record';
 import { ensureBuilder } from '../shared/builder';
-import { defaultDeps, withTimeouts, type ExecutorDeps } from '../shared/deps';
-import { publishManifestList } from '../shared/manifest-list';
+import { defaultDeps, type ExecutorDeps } from '../shared/deps';
+import { manifestListTags, listTask, publishManifestList } from '../shared/manifest-list';
 import { coverage, digestFileName, digestsDirOf, readDigestRecords, PLATFORMS_ENV } from '../../native-leg';
-import { defaultMetadataFile } from '../shared/options';
 import type { DockerMergeExecutorSchema } from './schema';
 
 /**
@@ -21,15 +19,9 @@ export async function dockerMerge(
   context: ExecutorContext,
   given: ExecutorDeps = defaultDeps(),
 ): Promise<{ success: boolean; metadata?: ImageMetadata }> {
-  const tag = `[${options.service}]`;
   const deps = given;
-  const fail = (message: string) => {
-    deps.log(`${tag} ${message}`);
-    return { success: false };
-  };
+  const { tag, fail, timeouts, bounded } = listTask(options.service, deps);
   try {
-    const timeouts = commandTimeouts(given.env);
-    const bounded = withTimeouts(given, timeouts);
     const root = context.root;
     const project = context.projectName ?? options.service;
     const dir = digestsDirOf(options.digestsDir, deps.env);
@@ -38,8 +30,7 @@ export async function dockerMerge(
       return fail(
         'docker-merge: the service declares no platforms (compose build.platforms), so no runner built a platform of it to merge.',
       );
-    const facts = options.generatedTags?.length ? await deps.gitFacts(root).catch(() => undefined) : undefined;
-    const tags = [...options.tags, ...(facts ? generateTags(options.generatedTags!, facts, options.tags) : [])];
+    const tags = await manifestListTags(options, root, deps);
     if (!tags.length) return fail('docker-merge needs at least one tag (compose image: or build.tags).');
 
     const { records, problems } = readDigestRecords(root, dir, { project });
@@ -76,7 +67,7 @@ export async function dockerMerge(
       return { success: true };
     }
     const r = await publishManifestList(
-      { service: options.service, tags, sources, metadataFile: options.metadataFile ?? defaultMetadataFile(options.service, 'push') },
+      { service: options.service, tags, sources, ...(options.metadataFile ? { metadataFile: options.metadataFile } : {}) },
       { root, deps: bounded, timeouts, ...(builder.name ? { builder: builder.name } : {}) },
     );
     if ('error' in r) return fail(r.error);

@@ -5,17 +5,44 @@
  * service built per platform) and docker-merge (native runners' digest files) both end here.
  */
 import { imagetoolsCreateArgv } from '../../../buildx/argv';
-import { displayCommand, type CommandTimeouts } from '../../../run/exec';
+import { generateTags, type TagRule } from '../../../buildx/tags';
+import { commandTimeouts, displayCommand, type CommandTimeouts } from '../../../run/exec';
 import { confirmPushed, writeMetadata, type ImageMetadata } from './build-record';
-import type { ExecutorDeps } from './deps';
+import { withTimeouts, type ExecutorDeps } from './deps';
+import { defaultMetadataFile } from './options';
+
+/**
+ * How docker-manifest and docker-merge start: the service's log tag, a failure that logs its
+ * reason, and the dependencies with the command timeouts applied.
+ */
+export function listTask(service: string, deps: ExecutorDeps) {
+  const tag = `[${service}]`;
+  const timeouts = commandTimeouts(deps.env);
+  const fail = (message: string) => {
+    deps.log(`${tag} ${message}`);
+    return { success: false };
+  };
+  return { tag, fail, timeouts, bounded: withTimeouts(deps, timeouts) };
+}
+
+/** The list's tags: the given ones and the run-time tags from git (none outside a git checkout). */
+export async function manifestListTags(
+  options: { tags: string[]; generatedTags?: TagRule[] },
+  root: string,
+  deps: ExecutorDeps,
+): Promise<string[]> {
+  if (!options.generatedTags?.length) return options.tags;
+  const facts = await deps.gitFacts(root).catch(() => undefined);
+  return [...options.tags, ...(facts ? generateTags(options.generatedTags, facts, options.tags) : [])];
+}
 
 export interface ManifestList {
   service: string;
   tags: string[];
   /** Platform → `<repository>@<manifest digest>` of that platform's image. */
   sources: Record<string, string>;
-  /** Workspace-relative push metadata written on success. */
-  metadataFile: string;
+  /** Workspace-relative push metadata written on success (default: the service's push metadata file). */
+  metadataFile?: string;
 }
 
 export async function publishManifestList(
@@ -43,9 +70,10 @@ export async function publishManifestList(
   const moved = platforms.filter((p) => metadata.platforms[p]?.digest !== digestOf(p));
   if (moved.length) return { error: `the manifest list does not point at the pushed images for ${moved.join(', ')}.` };
   metadata.pushed = true;
-  writeMetadata(root, list.metadataFile, metadata);
+  const metadataFile = list.metadataFile ?? defaultMetadataFile(list.service, 'push');
+  writeMetadata(root, metadataFile, metadata);
   deps.log(
-    `${tag} assembled ${list.tags.join(', ')}: ${platforms.map((p) => `${p} ${digestOf(p).slice(0, 19)}`).join(', ')} → ${list.metadataFile}`,
+    `${tag} assembled ${list.tags.join(', ')}: ${platforms.map((p) => `${p} ${digestOf(p).slice(0, 19)}`).join(', ')} → ${metadataFile}`,
   );
   return { metadata };
 }
