@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, posix, resolve } from 'node:path';
 import type { CreateNodesResultArray } from '@nx/devkit';
 
@@ -76,14 +76,21 @@ function statLine(root: string, path: string): string {
   return stat ? `${stat.mtimeMs}:${stat.size}` : MISSING;
 }
 
+/** `read()`, or undefined when the path is absent (one call instead of an existsSync before it; other errors throw). */
+function unlessAbsent<T>(read: () => T): T | undefined {
+  try {
+    return read();
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    throw e;
+  }
+}
+
 function dependencyKey(root: string, base: string, deps: GraphDependencies, statOf = (path: string) => statLine(root, path)): string {
   const parts: string[] = [base];
   for (const dir of deps.composeDirs) {
-    const names = existsSync(join(root, dir))
-      ? readdirSync(join(root, dir))
-          .filter((n) => COMPOSE_NAME.test(n))
-          .sort()
-      : [];
+    const names = (unlessAbsent(() => readdirSync(join(root, dir))) ?? []).filter((n) => COMPOSE_NAME.test(n)).sort();
     parts.push(`dir\0${dir}\0${names.join('\0')}`);
   }
   const hash = createHash('sha256');
@@ -91,7 +98,7 @@ function dependencyKey(root: string, base: string, deps: GraphDependencies, stat
     const abs = `${root}/${file}`;
     hash
       .update(`file\0${file}\0`)
-      .update(existsSync(abs) ? readFileSync(abs) : '\0missing')
+      .update(unlessAbsent(() => readFileSync(abs)) ?? '\0missing')
       .update('\n');
   }
   for (const path of deps.stats) parts.push(`stat\0${path}\0${statOf(path)}`);
@@ -119,7 +126,6 @@ export async function readGraphCache(
   base: string,
 ): Promise<{ results: CreateNodesResultArray; warnings: string[] } | undefined> {
   const path = cachePath(root, base);
-  if (!existsSync(path)) return undefined;
   try {
     const entry = JSON.parse(readFileSync(path, 'utf-8')) as CacheEntry;
     if (entry.version !== CACHE_VERSION) return undefined;
