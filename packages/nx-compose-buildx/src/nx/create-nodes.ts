@@ -60,7 +60,16 @@ export async function computeComposeNodes(
   const disk = diskView();
   // The lock's view reads only files git tracks: one listing for the whole graph.
   const tracked = await listTrackedFiles(root);
-  const isTracked = tracked && isTrackedPath(tracked, root);
+  // Every answer given, for the graph cache: a changed index invalidates the entry only if one differs.
+  const trackedAnswers: Record<string, boolean> = Object.create(null);
+  const trackedPath = tracked && isTrackedPath(tracked, root);
+  const isTracked =
+    trackedPath &&
+    ((abs: string) => {
+      const answer = trackedPath(abs);
+      trackedAnswers[toWorkspacePath(root, abs)] = answer;
+      return answer;
+    });
   const loaded: LoadedSet[] = [];
   const files: ProjectFiles = {
     ...DISK_FILES,
@@ -173,7 +182,7 @@ export async function computeComposeNodes(
   const dependencies = graphDependencies(sets, specs, facts, configFiles, options, probed);
   // `git add` or `git rm --cached` of a file changes the lock's view without touching the file.
   const index = tracked && gitIndexPath(root);
-  if (index) dependencies.stats.push(index);
+  if (index) dependencies.tracked = { index, paths: trackedAnswers };
   await writeGraphCache(root, cacheBase, dependencies, assembled.results, warnings, (path) => disk.seen(join(root, path)));
   return assembled.results;
 }

@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -65,5 +66,52 @@ describe('the graph cache', () => {
     expect(await read()).toBeDefined();
     change(root);
     expect(await read()).toBeUndefined();
+  });
+});
+
+/** git in `cwd`, asynchronously (a test worker never blocks its event loop on a child). */
+const git = (cwd: string, ...args: string[]) =>
+  new Promise<string>((resolve, reject) =>
+    execFile(
+      'git',
+      ['-c', 'user.name=t', '-c', 'user.email=t@example.invalid', ...args],
+      { cwd, encoding: 'utf-8' },
+      (error, stdout, stderr) => (error ? reject(new Error(`git ${args.join(' ')}: ${stderr}`)) : resolve(stdout)),
+    ),
+  );
+
+describe('the graph cache and git index', () => {
+  let root: string;
+  beforeEach(async () => {
+    root = mkdtempSync(join(tmpdir(), 'nxcb-graph-cache-git-'));
+    writeFileSync(join(root, 'compose.yaml'), 'services: {}\n');
+    writeFileSync(join(root, '.env'), 'TAG=1\n');
+    await git(root, 'init', '-q', '-b', 'main');
+    await git(root, 'add', 'compose.yaml');
+    await git(root, 'commit', '-q', '-m', 'initial');
+    const deps: GraphDependencies = {
+      composeDirs: ['.'],
+      files: ['compose.yaml'],
+      stats: [],
+      variables: [],
+      tracked: { index: '.git/index', paths: { 'compose.yaml': true, '.env': false } },
+    };
+    await writeGraphCache(root, BASE, deps, RESULTS as never, []);
+  });
+  afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+  it('stands when the index is rewritten but every recorded answer is the same (git status, a commit of other files)', async () => {
+    utimesSync(join(root, '.git/index'), new Date(), new Date(Date.now() + 5_000));
+    writeFileSync(join(root, 'other.txt'), 'x\n');
+    await git(root, 'add', 'other.txt');
+    expect(await readGraphCache(root, BASE)).toEqual({ results: RESULTS, warnings: [] });
+  });
+
+  it.each([
+    ['git add of a recorded untracked file', (r: string) => git(r, 'add', '.env')],
+    ['git rm --cached of a recorded tracked file', (r: string) => git(r, 'rm', '-q', '--cached', 'compose.yaml')],
+  ])('misses after %s', async (_, change) => {
+    await change(root);
+    expect(await readGraphCache(root, BASE)).toBeUndefined();
   });
 });

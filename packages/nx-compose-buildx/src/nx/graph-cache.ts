@@ -22,17 +22,25 @@ export interface GraphDependencies {
   variables: string[];
   /** Folders whose compose file names decide discovery. */
   composeDirs: string[];
+  /**
+   * The lock's view reads only files git tracks: the index file, and each path whose tracked-ness
+   * the computation asked, with the answer. Not in the key: `git status` and every commit rewrite
+   * the index, so a changed index only asks git again, and the entry stands while every answer is the same.
+   */
+  tracked?: { index: string; paths: Record<string, boolean> };
 }
 
 interface CacheEntry {
   version: typeof CACHE_VERSION;
   key: string;
+  /** statLine of dependencies.tracked.index when the entry was written. */
+  indexStat?: string;
   dependencies: GraphDependencies;
   results: CreateNodesResultArray;
   warnings: string[];
 }
 
-const CACHE_VERSION = 2;
+const CACHE_VERSION = 3;
 
 /**
  * Nx's workspace-data folder, which `nx reset` clears: NX_WORKSPACE_DATA_DIRECTORY (or the older
@@ -130,10 +138,21 @@ export async function readGraphCache(
     const entry = JSON.parse(readFileSync(path, 'utf-8')) as CacheEntry;
     if (entry.version !== CACHE_VERSION) return undefined;
     if (dependencyKey(root, base, entry.dependencies) !== entry.key) return undefined;
+    const tracked = entry.dependencies.tracked;
+    if (tracked && statLine(root, tracked.index) !== entry.indexStat && !(await sameTrackedAnswers(root, tracked.paths))) return undefined;
     return { results: entry.results, warnings: entry.warnings };
   } catch {
     return undefined;
   }
+}
+
+/** Whether git still gives every recorded path the same tracked-ness (one `git ls-files`; loaded only when the index changed). */
+async function sameTrackedAnswers(root: string, paths: Record<string, boolean>): Promise<boolean> {
+  const { isTrackedPath, listTrackedFiles } = await import('../run/git-index.js');
+  const now = await listTrackedFiles(root);
+  if (!now) return false;
+  const isTracked = isTrackedPath(now, root);
+  return Object.entries(paths).every(([path, was]) => isTracked(`${root}/${path}`) === was);
 }
 
 /**
@@ -163,6 +182,7 @@ export async function writeGraphCache(
     const entry: CacheEntry = {
       version: CACHE_VERSION,
       key: dependencyKey(root, base, kept, statOf),
+      ...(kept.tracked ? { indexStat: statLine(root, kept.tracked.index) } : {}),
       dependencies: kept,
       results,
       warnings,
