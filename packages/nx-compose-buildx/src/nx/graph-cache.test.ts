@@ -1,9 +1,9 @@
-import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readGraphCache, workspaceDataDirectory, writeGraphCache, type GraphDependencies } from './graph-cache';
+import { gitIn } from '../run/__fixtures__/git';
 
 const RESULTS = [['compose.yaml', { projects: { ctx: { root: 'ctx', name: 'api' } } }]] as const;
 const BASE = 'options-key-0123456789abcdef';
@@ -69,16 +69,7 @@ describe('the graph cache', () => {
   });
 });
 
-/** git in `cwd`, asynchronously (a test worker never blocks its event loop on a child). */
-const git = (cwd: string, ...args: string[]) =>
-  new Promise<string>((resolve, reject) =>
-    execFile(
-      'git',
-      ['-c', 'user.name=t', '-c', 'user.email=t@example.invalid', ...args],
-      { cwd, encoding: 'utf-8' },
-      (error, stdout, stderr) => (error ? reject(new Error(`git ${args.join(' ')}: ${stderr}`)) : resolve(stdout)),
-    ),
-  );
+const git = gitIn;
 
 describe('the graph cache and git index', () => {
   let root: string;

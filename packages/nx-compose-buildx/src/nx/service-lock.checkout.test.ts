@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -7,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createComposeNodes, COMPOSE_FILE_GLOB } from './create-nodes';
 import { definitionHashesFromGraph } from './definition-hash-metadata';
 import { inCheckoutTerms, renderServiceLock } from './service-lock';
+import { gitIn } from '../run/__fixtures__/git';
 
 describe('inCheckoutTerms', () => {
   it.each([
@@ -108,16 +108,7 @@ describe('the service lock is the same in every checkout', () => {
   });
 });
 
-/** git in `cwd`, asynchronously (a test worker never blocks its event loop on a child). */
-const git = (cwd: string, ...args: string[]) =>
-  new Promise<string>((resolve, reject) =>
-    execFile(
-      'git',
-      ['-c', 'user.name=t', '-c', 'user.email=t@example.invalid', ...args],
-      { cwd, encoding: 'utf-8' },
-      (error, stdout, stderr) => (error ? reject(new Error(`git ${args.join(' ')}: ${stderr}`)) : resolve(stdout)),
-    ),
-  );
+const git = gitIn;
 
 describe('the service lock hashes only what git tracks', () => {
   const base = mkdtempSync(join(tmpdir(), 'nxcb-lock-git-'));
