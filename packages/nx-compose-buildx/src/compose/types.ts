@@ -128,9 +128,14 @@ export class ComposeError extends Error {
     this.service = where.service;
   }
 
-  /** The same error with its file shown relative to `fromDir` (the workspace root, for Nx output). */
+  /**
+   * The same error with its file, and the paths below `fromDir` that its message names (a missing
+   * extended or included file), shown relative to `fromDir` (the workspace root, for Nx output).
+   */
   relativeTo(fromDir: string): ComposeError {
     const file = isAbsolute(this.file) ? relative(fromDir, this.file) || '.' : this.file;
-    return new ComposeError(this.detail, { file, line: this.line, column: this.column, service: this.service });
+    const prefix = fromDir.endsWith('/') ? fromDir : `${fromDir}/`;
+    const detail = isAbsolute(fromDir) ? this.detail.split(prefix).join('') : this.detail;
+    return new ComposeError(detail, { file, line: this.line, column: this.column, service: this.service });
   }
 }
