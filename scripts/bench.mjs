@@ -40,6 +40,7 @@ import {
   PLATFORMS,
   REPO,
   dockerWrapper,
+  failureLine,
   generateMonorepo,
   git,
   resolveOnPath,
@@ -314,11 +315,7 @@ async function benchN(n) {
         try {
           await must(bakeArgv(['--load']), ws);
         } catch (e) {
-          bakeFailed =
-            e.message
-              .split('\n')
-              .filter((l) => /ERROR/.test(l))
-              .pop() ?? e.message.split('\n')[0];
+          bakeFailed = failureLine(e);
           console.log(`    bake failed twice on the warm-up build; left out of scenarios 2-3: ${bakeFailed}`);
           md.push(
             `\`docker buildx bake --load\` failed twice building all ${n} services (\`${bakeFailed}\`), so it is left out of scenarios 2 and 3 below.`,
@@ -329,11 +326,7 @@ async function benchN(n) {
         try {
           await must(composeArgv, ws);
         } catch (e) {
-          composeFailed =
-            e.message
-              .split('\n')
-              .filter((l) => /rpc error|ERROR/.test(l))
-              .pop() ?? e.message.split('\n')[0];
+          composeFailed = failureLine(e, /rpc error|ERROR/);
           console.log(`    compose failed twice on the warm-up build; left out of scenarios 2-3: ${composeFailed}`);
           md.push(
             `\`docker compose build\` failed twice building all ${n} services (\`${composeFailed}\`), so it is left out of scenarios 2 and 3 below.`,

@@ -13,7 +13,7 @@ import { rmSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { sec, scenarioTable, median } from './bench-stats.mjs';
-import { IMAGE_PREFIX, generateMonorepo, svcName } from './bench-workspace.mjs';
+import { IMAGE_PREFIX, failureLine, generateMonorepo, svcName } from './bench-workspace.mjs';
 import { REGISTRY } from './stack.mjs';
 
 const LABEL = {
@@ -108,11 +108,7 @@ export async function runReleaseScenario(ctx) {
     try {
       await ctx.must(ctx.bakeArgv(['--push']), ws.bake);
     } catch (e) {
-      bakeFailed =
-        e.message
-          .split('\n')
-          .filter((l) => /ERROR/.test(l))
-          .pop() ?? e.message.split('\n')[0];
+      bakeFailed = failureLine(e);
       console.log(`    bake --push failed twice on the previous release; left out: ${bakeFailed}`);
     }
     await ctx.must(aloneArgv, ws.alone);
@@ -139,11 +135,7 @@ export async function runReleaseScenario(ctx) {
           r = await run();
         } catch (e) {
           if (key !== 'bake') throw e;
-          const failed =
-            e.message
-              .split('\n')
-              .filter((l) => /ERROR/.test(l))
-              .pop() ?? e.message.split('\n')[0];
+          const failed = failureLine(e);
           perRun[LABEL[key]].push({ load, ms: NaN, failed });
           console.log(`      bake --push failed twice: ${failed}`);
           return { ms: NaN };

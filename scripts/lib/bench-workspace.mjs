@@ -23,6 +23,13 @@ export const BASE_IMAGE = '127.0.0.1:5000/nxcb/busybox:latest';
 export const PLATFORMS = 'linux/amd64,linux/arm64';
 export const IMAGE_PREFIX = '127.0.0.1:5000/bench';
 
+/** The line that says why a failed command failed: its last line matching `pattern`, else its first line. */
+export const failureLine = (e, pattern = /ERROR/) =>
+  e.message
+    .split('\n')
+    .filter((l) => pattern.test(l))
+    .pop() ?? e.message.split('\n')[0];
+
 export const svcName = (i) => `svc-${String(i).padStart(3, '0')}`;
 
 function write(root, path, content) {
