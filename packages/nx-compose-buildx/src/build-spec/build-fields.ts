@@ -357,6 +357,21 @@ export function buildOptionsFrom(source: Partial<BuildOptions> & { context: stri
   return out as unknown as BuildOptions;
 }
 
+/**
+ * `options` less each build field that holds its empty value (`[]`, `{}`): buildOptionsFrom, which
+ * every executor's normalisation runs, puts them back. A thousand services' targets then carry
+ * fewer keys through Nx (its source maps and project-graph cache hold one entry per key).
+ */
+export function withoutEmptyFields<T extends Partial<BuildOptions>>(options: T): T {
+  const out: Record<string, unknown> = { ...options };
+  for (const [option, field] of FIELD_ENTRIES) {
+    const value = out[option];
+    if (!field.empty || value === null || typeof value !== 'object') continue;
+    if (Array.isArray(value) ? value.length === 0 : Object.keys(value).length === 0) delete out[option];
+  }
+  return out as T;
+}
+
 /** The buildx flags of every build field, in table order (the context itself is not among them). */
 export function buildFieldArgv(options: BuildOptions, settings: FlagSettings): string[] {
   const argv: string[] = [];

@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import type { CreateNodesContext, ProjectConfiguration } from '@nx/devkit';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createComposeNodes } from './create-nodes';
+import { normalizeBuildOptions, type BuildExecutorOptions } from './executors/shared/options';
 import type { ComposeBuildxPluginOptions } from './plugin-options';
 
 const base = mkdtempSync(join(tmpdir(), 'nxcb-nodes-'));
@@ -70,5 +71,35 @@ describe('createNodes: compose projects as docker compose finds them', () => {
     });
     expect(Object.keys(projects).sort()).toEqual(['api', 'lib']);
     expect(tagsOf(projects.lib)).toEqual([expect.stringMatching(/^ws\d+-lib$/)]);
+  });
+
+  it('targets leave out empty build fields and implicitDependencies; the executors put the fields back', async () => {
+    const projects = await projectsOf({
+      'compose.yaml':
+        'services:\n  base:\n    build: ./base\n    image: reg/base\n  api:\n    build:\n      context: ./api\n      args: {BASE: reg/base}\n      labels: {team: a}\n',
+      'base/Dockerfile': DOCKERFILE,
+      'api/Dockerfile': 'ARG BASE\nFROM ${BASE}\n',
+    });
+    const options = (p: string, t: string) => projects[p]!.targets![t]!.options as BuildExecutorOptions;
+    const base = options('base', 'docker-push');
+    for (const key of ['args', 'labels', 'cacheFrom', 'cacheTo', 'secrets', 'ssh', 'additionalContexts', 'extraHosts', 'platforms'])
+      expect(base).not.toHaveProperty(key);
+    expect(projects.base).not.toHaveProperty('implicitDependencies');
+    expect(projects.api!.implicitDependencies).toEqual(['base']);
+    expect(options('api', 'docker-build')).toMatchObject({ args: { BASE: 'reg/base' }, labels: { team: 'a' } });
+    expect(normalizeBuildOptions(base, 'push').build).toEqual({
+      context: 'base',
+      dockerfile: 'base/Dockerfile',
+      platforms: [],
+      args: {},
+      labels: {},
+      tags: ['reg/base'],
+      cacheFrom: [],
+      cacheTo: [],
+      secrets: [],
+      ssh: [],
+      additionalContexts: {},
+      extraHosts: [],
+    });
   });
 });

@@ -1,5 +1,5 @@
 import type { ProjectConfiguration, TargetConfiguration } from '@nx/devkit';
-import { buildOptionsFrom } from '../build-spec/build-fields';
+import { buildOptionsFrom, withoutEmptyFields } from '../build-spec/build-fields';
 import type { ServiceBuildSpec } from '../build-spec/types';
 import { definitionHashMetadata } from './definition-hash-metadata';
 import type { NormalizedPluginOptions } from './plugin-options';
@@ -123,7 +123,7 @@ function resolvedBuildOptions(node: ServiceNode, options: NormalizedPluginOption
   if (options.generatedTags.length && !platform) build.generatedTags = options.generatedTags;
   if (options.ociLabels === false) build.ociLabels = false;
   if (!options.reuse) build.reuse = false;
-  return build;
+  return withoutEmptyFields(build);
 }
 
 function platformDefinitionHashes(node: ServiceNode): Record<string, string> | undefined {
@@ -191,9 +191,13 @@ function perPlatformTargets(node: ServiceNode, options: NormalizedPluginOptions,
       outputs: [`{workspaceRoot}/dist/docker/${spec.project}/${slug}/push-metadata.json`],
       dependsOn: [`^${names.push}`, ...dependsOn],
       cache: !options.reuse, // with reuse the registry is the cache (registry-reuse.ts)
-      metadata: docs(pushTarget, `Build ${spec.service} for ${platform} alone and push it as ${(build.tags as string[]).join(', ')}`, {
-        options: { dryRun: true },
-      }),
+      metadata: docs(
+        pushTarget,
+        `Build ${spec.service} for ${platform} alone and push it as ${((build.tags as string[] | undefined) ?? []).join(', ')}`,
+        {
+          options: { dryRun: true },
+        },
+      ),
     };
   }
   const platforms = Object.keys(node.platforms!);
@@ -362,7 +366,7 @@ export function projectConfiguration(node: ServiceNode, options: NormalizedPlugi
     root: node.root,
     projectType: 'application',
     tags: ['docker', `compose:${spec.composeProject}`],
-    implicitDependencies: node.dependencies,
+    ...(node.dependencies.length ? { implicitDependencies: node.dependencies } : {}),
     namedInputs: { [IMAGE_INPUTS]: node.imageInputs },
     targets,
     metadata: {
