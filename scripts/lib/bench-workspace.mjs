@@ -99,7 +99,7 @@ export function generateMonorepo({ n, nodeModules, cache = false, plugin = true,
 
 /**
  * A private node_modules for the benchmark workspaces: symlinks to the repo's packages, except the
- * plugin, which is a copy of its built package taken now. Others rebuild packages/…/dist while the
+ * plugin, which is a copy of its built package taken now (with a link to its nested node_modules). Others rebuild packages/…/dist while the
  * benchmark runs (a rebuild empties dist and fails running tasks); the copy is immune to that.
  */
 export function snapshotNodeModules() {
@@ -117,6 +117,8 @@ export function snapshotNodeModules() {
   mkdirSync(copy);
   for (const f of ['package.json', 'executors.json', 'generators.json', 'dist'])
     cpSync(join(plugin, f), join(copy, f), { recursive: true });
+  // The plugin's own dependencies (tar-stream 3, where nx at the root has tar-stream 2): as installed, not the root's.
+  if (existsSync(join(plugin, 'node_modules'))) symlinkSync(join(plugin, 'node_modules'), join(copy, 'node_modules'), 'dir');
   // the copy must be complete: a rebuild might have raced with it
   if (!existsSync(join(copy, 'dist/nx/executors/docker-build/schema.json')))
     throw new Error('the plugin was being rebuilt while copied; run again');

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { indexPlatforms, isIndexMediaType, platformsFromOciLayout, type PlatformDigest } from '../buildx/manifest';
 import { imageLoadArgv, imageSaveArgv } from '../buildx/argv';
 import { DEFAULT_LONG_TIMEOUT_MS, spawnCommand, type SpawnedEnd } from './exec';
-import { TarScanner, tarDirectory } from './tar';
+import { scanTar, tarDirectory } from './tar';
 
 const MAX_JSON_BLOB = 256 * 1024;
 const MAX_STDERR = 64 * 1024;
@@ -31,21 +31,27 @@ const blobPath = (digest: string) => `blobs/${digest.replace(':', '/')}`;
 export const localImageDigests: LocalDigestsFn = async (ref, cwd, timeoutMs = DEFAULT_LONG_TIMEOUT_MS, indexDigest) => {
   const argv = imageSaveArgv(ref);
   const known = indexDigest && /^[a-z0-9]+:[a-f0-9]+$/.test(indexDigest) ? blobPath(indexDigest) : undefined;
-  const scanner = new TarScanner((name, size) => name === 'index.json' || (name.startsWith('blobs/') && size <= MAX_JSON_BLOB));
+  const scan = scanTar(
+    (name, size) => name === 'index.json' || (name.startsWith('blobs/') && size <= MAX_JSON_BLOB),
+    (name) => {
+      if (name !== known) return;
+      scan.stop();
+      sub.stop();
+    },
+  );
   let stderr = '';
   const sub = spawnCommand(argv[0]!, argv.slice(1), {
     cwd,
     timeoutMs,
-    onStdout: (chunk) => {
-      scanner.push(chunk);
-      if (known && scanner.entries.has(known)) sub.stop();
-    },
+    onStdout: (chunk) => scan.write(chunk),
     onStderr: (chunk) => {
       if (stderr.length < MAX_STDERR) stderr += chunk.toString('utf8');
     },
   });
   const ended = await sub.done;
-  const indexBlob = known ? scanner.entries.get(known) : undefined;
+  let unreadable: Error | undefined;
+  await scan.end().catch((e: Error) => (unreadable = e));
+  const indexBlob = known ? scan.entries.get(known) : undefined;
   if (indexDigest && indexBlob) {
     let parsed: Parameters<typeof indexPlatforms>[0];
     try {
@@ -57,10 +63,11 @@ export const localImageDigests: LocalDigestsFn = async (ref, cwd, timeoutMs = DE
   }
   const failed = failureOf(`docker save ${ref}`, ended, stderr, timeoutMs);
   if (failed) throw new Error(failed);
-  const index = scanner.entries.get('index.json');
+  if (unreadable) throw new Error(`docker save ${ref}: its output is not a readable tar: ${unreadable.message}`);
+  const index = scan.entries.get('index.json');
   if (!index) return { platforms: [] };
   const blobs = new Map<string, string>();
-  for (const [name, data] of scanner.entries) {
+  for (const [name, data] of scan.entries) {
     const m = /^blobs\/([a-z0-9]+)\/([a-f0-9]+)$/.exec(name);
     if (m) blobs.set(`${m[1]}:${m[2]}`, data.toString('utf8'));
   }

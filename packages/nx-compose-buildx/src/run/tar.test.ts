@@ -2,10 +2,10 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { loadOciLayout, localImageDigests, readOciLayout } from './image-save';
-import { TarScanner, tarDirectory } from './tar';
+import { scanTar, tarDirectory } from './tar';
 
 const d = (c: string) => `sha256:${c.repeat(64)}`;
 
@@ -53,17 +53,37 @@ async function makeLayout(): Promise<string> {
   return dir;
 }
 
-describe('TarScanner', () => {
-  test('keeps wanted entries across arbitrary chunking', async () => {
+describe('scanTar', () => {
+  test('keeps wanted entries across arbitrary chunking and skips the rest', async () => {
     const dir = await makeLayout();
     const tar = readFileSync(join(dir, 'image.tar'));
     for (const size of [1, 511, 512, 4096, tar.length]) {
-      const s = new TarScanner((name, bytes) => name === 'index.json' || (name.startsWith('blobs/') && bytes < 1024 * 256));
-      for (let i = 0; i < tar.length; i += size) s.push(tar.subarray(i, i + size));
-      expect([...s.entries.keys()].sort()).toEqual([`blobs/sha256/${'c'.repeat(64)}`, 'index.json']);
-      expect(JSON.parse(s.entries.get('index.json')!.toString()).manifests[0].digest).toBe(d('c'));
-      expect(s.done).toBe(true);
+      const kept: string[] = [];
+      const s = scanTar(
+        (name, bytes) => name === 'index.json' || (name.startsWith('blobs/') && bytes < 1024 * 256),
+        (name) => kept.push(name),
+      );
+      for (let i = 0; i < tar.length; i += size) s.write(tar.subarray(i, i + size));
+      const entries = await s.end();
+      expect([...entries.keys()].sort()).toEqual([`blobs/sha256/${'c'.repeat(64)}`, 'index.json']);
+      expect(kept.sort()).toEqual([`blobs/sha256/${'c'.repeat(64)}`, 'index.json']);
+      expect(JSON.parse(entries.get('index.json')!.toString()).manifests[0].digest).toBe(d('c'));
     }
+  });
+
+  test('a cut-off archive or one that is no tar at all is refused; stop() ends reading at once', async () => {
+    const dir = await makeLayout();
+    const tar = readFileSync(join(dir, 'image.tar'));
+    const cut = scanTar(() => true);
+    cut.write(tar.subarray(0, 2048 + 100));
+    await expect(cut.end()).rejects.toThrow(/Unexpected end of data/);
+    const junk = scanTar(() => true);
+    junk.write(Buffer.alloc(512, 'x'));
+    await expect(junk.end()).rejects.toThrow(/Invalid tar header/);
+    const stopped = scanTar(() => true);
+    stopped.write(tar.subarray(0, 2048 + 100));
+    stopped.stop();
+    expect(await stopped.end()).toBe(stopped.entries);
   });
 });
 
@@ -119,8 +139,12 @@ describe('tarDirectory and the layout a content-stable build writes', () => {
   });
   const layoutFiles = ['blobs/sha256/' + 'c'.repeat(64), 'blobs/sha256/' + 'f'.repeat(64), 'index.json', 'oci-layout'];
 
-  test('streams every file of the folder as a tar that GNU tar extracts byte for byte and TarScanner reads', async () => {
+  test('streams every file of the folder as a tar that GNU tar extracts byte for byte and scanTar reads', async () => {
     const dir = await makeLayout();
+    // A name beyond ustar's 100 bytes: tar-stream writes it as a PAX header, which both readers follow.
+    const deep = `blobs/${'d'.repeat(60)}/${'e'.repeat(60)}`;
+    mkdirSync(join(dir, 'layout', dirname(deep)), { recursive: true });
+    writeFileSync(join(dir, 'layout', deep), 'deep');
     const chunks: Buffer[] = [];
     for await (const c of tarDirectory(join(dir, 'layout'))) chunks.push(c as Buffer);
     const tar = Buffer.concat(chunks);
@@ -129,11 +153,14 @@ describe('tarDirectory and the layout a content-stable build writes', () => {
     const out = join(dir, 'out');
     mkdirSync(out);
     await promisify(execFile)('tar', ['-xf', join(dir, 'ours.tar'), '-C', out]);
-    for (const f of layoutFiles) expect(readFileSync(join(out, f))).toEqual(readFileSync(join(dir, 'layout', f)));
-    const s = new TarScanner(() => true);
-    s.push(tar);
-    expect([...s.entries.keys()]).toEqual(layoutFiles);
-    expect(s.done).toBe(true);
+    for (const f of [...layoutFiles, deep]) expect(readFileSync(join(out, f))).toEqual(readFileSync(join(dir, 'layout', f)));
+    const s = scanTar(() => true);
+    s.write(tar);
+    expect([...(await s.end()).keys()]).toEqual([deep, ...layoutFiles]);
+    // The same folder, the same bytes: no times or owners of this machine in the archive.
+    const again: Buffer[] = [];
+    for await (const c of tarDirectory(join(dir, 'layout'))) again.push(c as Buffer);
+    expect(Buffer.concat(again).equals(tar)).toBe(true);
   });
 
   test("readOciLayout: the index digest and each platform's manifest digest; undefined when entries disagree or there is none", async () => {

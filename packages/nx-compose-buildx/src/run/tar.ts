@@ -1,108 +1,68 @@
 /**
- * Minimal tar, both ways: a streaming reader that keeps only the entries a caller wants (by name and
- * size), so an image tar from `docker save` can be scanned for its index and manifests without
- * holding its layers; and a writer that streams a folder (an OCI layout) as a tar for `docker load`.
+ * Tar both ways, with tar-stream: a reader fed chunk by chunk that keeps only the regular files a
+ * caller wants (by name and size), so an image tar from `docker save` can be scanned for its index
+ * and manifests without holding its layers; and a writer that streams a folder (an OCI layout) as a
+ * tar for `docker load`, file by file.
  */
 import { createReadStream, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { extract, pack, type Pack } from 'tar-stream';
 
-export interface TarEntry {
-  name: string;
-  size: number;
-  data: Buffer;
+export interface TarScan {
+  /** The next chunk of the archive. */
+  write(chunk: Buffer): void;
+  /** The regular files kept so far, by name (a leading `./` dropped). */
+  readonly entries: Map<string, Buffer>;
+  /** The input is complete: resolves once all of it is read; rejects when it was not a whole tar. */
+  end(): Promise<Map<string, Buffer>>;
+  /** Reads no further: the caller has what it needs. */
+  stop(): void;
 }
 
-export class TarScanner {
-  private buf: Buffer = Buffer.alloc(0);
-  private current?: { name: string; size: number; keep: boolean; remaining: number; padding: number; chunks: Buffer[] };
-  private longName?: string;
-  readonly entries = new Map<string, Buffer>();
-  done = false;
-
-  constructor(private readonly want: (name: string, size: number) => boolean) {}
-
-  push(chunk: Buffer): void {
-    if (this.done) return;
-    this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;
-    for (;;) {
-      if (this.current) {
-        const c = this.current;
-        if (c.remaining > 0) {
-          if (!this.buf.length) return;
-          const take = Math.min(c.remaining, this.buf.length);
-          if (c.keep) c.chunks.push(this.buf.subarray(0, take));
-          this.buf = this.buf.subarray(take);
-          c.remaining -= take;
-          if (c.remaining > 0) return;
-        }
-        if (this.buf.length < c.padding) return;
-        this.buf = this.buf.subarray(c.padding);
-        if (c.keep) this.finish(c.name, Buffer.concat(c.chunks));
-        this.current = undefined;
-        continue;
+/**
+ * Reads a tar as it arrives. Entries `want` declines are skipped as they pass; `onKept` hears each
+ * kept entry's name once its data is complete (so a caller can stop the producer early).
+ */
+export function scanTar(want: (name: string, size: number) => boolean, onKept?: (name: string) => void): TarScan {
+  const entries = new Map<string, Buffer>();
+  const reader = extract();
+  let failure: Error | undefined;
+  let stopped = false;
+  reader.on('error', (e: Error) => (failure ??= e));
+  reader.on('entry', (header, stream, next) => {
+    const name = header.name.replace(/^\.\//, '');
+    const keep = (header.type === 'file' || header.type === 'contiguous-file') && want(name, header.size);
+    const chunks: Buffer[] = [];
+    stream.on('error', () => {}); // the reader's own error (or stop) is what counts
+    if (keep) stream.on('data', (chunk) => chunks.push(chunk as Buffer));
+    stream.on('end', () => {
+      if (keep) {
+        entries.set(name, Buffer.concat(chunks));
+        onKept?.(name);
       }
-      if (this.buf.length < 512) return;
-      const header = this.buf.subarray(0, 512);
-      this.buf = this.buf.subarray(512);
-      if (header.every((b) => b === 0)) {
-        this.done = true;
-        return;
-      }
-      const str = (from: number, len: number) =>
-        header
-          .subarray(from, from + len)
-          .toString('utf8')
-          .replace(/\0.*$/s, '');
-      let name = str(0, 100);
-      const prefix = str(345, 155);
-      if (prefix && str(257, 6).startsWith('ustar')) name = `${prefix}/${name}`;
-      const sizeField = header.subarray(124, 136);
-      const size = sizeField[0]! & 0x80 ? Number(sizeField.readBigUInt64BE(4)) : parseInt(str(124, 12).trim() || '0', 8);
-      const type = String.fromCharCode(header[156]!);
-      if (this.longName) {
-        name = this.longName;
-        this.longName = undefined;
-      }
-      const padding = (512 - (size % 512)) % 512;
-      const isMeta = type === 'L' || type === 'x';
-      const keep = isMeta || ((type === '0' || type === '\0') && this.want(name.replace(/^\.\//, ''), size));
-      this.current = { name: isMeta ? `\0${type}` : name.replace(/^\.\//, ''), size, keep, remaining: size, padding, chunks: [] };
-    }
-  }
-
-  private finish(name: string, data: Buffer): void {
-    if (name === '\0L') this.longName = data.toString('utf8').replace(/\0.*$/s, '');
-    else if (name === '\0x') {
-      const m = /\d+ path=([^\n]*)\n/.exec(data.toString('utf8'));
-      if (m) this.longName = m[1];
-    } else this.entries.set(name, data);
-  }
-}
-
-/** A ustar header for one regular file; a size beyond 11 octal digits is written base-256 (GNU), as the reader accepts. */
-function tarHeader(name: string, size: number): Buffer {
-  const h = Buffer.alloc(512);
-  if (Buffer.byteLength(name) > 100) throw new Error(`tar: entry name longer than 100 bytes: ${name}`);
-  h.write(name, 0, 'utf8');
-  const octal = (value: number, at: number, len: number) => h.write(`${value.toString(8).padStart(len - 1, '0')}\0`, at, 'ascii');
-  octal(0o644, 100, 8);
-  octal(0, 108, 8);
-  octal(0, 116, 8);
-  if (size < 8 ** 11) octal(size, 124, 12);
-  else {
-    h[124] = 0x80;
-    h.writeBigUInt64BE(BigInt(size), 128);
-  }
-  octal(0, 136, 12);
-  h.write('0', 156, 'ascii');
-  h.write('ustar\0', 257, 'ascii');
-  h.write('00', 263, 'ascii');
-  h.fill(' ', 148, 156); // the checksum is summed with its own field as spaces
-  let sum = 0;
-  for (const b of h) sum += b;
-  h.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'ascii');
-  return h;
+      next();
+    });
+    stream.resume();
+  });
+  return {
+    entries,
+    write: (chunk) => {
+      if (!stopped && !failure) reader.write(chunk);
+    },
+    end: () =>
+      new Promise((resolve, reject) => {
+        if (failure) return reject(failure);
+        if (stopped) return resolve(entries);
+        reader.once('error', reject);
+        reader.once('finish', () => resolve(entries));
+        reader.end(undefined); // streamx: end() with no last chunk
+      }),
+    stop: () => {
+      stopped = true;
+      reader.destroy();
+    },
+  };
 }
 
 /** Every regular file under `dir`, as `/`-separated paths relative to it, sorted (a stable archive). */
@@ -116,17 +76,24 @@ function filesUnder(dir: string, rel = ''): string[] {
   return out;
 }
 
+/** One file into the archive, streamed (pipe waits whenever the archive's reader is behind). */
+function addFile(archive: Pack, name: string, path: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const { size } = statSync(path);
+    // mtime 0 and tar-stream's root owner: the same folder gives the same archive.
+    const entry = archive.entry({ name, size, mode: 0o644, mtime: new Date(0) }, (e) => (e ? reject(e) : resolve()));
+    const file = createReadStream(path);
+    file.on('error', (e) => entry.destroy(e));
+    file.pipe(entry as unknown as NodeJS.WritableStream);
+  });
+}
+
 /** A tar of the regular files under `dir` (an OCI layout: `oci-layout`, `index.json`, `blobs/…`), streamed file by file. */
 export function tarDirectory(dir: string): Readable {
-  async function* chunks(): AsyncGenerator<Buffer> {
-    for (const name of filesUnder(dir)) {
-      const path = join(dir, name);
-      const { size } = statSync(path);
-      yield tarHeader(name, size);
-      for await (const chunk of createReadStream(path)) yield chunk as Buffer;
-      if (size % 512) yield Buffer.alloc(512 - (size % 512));
-    }
-    yield Buffer.alloc(1024); // two zero blocks end the archive
-  }
-  return Readable.from(chunks(), { objectMode: false });
+  const archive = pack();
+  void (async () => {
+    for (const name of filesUnder(dir)) await addFile(archive, name, join(dir, name));
+    archive.finalize();
+  })().catch((e: Error) => archive.destroy(e));
+  return Readable.from(archive);
 }
