@@ -37,6 +37,25 @@ describe('npm pack tarball in a fresh Nx 24 workspace', () => {
   }, 300_000);
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+  it('the installed plugin resolves its own dependencies (tar-stream 3, where nx brings tar-stream 2) and tars with them', async () => {
+    // Relative requires from the installed package, past its "exports": what its executors load at run time.
+    const script = [
+      'const plugin = require("module").createRequire(require.resolve("nx-compose-buildx/package.json"));',
+      'const { tarDirectory, scanTar } = plugin("./dist/run/tar.js");',
+      '(async () => {',
+      '  const scan = scanTar(() => true);',
+      '  for await (const chunk of tarDirectory("hello")) scan.write(chunk);',
+      '  const entries = await scan.end();',
+      '  console.log(JSON.stringify({ tarStream: plugin("tar-stream/package").version, entries: [...entries.keys()] }));',
+      '})();',
+    ].join('\n');
+    const r = await run(process.execPath, ['-e', script], { cwd: dir });
+    expect(r.status, r.stderr).toBe(0);
+    const got = JSON.parse(r.stdout) as { tarStream: string; entries: string[] };
+    expect(got.tarStream).toMatch(/^3\./);
+    expect(got.entries).toEqual(['Dockerfile', 'hello.txt']);
+  });
+
   it.each([
     ['string form', '"nx-compose-buildx"'],
     ['{plugin, options} form', '{ "plugin": "nx-compose-buildx", "options": { "buildTargetName": "image" } }'],
