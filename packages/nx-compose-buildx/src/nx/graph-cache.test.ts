@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -65,6 +65,67 @@ describe('the graph cache', () => {
   ])('misses when %s', async (_, change) => {
     expect(await read()).toBeDefined();
     change(root);
+    expect(await read()).toBeUndefined();
+  });
+});
+
+describe('the graph cache: hashed files by stat, by content when in doubt', () => {
+  let root: string;
+  const deps: GraphDependencies = { composeDirs: ['.', 'ctx'], files: ['compose.yaml', '.env'], stats: ['ctx'], variables: [] };
+  const LATER = Date.now() + 60_000; // an entry written a minute after the files: their stats are not racy
+  const MTIME = 1_700_000_000; // whole seconds, so that putting it back restores it exactly
+  const read = () => readGraphCache(root, BASE);
+  const entry = () => {
+    const dir = workspaceDataDirectory(root);
+    return JSON.parse(
+      readFileSync(
+        join(
+          dir,
+          readdirSync(dir).find((f) => f.endsWith('.json'))!,
+        ),
+        'utf-8',
+      ),
+    );
+  };
+
+  beforeEach(() => {
+    root = mkdtempSync(join(tmpdir(), 'nxcb-graph-cache-files-'));
+    writeFileSync(join(root, 'compose.yaml'), 'services: {a: {}}\n');
+    utimesSync(join(root, 'compose.yaml'), MTIME, MTIME);
+    mkdirSync(join(root, 'ctx'));
+  });
+  afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+  it('lists no compose folder whose own stat it compares, and still sees a compose file appear there', async () => {
+    await writeGraphCache(root, BASE, deps, RESULTS as never, [], undefined, LATER);
+    expect(entry().dependencies.composeDirs).toEqual(['.']);
+    expect(await read()).toBeDefined();
+    writeFileSync(join(root, 'ctx/compose.yaml'), 'services: {}\n');
+    expect(await read()).toBeUndefined();
+  });
+
+  it.each([
+    ['the entry is not racy', LATER],
+    ['the files changed just before the entry was written (racy: content read every time)', Date.now()],
+  ])('when %s: a touch with the same content hits, any other content misses', async (_, writtenAt) => {
+    await writeGraphCache(root, BASE, deps, RESULTS as never, [], undefined, writtenAt);
+    expect(await read()).toBeDefined();
+    utimesSync(join(root, 'compose.yaml'), MTIME + 5, MTIME + 5);
+    expect(await read()).toBeDefined();
+    // Same size, and the mtime put back: only the ctime (and the content) tell.
+    writeFileSync(join(root, 'compose.yaml'), 'services: {b: {}}\n');
+    utimesSync(join(root, 'compose.yaml'), MTIME, MTIME);
+    expect(statSync(join(root, 'compose.yaml')).mtimeMs).toBe(MTIME * 1000);
+    expect(await read()).toBeUndefined();
+  });
+
+  it('an absent hashed file that appears misses, and one that goes misses', async () => {
+    await writeGraphCache(root, BASE, deps, RESULTS as never, [], undefined, LATER);
+    writeFileSync(join(root, '.env'), '');
+    expect(await read()).toBeUndefined();
+    await writeGraphCache(root, BASE, deps, RESULTS as never, [], undefined, LATER);
+    expect(await read()).toBeDefined();
+    rmSync(join(root, '.env'));
     expect(await read()).toBeUndefined();
   });
 });

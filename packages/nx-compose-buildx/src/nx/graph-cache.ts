@@ -6,16 +6,17 @@ import type { CreateNodesResultArray } from '@nx/devkit';
 /**
  * The plugin's graph cache. A warm graph must cost little more than hashing, so
  * the last result is kept with the list of everything it was computed from:
- * files whose content is hashed (compose files, .env, the service lock), paths
- * whose stat is compared (Dockerfiles, ignore files, project markers, and every
- * context folder: adding or removing a file changes its folder's mtime), and the
- * environment variables the compose files interpolate. A new file that could
+ * files whose content is compared (compose files, .env, the service lock: by
+ * stat first, and by content hash when the stat moved or is too recent to trust),
+ * paths whose stat is compared (Dockerfiles, ignore files, project markers, and
+ * every context folder: adding or removing a file changes its folder's mtime), and
+ * the environment variables the compose files interpolate. A new file that could
  * matter (an override, an include) can only appear through a change to a listed
  * file or folder. Nx's own file index is not used: in an isolated plugin worker
  * it is rebuilt from scratch, which costs more than the whole check.
  */
 export interface GraphDependencies {
-  /** Workspace-relative files whose content is read directly (may be git-ignored, like .env). */
+  /** Workspace-relative files whose content decides (may be git-ignored, like .env). */
   files: string[];
   /** Workspace-relative paths (files or folders) compared by mtime and size; absent ones count too. */
   stats: string[];
@@ -35,12 +36,23 @@ interface CacheEntry {
   key: string;
   /** statLine of dependencies.tracked.index when the entry was written. */
   indexStat?: string;
+  /** When the entry was written (ms since the epoch): a file stat'ed as changed this recently is read anyway. */
+  writtenAt: number;
+  /** Per dependencies.files entry: its fileStatLine and the sha256 of its content (MISSING when absent). */
+  fileChecks: Record<string, { stat: string; hash: string }>;
   dependencies: GraphDependencies;
   results: CreateNodesResultArray;
   warnings: string[];
 }
 
-const CACHE_VERSION = 3;
+const CACHE_VERSION = 4;
+
+/**
+ * How recent a file's mtime may be, against the entry's writing, before its stat is not trusted:
+ * file times advance in coarse ticks, so a write in the tick the file was read in can leave mtime,
+ * ctime and size as they were (git's "racy" index entries; it compares content then too).
+ */
+const RACY_MS = 2_000;
 
 /**
  * Nx's workspace-data folder, which `nx reset` clears: NX_WORKSPACE_DATA_DIRECTORY (or the older
@@ -84,6 +96,39 @@ function statLine(root: string, path: string): string {
   return stat ? `${stat.mtimeMs}:${stat.size}` : MISSING;
 }
 
+/**
+ * A hashed file's stat: mtime, ctime and size. The ctime too, because a copy that keeps the
+ * mtime (cp -p, rsync -t, tar) cannot keep the ctime: the kernel sets it on every change.
+ */
+function fileStatLine(root: string, path: string): string {
+  const stat = statSync(`${root}/${path}`, { throwIfNoEntry: false });
+  return stat ? `${stat.mtimeMs}:${stat.ctimeMs}:${stat.size}` : MISSING;
+}
+
+function contentHash(root: string, path: string): string {
+  const bytes = unlessAbsent(() => readFileSync(`${root}/${path}`));
+  return bytes ? createHash('sha256').update(bytes).digest('hex') : MISSING;
+}
+
+/** Whether every hashed file still has its recorded content: read only those whose stat moved or is racy. */
+function sameFiles(root: string, entry: CacheEntry): boolean {
+  for (const file of entry.dependencies.files) {
+    const check = entry.fileChecks[file];
+    if (!check) return false;
+    const stat = fileStatLine(root, file);
+    if (stat === check.stat && !isRacy(check.stat, entry.writtenAt)) continue;
+    if (contentHash(root, file) !== check.hash) return false;
+  }
+  return true;
+}
+
+/** A stat whose mtime or ctime falls within RACY_MS of the entry's writing (or after it). */
+function isRacy(stat: string, writtenAt: number): boolean {
+  if (stat === MISSING) return false;
+  const [mtime, ctime] = stat.split(':').map(Number);
+  return !(mtime < writtenAt - RACY_MS && ctime < writtenAt - RACY_MS);
+}
+
 /** `read()`, or undefined when the path is absent (one call instead of an existsSync before it; other errors throw). */
 function unlessAbsent<T>(read: () => T): T | undefined {
   try {
@@ -101,18 +146,10 @@ function dependencyKey(root: string, base: string, deps: GraphDependencies, stat
     const names = (unlessAbsent(() => readdirSync(join(root, dir))) ?? []).filter((n) => COMPOSE_NAME.test(n)).sort();
     parts.push(`dir\0${dir}\0${names.join('\0')}`);
   }
-  const hash = createHash('sha256');
-  for (const file of deps.files) {
-    const abs = `${root}/${file}`;
-    hash
-      .update(`file\0${file}\0`)
-      .update(unlessAbsent(() => readFileSync(abs)) ?? '\0missing')
-      .update('\n');
-  }
   for (const path of deps.stats) parts.push(`stat\0${path}\0${statOf(path)}`);
   for (const variable of deps.variables) parts.push(`env\0${variable}\0${process.env[variable] ?? '\0unset'}`);
   // One update for the many short lines: per-call overhead, not hashing, was the cost.
-  return hash.update(parts.join('\n')).digest('hex');
+  return createHash('sha256').update(parts.join('\n')).digest('hex');
 }
 
 /**
@@ -137,7 +174,7 @@ export async function readGraphCache(
   try {
     const entry = JSON.parse(readFileSync(path, 'utf-8')) as CacheEntry;
     if (entry.version !== CACHE_VERSION) return undefined;
-    if (dependencyKey(root, base, entry.dependencies) !== entry.key) return undefined;
+    if (dependencyKey(root, base, entry.dependencies) !== entry.key || !sameFiles(root, entry)) return undefined;
     const tracked = entry.dependencies.tracked;
     if (tracked && statLine(root, tracked.index) !== entry.indexStat && !(await sameTrackedAnswers(root, tracked.paths))) return undefined;
     return { results: entry.results, warnings: entry.warnings };
@@ -169,6 +206,7 @@ export async function writeGraphCache(
   results: CreateNodesResultArray,
   warnings: string[],
   seenStat: SeenStat = () => undefined,
+  writtenAt = Date.now(),
 ): Promise<void> {
   try {
     const seen = new Map<string, string>();
@@ -178,10 +216,18 @@ export async function writeGraphCache(
       return known ? `${known.mtimeMs}:${known.size}` : MISSING;
     };
     const statOf = (path: string) => seen.get(path) ?? seen.set(path, lineOf(path)).get(path)!;
-    const kept = { ...dependencies, stats: withoutCoveredAbsences(dependencies.stats, statOf) };
+    const stats = withoutCoveredAbsences(dependencies.stats, statOf);
+    const statted = new Set(stats);
+    // A compose folder whose own stat is compared needs no listing: a file added, removed or renamed changes its mtime.
+    const kept = { ...dependencies, stats, composeDirs: dependencies.composeDirs.filter((dir) => !statted.has(dir)) };
+    const fileChecks: CacheEntry['fileChecks'] = {};
+    // The stat before the content: a write in between leaves a stat that no longer matches, so the content is read again.
+    for (const file of kept.files) fileChecks[file] = { stat: fileStatLine(root, file), hash: contentHash(root, file) };
     const entry: CacheEntry = {
       version: CACHE_VERSION,
       key: dependencyKey(root, base, kept, statOf),
+      writtenAt,
+      fileChecks,
       ...(kept.tracked ? { indexStat: statLine(root, kept.tracked.index) } : {}),
       dependencies: kept,
       results,
