@@ -264,6 +264,52 @@ describe('docker-push: the registry as the cache', () => {
   });
 });
 
+/** A context whose docker-push target has file inputs, so the executor can ask git for their last commit. */
+function withInputs(ctx: ReturnType<typeof workspace>) {
+  return {
+    ...ctx,
+    targetName: 'docker-push',
+    projectsConfigurations: {
+      version: 2,
+      projects: { api: { root: 'apps/api', targets: { 'docker-push': { inputs: ['{projectRoot}/**/*'] } } } },
+    },
+  } as typeof ctx;
+}
+const INPUT_COMMIT = `${'c'.repeat(40)} 1600000000 ${'d'.repeat(40)}`;
+const gitLog = (commands: string[]) => commands.filter((c) => c.startsWith('git log -1'));
+
+describe('docker-push: the last commit of the inputs is asked only for a build', () => {
+  test('a hit asks git nothing: the epoch only matters to a build', async () => {
+    const seen = { keyRefs: [] as string[] };
+    const hit = registry('hit', seen);
+    const { deps, commands } = fakeDeps((argv, o) => (argv[0] === 'git' ? { stdout: INPUT_COMMIT } : hit(argv, o)));
+    expect(await dockerPush(options, withInputs(workspace()), deps)).toEqual({ success: true });
+    expect(builds(commands())).toEqual([]);
+    expect(gitLog(commands())).toEqual([]);
+  });
+
+  test("a miss asks it, then builds with that commit's time as SOURCE_DATE_EPOCH", async () => {
+    const seen = { keyRefs: [] as string[] };
+    const miss = registry('miss', seen);
+    const { deps, commands, logs } = fakeDeps((argv, o) => (argv[0] === 'git' ? { stdout: INPUT_COMMIT } : miss(argv, o)));
+    expect(await dockerPush(options, withInputs(workspace()), deps)).toEqual({ success: true });
+    expect(gitLog(commands())).toHaveLength(1);
+    const [build] = builds(commands());
+    expect(build).toContain('--build-arg SOURCE_DATE_EPOCH=1600000000');
+    expect(logs.join('\n')).toContain('SOURCE_DATE_EPOCH=1600000000: cccccccccccc, the last commit that changed its inputs');
+  });
+
+  test('with reuse off it is asked before anything else, as for any build', async () => {
+    const seen = { keyRefs: [] as string[] };
+    const miss = registry('miss', seen);
+    const { deps, commands } = fakeDeps((argv, o) => (argv[0] === 'git' ? { stdout: INPUT_COMMIT } : miss(argv, o)));
+    expect(await dockerPush({ ...options, reuse: false }, withInputs(workspace()), deps)).toEqual({ success: true });
+    expect(seen.keyRefs).toEqual([]);
+    expect(gitLog(commands())).toHaveLength(1);
+    expect(builds(commands())[0]).toContain('--build-arg SOURCE_DATE_EPOCH=1600000000');
+  });
+});
+
 describe('docker-build: the same lookup, only when asked', () => {
   const buildOptions = { ...options, metadataFile: 'dist/docker/api/metadata.json' };
   const local = async () => ({

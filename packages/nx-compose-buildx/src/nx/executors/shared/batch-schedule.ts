@@ -52,3 +52,32 @@ export function batchConcurrency(env: Record<string, string | undefined>, nxJson
   if (Number.isInteger(fromJson) && fromJson > 0) return fromJson;
   return 3;
 }
+
+/**
+ * How many tasks of a batch are in flight at once. More than the build slots: a task spends most
+ * of its time before any build (git, the content key, the registry lookup), and a registry hit
+ * builds nothing at all, so a release of many unchanged services would otherwise queue behind the
+ * few slots that builds need. Builds still take a slot each (buildSlots).
+ */
+export const TASKS_IN_FLIGHT = 12;
+
+export function tasksInFlight(buildSlots: number): number {
+  return Math.max(buildSlots, TASKS_IN_FLIGHT);
+}
+
+/** A pool of `n` slots: `hold(work)` runs work once a slot is free, in the order asked. */
+export function slotPool(n: number): <T>(work: () => Promise<T>) => Promise<T> {
+  let free = n;
+  const waiting: Array<() => void> = [];
+  return async (work) => {
+    if (free > 0) free--;
+    else await new Promise<void>((resolve) => waiting.push(resolve));
+    try {
+      return await work();
+    } finally {
+      const next = waiting.shift();
+      if (next) next();
+      else free++;
+    }
+  };
+}

@@ -26,6 +26,11 @@ export interface ExecutorDeps {
    * (registry.ts); absent, or when it cannot answer as the docker CLI would, the CLI is asked.
    */
   registry?: RegistryClient;
+  /**
+   * Holds one of the batch's build slots while `work` runs a buildx build (run-batch.ts); absent
+   * outside a batch, where Nx's own task parallelism bounds the builds.
+   */
+  buildSlot?: <T>(work: () => Promise<T>) => Promise<T>;
   /** JSON file histories walked by source-epoch.ts in this process, for the next task that asks (a batch walks each once). */
   fileHistories?: FileHistories;
 }
@@ -58,4 +63,9 @@ export function withTimeouts(deps: ExecutorDeps, timeouts: CommandTimeouts): Exe
     run: (argv, options) => deps.run(argv, { ...options, timeoutMs: options.timeoutMs ?? timeouts.quick }),
     ...(deps.registry ? { registry: deps.registry.withTimeout(timeouts.quick) } : {}),
   };
+}
+
+/** `work` in one of the batch's build slots, or at once outside a batch. */
+export function inBuildSlot<T>(deps: ExecutorDeps, work: () => Promise<T>): Promise<T> {
+  return deps.buildSlot ? deps.buildSlot(work) : work();
 }

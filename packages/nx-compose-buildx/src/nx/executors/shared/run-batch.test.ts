@@ -1,3 +1,5 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { beforeEach, describe, expect, test } from 'vitest';
 import { resetBuilderCache } from './builder';
 import { DOCKER_INSPECT, fakeDeps, tmpContext } from './__fixtures__/fake-deps';
@@ -126,5 +128,40 @@ describe('runBuildBatch', () => {
     expect(results).toHaveLength(5);
     expect(results.every((r) => r.result.success)).toBe(true);
     expect(most).toBe(2);
+  });
+
+  test('more tasks are in flight than builds: every registry lookup is asked while the one build slot is busy', async () => {
+    const services = ['a', 'b', 'c', 'd', 'e'];
+    const ctx = { ...tmpContext(), nxJsonConfiguration: { parallel: 1 } };
+    const push: BatchTaskGraph = { tasks: {}, dependencies: {} };
+    const pushInputs: Record<string, BuildExecutorOptions> = {};
+    for (const s of services) {
+      mkdirSync(join(ctx.root, `apps/${s}`), { recursive: true });
+      writeFileSync(join(ctx.root, `apps/${s}/Dockerfile`), 'FROM scratch\nCOPY . /\n');
+      push.tasks[`${s}:docker-push`] = { id: `${s}:docker-push`, target: { project: s, target: 'docker-push' } };
+      push.dependencies[`${s}:docker-push`] = [];
+      pushInputs[`${s}:docker-push`] = { ...opts(s), metadataFile: `dist/docker/${s}/push-metadata.json` };
+    }
+    const lookups: string[] = [];
+    let lookupsAtFirstBuild: number | undefined;
+    const { deps } = fakeDeps(() => undefined, {
+      run: async (argv) => {
+        const ok = (stdout = '') => ({ exitCode: 0, stdout, stderr: '', command: '' });
+        if (argv[2] === 'inspect') return ok(DOCKER_INSPECT);
+        if (argv[2] === 'imagetools' && argv[3] === 'inspect' && argv.at(-1)!.includes(':nxcb-')) {
+          lookups.push(argv.at(-1)!);
+          return { exitCode: 1, stdout: '', stderr: 'ERROR: not found', command: '' }; // every key misses
+        }
+        if (argv[2] === 'build' && lookupsAtFirstBuild === undefined) {
+          // the first build holds the only slot until every task has asked the registry (or 2 s pass)
+          for (let i = 0; i < 200 && lookups.length < services.length; i++) await new Promise((r) => setTimeout(r, 10));
+          lookupsAtFirstBuild = lookups.length;
+        }
+        return ok();
+      },
+    });
+    const results = await collect(runBuildBatch('push', push, pushInputs, ctx, deps));
+    expect(results).toHaveLength(services.length);
+    expect(lookupsAtFirstBuild).toBe(services.length);
   });
 });

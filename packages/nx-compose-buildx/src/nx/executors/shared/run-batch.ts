@@ -2,12 +2,13 @@
  * Nx batch mode for docker-build and docker-push (`preferBatch`): every task of one executor in a
  * run goes to one process. Each task still gets its own `docker buildx build`, but the batch pays
  * for one Nx worker start, one git read and one builder inspect instead of one per service: on a
- * cold build of many small images those were a large part of the time.
+ * cold build of many small images those were a large part of the time. More tasks are in flight
+ * than builds run at once (batch-schedule.ts tasksInFlight): a registry hit builds nothing.
  */
 import type { ExecutorContext } from '@nx/devkit';
 import type { BuildMode } from '../../../buildx/argv';
 import type { GitFacts } from '../../../buildx/tags';
-import { batchConcurrency, nextBatchStep, type TaskEdge } from './batch-schedule';
+import { batchConcurrency, nextBatchStep, slotPool, tasksInFlight, type TaskEdge } from './batch-schedule';
 import { defaultDeps, type ExecutorDeps } from './deps';
 import type { BuildExecutorOptions } from './options';
 import { runBuildExecutor } from './run-build';
@@ -29,9 +30,15 @@ export interface BatchTaskResult {
  * their output streamed live would interleave line by line. Nx prints each task's output with
  * the task (static output) or in the task's pane (TUI). Git is read once for the batch.
  */
-function taskDeps(base: ExecutorDeps, lines: string[], facts: () => Promise<GitFacts | undefined>): ExecutorDeps {
+function taskDeps(
+  base: ExecutorDeps,
+  lines: string[],
+  facts: () => Promise<GitFacts | undefined>,
+  buildSlot: NonNullable<ExecutorDeps['buildSlot']>,
+): ExecutorDeps {
   return {
     ...base,
+    buildSlot,
     isTTY: false, // plain progress: it ends up in a captured log, not on a terminal
     gitFacts: () => facts(),
     log: (line) => lines.push(line),
@@ -55,7 +62,9 @@ export async function* runBuildBatch(
   base: ExecutorDeps = defaultDeps(),
 ): AsyncGenerator<BatchTaskResult> {
   const graph = { tasks: Object.keys(taskGraph.tasks), dependencies: taskGraph.dependencies };
-  const slots = batchConcurrency(base.env, context.nxJsonConfiguration?.parallel);
+  const builds = batchConcurrency(base.env, context.nxJsonConfiguration?.parallel);
+  const buildSlot = slotPool(builds);
+  const slots = tasksInFlight(builds);
   let factsOnce: Promise<GitFacts | undefined> | undefined;
   const facts = () => (factsOnce ??= base.gitFacts(context.root));
 
@@ -69,7 +78,7 @@ export async function* runBuildBatch(
       targetName: task.target.target,
       ...(task.target.configuration ? { configurationName: task.target.configuration } : {}),
     };
-    const { success } = await runBuildExecutor(mode, inputs[id]!, taskContext, taskDeps(base, lines, facts));
+    const { success } = await runBuildExecutor(mode, inputs[id]!, taskContext, taskDeps(base, lines, facts, buildSlot));
     return {
       task: id,
       result: { success, status: success ? 'success' : 'failure', terminalOutput: `${lines.join('\n')}\n`, startTime, endTime: Date.now() },

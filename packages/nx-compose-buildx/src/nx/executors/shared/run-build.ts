@@ -36,7 +36,7 @@ import {
   writeMetadata,
   type ImageMetadata,
 } from './build-record';
-import { withTimeouts, type ExecutorDeps } from './deps';
+import { inBuildSlot, withTimeouts, type ExecutorDeps } from './deps';
 import { normalizeBuildOptions, type BuildExecutorOptions, type NormalizedBuild } from './options';
 import { lastInputCommit, taskHistoryQuery } from './source-epoch';
 import type { CommitStamp } from '../../../run/git';
@@ -123,8 +123,18 @@ export type BuildStepsOutcome = { failed: BuildResult } | { loadedLayout?: Local
  * Phase 3: the build, and for a content-stable build what follows its OCI layout: docker-build
  * loads the layout as it is (`docker load`: the layout already has the republished image's digests,
  * see ociLayoutOutput), docker-push (or a load that failed) republishes it, retried like a push.
+ * In a batch it holds one of the build slots throughout.
  */
-export async function runBuildSteps(
+export function runBuildSteps(
+  plan: BuildPlan,
+  inv: BuildInvocation,
+  deps: ExecutorDeps,
+  timeouts: CommandTimeouts,
+): Promise<BuildStepsOutcome> {
+  return inBuildSlot(deps, () => buildSteps(plan, inv, deps, timeouts));
+}
+
+async function buildSteps(
   plan: BuildPlan,
   inv: BuildInvocation,
   deps: ExecutorDeps,
@@ -382,13 +392,25 @@ async function loadFromKey(
   rmSync(inv.metadataPath, { force: true });
   const argv = inv.republish(`docker-image://${source}`, epoch);
   deps.log(`${plan.logTag} ${displayCommand(argv)}`);
-  const r = await deps.run(argv, { ...inv.runOptions, stdin: inv.republishStdin, timeoutMs: timeouts.long });
+  const r = await inBuildSlot(deps, () => deps.run(argv, { ...inv.runOptions, stdin: inv.republishStdin, timeoutMs: timeouts.long }));
   if (r.exitCode !== 0) {
     rmSync(inv.buildxMetadataPath, { force: true });
     deps.log(`${plan.logTag} could not load ${source}: exit ${r.exitCode}${r.failure ? `: ${r.failure}` : ''}; building it`);
     return undefined;
   }
   return record(plan, inv, builder, root, deps, timeouts, true);
+}
+
+/** The epoch line: which commit SOURCE_DATE_EPOCH comes from, when it is the inputs' last commit. */
+function logInputCommit(plan: BuildPlan, inputCommit: CommitStamp | undefined, deps: ExecutorDeps): void {
+  if (inputCommit && plan.build.args.SOURCE_DATE_EPOCH === String(inputCommit.time)) {
+    deps.log(
+      `${plan.logTag} SOURCE_DATE_EPOCH=${inputCommit.time}: ${inputCommit.sha.slice(0, 12)}, the last commit that changed its inputs` +
+        (inputCommit.parentless
+          ? ' (it has no parent: in a shallow clone, fetch the whole history for digests that stay across commits)'
+          : ''),
+    );
+  }
 }
 
 export async function runBuild(
@@ -426,38 +448,37 @@ export async function runBuild(
   const pendingBuilder = o.dryRun ? undefined : ensureBuilder(o.builder, root, deps, false);
   pendingBuilder?.catch(() => undefined); // awaited below; an early return must not leave it unhandled
 
-  // Phase 1: normalise.
-  const pendingInputCommit = inputCommitOf(context, root, deps);
+  // Phase 1: normalise. The last commit that changed the inputs (a git process per task) only
+  // matters to a build: with the registry cache it is asked only once the registry has no image.
+  const mayReuse = !o.dryRun && isReuseEnabled(raw.reuse, deps.env, mode === 'push');
+  const earlyInputCommit = mayReuse ? undefined : inputCommitOf(context, root, deps);
   const facts = await runTimeFacts(root, deps);
-  const inputCommit = await pendingInputCommit;
-  const planned = planBuild(mode, o, {
-    facts,
-    ...(inputCommit ? { inputCommit } : {}),
-    env: deps.env,
-    now: deps.now(),
-    ...(raw.cacheReadOnly !== undefined ? { cacheReadOnly: raw.cacheReadOnly } : {}),
-  });
+  const now = deps.now();
+  const planWith = (inputCommit: CommitStamp | undefined) =>
+    planBuild(mode, o, {
+      facts,
+      ...(inputCommit ? { inputCommit } : {}),
+      env: deps.env,
+      now,
+      ...(raw.cacheReadOnly !== undefined ? { cacheReadOnly: raw.cacheReadOnly } : {}),
+    });
+  const planned = planWith(await earlyInputCommit);
   if ('error' in planned) return { success: false, error: planned.error };
-  const { plan } = planned;
+  let { plan } = planned;
   // The metadata file is written, and deleted before each run: never outside the workspace.
   const outside = writeProblem(root, plan.metadataFile, 'metadataFile');
   if (outside) return { success: false, error: `${plan.logTag} ${outside}` };
   deps.log(headerLine(plan));
-  if (inputCommit && plan.build.args.SOURCE_DATE_EPOCH === String(inputCommit.time)) {
-    deps.log(
-      `${plan.logTag} SOURCE_DATE_EPOCH=${inputCommit.time}: ${inputCommit.sha.slice(0, 12)}, the last commit that changed its inputs` +
-        (inputCommit.parentless
-          ? ' (it has no parent: in a shallow clone, fetch the whole history for digests that stay across commits)'
-          : ''),
-    );
-  }
+  logInputCommit(plan, await earlyInputCommit, deps);
 
   // Phase 2: preflight.
   const builder = pendingBuilder ? await pendingBuilder : await ensureBuilder(o.builder, root, deps, true);
   const problem = platformProblem(plan, builder, () => deps.readBinfmt(), deps.hostArch());
   if (problem) return { success: false, error: problem };
   const reuse = await reuseKeyFor(mode, raw, o, plan, root, deps);
-  const inv = buildInvocation(withKey(plan, reuse), builder, { root, isTTY: deps.isTTY, env: deps.env, runId: deps.runId() });
+  const invocationOf = (p: BuildPlan) =>
+    buildInvocation(withKey(p, reuse), builder, { root, isTTY: deps.isTTY, env: deps.env, runId: deps.runId() });
+  let inv = invocationOf(plan);
   if (plan.dryRun) {
     if (isReuseEnabled(raw.reuse, deps.env, mode === 'push') && plan.build.tags[0]) {
       deps.log(
@@ -475,6 +496,14 @@ export async function runBuild(
         ? await publishFromKey(plan, reuse, builder, root, deps, 'reused')
         : await loadFromKey(plan, inv, reuse, builder, root, deps, timeouts);
     if (hit) return hit;
+  }
+  if (mayReuse) {
+    const inputCommit = await inputCommitOf(context, root, deps);
+    const replanned = planWith(inputCommit);
+    if ('error' in replanned) return { success: false, error: replanned.error };
+    ({ plan } = replanned);
+    inv = invocationOf(plan);
+    logInputCommit(plan, inputCommit, deps);
   }
 
   // Phase 3: run with retry. A previous run's record must not outlive a failed run and pass for success.
