@@ -1,13 +1,12 @@
 import type { ExecutorContext } from '@nx/devkit';
 import { imagetoolsCreateArgv } from '../../../buildx/argv';
-import { manifestListTags, listTask, publishManifestList } from '../shared/manifest-list';
+import { manifestListTags, runListTask, type ListTaskResult } from '../shared/manifest-list';
 import { platformRestriction } from '../../native-leg';
 import { repositoryOf } from '../../../buildx/image-ref';
 import { displayCommand } from '../../../run/exec';
 import { ensureBuilder } from '../shared/builder';
 import { defaultDeps, type ExecutorDeps } from '../shared/deps';
 import { registryImage } from '../shared/registry';
-import type { ImageMetadata } from '../shared/build-record';
 import type { DockerManifestExecutorSchema } from './schema';
 
 /**
@@ -19,11 +18,10 @@ export async function dockerManifest(
   options: DockerManifestExecutorSchema,
   context: ExecutorContext,
   given: ExecutorDeps = defaultDeps(),
-): Promise<{ success: boolean; metadata?: ImageMetadata }> {
+): Promise<ListTaskResult> {
   const deps = given;
-  const { tag, fail, timeouts, bounded } = listTask(options.service, deps);
-  try {
-    const root = context.root;
+  const root = context.root;
+  return runListTask(options, root, deps, 'docker-push', async ({ tag, fail, bounded, publish }) => {
     const restriction = platformRestriction(undefined, deps.env);
     if (restriction) {
       deps.log(
@@ -57,15 +55,8 @@ export async function dockerManifest(
     const sources = Object.fromEntries(
       Object.entries(options.platformImages).map(([platform, ref]) => [platform, `${repositoryOf(ref)}@${digests[platform]}`]),
     );
-    const r = await publishManifestList(
-      { service: options.service, tags, sources, ...(options.metadataFile ? { metadataFile: options.metadataFile } : {}) },
-      { root, deps: bounded, timeouts, builder: builder.name },
-    );
-    if ('error' in r) return fail(r.error);
-    return { success: true, metadata: r.metadata };
-  } catch (e) {
-    return fail(`docker-push: ${(e as Error).message}`);
-  }
+    return publish(tags, sources, builder.name);
+  });
 }
 
 export default async function dockerManifestExecutor(

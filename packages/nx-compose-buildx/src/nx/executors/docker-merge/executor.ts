@@ -1,10 +1,9 @@
 import type { ExecutorContext } from '@nx/devkit';
 import { imagetoolsCreateArgv } from '../../../buildx/argv';
 import { displayCommand } from '../../../run/exec';
-import type { ImageMetadata } from '../shared/build-record';
 import { ensureBuilder } from '../shared/builder';
 import { defaultDeps, type ExecutorDeps } from '../shared/deps';
-import { manifestListTags, listTask, publishManifestList } from '../shared/manifest-list';
+import { manifestListTags, runListTask, type ListTaskResult } from '../shared/manifest-list';
 import { coverage, digestFileName, digestsDirOf, readDigestRecords, PLATFORMS_ENV } from '../../native-leg';
 import type { DockerMergeExecutorSchema } from './schema';
 
@@ -18,11 +17,10 @@ export async function dockerMerge(
   options: DockerMergeExecutorSchema,
   context: ExecutorContext,
   given: ExecutorDeps = defaultDeps(),
-): Promise<{ success: boolean; metadata?: ImageMetadata }> {
+): Promise<ListTaskResult> {
   const deps = given;
-  const { tag, fail, timeouts, bounded } = listTask(options.service, deps);
-  try {
-    const root = context.root;
+  const root = context.root;
+  return runListTask(options, root, deps, 'docker-merge', async ({ tag, fail, bounded, publish }) => {
     const project = context.projectName ?? options.service;
     const dir = digestsDirOf(options.digestsDir, deps.env);
     const declared = options.platforms ?? [];
@@ -66,15 +64,8 @@ export async function dockerMerge(
       for (const t of tags) deps.log(`[dry-run] docker buildx imagetools inspect --raw ${t}`);
       return { success: true };
     }
-    const r = await publishManifestList(
-      { service: options.service, tags, sources, ...(options.metadataFile ? { metadataFile: options.metadataFile } : {}) },
-      { root, deps: bounded, timeouts, ...(builder.name ? { builder: builder.name } : {}) },
-    );
-    if ('error' in r) return fail(r.error);
-    return { success: true, metadata: r.metadata };
-  } catch (e) {
-    return fail(`docker-merge: ${(e as Error).message}`);
-  }
+    return publish(tags, sources, builder.name);
+  });
 }
 
 export default async function dockerMergeExecutor(

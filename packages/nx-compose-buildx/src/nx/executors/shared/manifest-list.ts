@@ -11,18 +11,47 @@ import { confirmPushed, writeMetadata, type ImageMetadata } from './build-record
 import { withTimeouts, type ExecutorDeps } from './deps';
 import { defaultMetadataFile } from './options';
 
+export type ListTaskResult = { success: boolean; metadata?: ImageMetadata };
+
+export interface ListTask {
+  /** The service's log tag, `[svc]`. */
+  tag: string;
+  /** Ends the task: logs the reason. */
+  fail: (message: string) => ListTaskResult;
+  /** The dependencies with the command timeouts applied. */
+  bounded: ExecutorDeps;
+  /** Publishes the list from `sources` under `tags` and ends the task: its metadata, or the failure logged. */
+  publish: (tags: string[], sources: Record<string, string>, builder?: string) => Promise<ListTaskResult>;
+}
+
 /**
- * How docker-manifest and docker-merge start: the service's log tag, a failure that logs its
- * reason, and the dependencies with the command timeouts applied.
+ * How docker-manifest and docker-merge run: `body` gets the task's tools and ends with `publish`; an
+ * exception ends the task as a logged failure naming the executor.
  */
-export function listTask(service: string, deps: ExecutorDeps) {
-  const tag = `[${service}]`;
+export async function runListTask(
+  options: { service: string; metadataFile?: string },
+  root: string,
+  deps: ExecutorDeps,
+  executor: string,
+  body: (task: ListTask) => Promise<ListTaskResult>,
+): Promise<ListTaskResult> {
+  const tag = `[${options.service}]`;
   const timeouts = commandTimeouts(deps.env);
+  const bounded = withTimeouts(deps, timeouts);
   const fail = (message: string) => {
     deps.log(`${tag} ${message}`);
     return { success: false };
   };
-  return { tag, fail, timeouts, bounded: withTimeouts(deps, timeouts) };
+  const publish = async (tags: string[], sources: Record<string, string>, builder?: string) => {
+    const list = { service: options.service, tags, sources, ...(options.metadataFile ? { metadataFile: options.metadataFile } : {}) };
+    const r = await publishManifestList(list, { root, deps: bounded, timeouts, ...(builder ? { builder } : {}) });
+    return 'error' in r ? fail(r.error) : { success: true, metadata: r.metadata };
+  };
+  try {
+    return await body({ tag, fail, bounded, publish });
+  } catch (e) {
+    return fail(`${executor}: ${(e as Error).message}`);
+  }
 }
 
 /** The list's tags: the given ones and the run-time tags from git (none outside a git checkout). */
@@ -45,7 +74,7 @@ export interface ManifestList {
   metadataFile?: string;
 }
 
-export async function publishManifestList(
+async function publishManifestList(
   list: ManifestList,
   run: { root: string; deps: ExecutorDeps; timeouts: CommandTimeouts; builder?: string },
 ): Promise<{ metadata: ImageMetadata } | { error: string }> {
