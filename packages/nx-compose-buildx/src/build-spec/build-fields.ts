@@ -43,6 +43,13 @@ type BuildFieldTable = { [K in keyof BuildOptions]-?: BuildField<K> };
 
 export const stringList = { type: 'array', items: { type: 'string' } };
 export const stringMap = { type: 'object', additionalProperties: { type: 'string' } };
+/** An object with these properties and no others. */
+export const closedObject = (properties: Record<string, JsonSchema>, required: string[]): JsonSchema => ({
+  type: 'object',
+  properties,
+  required,
+  additionalProperties: false,
+});
 
 /** `--flag value` once per entry. */
 const each = (flag: string) => (values: readonly string[]) => values.flatMap((v) => [flag, v]);
@@ -239,16 +246,14 @@ export const BUILD_FIELDS: BuildFieldTable = {
     schema: {
       type: 'array',
       description: 'Build secrets (`--secret id=…,src=…` or `id=…,env=…`): only ids, file paths and variable names, never values.',
-      items: {
-        type: 'object',
-        properties: {
+      items: closedObject(
+        {
           id: { type: 'string', description: 'Secret id (`RUN --mount=type=secret,id=…`).' },
           src: { type: 'string', description: 'Workspace-relative file holding the secret.' },
           env: { type: 'string', description: 'Environment variable holding the secret.' },
         },
-        required: ['id'],
-        additionalProperties: false,
-      },
+        ['id'],
+      ),
     },
     empty: () => [],
     argv: (secrets) => secrets.flatMap((s) => ['--secret', secretArg(s)]),

@@ -3,7 +3,7 @@
  * run settings below. scripts/build.mjs writes them to dist/nx/executors/<name>/schema.json, so
  * there is no hand-kept schema.json to drift from the code.
  */
-import { buildFieldSchemas, stringList, stringMap, type JsonSchema } from '../../../build-spec/build-fields';
+import { buildFieldSchemas, closedObject, stringList, stringMap, type JsonSchema } from '../../../build-spec/build-fields';
 import type { BuildOptions } from '../../../build-spec/types';
 import type { BuildExecutorOptions } from './options';
 
@@ -22,9 +22,8 @@ const RUN_SETTINGS: { [K in RunSettingKey]-?: JsonSchema } = {
       'buildx builder: a name (must exist), or a spec created once when missing (`docker buildx create`, `--append` for extra nodes, then `inspect --bootstrap`). Absent: the current builder.',
     oneOf: [
       { type: 'string' },
-      {
-        type: 'object',
-        properties: {
+      closedObject(
+        {
           name: { type: 'string', description: 'Builder name.' },
           driver: { type: 'string', description: 'buildx driver, e.g. docker-container (default when created).' },
           driverOpts: { ...stringMap, description: '`--driver-opt k=v` entries.' },
@@ -32,17 +31,15 @@ const RUN_SETTINGS: { [K in RunSettingKey]-?: JsonSchema } = {
           nodes: {
             type: 'array',
             description: 'Extra nodes appended with `docker buildx create --append`.',
-            items: {
-              type: 'object',
-              properties: {
+            items: closedObject(
+              {
                 name: { type: 'string', description: 'Node name.' },
                 endpoint: { type: 'string', description: 'Docker endpoint / context of the node.' },
                 platforms: { ...stringList, description: 'Platforms this node builds.' },
                 driverOpts: { ...stringMap, description: '`--driver-opt` entries for this node.' },
               },
-              required: ['name', 'endpoint'],
-              additionalProperties: false,
-            },
+              ['name', 'endpoint'],
+            ),
           },
           use: {
             type: 'boolean',
@@ -50,9 +47,8 @@ const RUN_SETTINGS: { [K in RunSettingKey]-?: JsonSchema } = {
               "Make the builder buildx's current builder when it is created (`--use`). Default false: the user's current builder is left alone.",
           },
         },
-        required: ['name'],
-        additionalProperties: false,
-      },
+        ['name'],
+      ),
     ],
   },
   provenance: {
