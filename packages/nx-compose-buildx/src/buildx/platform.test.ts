@@ -69,6 +69,13 @@ describe('expectedUnameMachine / binfmtName', () => {
     ['linux/s390x', 's390x', 's390x'],
     ['linux/riscv64', 'riscv64', 'riscv64'],
     ['linux/mips64le', 'mips64', 'mips64el'],
+    ['linux/mips64', 'mips64', 'mips64'],
+    ['linux/mipsle', 'mips', 'mipsel'],
+    ['linux/mips', 'mips', 'mips'],
+    ['linux/ppc64', 'ppc64', 'ppc64'],
+    ['linux/loong64', 'loongarch64', 'loongarch64'],
+    ['linux/arm/v5', 'armv5l', 'arm'],
+    ['linux/arm', 'armv7l', 'arm'],
   ])('%s → uname %s, binfmt %s', (platform, uname, binfmt) => {
     expect(expectedUnameMachine(platform)).toBe(uname);
     expect(binfmtName(platform)).toBe(binfmt);

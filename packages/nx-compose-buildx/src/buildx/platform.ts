@@ -7,24 +7,34 @@ import { closest } from './closest';
 
 export const KNOWN_OS = ['linux', 'windows', 'darwin', 'freebsd', 'netbsd', 'openbsd', 'illumos', 'solaris', 'aix'] as const;
 
-/** Docker architecture names with the variants each accepts (empty: no variant). */
-const ARCH_VARIANTS: Record<string, string[]> = {
-  amd64: ['v1', 'v2', 'v3', 'v4'],
-  arm64: ['v8', 'v9'],
-  arm: ['v5', 'v6', 'v7', 'v8'],
-  '386': [],
-  ppc64le: [],
-  ppc64: [],
-  s390x: [],
-  riscv64: [],
-  mips64le: [],
-  mips64: [],
-  mipsle: [],
-  mips: [],
-  loong64: [],
-  wasm: [],
+/** One Docker architecture: what a platform of it may say, what its containers report, what runs it under emulation. */
+interface ArchFacts {
+  /** The variants it accepts (empty: no variant). */
+  variants: string[];
+  /** What `uname -m` prints inside its containers (under qemu or natively); arm's depends on the variant. */
+  uname: string | ((variant: string | undefined) => string);
+  /** Its qemu binfmt_misc entry, `/proc/sys/fs/binfmt_misc/qemu-<binfmt>`. */
+  binfmt: string;
+}
+
+/** Every Docker architecture we know, with its facts: the one table for them. */
+const ARCHES: Record<string, ArchFacts> = {
+  amd64: { variants: ['v1', 'v2', 'v3', 'v4'], uname: 'x86_64', binfmt: 'x86_64' },
+  arm64: { variants: ['v8', 'v9'], uname: 'aarch64', binfmt: 'aarch64' },
+  arm: { variants: ['v5', 'v6', 'v7', 'v8'], uname: (variant) => `arm${variant ?? 'v7'}l`, binfmt: 'arm' },
+  '386': { variants: [], uname: 'i686', binfmt: 'i386' },
+  ppc64le: { variants: [], uname: 'ppc64le', binfmt: 'ppc64le' },
+  ppc64: { variants: [], uname: 'ppc64', binfmt: 'ppc64' },
+  s390x: { variants: [], uname: 's390x', binfmt: 's390x' },
+  riscv64: { variants: [], uname: 'riscv64', binfmt: 'riscv64' },
+  mips64le: { variants: [], uname: 'mips64', binfmt: 'mips64el' },
+  mips64: { variants: [], uname: 'mips64', binfmt: 'mips64' },
+  mipsle: { variants: [], uname: 'mips', binfmt: 'mipsel' },
+  mips: { variants: [], uname: 'mips', binfmt: 'mips' },
+  loong64: { variants: [], uname: 'loongarch64', binfmt: 'loongarch64' },
+  wasm: { variants: [], uname: 'wasm', binfmt: 'wasm' },
 };
-export const KNOWN_ARCHES = Object.keys(ARCH_VARIANTS);
+export const KNOWN_ARCHES = Object.keys(ARCHES);
 
 /** Aliases for architectures (uname -m / Debian names) → Docker arch and implied variant. */
 const ARCH_ALIASES: Record<string, { arch: string; variant?: string }> = {
@@ -95,13 +105,13 @@ function parse(input: string): Platform {
   }
   const alias = ARCH_ALIASES[archIn];
   const arch = alias ? alias.arch : archIn;
-  if (!(arch in ARCH_VARIANTS)) {
+  if (!(arch in ARCHES)) {
     throw new InvalidPlatformError(input, `unknown architecture "${archIn}"`, suggest(raw));
   }
   let variant = variantIn ?? alias?.variant;
   if (variant !== undefined) {
     if (/^\d+$/.test(variant)) variant = `v${variant}`;
-    if (!ARCH_VARIANTS[arch]!.includes(variant)) {
+    if (!ARCHES[arch]!.variants.includes(variant)) {
       throw new InvalidPlatformError(input, `unknown variant "${variant}" for ${arch}`, suggest(raw));
     }
   }
@@ -153,26 +163,8 @@ export function normalizePlatforms(platforms: readonly string[]): string[] {
 /** What `uname -m` prints inside a container of this platform (under qemu or natively). */
 export function expectedUnameMachine(platform: string): string {
   const { architecture, variant } = parse(platform);
-  switch (architecture) {
-    case 'amd64':
-      return 'x86_64';
-    case 'arm64':
-      return 'aarch64';
-    case 'arm':
-      return `arm${variant ?? 'v7'}l`;
-    case '386':
-      return 'i686';
-    case 'mips64le':
-    case 'mips64':
-      return 'mips64';
-    case 'mipsle':
-    case 'mips':
-      return 'mips';
-    case 'loong64':
-      return 'loongarch64';
-    default:
-      return architecture; // ppc64le, ppc64, s390x, riscv64
-  }
+  const { uname } = ARCHES[architecture]!;
+  return typeof uname === 'string' ? uname : uname(variant);
 }
 
 /**
@@ -191,25 +183,7 @@ export function acceptedUnameMachines(platform: string): string[] {
 
 /** The qemu binfmt_misc name (`/proc/sys/fs/binfmt_misc/qemu-<name>`) that runs this platform's binaries. */
 export function binfmtName(platform: string): string {
-  const { architecture } = parse(platform);
-  switch (architecture) {
-    case 'amd64':
-      return 'x86_64';
-    case 'arm64':
-      return 'aarch64';
-    case 'arm':
-      return 'arm';
-    case '386':
-      return 'i386';
-    case 'mips64le':
-      return 'mips64el';
-    case 'mipsle':
-      return 'mipsel';
-    case 'loong64':
-      return 'loongarch64';
-    default:
-      return architecture;
-  }
+  return ARCHES[parse(platform).architecture]!.binfmt;
 }
 
 /** `uname -m` (or a Docker arch) → Docker arch with variant: `x86_64` → `amd64`, `armv7l` → `arm/v7`. */
@@ -217,7 +191,7 @@ export function dockerArchFromUname(machine: string): string {
   const m = machine.trim().toLowerCase();
   const alias = ARCH_ALIASES[m];
   if (alias) return alias.variant ? `${alias.arch}/${alias.variant}` : alias.arch;
-  if (m in ARCH_VARIANTS) return m === 'arm' ? 'arm/v7' : m;
+  if (m in ARCHES) return m === 'arm' ? 'arm/v7' : m;
   if (/^arm\d*\/v\d$/.test(m)) return m;
   throw new InvalidPlatformError(machine, `unknown machine name "${machine}"`);
 }
