@@ -1,4 +1,5 @@
 /** Reads the local registry's HTTP API directly: what is really there, not what Nx says. */
+import { registryLocation, splitImageRef } from '../../packages/nx-compose-buildx/src/buildx/image-ref';
 
 const ACCEPT = [
   'application/vnd.oci.image.index.v1+json',
@@ -7,24 +8,14 @@ const ACCEPT = [
   'application/vnd.docker.distribution.manifest.v2+json',
 ].join(', ');
 
-export interface ImageRef {
-  registry: string;
-  repository: string;
-  tag: string;
-}
-
-export function parseRef(ref: string): ImageRef {
-  const slash = ref.indexOf('/');
-  const registry = ref.slice(0, slash);
-  const rest = ref.slice(slash + 1);
-  const colon = rest.lastIndexOf(':');
-  return colon > 0
-    ? { registry, repository: rest.slice(0, colon), tag: rest.slice(colon + 1) }
-    : { registry, repository: rest, tag: 'latest' };
+/** Where a reference lives in the registry: read with the plugin's one image-reference parser. */
+function locate(ref: string): { registry: string; repository: string; tag: string } {
+  const { host, path } = registryLocation(ref);
+  return { registry: host, repository: path, tag: splitImageRef(ref).tag ?? 'latest' };
 }
 
 async function manifest(ref: string): Promise<{ digest: string; body: { manifests?: unknown } } | undefined> {
-  const { registry, repository, tag } = parseRef(ref);
+  const { registry, repository, tag } = locate(ref);
   const response = await fetch(`http://${registry}/v2/${repository}/manifests/${tag}`, { headers: { Accept: ACCEPT } });
   if (response.status === 404) return undefined;
   if (!response.ok) throw new Error(`registry answered ${response.status} for ${ref}`);
@@ -66,8 +57,8 @@ export async function indexDigests(ref: string): Promise<Record<string, string>>
 
 /** Every tag of a repository ("127.0.0.1:5000/ns/repo"), sorted; [] when it has none. */
 export async function listTags(repository: string): Promise<string[]> {
-  const slash = repository.indexOf('/');
-  const response = await fetch(`http://${repository.slice(0, slash)}/v2/${repository.slice(slash + 1)}/tags/list`);
+  const { host, path } = registryLocation(repository);
+  const response = await fetch(`http://${host}/v2/${path}/tags/list`);
   if (response.status === 404) return [];
   if (!response.ok) throw new Error(`registry answered ${response.status} for the tags of ${repository}`);
   return (((await response.json()) as { tags?: string[] | null }).tags ?? []).sort();
@@ -75,7 +66,7 @@ export async function listTags(repository: string): Promise<string[]> {
 
 /** Deletes the manifest a tag points at (and so every tag of that digest), as a registry admin would. */
 export async function deleteImage(ref: string): Promise<void> {
-  const { registry, repository } = parseRef(ref);
+  const { registry, repository } = locate(ref);
   const digest = await tagDigest(ref);
   if (!digest) throw new Error(`${ref} is not in the registry`);
   const response = await fetch(`http://${registry}/v2/${repository}/manifests/${digest}`, { method: 'DELETE' });
