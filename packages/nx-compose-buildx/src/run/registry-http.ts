@@ -20,6 +20,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import type { Readable } from 'node:stream';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { MEDIA_TYPES } from '../buildx/manifest';
@@ -178,7 +179,8 @@ export interface RegistryResponse {
 export interface RegistryRequest {
   method?: string;
   headers?: Record<string, string>;
-  body?: string | Buffer;
+  /** A stream is sent as it is read (a layer); it cannot be sent twice, so no auth retry follows it. */
+  body?: string | Buffer | Readable;
   signal?: AbortSignal;
 }
 
@@ -228,7 +230,11 @@ export const nodeFetch: RegistryFetch = (url, init) =>
       },
     );
     req.on('error', reject);
-    req.end(init.body);
+    const body = init.body;
+    if (body && typeof body !== 'string' && !Buffer.isBuffer(body)) {
+      body.on('error', (e) => req.destroy(e));
+      body.pipe(req);
+    } else req.end(body);
   });
 
 /** A short name for why a request failed: ECONNREFUSED, TimeoutError, … (never the URL or a header). */
@@ -252,8 +258,12 @@ export interface RegistryClient {
   getManifest(ref: string): Promise<Manifest | undefined>;
   /** A blob (an image config) of the reference's repository, checked against its digest. */
   getBlob(ref: string, digest: string): Promise<Buffer>;
-  /** Puts manifest bytes under `ref`'s tag (a retag in the same repository moves no layer); returns the digest the registry reports. */
+  /** Puts manifest bytes under `ref`'s tag, or by their digest when `ref` names one; returns their digest. */
   putManifest(ref: string, manifest: Pick<Manifest, 'bytes' | 'mediaType'>): Promise<string>;
+  /** Whether the reference's repository holds this blob (HEAD). */
+  hasBlob(ref: string, digest: string): Promise<boolean>;
+  /** Uploads a blob into the reference's repository in one PUT (the registry checks its digest). */
+  putBlob(ref: string, digest: string, size: number, open: () => Readable): Promise<void>;
   /** The same client (and its tokens) with another request timeout. */
   withTimeout(timeoutMs: number): RegistryClient;
 }
@@ -358,9 +368,13 @@ function clientWith(options: RegistryClientOptions, tokens: Map<string, string>)
     throw new RegistryFallback(`${r.host} asks for credentials this client does not have`);
   };
 
+  /** The Authorization header this client already holds for these actions on the repository, if any. */
+  const knownAuth = (r: RegistryRef, actions: string) =>
+    tokens.get(`${r.host} repository:${r.path}:${actions}`) ?? tokens.get(`${r.host} basic`);
+
   /** A request with the auth dance: anonymous (or a token this client already holds), then once more after a 401. */
   const request = async (r: RegistryRef, url: string, init: RegistryRequest, actions: string, what: string): Promise<RegistryResponse> => {
-    const known = tokens.get(`${r.host} repository:${r.path}:${actions}`) ?? tokens.get(`${r.host} basic`);
+    const known = knownAuth(r, actions);
     const headers = (auth?: string) => ({ ...init.headers, ...(auth ? { Authorization: auth } : {}) });
     let res = await send(url, { ...init, headers: headers(known) }, what);
     if (res.status === 401) {
@@ -416,7 +430,8 @@ function clientWith(options: RegistryClientOptions, tokens: Map<string, string>)
     async putManifest(ref, manifest) {
       const r = registryRefOf(ref);
       const what = `PUT manifest ${r.host}/${r.path}`;
-      if (r.reference.startsWith('sha256:')) throw new RegistryFallback(`${what}: a tag is needed, not a digest`);
+      if (r.reference.startsWith('sha256:') && r.reference !== sha256(manifest.bytes))
+        throw new RegistryFallback(`${what}: the bytes do not have the digest named`);
       const res = await request(
         r,
         `${r.base}/manifests/${r.reference}`,
@@ -430,6 +445,51 @@ function clientWith(options: RegistryClientOptions, tokens: Map<string, string>)
       const served = res.headers.get('docker-content-digest');
       if (served && served !== digest) throw new RegistryFallback(`${what}: the registry stored ${served}, not ${digest}`);
       return digest;
+    },
+
+    async hasBlob(ref, digest) {
+      const r = registryRefOf(ref);
+      const what = `HEAD blob ${r.host}/${r.path}`;
+      if (!/^sha256:[0-9a-f]{64}$/.test(digest)) throw new RegistryFallback(`${what}: digest ${digest} is not sha256`);
+      // Asked with push rights: the upload that follows uses the same token.
+      const res = await request(r, `${r.base}/blobs/${digest}`, { method: 'HEAD' }, 'pull,push', what);
+      await res.arrayBuffer().catch(() => undefined);
+      if (res.status === 200) return true;
+      if (res.status === 404) return false;
+      throw new RegistryFallback(`${what}: HTTP ${res.status}`);
+    },
+
+    async putBlob(ref, digest, size, open) {
+      const r = registryRefOf(ref);
+      const what = `upload blob ${r.host}/${r.path}`;
+      if (!/^sha256:[0-9a-f]{64}$/.test(digest)) throw new RegistryFallback(`${what}: digest ${digest} is not sha256`);
+      const started = await request(
+        r,
+        `${r.base}/blobs/uploads/`,
+        { method: 'POST', headers: { 'Content-Length': '0' } },
+        'pull,push',
+        what,
+      );
+      await started.arrayBuffer().catch(() => undefined);
+      const location = started.headers.get('location');
+      if (started.status !== 202 || !location) throw new RegistryFallback(`${what}: HTTP ${started.status}`);
+      const upload = new URL(location, r.base);
+      if (upload.origin !== new URL(r.base).origin) throw new RegistryFallback(`${what}: the upload goes to another host`);
+      upload.searchParams.set('digest', digest);
+      const auth = knownAuth(r, 'pull,push');
+      const res = await send(
+        upload.href,
+        {
+          method: 'PUT',
+          headers: { 'Content-Type': 'application/octet-stream', 'Content-Length': String(size), ...(auth ? { Authorization: auth } : {}) },
+          body: open(),
+        },
+        what,
+      );
+      await res.arrayBuffer().catch(() => undefined);
+      if (res.status !== 201) throw new RegistryFallback(`${what}: HTTP ${res.status}`);
+      const stored = res.headers.get('docker-content-digest');
+      if (stored && stored !== digest) throw new RegistryFallback(`${what}: the registry stored ${stored}, not ${digest}`);
     },
 
     withTimeout(timeoutMs) {

@@ -64,20 +64,3 @@ export const TASKS_IN_FLIGHT = 12;
 export function tasksInFlight(buildSlots: number): number {
   return Math.max(buildSlots, TASKS_IN_FLIGHT);
 }
-
-/** A pool of `n` slots: `hold(work)` runs work once a slot is free, in the order asked. */
-export function slotPool(n: number): <T>(work: () => Promise<T>) => Promise<T> {
-  let free = n;
-  const waiting: Array<() => void> = [];
-  return async (work) => {
-    if (free > 0) free--;
-    else await new Promise<void>((resolve) => waiting.push(resolve));
-    try {
-      return await work();
-    } finally {
-      const next = waiting.shift();
-      if (next) next();
-      else free++;
-    }
-  };
-}

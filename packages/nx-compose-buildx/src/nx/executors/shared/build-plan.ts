@@ -114,6 +114,8 @@ export interface BuildInvocation {
    */
   republish: (source: string, sourceDateEpoch?: string) => string[];
   republishStdin: string;
+  /** What `republish` pushes under (a push by tag; not a push by digest, not a load): the layout may be pushed there as it is. */
+  pushTags?: string[];
   /** A content-stable build (rewriteTimestamp): `argv` writes an OCI layout here, which docker-build loads as it is and `republish` pushes. */
   stable?: { layoutDir: string; layoutPath: string };
 }
@@ -196,6 +198,7 @@ export function buildInvocation(
     loaded: willLoad,
     republish,
     republishStdin: REPUBLISH_DOCKERFILE,
+    ...(plan.mode === 'push' && !host.pushByDigest ? { pushTags: [...plan.build.tags] } : {}),
     ...(layoutDir ? { stable: { layoutDir, layoutPath: resolveIn(host.root, layoutDir) } } : {}),
   };
 }

@@ -8,7 +8,8 @@
 import type { ExecutorContext } from '@nx/devkit';
 import type { BuildMode } from '../../../buildx/argv';
 import type { GitFacts } from '../../../buildx/tags';
-import { batchConcurrency, nextBatchStep, slotPool, tasksInFlight, type TaskEdge } from './batch-schedule';
+import { slotPool } from '../../../run/slot-pool';
+import { batchConcurrency, nextBatchStep, tasksInFlight, type TaskEdge } from './batch-schedule';
 import { defaultDeps, type ExecutorDeps } from './deps';
 import type { BuildExecutorOptions } from './options';
 import { runBuildExecutor } from './run-build';

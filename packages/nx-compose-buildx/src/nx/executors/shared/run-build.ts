@@ -53,6 +53,8 @@ import {
 } from './registry-reuse';
 import { imageLoadArgv, imagetoolsInspectArgv } from '../../../buildx/argv';
 import { readOciLayout, type LocalDigests } from '../../../run/image-save';
+import { pushOciLayout } from '../../../run/layout-push';
+import { RegistryFallback, type RegistryClient } from '../../../run/registry-http';
 import { legPlatforms, platformRestriction } from '../../native-leg';
 import { repositoryOf } from '../../../buildx/image-ref';
 
@@ -117,7 +119,8 @@ const buildFailed = (plan: BuildPlan, r: RunResult): BuildResult => ({
 });
 
 /** What phase 3 ends with: the failure, or (docker-build, content-stable) the image loaded as its layout holds it. */
-export type BuildStepsOutcome = { failed: BuildResult } | { loadedLayout?: LocalDigests };
+/** `layout`: the image went from its OCI layout as it is (loaded, or pushed through the registry API), so buildx wrote no metadata. */
+export type BuildStepsOutcome = { failed: BuildResult } | { layout?: LocalDigests };
 
 /**
  * Phase 3: the build, and for a content-stable build what follows its OCI layout: docker-build
@@ -160,8 +163,13 @@ async function buildSteps(
     if (plan.mode === 'build') {
       deps.log(`${plan.logTag} ${displayCommand(imageLoadArgv())} < ${inv.stable.layoutDir} (as a tar)`);
       const notLoaded = await deps.loadOciLayout(layoutPath, long.cwd, timeouts.long);
-      if (!notLoaded) return { loadedLayout: image };
+      if (!notLoaded) return { layout: image };
       deps.log(`${plan.logTag} ${notLoaded.split('\n')[0]}; loading it with buildx instead`);
+    }
+    if (plan.mode === 'push' && inv.pushTags && deps.registry) {
+      const notPushed = await pushLayout(plan, inv.pushTags, layoutPath, deps.registry.withTimeout(timeouts.long), deps);
+      if (!notPushed) return { layout: image };
+      deps.log(`${plan.logTag} ${notPushed}; pushing it with buildx instead`);
     }
     const argv = inv.republish(`oci-layout://${layoutPath}@${image.manifestDigest}`, epoch);
     deps.log(`${plan.logTag} ${displayCommand(argv)}`);
@@ -171,6 +179,31 @@ async function buildSteps(
     return { failed: buildFailed(plan, r) };
   } finally {
     rmSync(layoutPath, { recursive: true, force: true });
+  }
+}
+
+/**
+ * docker-push of a content-stable build: the layout pushed as it is through the registry API
+ * (run/layout-push.ts), so no second buildx build republishes it. Returns why not, when the API
+ * could not do it the docker CLI's way (the caller republishes then).
+ */
+async function pushLayout(
+  plan: BuildPlan,
+  tags: readonly string[],
+  layoutPath: string,
+  registry: RegistryClient,
+  deps: ExecutorDeps,
+): Promise<string | undefined> {
+  deps.log(`${plan.logTag} pushing the built OCI layout under ${tags.join(', ')} through the registry API`);
+  try {
+    const pushed = await pushOciLayout(registry, layoutPath, tags);
+    deps.log(
+      `${plan.logTag} pushed ${pushed.digest.slice(0, 19)}: ${pushed.uploaded} of ${pushed.blobs} blobs uploaded, the rest were there`,
+    );
+    return undefined;
+  } catch (e) {
+    if (e instanceof RegistryFallback) return `the registry API could not push the layout (${e.message})`;
+    throw e;
   }
 }
 
@@ -201,11 +234,11 @@ async function record(
   deps: ExecutorDeps,
   timeouts: CommandTimeouts,
   reused = false,
-  /** docker-build loaded a content-stable build's layout: its digests, instead of buildx's report and `docker save`. */
-  loadedLayout?: LocalDigests,
+  /** A content-stable build's layout, loaded or pushed as it is: its digests, instead of buildx's report and `docker save`. */
+  layout?: LocalDigests,
 ): Promise<BuildResult> {
-  const bx = loadedLayout
-    ? { digest: loadedLayout.manifestDigest }
+  const bx = layout
+    ? { digest: layout.manifestDigest }
     : readBuildxMetadata(inv.buildxMetadataPath, (m) => deps.log(`${plan.logTag} warning: ${m}`));
   const metadata = initialMetadata(plan.service, plan.build.tags, plan.build.platforms, bx, inv.loaded);
   if (reused) metadata.reused = true;
@@ -214,7 +247,7 @@ async function record(
     if (error) return { success: false, error, metadata };
     metadata.pushed = true;
   } else {
-    const from = loadedLayout ? { ...deps, localImageDigests: async () => loadedLayout } : deps;
+    const from = layout ? { ...deps, localImageDigests: async () => layout } : deps;
     await recordLocalDigests(plan.build.platforms, bx, metadata, root, from, plan.logTag, timeouts.long);
   }
   writeMetadata(root, plan.metadataFile, metadata);
@@ -347,9 +380,12 @@ async function listFromFirstTag(
   builder: EnsuredBuilder,
   root: string,
   deps: ExecutorDeps,
+  layout?: LocalDigests,
 ): Promise<BuildResult> {
   const first = plan.build.tags[0]!;
-  const bx = readBuildxMetadata(inv.buildxMetadataPath, (m) => deps.log(`${plan.logTag} warning: ${m}`));
+  const bx = layout
+    ? { digest: layout.manifestDigest }
+    : readBuildxMetadata(inv.buildxMetadataPath, (m) => deps.log(`${plan.logTag} warning: ${m}`));
   if (!bx.digest) return { success: false, error: `${plan.logTag} buildx reported no digest for ${first}: cannot list it under every tag` };
   // One platform was built, whatever its name: every entry of the list must be that manifest.
   const listed = await listUnderTags(plan, first, bx.digest, () => bx.digest, builder, root, deps, 'built');
@@ -513,7 +549,7 @@ export async function runBuild(
   if ('failed' in steps) return steps.failed;
 
   // Phase 4: record.
-  if (listsFromFirstTag(plan, reuse)) return listFromFirstTag(plan, inv, builder, root, deps);
+  if (listsFromFirstTag(plan, reuse)) return listFromFirstTag(plan, inv, builder, root, deps, steps.layout);
   if (reuse && publishesFromKey(plan, reuse)) {
     readBuildxMetadata(inv.buildxMetadataPath, () => undefined); // removes it; the registry is read instead
     return (
@@ -523,7 +559,7 @@ export async function runBuild(
       }
     );
   }
-  return record(plan, inv, builder, root, deps, timeouts, false, steps.loadedLayout);
+  return record(plan, inv, builder, root, deps, timeouts, false, steps.layout);
 }
 
 /**
