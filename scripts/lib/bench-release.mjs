@@ -54,7 +54,7 @@ const digestsOf = async (prefix, names) =>
 /** How many docker invocations of each kind ours made (from the docker wrapper's log). */
 function invocationKinds(lines) {
   const count = (re) => lines.filter((l) => re.test(l)).length;
-  // A content-stable build is two buildx processes: the build, then a FROM-only republish (its
+  // A content-stable build whose layout the registry API cannot push is two buildx processes: the build, then a FROM-only republish (its
   // `nxcb-image=` context) that runs no step; count the builds, not the republishes.
   const builds = lines.filter((l) => /^buildx build /.test(l) && !l.includes('nxcb-image=')).length;
   return { builds, imagetools: count(/^buildx imagetools create /), all: lines.length };
