@@ -63,15 +63,17 @@ export function parseYamlSource(text: string, file: string): YamlSource {
   const lines = new Map<string, number>();
   const lineAt = (node: { range?: [number, number, number] | null } | null | undefined) =>
     node?.range ? lineCounter.linePos(node.range[0]).line : undefined;
-  const record = (path: PathPart[], line: number | undefined) => {
-    if (line !== undefined && !lines.has(pathKey(path))) lines.set(pathKey(path), line);
+  const record = (key: string, line: number | undefined) => {
+    if (line !== undefined && !lines.has(key)) lines.set(key, line);
   };
+  // pathKey of the path one part deeper, built from the parent's key (undefined at the top) rather than an array per node.
+  const childKey = (parent: string | undefined, part: PathPart) => (parent === undefined ? String(part) : `${parent}\u0000${part}`);
 
   const limit = aliasExpansionLimit(text.length);
   let expanded = 0;
   let expandingAlias: YamlNode | undefined; // the outermost alias being expanded, for the error line
   const targets = new Map<object, YamlNode | undefined>();
-  const convert = (node: unknown, path: PathPart[], depth: number): unknown => {
+  const convert = (node: unknown, path: string | undefined, depth: number): unknown => {
     if (depth > 200) throw new ComposeError('YAML nesting too deep (alias loop?)', { file, line: lineAt(node as YamlNode) });
     if (expandingAlias && ++expanded > limit) {
       throw new ComposeError(
@@ -110,8 +112,9 @@ export function parseYamlSource(text: string, file: string): YamlSource {
         const key = isScalar(keyNode) ? String(keyNode.value ?? 'null') : undefined;
         if (key === undefined)
           throw new ComposeError('only scalar mapping keys are supported', { file, line: lineAt(keyNode as YamlNode) });
-        record([...path, key], lineAt(keyNode as YamlNode));
-        setKey(out, key, convert(pair.value, [...path, key], depth + 1));
+        const at = childKey(path, key);
+        record(at, lineAt(keyNode as YamlNode));
+        setKey(out, key, convert(pair.value, at, depth + 1));
       }
       // `<<` merge keys: explicit keys win; among merged maps the earlier one wins.
       for (const m of merges) {
@@ -126,8 +129,9 @@ export function parseYamlSource(text: string, file: string): YamlSource {
       value = out;
     } else if (isSeq(node)) {
       value = node.items.map((item, i) => {
-        record([...path, i], lineAt(item as YamlNode));
-        return convert(item, [...path, i], depth + 1);
+        const at = childKey(path, i);
+        record(at, lineAt(item as YamlNode));
+        return convert(item, at, depth + 1);
       });
     } else if (isScalar(node)) {
       value = node.value ?? null;
@@ -139,7 +143,7 @@ export function parseYamlSource(text: string, file: string): YamlSource {
     return value;
   };
 
-  const root = convert(doc.contents, [], 0);
+  const root = convert(doc.contents, undefined, 0);
   if (root === null) return { file, root: {}, lines };
   if (!isPlainObject(root)) throw new ComposeError('top-level object must be a mapping', { file, line: 1 });
   return { file, root, lines };
