@@ -183,7 +183,8 @@ export async function computeComposeNodes(
   // `git add` or `git rm --cached` of a file changes the lock's view without touching the file.
   const index = tracked && gitIndexPath(root);
   if (index) dependencies.tracked = { index, paths: trackedAnswers };
-  await writeGraphCache(root, cacheBase, dependencies, assembled.results, warnings, (path) => disk.seen(join(root, path)));
+  // Not awaited: the entry is built before this returns, and only its write finishes afterwards.
+  void writeGraphCache(root, cacheBase, dependencies, assembled.results, warnings, (path) => disk.seen(join(root, path)));
   return assembled.results;
 }
 

@@ -42,6 +42,12 @@ describe('the graph cache', () => {
     expect(await readGraphCache(root, 'another-options-key')).toBeUndefined();
   });
 
+  it('writes the entry through a temp file renamed into place, and leaves none behind', () => {
+    expect(readdirSync(workspaceDataDirectory(root)).filter((f) => f.startsWith('nx-compose-buildx-'))).toEqual([
+      `nx-compose-buildx-${BASE.slice(0, 16)}.json`,
+    ]);
+  });
+
   it('keeps no stat of an absent path whose folder it watches, and keeps the others', () => {
     expect(written().stats).toEqual(['ctx', 'ctx/Dockerfile', 'ctx/sub', 'ctx/sub/deeper/package.json', 'gone/x']);
   });

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { rename, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join, posix, resolve } from 'node:path';
 import type { CreateNodesResultArray } from '@nx/devkit';
 
@@ -235,7 +236,15 @@ export async function writeGraphCache(
     };
     const path = cachePath(root, base);
     mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(path, JSON.stringify(entry));
+    // The entry is complete here (key and stats taken now, the result serialised before Nx holds
+    // it); only the write of its megabytes goes to libuv's thread pool, and createNodes need not
+    // wait for it. A pending write keeps the process alive; a temp file renamed into place means
+    // a reader, or a worker killed mid-write, never finds half an entry.
+    const temp = `${path}.${process.pid}.tmp`;
+    return writeFile(temp, JSON.stringify(entry)).then(
+      () => rename(temp, path).catch(() => unlink(temp).catch(() => undefined)),
+      () => unlink(temp).catch(() => undefined),
+    );
   } catch {
     // A cache that cannot be written only costs speed.
   }
