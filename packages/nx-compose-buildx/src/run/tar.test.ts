@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
@@ -163,6 +163,25 @@ describe('tarDirectory and the layout a content-stable build writes', () => {
     expect(Buffer.concat(again).equals(tar)).toBe(true);
   });
 
+  test('a reader that goes away mid-file (docker load refusing) leaves no file of the folder open', async () => {
+    const dir = await makeLayout();
+    writeFileSync(join(dir, 'layout', 'blobs', 'a-first'), Buffer.alloc(4 * 1024 * 1024, 1)); // archived first, read in many chunks
+    const tar = tarDirectory(join(dir, 'layout'));
+    tar.on('error', () => {});
+    await new Promise((resolve) => tar.once('data', resolve));
+    tar.destroy();
+    const openUnder = () =>
+      readdirSync('/proc/self/fd').some((fd) => {
+        try {
+          return readlinkSync(`/proc/self/fd/${fd}`).startsWith(dir);
+        } catch {
+          return false;
+        }
+      });
+    for (let i = 0; i < 100 && openUnder(); i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(openUnder()).toBe(false);
+  });
+
   test("readOciLayout: the index digest and each platform's manifest digest; undefined when entries disagree or there is none", async () => {
     const dir = await makeLayout();
     const layout = join(dir, 'layout');
@@ -198,5 +217,8 @@ describe('tarDirectory and the layout a content-stable build writes', () => {
     for (const f of layoutFiles) expect(readFileSync(join(got, f))).toEqual(readFileSync(join(dir, 'layout', f)));
     writeFileSync(join(bin, 'docker'), '#!/bin/sh\ncat >/dev/null; echo "unsupported archive" >&2; exit 1\n');
     expect(await loadOciLayout(join(dir, 'layout'), dir)).toBe('docker load failed (exit 1): unsupported archive');
+    // One that refuses before reading: the tar stream stops with it, nothing hangs.
+    writeFileSync(join(bin, 'docker'), '#!/bin/sh\necho "no engine" >&2; exit 1\n');
+    expect(await loadOciLayout(join(dir, 'layout'), dir)).toBe('docker load failed (exit 1): no engine');
   });
 });

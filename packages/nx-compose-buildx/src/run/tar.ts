@@ -84,6 +84,7 @@ function addFile(archive: Pack, name: string, path: string): Promise<void> {
     const entry = archive.entry({ name, size, mode: 0o644, mtime: new Date(0) }, (e) => (e ? reject(e) : resolve()));
     const file = createReadStream(path);
     file.on('error', (e) => entry.destroy(e));
+    entry.on('close', () => file.destroy()); // a reader that went away (docker load refused) leaves no file open
     file.pipe(entry as unknown as NodeJS.WritableStream);
   });
 }
