@@ -7,8 +7,7 @@ import { describeReason, explainReasons, type ExplainSide, type Reason, type Reg
 import { computeContentKey } from '../shared/content-key';
 import { defaultDeps, withTimeouts, type ExecutorDeps } from '../shared/deps';
 import { normalizeBuildOptions, type BuildExecutorOptions } from '../shared/options';
-import { BASES_LABEL, inspectedImageLabel, isReuseEnabled, keyTag, lookupKeyImage, movedBases } from '../shared/registry-reuse';
-import { imagetoolsInspectArgv } from '../../../buildx/argv';
+import { BASES_LABEL, isReuseEnabled, keyTag, lookupKeyImage, movedBases, servedImageLabel } from '../shared/registry-reuse';
 import { resolveCommit } from '../../../run/git-tree';
 
 export interface DockerExplainExecutorSchema {
@@ -138,10 +137,7 @@ async function registryAnswer(raw: BuildExecutorOptions, root: string, deps: Exe
     };
   const detail = found.miss === 'no image with this key' ? `no image with this key in ${registry} (${ref})` : `${ref}: ${found.miss}`;
   // The image under the service's tag records the base digests it was built on: a base whose tag moved since is a reason.
-  const current = await deps.run(imagetoolsInspectArgv(first, { raw: false, format: '{{json .Image}}', ...(builder ? { builder } : {}) }), {
-    cwd: root,
-  });
-  const moved = current.exitCode === 0 ? movedBases(inspectedImageLabel(current.stdout, BASES_LABEL), computed.bases) : [];
+  const moved = movedBases(await servedImageLabel(first, BASES_LABEL, root, deps, builder), computed.bases);
   return { ...platforms, outcome: 'miss', ref, registry, detail, ...(moved.length ? { movedBases: moved, builtImage: first } : {}) };
 }
 

@@ -17,6 +17,7 @@ import {
   retag,
   retagArgv,
   trustedKeyImage,
+  servedImageLabel,
 } from './registry-reuse';
 
 const d = (c: string) => `sha256:${c.repeat(64)}`;
@@ -151,6 +152,10 @@ function memoryRegistry() {
       puts.push(ref);
       manifests.set(ref, { ...m, digest: sha(m.bytes) });
       return sha(m.bytes);
+    },
+    hasBlob: async (_ref, digest) => blobs.has(digest),
+    putBlob: async () => {
+      throw new RegistryFallback('this registry takes no uploads');
     },
     withTimeout: () => client,
   };
@@ -287,6 +292,30 @@ describe('the recorded base digests', () => {
 
   it.each([undefined, '', 'not json', '42', 'null'])('an unreadable label %j names none', (label) => {
     expect(movedBases(label, { 'r/a:1': d('1') })).toEqual([]);
+  });
+
+  it('are read from the image a tag serves through the registry API, with no docker process', async () => {
+    const reg = memoryRegistry();
+    const repo = '127.0.0.1:5000/shop/api';
+    const labelled = reg.blob({ os: 'linux', architecture: 'amd64', config: { Labels: { [BASES_LABEL]: '{"r/a:1":"x"}' } } });
+    const m = reg.add(
+      repo,
+      undefined,
+      { schemaVersion: 2, mediaType: MEDIA_TYPES.ociManifest, config: { digest: labelled } },
+      MEDIA_TYPES.ociManifest,
+    );
+    const entry = {
+      mediaType: MEDIA_TYPES.ociManifest,
+      digest: m.digest,
+      size: m.bytes.length,
+      platform: { os: 'linux', architecture: 'amd64' },
+    };
+    reg.add(repo, '1', { schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests: [entry] }, MEDIA_TYPES.ociIndex);
+    const { deps, calls } = fakeDeps(() => undefined, { registry: reg.client });
+    expect(await servedImageLabel(`${repo}:1`, BASES_LABEL, '/w', deps)).toBe('{"r/a:1":"x"}');
+    expect(await servedImageLabel(`${repo}:1`, CONTENT_KEY_LABEL, '/w', deps)).toBeUndefined();
+    expect(await servedImageLabel(`${repo}:absent`, BASES_LABEL, '/w', deps)).toBeUndefined();
+    expect(calls).toEqual([]);
   });
 
   it('are read from a manifest config or the first platform of an index that has them', () => {

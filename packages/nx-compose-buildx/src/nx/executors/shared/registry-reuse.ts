@@ -140,6 +140,11 @@ export function inspectedImageLabel(text: string, label: string): string | undef
   } catch {
     return undefined;
   }
+  return imageConfigLabel(parsed, label);
+}
+
+/** The same, of the parsed `.Image`: one config, or platform → config. */
+function imageConfigLabel(parsed: unknown, label: string): string | undefined {
   if (!parsed || typeof parsed !== 'object') return undefined;
   const configs =
     'config' in parsed || 'architecture' in parsed ? [parsed as ImageConfig] : Object.values(parsed as Record<string, ImageConfig>);
@@ -182,6 +187,25 @@ async function inspectKeyImage(ref: string, client: RegistryClient): Promise<Ins
     }),
   );
   return { manifest: { digest: top.digest, manifests: json.manifests ?? [] }, image: Object.fromEntries(configs) };
+}
+
+/**
+ * One label of the image a tag serves (the first platform's config that has it), through the
+ * registry API or else `imagetools inspect`; undefined when the tag or the label is absent.
+ */
+export async function servedImageLabel(
+  ref: string,
+  label: string,
+  root: string,
+  deps: ExecutorDeps,
+  builder?: string,
+): Promise<string | undefined> {
+  const fast = await viaRegistryApi(deps, (client) => inspectKeyImage(ref, client));
+  if (fast !== USE_CLI) return fast ? imageConfigLabel(fast.image, label) : undefined;
+  const r = await deps.run(imagetoolsInspectArgv(ref, { raw: false, format: '{{json .Image}}', ...(builder ? { builder } : {}) }), {
+    cwd: root,
+  });
+  return r.exitCode === 0 ? inspectedImageLabel(r.stdout, label) : undefined;
 }
 
 /** Looks the key up (read only): the trusted image, or why there is none. docker-explain reports the reason. */
