@@ -213,7 +213,9 @@ async function pushPlatform(
   // The build (for a content-stable one, its OCI layout and the push of it), retried like a push.
   const steps = await runBuildSteps(plan, inv, deps, timeouts);
   if ('failed' in steps) return steps.failed;
-  const digest = readBuildxMetadata(inv.buildxMetadataPath, (m) => deps.log(`${plan.logTag} warning: ${m}`)).digest;
+  // A layout pushed through the registry API as it is: its own digest (buildx wrote no metadata then).
+  const digest =
+    steps.layout?.manifestDigest ?? readBuildxMetadata(inv.buildxMetadataPath, (m) => deps.log(`${plan.logTag} warning: ${m}`)).digest;
   if (!digest) return { success: false, error: `${plan.logTag} buildx reported no digest for the push, so there is nothing to merge` };
 
   // The registry must serve the very image: one manifest of this platform, under its digest.
