@@ -99,10 +99,10 @@ describe('docker-push with the registry as the cache', () => {
     const out = output(r);
     expect(buildLines(out)).toHaveLength(3); // plain, multi amd64, multi arm64
     for (const line of buildLines(out)) expect(line).toContain('rewrite-timestamp=true');
-    // each layout is pushed as it is through the registry API: no second buildx build republishes it
-    expect(republishLines(out), out).toEqual([]);
-    expect(layoutPushLines(out)).toHaveLength(3);
-    expect(out).not.toMatch(/could not push the layout/);
+    // on the stack's docker driver each layout is pushed by a FROM-only republish through the engine's
+    // exporter, which keeps the engine's image store current for the builds FROM it (build-plan.ts pushTags)
+    expect(republishLines(out)).toHaveLength(3);
+    expect(layoutPushLines(out)).toEqual([]);
     plainBuild = sameRun(buildLines(out).find((l) => l.startsWith('[plain]'))!);
     expect(out).toMatch(/registry cache miss: .*no image with this key/);
     before = { plain: (await tagDigest(`${NS}/plain:1`))!, multi: await indexDigests(`${NS}/multi:1`) };

@@ -189,6 +189,19 @@ describe('invocation', () => {
     expect(inv.runOptions.cwd).toBe('/ws');
   });
 
+  test.each<[string, string | undefined, 'build' | 'push', string | undefined, boolean]>([
+    ['docker-container: a push may send its layout through the registry API', 'docker-container', 'push', undefined, true],
+    ["docker: a push goes through the engine's exporter, which keeps the engine's image store current", 'docker', 'push', undefined, false],
+    ['unknown driver: through the exporter', undefined, 'push', undefined, false],
+    ['a push by digest (a native leg): through the exporter', 'docker-container', 'push', '127.0.0.1:5000/api', false],
+    ['a build: never', 'docker-container', 'build', undefined, false],
+  ])('pushTags, %s', (_, driver, mode, pushByDigest, expected) => {
+    const info = driver ? { ...parseBuildxInspect(DOCKER_INSPECT), driver } : undefined;
+    const host = { root: '/ws', isTTY: false, env: {}, runId: 'r', ...(pushByDigest ? { pushByDigest } : {}) };
+    const inv = buildInvocation(plan({}, {}, mode), info ? { info } : {}, host);
+    expect(inv.pushTags !== undefined).toBe(expected);
+  });
+
   test.each<[string, string | undefined, Partial<BuildExecutorOptions>, 'build' | 'push', boolean]>([
     ['docker driver loads several platforms', 'docker', {}, 'build', true],
     ['docker-container keeps them in the builder', 'docker-container', {}, 'build', false],

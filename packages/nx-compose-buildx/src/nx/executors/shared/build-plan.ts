@@ -114,7 +114,13 @@ export interface BuildInvocation {
    */
   republish: (source: string, sourceDateEpoch?: string) => string[];
   republishStdin: string;
-  /** What `republish` pushes under (a push by tag; not a push by digest, not a load): the layout may be pushed there as it is. */
+  /**
+   * What `republish` pushes under, when the layout may instead be pushed there as it is through the
+   * registry API: a push by tag (not by digest, not a load) on a builder whose driver keeps no image
+   * store of the engine's. The `docker` driver's exporter also stores what it pushes in the engine's
+   * image store, and a later build's `FROM` of that tag on the engine resolves against that store:
+   * pushed around it, a dependent built after it would get the image the store held before.
+   */
   pushTags?: string[];
   /** A content-stable build (rewriteTimestamp): `argv` writes an OCI layout here, which docker-build loads as it is and `republish` pushes. */
   stable?: { layoutDir: string; layoutPath: string };
@@ -198,7 +204,9 @@ export function buildInvocation(
     loaded: willLoad,
     republish,
     republishStdin: REPUBLISH_DOCKERFILE,
-    ...(plan.mode === 'push' && !host.pushByDigest ? { pushTags: [...plan.build.tags] } : {}),
+    ...(plan.mode === 'push' && !host.pushByDigest && driver !== undefined && driver !== 'docker'
+      ? { pushTags: [...plan.build.tags] }
+      : {}),
     ...(layoutDir ? { stable: { layoutDir, layoutPath: resolveIn(host.root, layoutDir) } } : {}),
   };
 }
