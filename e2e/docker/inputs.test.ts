@@ -239,12 +239,13 @@ COPY scripts/* /docker-entrypoint-initdb.d/
   'awesome-compose/nginx-flask-mysql/proxy/README.md': 'not copied\n',
 };
 
+/** The target's options as the graph holds them: a field that is empty ([] / {}) is left out. */
 interface BuildOptions {
   context: string;
   dockerfile?: string;
-  args: Record<string, string>;
+  args?: Record<string, string>;
   target?: string;
-  additionalContexts: Record<string, string>;
+  additionalContexts?: Record<string, string>;
 }
 
 interface Service {
@@ -279,9 +280,9 @@ describe('Dockerfile-aware inputs agree with BuildKit: a file that is not an inp
     const args = ['buildx', 'build', '--platform', 'linux/amd64', '--network', 'none', '--provenance=false'];
     args.push('--output', 'type=oci,dest=/dev/null,rewrite-timestamp=true', '--metadata-file', metadata);
     if (build.dockerfile) args.push('--file', join(ws.root, build.dockerfile));
-    for (const [k, v] of Object.entries(build.args)) args.push('--build-arg', `${k}=${v}`);
+    for (const [k, v] of Object.entries(build.args ?? {})) args.push('--build-arg', `${k}=${v}`);
     if (build.target) args.push('--target', build.target);
-    for (const [k, v] of Object.entries(build.additionalContexts)) args.push('--build-context', `${k}=${join(ws.root, v)}`);
+    for (const [k, v] of Object.entries(build.additionalContexts ?? {})) args.push('--build-context', `${k}=${join(ws.root, v)}`);
     args.push('--', join(ws.root, build.context));
     const r = await run('docker', args, { cwd: ws.root, env: { ...process.env, SOURCE_DATE_EPOCH: '0' } });
     if (r.status !== 0) throw new Error(`docker ${args.join(' ')} failed:\n${r.stderr.slice(-3000)}`);
@@ -304,7 +305,7 @@ describe('Dockerfile-aware inputs agree with BuildKit: a file that is not an inp
       const build = node.data.targets['docker-build']?.options;
       if (!build) continue;
       const globs = (node.data.namedInputs?.['docker-image'] ?? []).filter((i): i is string => typeof i === 'string');
-      const dirs = [build.context, ...Object.values(build.additionalContexts)];
+      const dirs = [build.context, ...Object.values(build.additionalContexts ?? {})];
       const files = [...new Set(dirs.flatMap((d) => walk(ws.root, d)))].sort();
       services.push({ name, build, globs, files });
     }
