@@ -48,6 +48,9 @@ const republishLines = (out: string) => buildxLines(out).filter((l) => l.include
 const layoutPushLines = (out: string) =>
   out.split('\n').filter((l) => /^\[[^\]]+\] pushing the built OCI layout under .* through the registry API$/.test(l));
 
+/** The load of a pushed layout into the engine's image store (run-build.ts loadPushedLayout). */
+const loadLines = (out: string) => out.split('\n').filter((l) => /^\[[^\]]+\] docker load < .*for this engine's image store\)$/.test(l));
+
 describe('docker-push with the registry as the cache', () => {
   let ws: TempWorkspace;
   let dockerEnv: NodeJS.ProcessEnv;
@@ -99,10 +102,11 @@ describe('docker-push with the registry as the cache', () => {
     const out = output(r);
     expect(buildLines(out)).toHaveLength(3); // plain, multi amd64, multi arm64
     for (const line of buildLines(out)) expect(line).toContain('rewrite-timestamp=true');
-    // on the stack's docker driver each layout is pushed by a FROM-only republish through the engine's
-    // exporter, which keeps the engine's image store current for the builds FROM it (build-plan.ts pushTags)
-    expect(republishLines(out)).toHaveLength(3);
-    expect(layoutPushLines(out)).toEqual([]);
+    // each layout is pushed as it is through the registry API, and on the stack's docker driver also
+    // loaded into the engine's image store, as its exporter would (build-plan.ts loadPushed): no republish
+    expect(republishLines(out)).toEqual([]);
+    expect(layoutPushLines(out)).toHaveLength(3);
+    expect(loadLines(out)).toHaveLength(3);
     plainBuild = sameRun(buildLines(out).find((l) => l.startsWith('[plain]'))!);
     expect(out).toMatch(/registry cache miss: .*no image with this key/);
     before = { plain: (await tagDigest(`${NS}/plain:1`))!, multi: await indexDigests(`${NS}/multi:1`) };

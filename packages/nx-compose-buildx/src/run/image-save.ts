@@ -96,13 +96,39 @@ export function readOciLayout(layoutPath: string): LocalDigests | undefined {
 /** Loads an OCI layout folder into the local image store under the names its index gives; returns why it failed, if it did. */
 export type LoadLayoutFn = (layoutPath: string, cwd: string, timeoutMs?: number) => Promise<string | undefined>;
 
+const REF_NAME = 'org.opencontainers.image.ref.name';
+
+/**
+ * index.json with one entry per name. BuildKit's OCI exporter names an image built with several
+ * `-t` tags in one entry, the tags joined by commas (a reference never holds one), which `docker
+ * load` takes as a single name and tags nothing by it; an entry per tag, as `docker save` writes
+ * them, tags every one. Anything else is returned as it is.
+ */
+export function indexNamingEachTag(indexJson: string): string {
+  let index: { manifests?: Array<{ annotations?: Record<string, string> }> };
+  try {
+    index = JSON.parse(indexJson);
+  } catch {
+    return indexJson;
+  }
+  const entries = index.manifests ?? [];
+  if (!entries.some((e) => e.annotations?.[REF_NAME]?.includes(','))) return indexJson;
+  const manifests = entries.flatMap((e) =>
+    (e.annotations?.[REF_NAME]?.split(',') ?? [undefined]).map((name) =>
+      name === undefined ? e : { ...e, annotations: { ...e.annotations, [REF_NAME]: name } },
+    ),
+  );
+  return JSON.stringify({ ...index, manifests });
+}
+
 export const loadOciLayout: LoadLayoutFn = async (layoutPath, cwd, timeoutMs = DEFAULT_LONG_TIMEOUT_MS) => {
   const argv = imageLoadArgv();
   let stderr = '';
+  const indexJson = readFileSync(join(layoutPath, 'index.json'), 'utf8');
   const ended = await spawnCommand(argv[0]!, argv.slice(1), {
     cwd,
     timeoutMs,
-    input: tarDirectory(layoutPath),
+    input: tarDirectory(layoutPath, { 'index.json': Buffer.from(indexNamingEachTag(indexJson)) }),
     onStderr: (chunk) => {
       if (stderr.length < MAX_STDERR) stderr += chunk.toString('utf8');
     },

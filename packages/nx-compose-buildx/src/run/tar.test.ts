@@ -4,7 +4,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkS
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
-import { loadOciLayout, localImageDigests, readOciLayout } from './image-save';
+import { indexNamingEachTag, loadOciLayout, localImageDigests, readOciLayout } from './image-save';
 import { scanTar, tarDirectory } from './tar';
 
 const d = (c: string) => `sha256:${c.repeat(64)}`;
@@ -218,8 +218,43 @@ describe('tarDirectory and the layout a content-stable build writes', () => {
     for (const f of layoutFiles) expect(readFileSync(join(got, f))).toEqual(readFileSync(join(dir, 'layout', f)));
     writeFileSync(join(bin, 'docker'), '#!/bin/sh\ncat >/dev/null; echo "unsupported archive" >&2; exit 1\n');
     expect(await loadOciLayout(join(dir, 'layout'), dir)).toBe('docker load failed (exit 1): unsupported archive');
+    // Several tags, which BuildKit joins in one entry's name: docker load gets an entry per tag.
+    const index = JSON.parse(readFileSync(join(dir, 'layout', 'index.json'), 'utf8'));
+    const named = { ...index.manifests[0], annotations: { 'org.opencontainers.image.ref.name': 'r/api:1,r/api:nxcb-k' } };
+    writeFileSync(join(dir, 'layout', 'index.json'), JSON.stringify({ ...index, manifests: [named] }));
+    writeFileSync(join(bin, 'docker'), `#!/bin/sh\nexec tar -xf - -C "${got}"\n`);
+    expect(await loadOciLayout(join(dir, 'layout'), dir)).toBeUndefined();
+    const names = JSON.parse(readFileSync(join(got, 'index.json'), 'utf8')).manifests.map(
+      (m: { annotations: Record<string, string> }) => m.annotations['org.opencontainers.image.ref.name'],
+    );
+    expect(names).toEqual(['r/api:1', 'r/api:nxcb-k']);
     // One that refuses before reading: the tar stream stops with it, nothing hangs.
     writeFileSync(join(bin, 'docker'), '#!/bin/sh\necho "no engine" >&2; exit 1\n');
     expect(await loadOciLayout(join(dir, 'layout'), dir)).toBe('docker load failed (exit 1): no engine');
   });
+});
+
+describe('indexNamingEachTag', () => {
+  const entry = (name?: string) => ({
+    mediaType: 'application/vnd.docker.distribution.manifest.list.v2+json',
+    digest: d('c'),
+    ...(name === undefined ? {} : { annotations: { 'org.opencontainers.image.created': 't', 'org.opencontainers.image.ref.name': name } }),
+  });
+  const names = (json: string) =>
+    (JSON.parse(json) as { manifests: Array<{ annotations?: Record<string, string> }> }).manifests.map(
+      (m) => m.annotations?.['org.opencontainers.image.ref.name'],
+    );
+  test.each<[string, Array<string | undefined>, Array<string | undefined>]>([
+    ['two tags in one entry: an entry each', ['r/a:1,r/a:latest'], ['r/a:1', 'r/a:latest']],
+    ['one tag: as it is', ['r/a:1'], ['r/a:1']],
+    ['no name: as it is', [undefined], [undefined]],
+    ['a port in the host is not a separator', ['127.0.0.1:5000/a:1,127.0.0.1:5000/a:2'], ['127.0.0.1:5000/a:1', '127.0.0.1:5000/a:2']],
+  ])('%s', (_, given, expected) => {
+    const json = JSON.stringify({ schemaVersion: 2, manifests: given.map(entry) });
+    const out = indexNamingEachTag(json);
+    expect(names(out)).toEqual(expected);
+    if (given.length === expected.length) expect(out).toBe(json);
+    for (const m of JSON.parse(out).manifests) expect(m.digest).toBe(d('c'));
+  });
+  test('not JSON: as it is', () => expect(indexNamingEachTag('{')).toBe('{'));
 });

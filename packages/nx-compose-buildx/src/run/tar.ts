@@ -89,11 +89,24 @@ function addFile(archive: Pack, name: string, path: string): Promise<void> {
   });
 }
 
-/** A tar of the regular files under `dir` (an OCI layout: `oci-layout`, `index.json`, `blobs/…`), streamed file by file. */
-export function tarDirectory(dir: string): Readable {
+/** One file's bytes into the archive, with the same header as addFile. */
+function addBytes(archive: Pack, name: string, bytes: Buffer): Promise<void> {
+  return new Promise((resolve, reject) => {
+    archive.entry({ name, size: bytes.length, mode: 0o644, mtime: new Date(0) }, bytes, (e) => (e ? reject(e) : resolve()));
+  });
+}
+
+/**
+ * A tar of the regular files under `dir` (an OCI layout: `oci-layout`, `index.json`, `blobs/…`), streamed file by file;
+ * a file named in `replaced` goes in with those bytes instead of its own.
+ */
+export function tarDirectory(dir: string, replaced: Record<string, Buffer> = {}): Readable {
   const archive = pack();
   void (async () => {
-    for (const name of filesUnder(dir)) await addFile(archive, name, join(dir, name));
+    for (const name of filesUnder(dir)) {
+      const bytes = replaced[name];
+      await (bytes ? addBytes(archive, name, bytes) : addFile(archive, name, join(dir, name)));
+    }
     archive.finalize();
   })().catch((e: Error) => archive.destroy(e));
   return Readable.from(archive);

@@ -189,17 +189,27 @@ describe('invocation', () => {
     expect(inv.runOptions.cwd).toBe('/ws');
   });
 
-  test.each<[string, string | undefined, 'build' | 'push', string | undefined, boolean]>([
-    ['docker-container: a push may send its layout through the registry API', 'docker-container', 'push', undefined, true],
-    ["docker: a push goes through the engine's exporter, which keeps the engine's image store current", 'docker', 'push', undefined, false],
-    ['unknown driver: through the exporter', undefined, 'push', undefined, false],
-    ['a push by digest (a native leg): through the exporter', 'docker-container', 'push', '127.0.0.1:5000/api', false],
-    ['a build: never', 'docker-container', 'build', undefined, false],
-  ])('pushTags, %s', (_, driver, mode, pushByDigest, expected) => {
+  test.each<[string, string | undefined, 'build' | 'push', string | undefined, boolean, boolean]>([
+    ['docker-container: a push may send its layout through the registry API', 'docker-container', 'push', undefined, true, false],
+    [
+      "docker: the same, and loads it, as the engine's exporter keeps the engine's image store current",
+      'docker',
+      'push',
+      undefined,
+      true,
+      true,
+    ],
+    ['unknown driver: as the docker driver', undefined, 'push', undefined, true, true],
+    ['a push by digest (a native leg): through the exporter', 'docker-container', 'push', '127.0.0.1:5000/api', false, false],
+    ['a build: never', 'docker', 'build', undefined, false, false],
+  ])('pushTags, %s', (_, driver, mode, pushByDigest, pushed, loaded) => {
     const info = driver ? { ...parseBuildxInspect(DOCKER_INSPECT), driver } : undefined;
     const host = { root: '/ws', isTTY: false, env: {}, runId: 'r', ...(pushByDigest ? { pushByDigest } : {}) };
-    const inv = buildInvocation(plan({}, {}, mode), info ? { info } : {}, host);
-    expect(inv.pushTags !== undefined).toBe(expected);
+    const inv = buildInvocation(plan({}, { facts: FACTS }, mode), info ? { info } : {}, host);
+    expect(inv.pushTags !== undefined).toBe(pushed);
+    expect(inv.loadPushed ?? false).toBe(loaded);
+    // A layout that is loaded names the tags (docker load tags the image from them); one only pushed names none.
+    if (mode === 'push' && inv.stable) expect(inv.argv.includes('-t')).toBe(loaded);
   });
 
   test.each<[string, string | undefined, Partial<BuildExecutorOptions>, 'build' | 'push', boolean]>([
@@ -231,7 +241,11 @@ describe('invocation: content-stable (rewrite-timestamp)', () => {
   });
 
   test('the build writes a layout, untagged; the republish pushes it under the tags, with the epoch', () => {
-    const inv = buildInvocation(plan({}, { facts: FACTS }, 'push'), {}, host);
+    const inv = buildInvocation(
+      plan({}, { facts: FACTS }, 'push'),
+      { info: { ...parseBuildxInspect(DOCKER_INSPECT), driver: 'docker-container' } },
+      host,
+    );
     expect(inv.argv).not.toContain('--push');
     expect(inv.argv).not.toContain('-t');
     expect(inv.argv).not.toContain('--metadata-file');

@@ -116,12 +116,16 @@ export interface BuildInvocation {
   republishStdin: string;
   /**
    * What `republish` pushes under, when the layout may instead be pushed there as it is through the
-   * registry API: a push by tag (not by digest, not a load) on a builder whose driver keeps no image
-   * store of the engine's. The `docker` driver's exporter also stores what it pushes in the engine's
-   * image store, and a later build's `FROM` of that tag on the engine resolves against that store:
-   * pushed around it, a dependent built after it would get the image the store held before.
+   * registry API: a push by tag (not by digest, not a load).
    */
   pushTags?: string[];
+  /**
+   * The layout pushed through the registry API is also loaded into the engine's image store (its
+   * index names the tags): the `docker` driver's exporter stores what it pushes there, and a later
+   * build's `FROM` of that tag on this engine resolves against that store, so without the load a
+   * dependent built after it would get the image the store held before.
+   */
+  loadPushed?: boolean;
   /** A content-stable build (rewriteTimestamp): `argv` writes an OCI layout here, which docker-build loads as it is and `republish` pushes. */
   stable?: { layoutDir: string; layoutPath: string };
 }
@@ -175,8 +179,11 @@ export function buildInvocation(
   };
   const willLoad = plan.mode === 'build' && (plan.build.platforms.length <= 1 || loadMultiPlatform);
   const layoutDir = isContentStable(plan, willLoad) ? ociLayoutDirFor(plan.metadataFile, host.runId) : undefined;
-  // A layout to load keeps the tags (its index names them, so `docker load` tags the image); one to republish needs none.
-  const argv = buildArgv(layoutDir && plan.mode === 'push' ? { ...plan.build, tags: [] } : plan.build, plan.mode, {
+  const pushTags = plan.mode === 'push' && !host.pushByDigest ? [...plan.build.tags] : undefined;
+  // docker driver (or none known): what it pushes, its exporter also stores in the engine's image store.
+  const loadPushed = pushTags !== undefined && (driver === undefined || driver === 'docker');
+  // A layout to load keeps the tags (its index names them, so `docker load` tags the image); one only to push needs none.
+  const argv = buildArgv(layoutDir && plan.mode === 'push' && !loadPushed ? { ...plan.build, tags: [] } : plan.build, plan.mode, {
     ...settings,
     serviceImages: plan.serviceImages,
     provenance: plan.provenance,
@@ -204,9 +211,7 @@ export function buildInvocation(
     loaded: willLoad,
     republish,
     republishStdin: REPUBLISH_DOCKERFILE,
-    ...(plan.mode === 'push' && !host.pushByDigest && driver !== undefined && driver !== 'docker'
-      ? { pushTags: [...plan.build.tags] }
-      : {}),
+    ...(pushTags ? { pushTags, loadPushed } : {}),
     ...(layoutDir ? { stable: { layoutDir, layoutPath: resolveIn(host.root, layoutDir) } } : {}),
   };
 }

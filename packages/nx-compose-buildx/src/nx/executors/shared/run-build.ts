@@ -167,9 +167,12 @@ async function buildSteps(
       deps.log(`${plan.logTag} ${notLoaded.split('\n')[0]}; loading it with buildx instead`);
     }
     if (plan.mode === 'push' && inv.pushTags && deps.registry) {
-      const notPushed = await pushLayout(plan, inv.pushTags, layoutPath, deps.registry.withTimeout(timeouts.long), deps);
-      if (!notPushed) return { layout: image };
-      deps.log(`${plan.logTag} ${notPushed}; pushing it with buildx instead`);
+      const [notPushed, notLoaded] = await Promise.all([
+        pushLayout(plan, inv.pushTags, layoutPath, deps.registry.withTimeout(timeouts.long), deps),
+        inv.loadPushed ? loadPushedLayout(plan, inv.stable, long.cwd, deps, timeouts.long) : undefined,
+      ]);
+      if (!notPushed && !notLoaded) return { layout: image };
+      deps.log(`${plan.logTag} ${notPushed ?? notLoaded}; pushing it with buildx instead`);
     }
     const argv = inv.republish(`oci-layout://${layoutPath}@${image.manifestDigest}`, epoch);
     deps.log(`${plan.logTag} ${displayCommand(argv)}`);
@@ -207,13 +210,33 @@ async function pushLayout(
   }
 }
 
+/**
+ * The pushed layout, loaded into the engine's image store under its tags, as the `docker` driver's
+ * exporter would have stored it (BuildInvocation.loadPushed). Returns why not, if it failed.
+ */
+async function loadPushedLayout(
+  plan: BuildPlan,
+  stable: { layoutDir: string; layoutPath: string },
+  cwd: string,
+  deps: ExecutorDeps,
+  timeoutMs: number,
+): Promise<string | undefined> {
+  deps.log(`${plan.logTag} ${displayCommand(imageLoadArgv())} < ${stable.layoutDir} (as a tar, for this engine's image store)`);
+  const notLoaded = await deps.loadOciLayout(stable.layoutPath, cwd, timeoutMs);
+  return notLoaded?.split('\n')[0];
+}
+
 /** What a dry run prints instead of running: the build, and for a push the registry checks. */
-export function dryRunLines(plan: BuildPlan, inv: BuildInvocation): string[] {
+export function dryRunLines(plan: BuildPlan, inv: BuildInvocation, registryApi: boolean): string[] {
   const lines = [
     `[dry-run] ${displayCommand(maskSecretArgs(inv.argv))}${plan.build.dockerfileInline !== undefined ? '  (inline Dockerfile on stdin)' : ''}`,
   ];
   if (inv.stable && plan.mode === 'build') lines.push(`[dry-run] ${displayCommand(imageLoadArgv())} < ${inv.stable.layoutDir} (as a tar)`);
-  else if (inv.stable) {
+  else if (inv.stable && inv.pushTags && registryApi) {
+    lines.push(`[dry-run] push ${inv.stable.layoutDir} through the registry API under ${inv.pushTags.join(', ')}`);
+    if (inv.loadPushed)
+      lines.push(`[dry-run] ${displayCommand(imageLoadArgv())} < ${inv.stable.layoutDir} (as a tar, for this engine's image store)`);
+  } else if (inv.stable) {
     const argv = inv.republish(`oci-layout://${inv.stable.layoutPath}@<digest of the layout>`, plan.build.args.SOURCE_DATE_EPOCH);
     lines.push(`[dry-run] ${displayCommand(argv)}  (${inv.republishStdin.trim()} on stdin)`);
   }
@@ -521,7 +544,7 @@ export async function runBuild(
         `[dry-run] ${displayCommand(imagetoolsInspectArgv(keyTag(plan.build.tags[0], '<content key>'), { raw: false, format: KEY_IMAGE_FORMAT }))}`,
       );
     }
-    for (const line of dryRunLines(plan, inv)) deps.log(line);
+    for (const line of dryRunLines(plan, inv, deps.registry !== undefined)) deps.log(line);
     return { success: true };
   }
 

@@ -205,7 +205,7 @@ async function pushPlatform(
       `${plan.logTag} the ${builder.info?.driver ?? 'current'} driver cannot push by digest: pushing ${tags[0]}, recording its digest`,
     );
   if (plan.dryRun) {
-    for (const line of dryRunLines(plan, inv).slice(0, inv.stable ? 2 : 1)) deps.log(line);
+    for (const line of dryRunLines(plan, inv, false).slice(0, inv.stable ? 2 : 1)) deps.log(line);
     return { success: true };
   }
 

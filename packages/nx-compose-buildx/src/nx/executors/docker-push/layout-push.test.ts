@@ -1,0 +1,141 @@
+/**
+ * docker-push of a content-stable build on the `docker` driver: the OCI layout goes to the registry
+ * through its API and into the engine's image store by `docker load`, at once, with no republish;
+ * when either fails, the republish through the engine's exporter does both.
+ */
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { beforeEach, describe, expect, test } from 'vitest';
+import { MEDIA_TYPES } from '../../../buildx/manifest';
+import type { Manifest, RegistryClient } from '../../../run/registry-http';
+import { resetBuilderCache } from '../shared/builder';
+import { DOCKER_INSPECT, fakeDeps, SHA, tmpContext, type Handler } from '../shared/__fixtures__/fake-deps';
+import type { BuildExecutorOptions } from '../shared/options';
+import { dockerPush } from './executor';
+
+const sha = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
+
+const options: BuildExecutorOptions = {
+  service: 'api',
+  context: 'apps/api',
+  dockerfile: 'apps/api/Dockerfile',
+  platforms: ['linux/amd64', 'linux/arm64'],
+  tags: ['127.0.0.1:5000/api:1.0', '127.0.0.1:5000/api:latest'],
+  ociLabels: false,
+  reuse: false,
+  metadataFile: 'dist/docker/api/push-metadata.json',
+};
+
+/** What buildx's OCI exporter writes: blobs, two platform manifests, their list, and index.json naming the `-t` tags. */
+function writeLayout(argv: string[], cwd: string): string {
+  const dest = join(cwd, /(?:^|,)dest=([^,]+)/.exec(argv[argv.indexOf('--output') + 1]!)![1]!);
+  mkdirSync(join(dest, 'blobs/sha256'), { recursive: true });
+  const put = (b: Buffer) => (writeFileSync(join(dest, 'blobs/sha256', sha(b).slice(7)), b), { digest: sha(b), size: b.length });
+  const entries = ['amd64', 'arm64'].map((architecture) => {
+    const config = put(Buffer.from(JSON.stringify({ architecture, os: 'linux' })));
+    const layer = put(Buffer.from(`layer ${architecture}`));
+    const m = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPES.dockerManifest, config, layers: [layer] }));
+    return { mediaType: MEDIA_TYPES.dockerManifest, ...put(m), platform: { os: 'linux', architecture } };
+  });
+  const list = put(Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPES.dockerList, manifests: entries })));
+  const names = argv.flatMap((a, i) => (argv[i - 1] === '-t' ? [a] : []));
+  const manifests = (names.length ? names : [undefined]).map((name) => ({
+    mediaType: MEDIA_TYPES.dockerList,
+    ...list,
+    ...(name ? { annotations: { 'io.containerd.image.name': name } } : {}),
+  }));
+  writeFileSync(join(dest, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests }));
+  return list.digest;
+}
+
+/** A registry in memory that takes uploads. */
+function memoryRegistry() {
+  const manifests = new Map<string, Manifest>();
+  const blobs = new Set<string>();
+  const client: RegistryClient = {
+    getManifest: async (ref) => manifests.get(ref),
+    getBlob: async () => Buffer.from('{}'),
+    putManifest: async (ref, m) => {
+      const digest = sha(m.bytes);
+      manifests.set(ref, { ...m, digest });
+      return digest;
+    },
+    hasBlob: async (_ref, digest) => blobs.has(digest),
+    putBlob: async (_ref, digest, _size, open: () => Readable) => {
+      for await (const _ of open());
+      blobs.add(digest);
+    },
+    withTimeout: () => client,
+  };
+  return { client, manifests };
+}
+
+function engine(layoutDigest: { value?: string }): Handler {
+  return (argv, o) => {
+    if (argv[2] === 'inspect') return { stdout: DOCKER_INSPECT };
+    if (argv[2] === 'build' && argv.some((a) => a.startsWith('type=oci,'))) {
+      layoutDigest.value = writeLayout(argv, o.cwd);
+      return {};
+    }
+    return undefined;
+  };
+}
+
+const gitFacts = async () => ({ sha: SHA, defaultBranch: 'main', commitTime: '2024-04-30T10:00:00Z' });
+
+beforeEach(() => resetBuilderCache());
+
+describe('docker-push on the docker driver, content-stable', () => {
+  test('one build: the layout is pushed through the registry API and loaded into the engine, no republish', async () => {
+    const ctx = tmpContext();
+    const reg = memoryRegistry();
+    const layout = { value: undefined as string | undefined };
+    const loaded: string[] = [];
+    const { deps, calls, logs } = fakeDeps(engine(layout), {
+      gitFacts,
+      registry: reg.client,
+      loadOciLayout: async (path) => {
+        loaded.push(readFileSync(join(path, 'index.json'), 'utf8'));
+        return undefined;
+      },
+    });
+    expect(await dockerPush(options, ctx, deps)).toEqual({ success: true });
+    const builds = calls.filter((c) => c.argv[2] === 'build');
+    expect(builds).toHaveLength(1);
+    expect(builds[0]!.argv).not.toContain('--push');
+    // The loaded layout names every tag, so docker load tags the image in the engine's store.
+    expect(
+      JSON.parse(loaded[0]!).manifests.map((m: { annotations: Record<string, string> }) => m.annotations['io.containerd.image.name']),
+    ).toEqual(options.tags);
+    for (const t of options.tags!) expect(reg.manifests.get(t)?.digest).toBe(layout.value);
+    const record = JSON.parse(readFileSync(join(ctx.root, options.metadataFile!), 'utf8'));
+    expect(record).toMatchObject({ manifestDigest: layout.value, pushed: true });
+    expect(logs.join('\n')).toContain(
+      "[api] docker load < dist/docker/api/.oci-run1-push-metadata (as a tar, for this engine's image store)",
+    );
+  });
+
+  test('a docker load the engine refuses: the republish through the exporter pushes and stores it', async () => {
+    const ctx = tmpContext();
+    const reg = memoryRegistry();
+    const layout = { value: undefined as string | undefined };
+    const republished = (argv: string[], o: { cwd: string }) => {
+      if (argv[2] !== 'build' || !argv.includes('--push')) return undefined;
+      writeFileSync(join(o.cwd, argv[argv.indexOf('--metadata-file') + 1]!), JSON.stringify({ 'containerimage.digest': layout.value }));
+      return {};
+    };
+    const base = engine(layout);
+    const { deps, calls, logs } = fakeDeps((argv, o) => republished(argv, o) ?? base(argv, o), {
+      gitFacts,
+      registry: reg.client,
+      loadOciLayout: async () => 'docker load failed (exit 1): unsupported',
+    });
+    expect(await dockerPush(options, ctx, deps)).toEqual({ success: true });
+    const builds = calls.filter((c) => c.argv[2] === 'build').map((c) => c.argv);
+    expect(builds).toHaveLength(2);
+    expect(builds[1]).toContain('--push');
+    expect(logs.join('\n')).toContain('[api] docker load failed (exit 1): unsupported; pushing it with buildx instead');
+  });
+});
