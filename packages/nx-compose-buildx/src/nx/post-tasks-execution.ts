@@ -84,6 +84,7 @@ function imageTaskRows(
         service,
         platform,
         ...(p.digest ? { digest: p.digest } : {}),
+        ...(typeof p.bytes === 'number' ? { bytes: p.bytes } : {}),
         outcome,
         ...(seconds !== undefined ? { seconds } : {}),
       }))

@@ -33,8 +33,9 @@ function writeLayout(argv: string[], cwd: string): string {
   const dest = join(cwd, /(?:^|,)dest=([^,]+)/.exec(argv[argv.indexOf('--output') + 1]!)![1]!);
   mkdirSync(join(dest, 'blobs/sha256'), { recursive: true });
   const put = (b: Buffer) => (writeFileSync(join(dest, 'blobs/sha256', sha(b).slice(7)), b), { digest: sha(b), size: b.length });
+  const Labels = Object.fromEntries(argv.flatMap((a, i) => (argv[i - 1] === '--label' ? [a.split(/=(.*)/s).slice(0, 2)] : [])));
   const entries = ['amd64', 'arm64'].map((architecture) => {
-    const config = put(Buffer.from(JSON.stringify({ architecture, os: 'linux' })));
+    const config = put(Buffer.from(JSON.stringify({ architecture, os: 'linux', config: { Labels } })));
     const layer = put(Buffer.from(`layer ${architecture}`));
     const m = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPES.dockerManifest, config, layers: [layer] }));
     return { mediaType: MEDIA_TYPES.dockerManifest, ...put(m), platform: { os: 'linux', architecture } };
@@ -50,27 +51,35 @@ function writeLayout(argv: string[], cwd: string): string {
   return list.digest;
 }
 
-/** A registry in memory that takes uploads. */
+/** A registry in memory that takes uploads, serving BASE; `reads` lists every manifest read. */
 function memoryRegistry() {
   const manifests = new Map<string, Manifest>();
-  const blobs = new Set<string>();
+  const blobs = new Map<string, Buffer>();
+  const reads: string[] = [];
+  const repo = (ref: string) => ref.replace(/[@:][^/@:]*$/, '');
+  const store = (ref: string, m: Pick<Manifest, 'bytes' | 'mediaType'>) => {
+    const digest = sha(m.bytes);
+    manifests.set(ref, { ...m, digest });
+    manifests.set(`${repo(ref)}@${digest}`, { ...m, digest });
+    return digest;
+  };
+  store(BASE, { bytes: Buffer.from('{"schemaVersion":2}'), mediaType: MEDIA_TYPES.ociManifest });
   const client: RegistryClient = {
-    getManifest: async (ref) => manifests.get(ref),
-    getBlob: async () => Buffer.from('{}'),
-    putManifest: async (ref, m) => {
-      const digest = sha(m.bytes);
-      manifests.set(ref, { ...m, digest });
-      return digest;
-    },
+    getManifest: async (ref) => (reads.push(ref), manifests.get(ref)),
+    getBlob: async (_ref, digest) => blobs.get(digest) ?? Buffer.from('{}'),
+    putManifest: async (ref, m) => store(ref, m),
     hasBlob: async (_ref, digest) => blobs.has(digest),
     putBlob: async (_ref, digest, _size, open: () => Readable) => {
-      for await (const _ of open());
-      blobs.add(digest);
+      const chunks: Buffer[] = [];
+      for await (const c of open()) chunks.push(c as Buffer);
+      blobs.set(digest, Buffer.concat(chunks));
     },
     withTimeout: () => client,
   };
-  return { client, manifests };
+  return { client, manifests, reads };
 }
+
+const BASE = '127.0.0.1:5000/base:1';
 
 function engine(layoutDigest: { value?: string }): Handler {
   return (argv, o) => {
@@ -137,5 +146,33 @@ describe('docker-push on the docker driver, content-stable', () => {
     expect(builds).toHaveLength(2);
     expect(builds[1]).toContain('--push');
     expect(logs.join('\n')).toContain('[api] docker load failed (exit 1): unsupported; pushing it with buildx instead');
+  });
+});
+
+describe('docker-push reusing an image through the registry API', () => {
+  test('a fresh runner: the key tag hit is put under the tags with the bytes the lookup read, nothing read back; sizes recorded', async () => {
+    const ctx = tmpContext();
+    mkdirSync(join(ctx.root, 'apps/api'), { recursive: true });
+    writeFileSync(join(ctx.root, 'apps/api/Dockerfile'), `FROM ${BASE}\nCOPY app.txt /app.txt\n`);
+    writeFileSync(join(ctx.root, 'apps/api/app.txt'), 'v1\n');
+    const reg = memoryRegistry();
+    const layout = { value: undefined as string | undefined };
+    const first = fakeDeps(engine(layout), { gitFacts, registry: reg.client });
+    expect(await dockerPush({ ...options, reuse: true }, ctx, first.deps)).toEqual({ success: true });
+    expect(first.calls.filter((c) => c.argv[2] === 'build')).toHaveLength(1);
+
+    resetBuilderCache();
+    reg.reads.length = 0;
+    const again = fakeDeps(engine(layout), { gitFacts, registry: reg.client });
+    expect(await dockerPush({ ...options, reuse: true }, ctx, again.deps)).toEqual({ success: true });
+    expect(again.calls.filter((c) => c.argv[2] === 'build')).toEqual([]);
+    expect(again.logs.join('\n')).toContain('registry cache hit');
+    // Read: the base, the key tag, its two platform manifests. Not the index again, not the tags after the PUT.
+    expect(reg.reads.filter((r) => options.tags!.includes(r))).toEqual([]);
+    expect(reg.reads.filter((r) => r.includes(`@${layout.value}`))).toEqual([]);
+    const record = JSON.parse(readFileSync(join(ctx.root, options.metadataFile!), 'utf8'));
+    expect(record).toMatchObject({ manifestDigest: layout.value, pushed: true, reused: true });
+    for (const p of ['linux/amd64', 'linux/arm64'])
+      expect(record.platforms[p]).toEqual({ digest: expect.stringMatching(/^sha256:/), bytes: 11 });
   });
 });

@@ -59,8 +59,12 @@ describe('batchConcurrency', () => {
 });
 
 describe('tasksInFlight', () => {
-  test('tasksInFlight: never fewer than the build slots', () => {
-    expect(tasksInFlight(1)).toBe(TASKS_IN_FLIGHT);
-    expect(tasksInFlight(TASKS_IN_FLIGHT + 4)).toBe(TASKS_IN_FLIGHT + 4);
+  test.each<[string, number, boolean, number]>([
+    ['registry API: every task of a typical batch', 3, true, TASKS_IN_FLIGHT.registryApi],
+    ['docker CLI: a process per lookup, fewer at once', 3, false, TASKS_IN_FLIGHT.dockerCli],
+    ['never fewer than the build slots', TASKS_IN_FLIGHT.registryApi + 4, true, TASKS_IN_FLIGHT.registryApi + 4],
+    ['never fewer than the build slots, through the CLI', 20, false, 20],
+  ])('%s', (_, builds, api, expected) => {
+    expect(tasksInFlight(builds, api)).toBe(expected);
   });
 });

@@ -14,8 +14,12 @@ export interface ImageMetadata {
   service: string;
   /** Every tag the image was built with (declared + generated). */
   tags: string[];
-  /** Declared platform → manifest digest of that platform (digest absent when it cannot be known). */
-  platforms: Record<string, { digest?: string }>;
+  /**
+   * Declared platform → manifest digest of that platform (digest absent when it cannot be known), and
+   * its compressed size (the sum of its layers) when the run read it anyway: the summary then asks
+   * the registry for it no more.
+   */
+  platforms: Record<string, { digest?: string; bytes?: number }>;
   /** Digest of the image index (several platforms) or of the one manifest. */
   manifestDigest?: string;
   /** true for docker-push: every platform was confirmed in the registry under every tag. */

@@ -71,6 +71,10 @@ function contextFiles(root: string, dir: string, dockerfile: string | undefined)
 
 /** The digest a registry serves for a reference, or undefined when it cannot be read. */
 async function registryDigest(ref: string, root: string, deps: ExecutorDeps): Promise<string | undefined> {
+  return deps.externalDigests ? deps.externalDigests(ref, () => askRegistryDigest(ref, root, deps)) : askRegistryDigest(ref, root, deps);
+}
+
+async function askRegistryDigest(ref: string, root: string, deps: ExecutorDeps): Promise<string | undefined> {
   const fast = await viaRegistryApi(deps, async (client) => (await client.getManifest(ref))?.digest);
   if (fast !== USE_CLI) return fast;
   const r = await deps.run(imagetoolsInspectArgv(ref, { raw: false, format: '{{json .Manifest}}' }), { cwd: root });

@@ -4,6 +4,7 @@ import { QUICK_TIMEOUT_MS, runCommand, type CommandTimeouts, type RunFn } from '
 import { gitFacts } from '../../../run/git';
 import { hostArch, readBinfmtMisc } from '../../../run/host';
 import { loadOciLayout, localImageDigests, type LoadLayoutFn, type LocalDigestsFn } from '../../../run/image-save';
+import type { ExternalDigests } from './registry';
 import type { FileHistories } from './source-epoch';
 import { createRegistryClient, isRegistryApiEnabled, type RegistryClient } from '../../../run/registry-http';
 
@@ -33,6 +34,8 @@ export interface ExecutorDeps {
   buildSlot?: <T>(work: () => Promise<T>) => Promise<T>;
   /** JSON file histories walked by source-epoch.ts in this process, for the next task that asks (a batch walks each once). */
   fileHistories?: FileHistories;
+  /** The registry digests of the images a batch builds on but never pushes, asked once for the batch (content-key.ts). */
+  externalDigests?: ExternalDigests;
 }
 
 let runs = 0;

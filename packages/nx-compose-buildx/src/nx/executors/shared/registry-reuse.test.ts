@@ -172,7 +172,7 @@ function memoryRegistry() {
       const m = add(
         repo,
         undefined,
-        { schemaVersion: 2, mediaType: MEDIA_TYPES.ociManifest, config: { digest: config } },
+        { schemaVersion: 2, mediaType: MEDIA_TYPES.ociManifest, config: { digest: config }, layers: [{ size: 1000 }, { size: 234 }] },
         MEDIA_TYPES.ociManifest,
       );
       return {
@@ -237,11 +237,32 @@ describe('registry reuse through the registry API: the same trust rules, no dock
     const reg = memoryRegistry();
     const top = reg.image(repo, `nxcb-${KEY}`, declared);
     const { deps, calls } = fakeDeps(() => undefined, { registry: reg.client });
-    expect(await retag([`${repo}:1`, `${repo}:latest`], ref, top.digest, '/w', deps, '[api]')).toBeUndefined();
+    expect(await retag([`${repo}:1`, `${repo}:latest`], ref, top.digest, '/w', deps, '[api]')).toEqual({ via: 'api' });
     expect(reg.puts).toEqual([`${repo}:1`, `${repo}:latest`]);
     expect(reg.manifests.get(`${repo}:1`)?.bytes).toEqual(top.bytes);
     expect(calls).toEqual([]);
     expect(await registryImage(`${repo}:latest`, '/w', deps)).toMatchObject({ kind: 'index', digest: top.digest });
+  });
+
+  it('a retag given the index a lookup read puts those bytes, reading nothing again', async () => {
+    const reg = memoryRegistry();
+    const top = reg.image(repo, `nxcb-${KEY}`, declared);
+    const found = await lookupKeyImage(ref, KEY, declared, '/w', fakeDeps(() => undefined, { registry: reg.client }).deps);
+    if (!('image' in found)) throw new Error('expected a hit');
+    expect(found.image.index?.bytes).toEqual(top.bytes);
+    const reads: string[] = [];
+    const client = { ...reg.client, getManifest: async (r: string) => (reads.push(r), reg.client.getManifest(r)) };
+    const { deps } = fakeDeps(() => undefined, { registry: client });
+    expect(await retag([`${repo}:1`], ref, top.digest, '/w', deps, '[api]', undefined, found.image.index)).toEqual({ via: 'api' });
+    expect(reads).toEqual([]);
+    expect(reg.manifests.get(`${repo}:1`)?.bytes).toEqual(top.bytes);
+  });
+
+  it('a lookup through the API gives each platform its compressed size', async () => {
+    const reg = memoryRegistry();
+    reg.image(repo, `nxcb-${KEY}`, declared);
+    const found = await lookupKeyImage(ref, KEY, declared, '/w', fakeDeps(() => undefined, { registry: reg.client }).deps);
+    expect('image' in found && found.image.sizes).toEqual({ 'linux/amd64': 1234, 'linux/arm64': 1234 });
   });
 
   it.each([
@@ -252,7 +273,7 @@ describe('registry reuse through the registry API: the same trust rules, no dock
     const top = reg.image(repo, `nxcb-${KEY}`, declared);
     const digest = kind === 'index' ? top.digest : JSON.parse(top.bytes.toString()).manifests[0].digest;
     const { deps, commands } = fakeDeps(() => undefined, { registry: reg.client });
-    expect(await retag([tag], ref, digest, '/w', deps, '[api]')).toBeUndefined();
+    expect(await retag([tag], ref, digest, '/w', deps, '[api]')).toEqual({ via: 'cli' });
     expect(reg.puts).toEqual([]);
     expect(commands()).toEqual([`docker buildx imagetools create -t ${tag} ${repo}@${digest}`]);
   });

@@ -16,9 +16,16 @@
  */
 import { imagetoolsCreateArgv, imagetoolsInspectArgv } from '../../../buildx/argv';
 import { registryLocation, repositoryOf } from '../../../buildx/image-ref';
-import { indexPlatforms, isIndexMediaType, parseRawManifest, type Descriptor, type PlatformDigest } from '../../../buildx/manifest';
+import {
+  indexPlatforms,
+  isIndexMediaType,
+  manifestLayersSize,
+  parseRawManifest,
+  type Descriptor,
+  type PlatformDigest,
+} from '../../../buildx/manifest';
 import { displayCommand } from '../../../run/exec';
-import { RegistryFallback, type RegistryClient } from '../../../run/registry-http';
+import { RegistryFallback, type Manifest, type RegistryClient } from '../../../run/registry-http';
 import type { ExecutorDeps } from './deps';
 import { USE_CLI, viaRegistryApi } from './registry';
 
@@ -79,6 +86,9 @@ export interface KeyImage {
   platforms: PlatformDigest[];
   /** The image config's `created` (the SOURCE_DATE_EPOCH it was built with), when every platform has the same. */
   created?: string;
+  /** Read through the registry API: the index as served (so tagging it needs no second read), and each platform's compressed size. */
+  index?: Pick<Manifest, 'bytes' | 'mediaType'>;
+  sizes?: Record<string, number>;
 }
 
 interface ImageConfig {
@@ -107,6 +117,9 @@ export function trustedKeyImage(text: string, key: string, declared: readonly st
 interface InspectedKeyImage {
   manifest?: { digest?: string; manifests?: Descriptor[] };
   image?: unknown;
+  /** Through the registry API only: what KeyImage's `index` and `sizes` say. */
+  index?: Pick<Manifest, 'bytes' | 'mediaType'>;
+  sizes?: Record<string, number>;
 }
 
 function trustedInspected(parsed: InspectedKeyImage, key: string, declared: readonly string[]): { image: KeyImage } | { reason: string } {
@@ -126,7 +139,15 @@ function trustedInspected(parsed: InspectedKeyImage, key: string, declared: read
   const missing = declared.filter((p) => !have.has(p));
   if (missing.length) return { reason: `it lacks ${missing.join(', ')}` };
   const created = [...new Set(configs.map(([, c]) => c?.created))];
-  return { image: { digest, platforms, ...(created.length === 1 && created[0] ? { created: created[0] } : {}) } };
+  return {
+    image: {
+      digest,
+      platforms,
+      ...(created.length === 1 && created[0] ? { created: created[0] } : {}),
+      ...(parsed.index ? { index: parsed.index } : {}),
+      ...(parsed.sizes ? { sizes: parsed.sizes } : {}),
+    },
+  };
 }
 
 /**
@@ -178,15 +199,23 @@ async function inspectKeyImage(ref: string, client: RegistryClient): Promise<Ins
   const json = JSON.parse(top.bytes.toString('utf8')) as { manifests?: Descriptor[] };
   if (!isIndexMediaType(top.mediaType)) return { manifest: { digest: top.digest }, image: await configOf(client, ref, top.bytes) };
   const entries = indexPlatforms(json).platforms;
+  const sizes: Record<string, number> = {};
   const configs = await Promise.all(
     entries.map(async (p) => {
       const source = `${repo}@${p.digest}`;
       const m = await client.getManifest(source);
       if (!m) throw new RegistryFallback(`${source}: listed in ${ref} but not served`);
+      const size = manifestLayersSize(m.bytes.toString('utf8'));
+      if (size !== undefined) sizes[p.platform] = size;
       return [p.platform, await configOf(client, source, m.bytes)] as const;
     }),
   );
-  return { manifest: { digest: top.digest, manifests: json.manifests ?? [] }, image: Object.fromEntries(configs) };
+  return {
+    manifest: { digest: top.digest, manifests: json.manifests ?? [] },
+    image: Object.fromEntries(configs),
+    index: { bytes: top.bytes, mediaType: top.mediaType },
+    sizes,
+  };
 }
 
 /**
@@ -262,11 +291,17 @@ function sameRepository(a: string, b: string): boolean {
 }
 
 /**
+ * How `retag` went: failed (why), or done, through the registry API (every PUT answered with the
+ * index's digest: the registry's own word that each tag serves it) or by `imagetools create`.
+ */
+export type RetagOutcome = { failed: string } | { via: 'api' | 'cli' };
+
+/**
  * `source@digest` under every tag, as `imagetools create` with that one source does. For an index
  * in the tags' own repository that is the index's exact bytes put under each tag (buildx returns a
- * single index source unchanged), which the registry API does in-process; anything else (one
- * manifest, which imagetools wraps in an index of its own making; another repository, whose blobs
- * it copies) is left to `imagetools create`. Returns why it failed, or undefined.
+ * single index source unchanged), which the registry API does in-process (with `index`, the bytes
+ * already read: no second read); anything else (one manifest, which imagetools wraps in an index
+ * of its own making; another repository, whose blobs it copies) is left to `imagetools create`.
  */
 export async function retag(
   tags: readonly string[],
@@ -276,22 +311,24 @@ export async function retag(
   deps: ExecutorDeps,
   logTag: string,
   builder?: string,
-): Promise<string | undefined> {
+  index?: Pick<Manifest, 'bytes' | 'mediaType'>,
+): Promise<RetagOutcome> {
   const from = `${repositoryOf(source)}@${digest}`;
   if (tags.every((t) => sameRepository(t, source))) {
     const fast = await viaRegistryApi(deps, async (client) => {
-      const m = await client.getManifest(from);
+      const m = index ?? (await client.getManifest(from));
       if (!m || !isIndexMediaType(m.mediaType)) return USE_CLI;
       deps.log(`${logTag} tagging ${from} as ${tags.join(', ')} (the same index under each tag, through the registry API)`);
-      for (const t of tags) await client.putManifest(t, m);
-      return undefined;
+      for (const t of tags)
+        if ((await client.putManifest(t, m)) !== digest) throw new RegistryFallback(`${from}: not the bytes of ${digest}`);
+      return 'api' as const;
     });
-    if (fast !== USE_CLI) return undefined;
+    if (fast !== USE_CLI) return { via: fast };
   }
   const argv = retagArgv(tags, source, digest, builder);
   deps.log(`${logTag} ${displayCommand(argv)}`);
   const r = await deps.run(argv, { cwd: root });
-  return r.exitCode === 0 ? undefined : (r.stderr || r.stdout).trim().split('\n')[0] || `exit ${r.exitCode}`;
+  return r.exitCode === 0 ? { via: 'cli' } : { failed: (r.stderr || r.stdout).trim().split('\n')[0] || `exit ${r.exitCode}` };
 }
 
 /** On a hit: the found image under every tag, by digest (the registry copies no layer). */

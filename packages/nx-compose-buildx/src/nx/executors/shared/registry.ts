@@ -93,3 +93,29 @@ export async function registryImage(ref: string, cwd: string, deps: ExecutorDeps
     platforms: platform && digest ? [{ platform, digest }] : platform ? [{ platform, digest: '' }] : [],
   };
 }
+
+/** Answers a digest lookup once per reference: `lookup` runs for the first ask, later asks share its answer. */
+export type ExternalDigests = (ref: string, lookup: () => Promise<string | undefined>) => Promise<string | undefined>;
+
+/**
+ * For a batch: the images its services build on that none of them pushes (an external base such as
+ * `node:20`, named by fifty Dockerfiles) are looked up once. An image in a repository the batch
+ * pushes to is asked every time: a task that builds on it runs after the one that pushed it. An
+ * answer of "none" is not kept, so a lookup that failed is tried again.
+ */
+export function externalDigestsExcept(pushedRepositories: ReadonlySet<string>): ExternalDigests {
+  const answers = new Map<string, Promise<string | undefined>>();
+  return (ref, lookup) => {
+    if (pushedRepositories.has(repositoryOf(ref))) return lookup();
+    let answer = answers.get(ref);
+    if (!answer) {
+      answer = lookup();
+      answers.set(ref, answer);
+      void answer.then(
+        (digest) => digest ?? answers.delete(ref),
+        () => answers.delete(ref),
+      );
+    }
+    return answer;
+  };
+}

@@ -9,7 +9,9 @@ import type { ExecutorContext } from '@nx/devkit';
 import type { BuildMode } from '../../../buildx/argv';
 import type { GitFacts } from '../../../buildx/tags';
 import { slotPool } from '../../../run/slot-pool';
+import { repositoryOf } from '../../../buildx/image-ref';
 import { batchConcurrency, nextBatchStep, tasksInFlight, type TaskEdge } from './batch-schedule';
+import { externalDigestsExcept } from './registry';
 import { defaultDeps, type ExecutorDeps } from './deps';
 import type { BuildExecutorOptions } from './options';
 import { runBuildExecutor } from './run-build';
@@ -65,9 +67,11 @@ export async function* runBuildBatch(
   const graph = { tasks: Object.keys(taskGraph.tasks), dependencies: taskGraph.dependencies };
   const builds = batchConcurrency(base.env, context.nxJsonConfiguration?.parallel);
   const buildSlot = slotPool(builds);
-  const slots = tasksInFlight(builds);
+  const slots = tasksInFlight(builds, base.registry !== undefined);
   let factsOnce: Promise<GitFacts | undefined> | undefined;
   const facts = () => (factsOnce ??= base.gitFacts(context.root));
+  const pushedRepositories = new Set(Object.values(inputs).flatMap((o) => (o.tags ?? []).map(repositoryOf)));
+  const shared: ExecutorDeps = { ...base, externalDigests: base.externalDigests ?? externalDigestsExcept(pushedRepositories) };
 
   const runOne = async (id: string): Promise<BatchTaskResult> => {
     const task = taskGraph.tasks[id]!;
@@ -79,7 +83,7 @@ export async function* runBuildBatch(
       targetName: task.target.target,
       ...(task.target.configuration ? { configurationName: task.target.configuration } : {}),
     };
-    const { success } = await runBuildExecutor(mode, inputs[id]!, taskContext, taskDeps(base, lines, facts, buildSlot));
+    const { success } = await runBuildExecutor(mode, inputs[id]!, taskContext, taskDeps(shared, lines, facts, buildSlot));
     return {
       task: id,
       result: { success, status: success ? 'success' : 'failure', terminalOutput: `${lines.join('\n')}\n`, startTime, endTime: Date.now() },

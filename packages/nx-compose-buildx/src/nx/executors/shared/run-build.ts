@@ -50,6 +50,7 @@ import {
   keyTag,
   retag,
   retagArgv,
+  type KeyImage,
 } from './registry-reuse';
 import { imageLoadArgv, imagetoolsInspectArgv } from '../../../buildx/argv';
 import { readOciLayout, type LocalDigests } from '../../../run/image-save';
@@ -356,13 +357,14 @@ async function publishFromKey(
   if (how === 'reused')
     deps.log(`${plan.logTag} registry cache hit: ${reuse.ref} (${found.digest.slice(0, 19)}); tagging it, building nothing`);
   const expected = new Map(found.platforms.map((p) => [p.platform, p.digest]));
-  return listUnderTags(plan, reuse.ref, found.digest, (p) => expected.get(p), builder, root, deps, how);
+  return listUnderTags(plan, reuse.ref, found.digest, (p) => expected.get(p), builder, root, deps, how, found);
 }
 
 /**
  * The image `source@digest` tagged under every tag by `imagetools create` (for one manifest it
  * writes a one-entry index), confirmed, and recorded like a push; `expected` gives the digest each
  * platform must have (a platform that differs changed while tagging). undefined when imagetools fails.
+ * `known`: the trusted image a lookup read through the registry API (its index bytes and platforms).
  */
 async function listUnderTags(
   plan: BuildPlan,
@@ -373,28 +375,40 @@ async function listUnderTags(
   root: string,
   deps: ExecutorDeps,
   how: 'reused' | 'built',
+  known?: KeyImage,
 ): Promise<BuildResult | undefined> {
-  const failed = await retag(plan.build.tags, source, digest, root, deps, plan.logTag, builder.name);
-  if (failed !== undefined) {
-    deps.log(`${plan.logTag} could not tag ${source}: ${failed}`);
+  const tagged = await retag(plan.build.tags, source, digest, root, deps, plan.logTag, builder.name, known?.index);
+  if ('failed' in tagged) {
+    deps.log(`${plan.logTag} could not tag ${source}: ${tagged.failed}`);
     return undefined;
   }
-  // The tags now serve what imagetools wrote (for one manifest, a one-entry index): confirm that,
-  // and that it holds exactly the platform images expected.
   const metadata = initialMetadata(plan.service, plan.build.tags, plan.build.platforms, {}, false);
-  const error = await confirmPushed(plan.service, plan.build.tags, plan.build.platforms, metadata, root, deps, builder.name, {
-    index: plan.manifestList,
-  });
-  if (error) return { success: false, error, metadata };
-  const moved = Object.entries(metadata.platforms).filter(([p, v]) => expected(p) !== undefined && v.digest !== expected(p));
-  if (moved.length)
-    return { success: false, error: `${plan.logTag} push not confirmed: ${moved.map(([p]) => p).join(', ')} changed while tagging` };
+  if (tagged.via === 'api' && known?.index) {
+    // The registry answered every PUT of the index's bytes with their digest: each tag serves the
+    // image the lookup read and trusted, whose platforms it checked. Nothing to read back.
+    metadata.manifestDigest = digest;
+    for (const { platform, digest: d } of known.platforms) {
+      if (platform in metadata.platforms) metadata.platforms[platform] = { digest: d, ...sizeOf(known, platform) };
+    }
+  } else {
+    // The tags now serve what imagetools wrote (for one manifest, a one-entry index): confirm that,
+    // and that it holds exactly the platform images expected.
+    const error = await confirmPushed(plan.service, plan.build.tags, plan.build.platforms, metadata, root, deps, builder.name, {
+      index: plan.manifestList,
+    });
+    if (error) return { success: false, error, metadata };
+    const moved = Object.entries(metadata.platforms).filter(([p, v]) => expected(p) !== undefined && v.digest !== expected(p));
+    if (moved.length)
+      return { success: false, error: `${plan.logTag} push not confirmed: ${moved.map(([p]) => p).join(', ')} changed while tagging` };
+  }
   metadata.pushed = true;
   if (how === 'reused') metadata.reused = true;
   writeMetadata(root, plan.metadataFile, metadata);
   deps.log(`${plan.logTag} ${how === 'reused' ? 'reused' : 'pushed'}: ${describeMetadata(metadata)} → ${plan.metadataFile}`);
   return { success: true, metadata };
 }
+
+const sizeOf = (image: KeyImage, platform: string) => (image.sizes?.[platform] !== undefined ? { bytes: image.sizes[platform] } : {});
 
 /** After a `manifestList` push under the first tag: that manifest, listed under every tag. */
 async function listFromFirstTag(
