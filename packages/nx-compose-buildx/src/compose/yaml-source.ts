@@ -1,8 +1,11 @@
-import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
+import type * as Yaml from 'yaml';
+import type { Document, Node as YamlNode } from 'yaml';
+import { childKey, pathKey, type PathPart } from './path-key';
+import { readPlainBlockYaml } from './plain-block-yaml';
 import { setKey } from './set-key';
 import { ComposeError } from './types';
 
-export { setKey };
+export { setKey, type PathPart };
 
 /** A value tagged `!reset` (drop the inherited value) or `!override` (replace instead of merge). */
 export class Tagged {
@@ -12,18 +15,12 @@ export class Tagged {
   ) {}
 }
 
-export type PathPart = string | number;
-
 /** One parsed compose (YAML) file: plain values (with `Tagged` wrappers) and the line of every key. */
 export interface YamlSource {
   file: string;
   root: Record<string, unknown>;
   /** pathKey(path) → 1-based line of the key (or sequence item) at that path. */
   lines: Map<string, number>;
-}
-
-export function pathKey(path: readonly PathPart[]): string {
-  return path.join('\u0000');
 }
 
 /** Line of the deepest recorded prefix of `path` (so a value inside a key falls back to the key's line). */
@@ -51,8 +48,19 @@ export function aliasExpansionLimit(textLength: number): number {
 
 const firstLine = (message: string) => message.split(/ at line \d+, column \d+/)[0].split('\n')[0];
 
-/** Parse one compose file. YAML errors become a ComposeError with file, line and column. */
+/**
+ * Parse one compose file. YAML errors become a ComposeError with file, line and column. Plain
+ * block YAML, as most compose files are, is read without the yaml library (plain-block-yaml.ts);
+ * the library is loaded only for the rest.
+ */
 export function parseYamlSource(text: string, file: string): YamlSource {
+  return readPlainBlockYaml(text, file) ?? parseYamlDocument(text, file);
+}
+
+/** Parse one compose file with the yaml library's Document API (its node ranges give the lines). */
+export function parseYamlDocument(text: string, file: string): YamlSource {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only for the files the plain block reader leaves
+  const { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument } = require('yaml') as typeof Yaml;
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { merge: true, lineCounter, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
@@ -66,9 +74,6 @@ export function parseYamlSource(text: string, file: string): YamlSource {
   const record = (key: string, line: number | undefined) => {
     if (line !== undefined && !lines.has(key)) lines.set(key, line);
   };
-  // pathKey of the path one part deeper, built from the parent's key (undefined at the top) rather than an array per node.
-  const childKey = (parent: string | undefined, part: PathPart) => (parent === undefined ? String(part) : `${parent}\u0000${part}`);
-
   const limit = aliasExpansionLimit(text.length);
   let expanded = 0;
   let expandingAlias: YamlNode | undefined; // the outermost alias being expanded, for the error line
