@@ -64,8 +64,10 @@ describe('the plugin entry at graph time', () => {
     expect(miss.files).toContain('compose/index.ts');
     expect(miss.packages).toContain('dockerfile-ast');
     expect(miss.files.some((f) => /executors|generators/.test(f))).toBe(false);
-    // Of the run layer, only the one `git ls-files` of the lock's view (execa itself loads on the spawn).
+    // Of the run layer, only the one `git ls-files` of the lock's view, run without execa (runQuery).
     expect(miss.files.filter((f) => f.startsWith('run/'))).toEqual(['run/exec.ts', 'run/git-index.ts', 'run/log.ts']);
     expect(miss.packages).not.toContain('execa');
+    // The yaml library is required only for the compose files the plain block reader leaves to it.
+    expect(miss.packages).not.toContain('yaml');
   });
 });

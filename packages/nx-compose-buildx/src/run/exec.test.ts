@@ -1,5 +1,14 @@
 import { describe, expect, test } from 'vitest';
-import { commandTimeouts, DEFAULT_LONG_TIMEOUT_MS, displayCommand, failureText, QUICK_TIMEOUT_MS, quoteArg, runCommand } from './exec';
+import {
+  commandTimeouts,
+  DEFAULT_LONG_TIMEOUT_MS,
+  displayCommand,
+  failureText,
+  QUICK_TIMEOUT_MS,
+  quoteArg,
+  runCommand,
+  runQuery,
+} from './exec';
 
 describe('display quoting', () => {
   test.each([
@@ -32,17 +41,6 @@ describe('runCommand', () => {
     expect(lines).toEqual(["[dry-run] definitely-not-a-binary-xyz 'a b'"]);
   });
 
-  test('argv is passed without a shell', async () => {
-    const r = await runCommand(
-      [process.execPath, '-e', 'process.stdout.write(JSON.stringify(process.argv.slice(1)))', '$HOME', 'a;b', '*'],
-      {
-        cwd: process.cwd(),
-      },
-    );
-    expect(r.exitCode).toBe(0);
-    expect(JSON.parse(r.stdout)).toEqual(['$HOME', 'a;b', '*']);
-  });
-
   test('stdin, exit code and stderr', async () => {
     const r = await runCommand(
       [process.execPath, '-e', 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{process.stderr.write("got "+s);process.exit(3)})'],
@@ -62,31 +60,6 @@ describe('runCommand', () => {
     expect(r.stdout).toBe('one\ntwo');
   });
 
-  test('missing binary is a failure that says so, not a throw', async () => {
-    const r = await runCommand(['definitely-not-a-binary-xyz'], { cwd: process.cwd(), env: { PATH: '/nonexistent-bin' } });
-    expect(r.exitCode).not.toBe(0);
-    expect(r.failure).toBe('`definitely-not-a-binary-xyz` was not found on PATH (PATH=/nonexistent-bin): install it or fix PATH');
-    expect(failureText(r)).toBe(r.failure);
-  });
-
-  test('a command that does not finish in time is stopped and says so', async () => {
-    // The child would run for 10 minutes; the test waits for it to be killed, not for a clock.
-    const r = await runCommand([process.execPath, '-e', 'setTimeout(() => {}, 600000)'], { cwd: process.cwd(), timeoutMs: 300 });
-    expect(r.exitCode).not.toBe(0);
-    expect(r.failure).toMatch(/did not finish within 300 ms and was stopped .*NX_COMPOSE_BUILDX_TIMEOUT/);
-  });
-
-  test('a child that ignores SIGTERM is still stopped', async () => {
-    const r = await runCommand(
-      [process.execPath, '-e', 'process.on("SIGTERM", () => {}); console.log("ready"); setInterval(() => {}, 1000)'],
-      {
-        cwd: process.cwd(),
-        timeoutMs: 300,
-      },
-    );
-    expect(r.failure).toMatch(/did not finish/);
-  });
-
   test('streaming without a prefix (a terminal) still captures the output, so errors can be recognised', async () => {
     const r = await runCommand(
       [process.execPath, '-e', 'process.stderr.write("#1 pushing\\rERROR: 500 Internal Server Error\\n"); process.exit(1)'],
@@ -97,6 +70,47 @@ describe('runCommand', () => {
     );
     expect(r.exitCode).toBe(1);
     expect(r.stderr).toContain('500 Internal Server Error');
+  });
+});
+
+describe.each([
+  ['runCommand', runCommand],
+  ['runQuery', runQuery],
+])('%s, output captured', (_name, run) => {
+  test('argv is passed without a shell', async () => {
+    const r = await run([process.execPath, '-e', 'process.stdout.write(JSON.stringify(process.argv.slice(1)))', '$HOME', 'a;b', '*'], {
+      cwd: process.cwd(),
+    });
+    expect(r.exitCode).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual(['$HOME', 'a;b', '*']);
+  });
+
+  test('missing binary is a failure that says so, not a throw', async () => {
+    const r = await run(['definitely-not-a-binary-xyz'], { cwd: process.cwd(), env: { PATH: '/nonexistent-bin' } });
+    expect(r.exitCode).not.toBe(0);
+    expect(r.failure).toBe('`definitely-not-a-binary-xyz` was not found on PATH (PATH=/nonexistent-bin): install it or fix PATH');
+    expect(failureText(r)).toBe(r.failure);
+  });
+
+  test('a command that does not finish in time is stopped and says so', async () => {
+    // The child would run for 10 minutes; the test waits for it to be killed, not for a clock.
+    const r = await run([process.execPath, '-e', 'setTimeout(() => {}, 600000)'], { cwd: process.cwd(), timeoutMs: 300 });
+    expect(r.exitCode).not.toBe(0);
+    expect(r.failure).toMatch(/did not finish within 300 ms and was stopped .*NX_COMPOSE_BUILDX_TIMEOUT/);
+  });
+
+  test('a child that ignores SIGTERM is still stopped', async () => {
+    const r = await run([process.execPath, '-e', 'process.on("SIGTERM", () => {}); console.log("ready"); setInterval(() => {}, 1000)'], {
+      cwd: process.cwd(),
+      timeoutMs: 300,
+    });
+    expect(r.failure).toMatch(/did not finish/);
+  });
+
+  test('exit code and stderr', async () => {
+    const r = await run([process.execPath, '-e', 'process.stderr.write("bad"); process.exit(3)'], { cwd: process.cwd() });
+    expect(r.exitCode).toBe(3);
+    expect(r.stderr).toBe('bad');
   });
 });
 

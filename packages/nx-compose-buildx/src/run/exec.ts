@@ -1,7 +1,9 @@
 /**
- * The only place that spawns processes. Commands are argv arrays handed to execa as file + args
- * (never `shell: true`); quoting exists only to DISPLAY a command (dry runs, headers, errors).
+ * The only place that spawns processes. Commands are argv arrays handed to execa (graph-time
+ * queries: node's child_process) as file + args (never `shell: true`); quoting exists only to
+ * DISPLAY a command (dry runs, headers, errors).
  */
+import { spawn } from 'node:child_process';
 import { PassThrough, type Readable } from 'node:stream';
 import { escapeControls, hasControlCharacters } from './log';
 
@@ -278,6 +280,75 @@ export const runCommand: RunFn = async (argv, options) => {
     ? `\`${file}\` wrote more than ${MAX_CAPTURED_BYTES / 1024 / 1024} MiB of output and was stopped`
     : failureOf(ended, file, timeoutMs, options.env?.PATH ?? process.env.PATH);
   return { exitCode, stdout, stderr, command, ...(failure ? { failure } : {}) };
+};
+
+/**
+ * runCommand for a query whose output is read whole, on node's own child_process: for graph time,
+ * where importing execa (its ES modules cost 150-400 ms in a fresh plugin worker) would cost more
+ * than the one `git ls-files` it runs. The same results and bounds: no shell, stdin ignored,
+ * QUICK_TIMEOUT_MS unless `timeoutMs` (SIGTERM, then SIGKILL after the grace), stopped beyond
+ * MAX_CAPTURED_BYTES. Stdin, streaming and dry runs are runCommand's.
+ */
+export const runQuery: RunFn = (argv, options) => {
+  const [file, ...args] = argv;
+  if (!file) throw new Error('runQuery: empty argv');
+  if (options.stdin !== undefined || options.stream || options.dryRun)
+    throw new Error("runQuery: stdin, streaming and dry runs are runCommand's");
+  const command = displayCommand(argv);
+  const timeoutMs = options.timeoutMs ?? QUICK_TIMEOUT_MS;
+  return new Promise((resolve) => {
+    const end: SpawnedEnd = { timedOut: false, stopped: false };
+    const captured = { stdout: [] as Buffer[], stderr: [] as Buffer[], bytes: 0, overflow: false };
+    const child = spawn(file, args, { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let forceKill: NodeJS.Timeout | undefined;
+    const stop = () => {
+      child.kill('SIGTERM');
+      forceKill ??= setTimeout(() => child.kill('SIGKILL'), KILL_GRACE_MS);
+    };
+    const timer = setTimeout(() => {
+      end.timedOut = true;
+      stop();
+    }, timeoutMs);
+    const capture = (into: Buffer[]) => (chunk: Buffer) => {
+      captured.bytes += chunk.length;
+      if (captured.bytes > MAX_CAPTURED_BYTES) {
+        if (!captured.overflow) stop();
+        captured.overflow = true;
+        return;
+      }
+      into.push(chunk);
+    };
+    child.stdout.on('data', capture(captured.stdout));
+    child.stderr.on('data', capture(captured.stderr));
+    let settled = false;
+    const settle = () => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      clearTimeout(forceKill);
+      const failure = captured.overflow
+        ? `\`${file}\` wrote more than ${MAX_CAPTURED_BYTES / 1024 / 1024} MiB of output and was stopped`
+        : failureOf(end, file, timeoutMs, options.env?.PATH ?? process.env.PATH);
+      const text = (chunks: Buffer[]) => Buffer.concat(chunks).toString('utf8');
+      resolve({
+        exitCode: end.exitCode ?? 1,
+        stdout: text(captured.stdout),
+        stderr: text(captured.stderr),
+        command,
+        ...(failure ? { failure } : {}),
+      });
+    };
+    child.on('error', (e: NodeJS.ErrnoException) => {
+      end.errorCode = e.code;
+      end.errorMessage = e.message;
+      if (child.pid === undefined) settle(); // it never started: no 'close' need follow
+    });
+    child.on('close', (code, signal) => {
+      if (code !== null) end.exitCode = code;
+      if (signal) end.signal = signal;
+      settle();
+    });
+  });
 };
 
 /** Why a command did not finish on its own: not found, not startable, timed out, killed. */

@@ -4,7 +4,7 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, posix, relative, resolve } from 'node:path';
-import { runCommand, type RunFn } from './exec';
+import { runQuery, type RunFn } from './exec';
 
 /** Workspace-relative tracked files, and every folder that holds one ('' is the workspace root). */
 export interface TrackedFiles {
@@ -32,8 +32,8 @@ export function isTrackedPath(tracked: TrackedFiles, root: string): (absPath: st
   };
 }
 
-/** What git tracks under `root`; undefined when it is not in a git checkout (or git cannot say). */
-export async function listTrackedFiles(root: string, run: RunFn = runCommand): Promise<TrackedFiles | undefined> {
+/** What git tracks under `root`; undefined when it is not in a git checkout (or git cannot say). Graph time: no execa. */
+export async function listTrackedFiles(root: string, run: RunFn = runQuery): Promise<TrackedFiles | undefined> {
   const r = await run(['git', 'ls-files', '-z', '--cached'], { cwd: root });
   return r.exitCode === 0 ? parseLsFiles(r.stdout) : undefined;
 }
