@@ -292,8 +292,8 @@ interface DirNode {
 
 /** A context-relative path the ignore rules drop: a file, or a folder with everything below it. */
 export interface IgnoredPath {
-  path: string;
-  folder: boolean;
+  readonly path: string;
+  readonly folder: boolean;
 }
 
 export interface IgnoredPathsOptions {

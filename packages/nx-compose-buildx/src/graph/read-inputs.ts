@@ -47,9 +47,20 @@ function segmentRegExp(seg: string): RegExp {
   return new RegExp(`${re}$`);
 }
 
+/**
+ * An ignored path's segments, split once: every service of a shared context (the root-context
+ * layout: ten services each checking the same ignored list) asks again for each of its patterns.
+ */
+const segmentsCache = new WeakMap<IgnoredPath, string[]>();
+function segmentsOf(ignored: IgnoredPath): string[] {
+  let parts = segmentsCache.get(ignored);
+  if (!parts) segmentsCache.set(ignored, (parts = ignored.path.split('/')));
+  return parts;
+}
+
 /** Does the ignored path overlap what pattern `segs` reads (the matched paths and everything below them)? */
 function overlaps(segs: readonly RegExp[], ignored: IgnoredPath): boolean {
-  const parts = ignored.path.split('/');
+  const parts = segmentsOf(ignored);
   if (!ignored.folder && parts.length < segs.length) return false;
   const n = Math.min(parts.length, segs.length);
   for (let i = 0; i < n; i++) if (!segs[i].test(parts[i])) return false;
