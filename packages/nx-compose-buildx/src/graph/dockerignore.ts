@@ -285,11 +285,6 @@ export interface ContextInputsOptions {
   prunedDirs?: readonly string[];
 }
 
-interface DirNode {
-  dirs: Map<string, DirNode>;
-  files: string[];
-}
-
 /** A context-relative path the ignore rules drop: a file, or a folder with everything below it. */
 export interface IgnoredPath {
   readonly path: string;
@@ -318,34 +313,24 @@ export function ignoredPaths(opts: IgnoredPathsOptions): IgnoredPath[] {
   const keepFiles = new Set(opts.keep);
   const prunable = prunePredicate(matcher, keepAncestors(opts.keep));
 
-  const root: DirNode = { dirs: new Map(), files: [] };
-  for (const file of opts.files) {
-    const parts = file.split('/');
-    let node = root;
-    for (let i = 0; i < parts.length - 1; i++) {
-      let next = node.dirs.get(parts[i]);
-      if (!next) {
-        next = { dirs: new Map(), files: [] };
-        node.dirs.set(parts[i], next);
-      }
-      node = next;
-    }
-    node.files.push(parts[parts.length - 1]);
-  }
-
+  // Each folder is asked once, and only while no folder above it was pruned (a pruned folder's
+  // contents are never looked at), walking each file's folders from the top.
+  const prunedFolder = new Map<string, boolean>();
   const out = new Map<string, IgnoredPath>();
-  const visit = (node: DirNode, rel: string): void => {
-    for (const [name, child] of node.dirs) {
-      const path = rel === '' ? name : `${rel}/${name}`;
-      if (prunable(path)) out.set(`${path}/`, { path, folder: true });
-      else visit(child, path);
+  for (const file of opts.files) {
+    let pruned: string | undefined;
+    for (let slash = file.indexOf('/'); slash >= 0; slash = file.indexOf('/', slash + 1)) {
+      const dir = file.slice(0, slash);
+      let cut = prunedFolder.get(dir);
+      if (cut === undefined) prunedFolder.set(dir, (cut = prunable(dir)));
+      if (cut) {
+        pruned = dir;
+        break;
+      }
     }
-    for (const name of node.files) {
-      const path = rel === '' ? name : `${rel}/${name}`;
-      if (!keepFiles.has(path) && matcher.ignores(path)) out.set(path, { path, folder: false });
-    }
-  };
-  visit(root, '');
+    if (pruned !== undefined) out.set(`${pruned}/`, { path: pruned, folder: true });
+    else if (!keepFiles.has(file) && matcher.ignores(file)) out.set(file, { path: file, folder: false });
+  }
   for (const raw of opts.prunedDirs ?? []) {
     const dir = normaliseDir(raw);
     if (dir !== '' && prunable(dir)) out.set(`${dir}/`, { path: dir, folder: true });
