@@ -1,7 +1,8 @@
 /**
- * The only place that spawns processes. Commands are argv arrays handed to execa (graph-time
- * queries: node's child_process) as file + args (never `shell: true`); quoting exists only to
- * DISPLAY a command (dry runs, headers, errors).
+ * The only place that spawns processes. Commands are argv arrays handed as file + args (never
+ * `shell: true`) to one of two spawners with the same bounds: execa (spawnCommand) or, for
+ * graph-time queries, node's child_process (spawnNode). Quoting exists only to DISPLAY a command
+ * (dry runs, headers, errors).
  */
 import { spawn } from 'node:child_process';
 import { PassThrough, type Readable } from 'node:stream';
@@ -165,6 +166,9 @@ export interface Spawned {
   stop(): void;
 }
 
+/** spawnCommand (execa) or spawnNode (node's child_process): the same options, the same end. */
+type Spawner = (file: string, args: readonly string[], options: SpawnedOptions) => Spawned;
+
 /**
  * Spawns file + args with execa (no shell); output goes to the callbacks; bounded by `timeoutMs`.
  * execa is imported on the first spawn, so a process that spawns nothing (the graph, a dry run) never
@@ -219,8 +223,71 @@ export function spawnCommand(file: string, args: readonly string[], options: Spa
   };
 }
 
+/** spawnCommand on node's own child_process, for runQuery: the same options, bounds and end. */
+export function spawnNode(file: string, args: readonly string[], options: SpawnedOptions): Spawned {
+  const end: SpawnedEnd = { timedOut: false, stopped: false };
+  const child = spawn(file, [...args], {
+    cwd: options.cwd,
+    env: { ...process.env, ...options.env },
+    stdio: [options.input !== undefined ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+  });
+  let settled = false;
+  let forceKill: NodeJS.Timeout | undefined;
+  const kill = () => {
+    if (settled) return; // a SIGKILL timer for a child that is gone would hold this process up
+    child.kill('SIGTERM');
+    forceKill ??= setTimeout(() => child.kill('SIGKILL'), KILL_GRACE_MS);
+  };
+  const timer = setTimeout(() => {
+    end.timedOut = true;
+    kill();
+  }, options.timeoutMs);
+  child.stdout?.on('data', (chunk: Buffer) => options.onStdout?.(chunk));
+  child.stderr?.on('data', (chunk: Buffer) => options.onStderr?.(chunk));
+  if (options.input !== undefined && child.stdin) {
+    // EPIPE when the child exits (or never started) before reading it all: its end says what happened.
+    child.stdin.on('error', () => {});
+    if (typeof options.input === 'string') child.stdin.end(options.input);
+    else options.input.pipe(child.stdin);
+  }
+  const done = new Promise<SpawnedEnd>((resolve) => {
+    const settle = () => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      clearTimeout(forceKill);
+      resolve({ ...end });
+    };
+    child.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code) end.errorCode = e.code;
+      end.errorMessage = e.message;
+      if (child.pid === undefined) settle(); // it never started: its 'close' (exit code -errno) says nothing more
+    });
+    child.on('close', (code, signal) => {
+      if (code !== null) end.exitCode = code;
+      if (signal) end.signal = signal;
+      settle();
+    });
+  });
+  return {
+    done,
+    stop: () => {
+      end.stopped = true;
+      kill();
+    },
+  };
+}
+
 /** Runs argv[0] with argv[1..] (cwd, env as given). Never throws for a non-zero exit: check exitCode. */
-export const runCommand: RunFn = async (argv, options) => {
+export const runCommand: RunFn = (argv, options) => runWith(spawnCommand, argv, options);
+
+/**
+ * runCommand on node's own child_process: for graph time, where importing execa (its ES modules
+ * cost 150-400 ms in a fresh plugin worker) would cost more than the one `git ls-files` it runs.
+ */
+export const runQuery: RunFn = (argv, options) => runWith(spawnNode, argv, options);
+
+async function runWith(spawner: Spawner, argv: readonly string[], options: RunCommandOptions): Promise<RunResult> {
   const command = displayCommand(argv);
   const log = options.log ?? defaultLog;
   if (options.dryRun) {
@@ -228,7 +295,7 @@ export const runCommand: RunFn = async (argv, options) => {
     return { exitCode: 0, stdout: '', stderr: '', command };
   }
   const [file, ...args] = argv;
-  if (!file) throw new Error('runCommand: empty argv');
+  if (!file) throw new Error('empty argv: no command to run');
   const timeoutMs = options.timeoutMs ?? QUICK_TIMEOUT_MS;
   // Streamed output is always read here too (never handed over to the terminal), so a failure's
   // text is known on a terminal as well: transient registry errors are retried either way.
@@ -237,15 +304,15 @@ export const runCommand: RunFn = async (argv, options) => {
   const capture = (into: Buffer[]) => (chunk: Buffer) => {
     captured.bytes += chunk.length;
     if (captured.bytes > MAX_CAPTURED_BYTES) {
+      if (!captured.overflow) running.sub?.stop();
       captured.overflow = true;
-      running.sub?.stop();
       return;
     }
     into.push(chunk);
   };
   const out = options.stream ? new PassThrough() : undefined;
   const err = options.stream ? new PassThrough() : undefined;
-  const sub = spawnCommand(file, args, {
+  const sub = spawner(file, args, {
     cwd: options.cwd,
     ...(options.env ? { env: options.env } : {}),
     ...(options.stdin !== undefined ? { input: options.stdin } : {}),
@@ -280,76 +347,7 @@ export const runCommand: RunFn = async (argv, options) => {
     ? `\`${file}\` wrote more than ${MAX_CAPTURED_BYTES / 1024 / 1024} MiB of output and was stopped`
     : failureOf(ended, file, timeoutMs, options.env?.PATH ?? process.env.PATH);
   return { exitCode, stdout, stderr, command, ...(failure ? { failure } : {}) };
-};
-
-/**
- * runCommand for a query whose output is read whole, on node's own child_process: for graph time,
- * where importing execa (its ES modules cost 150-400 ms in a fresh plugin worker) would cost more
- * than the one `git ls-files` it runs. The same results and bounds: no shell, stdin ignored,
- * QUICK_TIMEOUT_MS unless `timeoutMs` (SIGTERM, then SIGKILL after the grace), stopped beyond
- * MAX_CAPTURED_BYTES. Stdin, streaming and dry runs are runCommand's.
- */
-export const runQuery: RunFn = (argv, options) => {
-  const [file, ...args] = argv;
-  if (!file) throw new Error('runQuery: empty argv');
-  if (options.stdin !== undefined || options.stream || options.dryRun)
-    throw new Error("runQuery: stdin, streaming and dry runs are runCommand's");
-  const command = displayCommand(argv);
-  const timeoutMs = options.timeoutMs ?? QUICK_TIMEOUT_MS;
-  return new Promise((resolve) => {
-    const end: SpawnedEnd = { timedOut: false, stopped: false };
-    const captured = { stdout: [] as Buffer[], stderr: [] as Buffer[], bytes: 0, overflow: false };
-    const child = spawn(file, args, { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let forceKill: NodeJS.Timeout | undefined;
-    const stop = () => {
-      child.kill('SIGTERM');
-      forceKill ??= setTimeout(() => child.kill('SIGKILL'), KILL_GRACE_MS);
-    };
-    const timer = setTimeout(() => {
-      end.timedOut = true;
-      stop();
-    }, timeoutMs);
-    const capture = (into: Buffer[]) => (chunk: Buffer) => {
-      captured.bytes += chunk.length;
-      if (captured.bytes > MAX_CAPTURED_BYTES) {
-        if (!captured.overflow) stop();
-        captured.overflow = true;
-        return;
-      }
-      into.push(chunk);
-    };
-    child.stdout.on('data', capture(captured.stdout));
-    child.stderr.on('data', capture(captured.stderr));
-    let settled = false;
-    const settle = () => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      clearTimeout(forceKill);
-      const failure = captured.overflow
-        ? `\`${file}\` wrote more than ${MAX_CAPTURED_BYTES / 1024 / 1024} MiB of output and was stopped`
-        : failureOf(end, file, timeoutMs, options.env?.PATH ?? process.env.PATH);
-      const text = (chunks: Buffer[]) => Buffer.concat(chunks).toString('utf8');
-      resolve({
-        exitCode: end.exitCode ?? 1,
-        stdout: text(captured.stdout),
-        stderr: text(captured.stderr),
-        command,
-        ...(failure ? { failure } : {}),
-      });
-    };
-    child.on('error', (e: NodeJS.ErrnoException) => {
-      end.errorCode = e.code;
-      end.errorMessage = e.message;
-      if (child.pid === undefined) settle(); // it never started: no 'close' need follow
-    });
-    child.on('close', (code, signal) => {
-      if (code !== null) end.exitCode = code;
-      if (signal) end.signal = signal;
-      settle();
-    });
-  });
-};
+}
 
 /** Why a command did not finish on its own: not found, not startable, timed out, killed. */
 function failureOf(ended: SpawnedEnd, file: string, timeoutMs: number, path: string | undefined): string | undefined {
