@@ -93,18 +93,25 @@ export function readOciLayout(layoutPath: string): LocalDigests | undefined {
   }
 }
 
-/** Loads an OCI layout folder into the local image store under the names its index gives; returns why it failed, if it did. */
-export type LoadLayoutFn = (layoutPath: string, cwd: string, timeoutMs?: number) => Promise<string | undefined>;
+/**
+ * Loads an OCI layout folder into the local image store under `names`, else the names its index
+ * gives; returns why it failed, if it did.
+ */
+export type LoadLayoutFn = (layoutPath: string, cwd: string, timeoutMs?: number, names?: readonly string[]) => Promise<string | undefined>;
 
 const REF_NAME = 'org.opencontainers.image.ref.name';
+
+/** The name containerd's importer prefers to REF_NAME: it would win over a name given here. */
+const CONTAINERD_NAME = 'io.containerd.image.name';
 
 /**
  * index.json with one entry per name. BuildKit's OCI exporter names an image built with several
  * `-t` tags in one entry, the tags joined by commas (a reference never holds one), which `docker
  * load` takes as a single name and tags nothing by it; an entry per tag, as `docker save` writes
- * them, tags every one. Anything else is returned as it is.
+ * them, tags every one. `names`, for a layout of one image, replaces the names it was built with
+ * (a push published from its key tag was built under that tag alone). Anything else is returned as it is.
  */
-export function indexNamingEachTag(indexJson: string): string {
+export function indexNamingEachTag(indexJson: string, names?: readonly string[]): string {
   let index: { manifests?: Array<{ annotations?: Record<string, string> }> };
   try {
     index = JSON.parse(indexJson);
@@ -112,6 +119,11 @@ export function indexNamingEachTag(indexJson: string): string {
     return indexJson;
   }
   const entries = index.manifests ?? [];
+  if (names?.length && entries.length === 1) {
+    const { [CONTAINERD_NAME]: _replaced, ...annotations } = entries[0]!.annotations ?? {};
+    const manifests = names.map((name) => ({ ...entries[0], annotations: { ...annotations, [REF_NAME]: name } }));
+    return JSON.stringify({ ...index, manifests });
+  }
   if (!entries.some((e) => e.annotations?.[REF_NAME]?.includes(','))) return indexJson;
   const manifests = entries.flatMap((e) =>
     (e.annotations?.[REF_NAME]?.split(',') ?? [undefined]).map((name) =>
@@ -121,14 +133,14 @@ export function indexNamingEachTag(indexJson: string): string {
   return JSON.stringify({ ...index, manifests });
 }
 
-export const loadOciLayout: LoadLayoutFn = async (layoutPath, cwd, timeoutMs = DEFAULT_LONG_TIMEOUT_MS) => {
+export const loadOciLayout: LoadLayoutFn = async (layoutPath, cwd, timeoutMs = DEFAULT_LONG_TIMEOUT_MS, names) => {
   const argv = imageLoadArgv();
   let stderr = '';
   const indexJson = readFileSync(join(layoutPath, 'index.json'), 'utf8');
   const ended = await spawnCommand(argv[0]!, argv.slice(1), {
     cwd,
     timeoutMs,
-    input: tarDirectory(layoutPath, { 'index.json': Buffer.from(indexNamingEachTag(indexJson)) }),
+    input: tarDirectory(layoutPath, { 'index.json': Buffer.from(indexNamingEachTag(indexJson, names)) }),
     onStderr: (chunk) => {
       if (stderr.length < MAX_STDERR) stderr += chunk.toString('utf8');
     },

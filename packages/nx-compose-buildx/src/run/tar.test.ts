@@ -228,6 +228,13 @@ describe('tarDirectory and the layout a content-stable build writes', () => {
       (m: { annotations: Record<string, string> }) => m.annotations['org.opencontainers.image.ref.name'],
     );
     expect(names).toEqual(['r/api:1', 'r/api:nxcb-k']);
+    // Names given (an image built under its key tag alone): docker load gets those.
+    expect(await loadOciLayout(join(dir, 'layout'), dir, undefined, ['r/api:nxcb-k', 'r/api:1', 'r/api:latest'])).toBeUndefined();
+    expect(
+      JSON.parse(readFileSync(join(got, 'index.json'), 'utf8')).manifests.map(
+        (m: { annotations: Record<string, string> }) => m.annotations['org.opencontainers.image.ref.name'],
+      ),
+    ).toEqual(['r/api:nxcb-k', 'r/api:1', 'r/api:latest']);
     // One that refuses before reading: the tar stream stops with it, nothing hangs.
     writeFileSync(join(bin, 'docker'), '#!/bin/sh\necho "no engine" >&2; exit 1\n');
     expect(await loadOciLayout(join(dir, 'layout'), dir)).toBe('docker load failed (exit 1): no engine');
@@ -257,4 +264,26 @@ describe('indexNamingEachTag', () => {
     for (const m of JSON.parse(out).manifests) expect(m.digest).toBe(d('c'));
   });
   test('not JSON: as it is', () => expect(indexNamingEachTag('{')).toBe('{'));
+  test.each<[string, Array<string | undefined>, string[]]>([
+    ['names given: an entry each, the built names replaced', ['r/a:nxcb-k'], ['r/a:1', 'r/a:latest', 'r/a:nxcb-k']],
+    ['a comma-joined name replaced too', ['r/a:1,r/a:nxcb-k'], ['r/a:1', 'r/a:latest']],
+    ['an unnamed entry named', [undefined], ['r/a:1']],
+  ])('%s', (_, given, wanted) => {
+    const out = JSON.parse(indexNamingEachTag(JSON.stringify({ schemaVersion: 2, manifests: given.map(entry) }), wanted));
+    expect(names(JSON.stringify(out))).toEqual(wanted);
+    for (const m of out.manifests) expect(m).toMatchObject({ digest: d('c'), mediaType: entry().mediaType });
+  });
+  test("names given: containerd's own name annotation, which docker load would prefer, goes", () => {
+    const json = JSON.stringify({
+      schemaVersion: 2,
+      manifests: [{ digest: d('c'), annotations: { 'io.containerd.image.name': 'r/a:old' } }],
+    });
+    expect(JSON.parse(indexNamingEachTag(json, ['r/a:1'])).manifests).toEqual([
+      { digest: d('c'), annotations: { 'org.opencontainers.image.ref.name': 'r/a:1' } },
+    ]);
+  });
+  test('names given for a layout of several images: each keeps its own', () => {
+    const json = JSON.stringify({ schemaVersion: 2, manifests: [entry('r/a:1'), entry('r/b:1')] });
+    expect(indexNamingEachTag(json, ['r/c:1'])).toBe(json);
+  });
 });

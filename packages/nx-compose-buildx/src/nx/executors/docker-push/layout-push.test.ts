@@ -28,27 +28,35 @@ const options: BuildExecutorOptions = {
   metadataFile: 'dist/docker/api/push-metadata.json',
 };
 
-/** What buildx's OCI exporter writes: blobs, two platform manifests, their list, and index.json naming the `-t` tags. */
+/**
+ * What buildx's OCI exporter writes: blobs, a manifest per `--platform` (amd64 and arm64 without
+ * one), their list when there are several, and index.json with one entry naming the `-t` tags
+ * joined by commas.
+ */
 function writeLayout(argv: string[], cwd: string): string {
   const dest = join(cwd, /(?:^|,)dest=([^,]+)/.exec(argv[argv.indexOf('--output') + 1]!)![1]!);
   mkdirSync(join(dest, 'blobs/sha256'), { recursive: true });
   const put = (b: Buffer) => (writeFileSync(join(dest, 'blobs/sha256', sha(b).slice(7)), b), { digest: sha(b), size: b.length });
   const Labels = Object.fromEntries(argv.flatMap((a, i) => (argv[i - 1] === '--label' ? [a.split(/=(.*)/s).slice(0, 2)] : [])));
-  const entries = ['amd64', 'arm64'].map((architecture) => {
+  const platforms = argv.includes('--platform') ? argv[argv.indexOf('--platform') + 1]!.split(',') : ['linux/amd64', 'linux/arm64'];
+  const entries = platforms.map((platform) => {
+    const architecture = platform.split('/')[1]!;
     const config = put(Buffer.from(JSON.stringify({ architecture, os: 'linux', config: { Labels } })));
     const layer = put(Buffer.from(`layer ${architecture}`));
     const m = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPES.dockerManifest, config, layers: [layer] }));
     return { mediaType: MEDIA_TYPES.dockerManifest, ...put(m), platform: { os: 'linux', architecture } };
   });
-  const list = put(Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPES.dockerList, manifests: entries })));
+  const top =
+    entries.length === 1
+      ? entries[0]!
+      : {
+          mediaType: MEDIA_TYPES.dockerList,
+          ...put(Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPES.dockerList, manifests: entries }))),
+        };
   const names = argv.flatMap((a, i) => (argv[i - 1] === '-t' ? [a] : []));
-  const manifests = (names.length ? names : [undefined]).map((name) => ({
-    mediaType: MEDIA_TYPES.dockerList,
-    ...list,
-    ...(name ? { annotations: { 'io.containerd.image.name': name } } : {}),
-  }));
-  writeFileSync(join(dest, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests }));
-  return list.digest;
+  const entry = { ...top, ...(names.length ? { annotations: { 'org.opencontainers.image.ref.name': names.join(',') } } : {}) };
+  writeFileSync(join(dest, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [entry] }));
+  return top.digest;
 }
 
 /** A registry in memory that takes uploads, serving BASE; `reads` lists every manifest read. */
@@ -76,14 +84,25 @@ function memoryRegistry() {
     },
     withTimeout: () => client,
   };
-  return { client, manifests, reads };
+  return { client, manifests, reads, store };
 }
 
 const BASE = '127.0.0.1:5000/base:1';
 
-function engine(layoutDigest: { value?: string }): Handler {
+/** buildx's engine: its builder, its OCI exporter, and (given the registry) `imagetools create` of one manifest, which it wraps in a list. */
+function engine(layoutDigest: { value?: string }, registry?: ReturnType<typeof memoryRegistry>): Handler {
   return (argv, o) => {
     if (argv[2] === 'inspect') return { stdout: DOCKER_INSPECT };
+    if (registry && argv[2] === 'imagetools' && argv[3] === 'create') {
+      const m = registry.manifests.get(argv.at(-1)!)!;
+      const entry = { mediaType: m.mediaType, digest: m.digest, size: m.bytes.length, platform: { os: 'linux', architecture: 'amd64' } };
+      const list = {
+        bytes: Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPES.dockerList, manifests: [entry] })),
+        mediaType: MEDIA_TYPES.dockerList,
+      };
+      for (const t of argv.flatMap((a, i) => (argv[i - 1] === '-t' ? [a] : []))) registry.store(t, list);
+      return {};
+    }
     if (argv[2] === 'build' && argv.some((a) => a.startsWith('type=oci,'))) {
       layoutDigest.value = writeLayout(argv, o.cwd);
       return {};
@@ -101,12 +120,12 @@ describe('docker-push on the docker driver, content-stable', () => {
     const ctx = tmpContext();
     const reg = memoryRegistry();
     const layout = { value: undefined as string | undefined };
-    const loaded: string[] = [];
+    const loaded: Array<readonly string[] | undefined> = [];
     const { deps, calls, logs } = fakeDeps(engine(layout), {
       gitFacts,
       registry: reg.client,
-      loadOciLayout: async (path) => {
-        loaded.push(readFileSync(join(path, 'index.json'), 'utf8'));
+      loadOciLayout: async (_path, _cwd, _timeout, names) => {
+        loaded.push(names);
         return undefined;
       },
     });
@@ -114,10 +133,8 @@ describe('docker-push on the docker driver, content-stable', () => {
     const builds = calls.filter((c) => c.argv[2] === 'build');
     expect(builds).toHaveLength(1);
     expect(builds[0]!.argv).not.toContain('--push');
-    // The loaded layout names every tag, so docker load tags the image in the engine's store.
-    expect(
-      JSON.parse(loaded[0]!).manifests.map((m: { annotations: Record<string, string> }) => m.annotations['io.containerd.image.name']),
-    ).toEqual(options.tags);
+    // The layout is loaded under every tag, so docker load tags the image in the engine's store.
+    expect(loaded).toEqual([options.tags]);
     for (const t of options.tags!) expect(reg.manifests.get(t)?.digest).toBe(layout.value);
     const record = JSON.parse(readFileSync(join(ctx.root, options.metadataFile!), 'utf8'));
     expect(record).toMatchObject({ manifestDigest: layout.value, pushed: true });
@@ -146,6 +163,49 @@ describe('docker-push on the docker driver, content-stable', () => {
     expect(builds).toHaveLength(2);
     expect(builds[1]).toContain('--push');
     expect(logs.join('\n')).toContain('[api] docker load failed (exit 1): unsupported; pushing it with buildx instead');
+  });
+});
+
+describe('docker-push with the registry cache, a miss on the docker driver', () => {
+  const workspace = () => {
+    const ctx = tmpContext();
+    mkdirSync(join(ctx.root, 'apps/api'), { recursive: true });
+    writeFileSync(join(ctx.root, 'apps/api/Dockerfile'), `FROM ${BASE}\nCOPY app.txt /app.txt\n`);
+    writeFileSync(join(ctx.root, 'apps/api/app.txt'), 'v1\n');
+    return ctx;
+  };
+  const keyTagOf = (names: readonly string[] | undefined) => names?.find((n) => /:nxcb-[0-9a-f]{32}$/.test(n));
+
+  test.each<[string, string[], (own: string[], key: string) => string[]]>([
+    ['several platforms: built and loaded under its tags and the key tag', ['linux/amd64', 'linux/arm64'], (own, key) => [...own, key]],
+    // Published from the key tag afterwards (registry-reuse), so built under it alone; the engine's
+    // store still gets the service's own tags, or `docker run` and a dependent's FROM of them miss it.
+    ['one platform: built under the key tag alone, loaded under its own tags too', ['linux/amd64'], (own, key) => [key, ...own]],
+  ])('%s; it builds on the base the key names (--pull)', async (_, platforms, loadedAs) => {
+    const ctx = workspace();
+    const reg = memoryRegistry();
+    const layout = { value: undefined as string | undefined };
+    const loaded: Array<readonly string[] | undefined> = [];
+    const { deps, calls } = fakeDeps(engine(layout, reg), {
+      gitFacts,
+      registry: reg.client,
+      loadOciLayout: async (_path, _cwd, _timeout, names) => (loaded.push(names), undefined),
+    });
+    expect(await dockerPush({ ...options, platforms, reuse: true }, ctx, deps)).toEqual({ success: true });
+    const build = calls.find((c) => c.argv[2] === 'build')!.argv;
+    expect(build).toContain('--pull');
+    const key = keyTagOf(loaded[0])!;
+    expect(key).toBeDefined();
+    expect(loaded).toEqual([loadedAs(options.tags!, key)]);
+    for (const t of options.tags!) expect(reg.manifests.has(t)).toBe(true);
+  });
+
+  test('without the registry cache, or in a docker-build, the engine resolves FROM as compose does (no --pull)', async () => {
+    const ctx = workspace();
+    const layout = { value: undefined as string | undefined };
+    const off = fakeDeps(engine(layout), { gitFacts, registry: memoryRegistry().client, loadOciLayout: async () => undefined });
+    expect(await dockerPush({ ...options, reuse: false }, ctx, off.deps)).toEqual({ success: true });
+    expect(off.calls.find((c) => c.argv[2] === 'build')!.argv).not.toContain('--pull');
   });
 });
 

@@ -207,9 +207,28 @@ describe('invocation', () => {
     const host = { root: '/ws', isTTY: false, env: {}, runId: 'r', ...(pushByDigest ? { pushByDigest } : {}) };
     const inv = buildInvocation(plan({}, { facts: FACTS }, mode), info ? { info } : {}, host);
     expect(inv.pushTags !== undefined).toBe(pushed);
-    expect(inv.loadPushed ?? false).toBe(loaded);
+    expect(inv.loadPushedAs).toEqual(loaded ? inv.pushTags : undefined);
     // A layout that is loaded names the tags (docker load tags the image from them); one only pushed names none.
     if (mode === 'push' && inv.stable) expect(inv.argv.includes('-t')).toBe(loaded);
+  });
+
+  test("the engine's store gets the service's own tags too when the build pushes fewer (published from its key tag)", () => {
+    const info = { ...parseBuildxInspect(DOCKER_INSPECT), driver: 'docker' };
+    const keyed = plan({}, { facts: FACTS }, 'push');
+    const own = keyed.build.tags;
+    const inv = buildInvocation(
+      { ...keyed, build: { ...keyed.build, tags: ['r/api:nxcb-k'] } },
+      { info },
+      {
+        root: '/ws',
+        isTTY: false,
+        env: {},
+        runId: 'r',
+        ownTags: [...own, 'r/api:nxcb-k'],
+      },
+    );
+    expect(inv.pushTags).toEqual(['r/api:nxcb-k']);
+    expect(inv.loadPushedAs).toEqual(['r/api:nxcb-k', ...own]);
   });
 
   test.each<[string, string | undefined, Partial<BuildExecutorOptions>, 'build' | 'push', boolean]>([

@@ -120,12 +120,13 @@ export interface BuildInvocation {
    */
   pushTags?: string[];
   /**
-   * The layout pushed through the registry API is also loaded into the engine's image store (its
-   * index names the tags): the `docker` driver's exporter stores what it pushes there, and a later
-   * build's `FROM` of that tag on this engine resolves against that store, so without the load a
-   * dependent built after it would get the image the store held before.
+   * The layout pushed through the registry API is also loaded into the engine's image store, under
+   * these tags: the `docker` driver's exporter stores what it pushes there, and a later build's
+   * `FROM` of that tag on this engine resolves against that store, so without the load a dependent
+   * built after it would get the image the store held before. The pushed tags, and the service's
+   * own tags that are published from one of them afterwards (`host.ownTags`).
    */
-  loadPushed?: boolean;
+  loadPushedAs?: string[];
   /** A content-stable build (rewriteTimestamp): `argv` writes an OCI layout here, which docker-build loads as it is and `republish` pushes. */
   stable?: { layoutDir: string; layoutPath: string };
 }
@@ -164,7 +165,8 @@ export function isContentStable(plan: BuildPlan, willLoad: boolean): boolean {
 export function buildInvocation(
   plan: BuildPlan,
   builder: EnsuredBuilder,
-  host: { root: string; isTTY: boolean; env: Env; runId: string; pushByDigest?: string },
+  /** ownTags: the service's own tags, when the plan's build pushes fewer of them (a push published from its key tag or first tag). */
+  host: { root: string; isTTY: boolean; env: Env; runId: string; pushByDigest?: string; ownTags?: readonly string[] },
 ): BuildInvocation {
   // docker driver (+ containerd image store) loads multi-platform images; other drivers cannot.
   const driver = builder.info?.driver;
@@ -182,6 +184,7 @@ export function buildInvocation(
   const pushTags = plan.mode === 'push' && !host.pushByDigest ? [...plan.build.tags] : undefined;
   // docker driver (or none known): what it pushes, its exporter also stores in the engine's image store.
   const loadPushed = pushTags !== undefined && (driver === undefined || driver === 'docker');
+  const loadPushedAs = loadPushed ? [...new Set([...pushTags, ...(host.ownTags ?? [])])] : undefined;
   // A layout to load keeps the tags (its index names them, so `docker load` tags the image); one only to push needs none.
   const argv = buildArgv(layoutDir && plan.mode === 'push' && !loadPushed ? { ...plan.build, tags: [] } : plan.build, plan.mode, {
     ...settings,
@@ -211,7 +214,8 @@ export function buildInvocation(
     loaded: willLoad,
     republish,
     republishStdin: REPUBLISH_DOCKERFILE,
-    ...(pushTags ? { pushTags, loadPushed } : {}),
+    ...(pushTags ? { pushTags } : {}),
+    ...(loadPushedAs ? { loadPushedAs } : {}),
     ...(layoutDir ? { stable: { layoutDir, layoutPath: resolveIn(host.root, layoutDir) } } : {}),
   };
 }

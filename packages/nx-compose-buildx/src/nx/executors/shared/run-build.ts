@@ -170,7 +170,7 @@ async function buildSteps(
     if (plan.mode === 'push' && inv.pushTags && deps.registry) {
       const [notPushed, notLoaded] = await Promise.all([
         pushLayout(plan, inv.pushTags, layoutPath, deps.registry.withTimeout(timeouts.long), deps),
-        inv.loadPushed ? loadPushedLayout(plan, inv.stable, long.cwd, deps, timeouts.long) : undefined,
+        inv.loadPushedAs ? loadPushedLayout(plan, inv.stable, inv.loadPushedAs, long.cwd, deps, timeouts.long) : undefined,
       ]);
       if (!notPushed && !notLoaded) return { layout: image };
       deps.log(`${plan.logTag} ${notPushed ?? notLoaded}; pushing it with buildx instead`);
@@ -212,18 +212,19 @@ async function pushLayout(
 }
 
 /**
- * The pushed layout, loaded into the engine's image store under its tags, as the `docker` driver's
- * exporter would have stored it (BuildInvocation.loadPushed). Returns why not, if it failed.
+ * The pushed layout, loaded into the engine's image store under `tags`, as the `docker` driver's
+ * exporter would have stored it (BuildInvocation.loadPushedAs). Returns why not, if it failed.
  */
 async function loadPushedLayout(
   plan: BuildPlan,
   stable: { layoutDir: string; layoutPath: string },
+  tags: readonly string[],
   cwd: string,
   deps: ExecutorDeps,
   timeoutMs: number,
 ): Promise<string | undefined> {
   deps.log(`${plan.logTag} ${displayCommand(imageLoadArgv())} < ${stable.layoutDir} (as a tar, for this engine's image store)`);
-  const notLoaded = await deps.loadOciLayout(stable.layoutPath, cwd, timeoutMs);
+  const notLoaded = await deps.loadOciLayout(stable.layoutPath, cwd, timeoutMs, tags);
   return notLoaded?.split('\n')[0];
 }
 
@@ -235,7 +236,7 @@ export function dryRunLines(plan: BuildPlan, inv: BuildInvocation, registryApi: 
   if (inv.stable && plan.mode === 'build') lines.push(`[dry-run] ${displayCommand(imageLoadArgv())} < ${inv.stable.layoutDir} (as a tar)`);
   else if (inv.stable && inv.pushTags && registryApi) {
     lines.push(`[dry-run] push ${inv.stable.layoutDir} through the registry API under ${inv.pushTags.join(', ')}`);
-    if (inv.loadPushed)
+    if (inv.loadPushedAs)
       lines.push(`[dry-run] ${displayCommand(imageLoadArgv())} < ${inv.stable.layoutDir} (as a tar, for this engine's image store)`);
   } else if (inv.stable) {
     const argv = inv.republish(`oci-layout://${inv.stable.layoutPath}@<digest of the layout>`, plan.build.args.SOURCE_DATE_EPOCH);
@@ -330,14 +331,20 @@ function listsFromFirstTag(plan: BuildPlan, reuse: ReuseKey | undefined): boolea
   return plan.mode === 'push' && plan.manifestList && plan.build.platforms.length <= 1 && !publishesFromKey(plan, reuse);
 }
 
-/** The build a push runs: on a miss the key in every platform's config and (unless read-only) its tag. */
+/**
+ * The build a push runs: on a miss the key in every platform's config and (unless read-only) its
+ * tag, built on the images the key names (`--pull`): the key holds their digests as the registry
+ * serves them, and without `--pull` the `docker` driver builds a `FROM` on whatever image its
+ * engine's store holds under that tag, an older one included.
+ */
 function withKey(plan: BuildPlan, reuse: ReuseKey | undefined): BuildPlan {
   const own = listsFromFirstTag(plan, reuse) ? plan.build.tags.slice(0, 1) : plan.build.tags;
   if (!reuse) return own === plan.build.tags ? plan : { ...plan, build: { ...plan.build, tags: own } };
   const bases = basesLabel(reuse.bases);
   const labels = { ...plan.build.labels, [CONTENT_KEY_LABEL]: reuse.key, ...(bases ? { [BASES_LABEL]: bases } : {}) };
   const tags = publishesFromKey(plan, reuse) ? [reuse.ref] : reuse.write ? [...own, reuse.ref] : own;
-  return { ...plan, build: { ...plan.build, labels, tags } };
+  const pull = plan.mode === 'push' && bases !== undefined;
+  return { ...plan, build: { ...plan.build, labels, tags, ...(pull ? { pull: true } : {}) } };
 }
 
 /**
@@ -550,7 +557,7 @@ export async function runBuild(
   if (problem) return { success: false, error: problem };
   const reuse = await reuseKeyFor(mode, raw, o, plan, root, deps);
   const invocationOf = (p: BuildPlan) =>
-    buildInvocation(withKey(p, reuse), builder, { root, isTTY: deps.isTTY, env: deps.env, runId: deps.runId() });
+    buildInvocation(withKey(p, reuse), builder, { root, isTTY: deps.isTTY, env: deps.env, runId: deps.runId(), ownTags: p.build.tags });
   let inv = invocationOf(plan);
   if (plan.dryRun) {
     if (isReuseEnabled(raw.reuse, deps.env, mode === 'push') && plan.build.tags[0]) {
