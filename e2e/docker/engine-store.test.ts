@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureStack, BASE_IMAGE } from '../support/stack';
+import { tagDigest } from '../support/registry';
 import { createWorkspace, run, type TempWorkspace } from '../support/workspace';
 
 /**
@@ -9,7 +10,8 @@ import { createWorkspace, run, type TempWorkspace } from '../support/workspace';
  * against the engine's own image store first: the store gets every tag a push publishes (solo, a
  * single-platform image, is built under its key tag alone and published from it), and a build
  * whose key names a base by its registry digest builds on that base, not on an older image the
- * store holds under the same tag.
+ * store holds under the same tag. A one-platform image's key tag serves the one-entry list its
+ * tags serve, so a hit on it needs no docker process.
  */
 const RUN_ID = `e2e-store-${process.pid}-${Date.now().toString(36)}`;
 const NS = `127.0.0.1:5000/${RUN_ID}`;
@@ -17,6 +19,7 @@ const NS = `127.0.0.1:5000/${RUN_ID}`;
 describe("docker-push and the engine's image store", () => {
   let ws: TempWorkspace;
   let dockerEnv: NodeJS.ProcessEnv;
+  let soloDigest: string | undefined;
   const docker = (args: string[]) => run('docker', args, { cwd: ws.root, env: dockerEnv });
   const localTags = async () =>
     (await docker(['image', 'ls', '--format', '{{.Repository}}:{{.Tag}}'])).stdout
@@ -69,6 +72,8 @@ describe("docker-push and the engine's image store", () => {
     expect(list.manifests).toHaveLength(1);
     const stored = await docker(['image', 'inspect', '--format', '{{.Id}}', `${NS}/solo:1`]);
     expect(stored.stdout.trim()).toBe(list.manifests[0].digest);
+    soloDigest = await tagDigest(`${NS}/solo:1`);
+    expect(soloDigest).toMatch(/^sha256:/);
   });
 
   it('a rebuild on a base the store holds an older image of builds on the registry base the key names', async () => {
@@ -80,6 +85,12 @@ describe("docker-push and the engine's image store", () => {
     const r = await ws.nx(['run-many', '-t', 'docker-push', '--output-style=static']);
     const out = `${r.stdout}\n${r.stderr}`;
     expect(out).toMatch(/\[base\] registry cache hit/);
+    // the key tag of the one-platform image serves its one-entry list since the first push: the hit
+    // puts the list's bytes under its tags through the registry API, no imagetools process, same digest
+    expect(out).toMatch(/\[solo\] registry cache hit/);
+    expect(out).toMatch(/\[solo\] tagging .* through the registry API\)/);
+    expect(out).not.toMatch(/\[solo\] docker buildx imagetools create/);
+    expect(await tagDigest(`${NS}/solo:1`)).toBe(soloDigest);
     expect(out).toMatch(/\[app\] registry cache miss/);
     expect(out).toMatch(/\[app\] docker buildx build .* --pull /);
     expect((await docker(['image', 'rm', '-f', `${NS}/app:1`])).status).toBe(0);

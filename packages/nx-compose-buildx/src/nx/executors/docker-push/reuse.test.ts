@@ -152,9 +152,21 @@ describe('docker-push: the registry as the cache', () => {
     const [build] = builds(commands());
     expect(build).toMatch(/ -t 127\.0\.0\.1:5000\/api:nxcb-[0-9a-f]{32} /);
     expect(build).not.toContain('-t 127.0.0.1:5000/api:1.0');
+    // The key tag moves onto the one-entry list too: the next hit is an index the registry API can put itself.
+    const keyTag = seen.keyRefs[0]!;
     expect(commands()).toContain(
-      `docker buildx imagetools create -t 127.0.0.1:5000/api:1.0 -t 127.0.0.1:5000/api:latest 127.0.0.1:5000/api@${d('c')}`,
+      `docker buildx imagetools create -t 127.0.0.1:5000/api:1.0 -t 127.0.0.1:5000/api:latest -t ${keyTag} 127.0.0.1:5000/api@${d('c')}`,
     );
+  });
+
+  test('a read-only single-platform hit lists the image under its tags and leaves the key tag alone', async () => {
+    const single = { ...options, platforms: ['linux/amd64'] };
+    const { deps, commands } = fakeDeps(registry('hit', { keyRefs: [] }));
+    deps.env = { ...deps.env, NX_COMPOSE_BUILDX_CACHE_READONLY: 'true' };
+    expect(await dockerPush(single, workspace(), deps)).toEqual({ success: true });
+    const create = commands().filter((c) => c.startsWith('docker buildx imagetools create'));
+    expect(create).toHaveLength(1);
+    expect(create[0]).not.toContain(':nxcb-');
   });
 
   test('the key follows the content: a context file BuildKit gets changes it, an ignored one and a new tag do not', async () => {

@@ -364,7 +364,22 @@ async function publishFromKey(
   if (how === 'reused')
     deps.log(`${plan.logTag} registry cache hit: ${reuse.ref} (${found.digest.slice(0, 19)}); tagging it, building nothing`);
   const expected = new Map(found.platforms.map((p) => [p.platform, p.digest]));
-  return listUnderTags(plan, reuse.ref, found.digest, (p) => expected.get(p), builder, root, deps, how, found);
+  // One manifest under the key tag: imagetools lists it in a one-entry index of its own making.
+  // The key tag moves onto that index too (where this run writes keys), so the next hit finds an
+  // index, which the registry API puts under the tags itself: the same digest, no docker process.
+  const keyOnList = reuse.write && !found.index && plan.build.platforms.length <= 1;
+  return listUnderTags(
+    plan,
+    reuse.ref,
+    found.digest,
+    (p) => expected.get(p),
+    builder,
+    root,
+    deps,
+    how,
+    found,
+    keyOnList ? [reuse.ref] : [],
+  );
 }
 
 /**
@@ -383,8 +398,10 @@ async function listUnderTags(
   deps: ExecutorDeps,
   how: 'reused' | 'built',
   known?: KeyImage,
+  /** Tagged too, but not the service's (its key tag): neither confirmed nor recorded. */
+  alsoTagged: readonly string[] = [],
 ): Promise<BuildResult | undefined> {
-  const tagged = await retag(plan.build.tags, source, digest, root, deps, plan.logTag, builder.name, known?.index);
+  const tagged = await retag([...plan.build.tags, ...alsoTagged], source, digest, root, deps, plan.logTag, builder.name, known?.index);
   if ('failed' in tagged) {
     deps.log(`${plan.logTag} could not tag ${source}: ${tagged.failed}`);
     return undefined;
