@@ -7,6 +7,7 @@
 //   BENCH_SCENARIOS=1,2,3,4               which scenarios to run
 //   BENCH_MD=path                         also write the results as markdown there
 //   BENCH_KEEP=1                          keep the temp workspaces
+//   BENCH_PLATFORMS=linux/amd64           every service's platforms (default linux/amd64,linux/arm64)
 //   BENCH_COLD_MAX_N=50                   run scenario 1 only for N up to this (it dominates at N = 200)
 //   BENCH_PEERS=0                         scenarios 2-3 without bake and compose (at N = 200 on our
 //                                         stack both fail: BuildKit "no such job" with 200 targets)

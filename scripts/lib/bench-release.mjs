@@ -13,7 +13,7 @@ import { rmSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { sec, scenarioTable, median } from './bench-stats.mjs';
-import { IMAGE_PREFIX, failureLine, generateMonorepo, svcName } from './bench-workspace.mjs';
+import { IMAGE_PREFIX, PLATFORMS, failureLine, generateMonorepo, svcName } from './bench-workspace.mjs';
 import { REGISTRY } from './stack.mjs';
 
 const LABEL = {
@@ -188,7 +188,7 @@ export async function runReleaseScenario(ctx) {
     ];
     md.push(
       ...scenarioTable(
-        `5. Fresh runner, release (N = ${n}; ${changed} changed; \`nx reset\`, \`docker buildx prune -af\`, no local images; registry cache for every service)`,
+        `5. Fresh runner, release (N = ${n}; ${changed} changed; platforms ${PLATFORMS}; \`nx reset\`, \`docker buildx prune -af\`, no local images; registry cache for every service)`,
         runs,
         { ours: LABEL.reuse, limit: LABEL.alone, notes: [...targets, 'Per run (in order):', notes.join('\n')] },
       ).lines,

@@ -20,7 +20,8 @@ import { fileURLToPath } from 'node:url';
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const NX_BIN = join(REPO, 'node_modules/nx/dist/bin/nx.js');
 export const BASE_IMAGE = '127.0.0.1:5000/nxcb/busybox:latest';
-export const PLATFORMS = 'linux/amd64,linux/arm64';
+/** Every service's platforms, for ours and the peers alike; BENCH_PLATFORMS=linux/amd64 benchmarks one-platform services. */
+export const PLATFORMS = process.env.BENCH_PLATFORMS || 'linux/amd64,linux/arm64';
 export const IMAGE_PREFIX = '127.0.0.1:5000/bench';
 
 /** The line that says why a failed command failed: its last line matching `pattern`, else its first line. */
@@ -79,7 +80,7 @@ export function generateMonorepo({ n, nodeModules, cache = false, plugin = true,
   let compose = 'name: bench\nservices:\n';
   for (let i = 0; i < n; i++) {
     const name = svcName(i);
-    compose += `  ${name}:\n    image: ${imagePrefix}/${name}:latest\n    build:\n      context: ./services/${name}\n      network: none\n      platforms: [linux/amd64, linux/arm64]\n`;
+    compose += `  ${name}:\n    image: ${imagePrefix}/${name}:latest\n    build:\n      context: ./services/${name}\n      network: none\n      platforms: [${PLATFORMS.split(',').join(', ')}]\n`;
     if (cache) {
       const ref = `${imagePrefix}/${name}:buildcache`;
       compose += `      cache_from: ["type=registry,ref=${ref}"]\n      cache_to: ["type=registry,ref=${ref},mode=max"]\n`;
