@@ -93,11 +93,8 @@ export function readOciLayout(layoutPath: string): LocalDigests | undefined {
   }
 }
 
-/**
- * Loads an OCI layout folder into the local image store under `names`, else the names its index
- * gives; returns why it failed, if it did.
- */
-export type LoadLayoutFn = (layoutPath: string, cwd: string, timeoutMs?: number, names?: readonly string[]) => Promise<string | undefined>;
+/** Loads an OCI layout folder of one image into the local image store under `names`; returns why it failed, if it did. */
+export type LoadLayoutFn = (layoutPath: string, names: readonly string[], cwd: string, timeoutMs?: number) => Promise<string | undefined>;
 
 const REF_NAME = 'org.opencontainers.image.ref.name';
 
@@ -105,13 +102,13 @@ const REF_NAME = 'org.opencontainers.image.ref.name';
 const CONTAINERD_NAME = 'io.containerd.image.name';
 
 /**
- * index.json with one entry per name. BuildKit's OCI exporter names an image built with several
- * `-t` tags in one entry, the tags joined by commas (a reference never holds one), which `docker
- * load` takes as a single name and tags nothing by it; an entry per tag, as `docker save` writes
- * them, tags every one. `names`, for a layout of one image, replaces the names it was built with
- * (a push published from its key tag was built under that tag alone). Anything else is returned as it is.
+ * index.json naming its one image by each of `names`, an entry per name, as `docker save` writes
+ * them. BuildKit's OCI exporter names an image built with several `-t` tags in one entry, the tags
+ * joined by commas (a reference never holds one), which `docker load` takes as a single name and
+ * tags nothing by; and a push published from its key tag was built under that tag alone. A layout
+ * of several images, no names, or not JSON: as it is.
  */
-export function indexNamingEachTag(indexJson: string, names?: readonly string[]): string {
+export function indexNamingEachTag(indexJson: string, names: readonly string[]): string {
   let index: { manifests?: Array<{ annotations?: Record<string, string> }> };
   try {
     index = JSON.parse(indexJson);
@@ -119,21 +116,15 @@ export function indexNamingEachTag(indexJson: string, names?: readonly string[])
     return indexJson;
   }
   const entries = index.manifests ?? [];
-  if (names?.length && entries.length === 1) {
-    const { [CONTAINERD_NAME]: _replaced, ...annotations } = entries[0]!.annotations ?? {};
-    const manifests = names.map((name) => ({ ...entries[0], annotations: { ...annotations, [REF_NAME]: name } }));
-    return JSON.stringify({ ...index, manifests });
-  }
-  if (!entries.some((e) => e.annotations?.[REF_NAME]?.includes(','))) return indexJson;
-  const manifests = entries.flatMap((e) =>
-    (e.annotations?.[REF_NAME]?.split(',') ?? [undefined]).map((name) =>
-      name === undefined ? e : { ...e, annotations: { ...e.annotations, [REF_NAME]: name } },
-    ),
-  );
-  return JSON.stringify({ ...index, manifests });
+  if (!names.length || entries.length !== 1) return indexJson;
+  const { [CONTAINERD_NAME]: _replaced, ...annotations } = entries[0]!.annotations ?? {};
+  return JSON.stringify({
+    ...index,
+    manifests: names.map((name) => ({ ...entries[0], annotations: { ...annotations, [REF_NAME]: name } })),
+  });
 }
 
-export const loadOciLayout: LoadLayoutFn = async (layoutPath, cwd, timeoutMs = DEFAULT_LONG_TIMEOUT_MS, names) => {
+export const loadOciLayout: LoadLayoutFn = async (layoutPath, names, cwd, timeoutMs = DEFAULT_LONG_TIMEOUT_MS) => {
   const argv = imageLoadArgv();
   let stderr = '';
   const indexJson = readFileSync(join(layoutPath, 'index.json'), 'utf8');

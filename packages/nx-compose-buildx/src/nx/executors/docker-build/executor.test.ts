@@ -309,13 +309,14 @@ describe('docker-build executor', () => {
 
     test('one build writes the layout under the tags, docker load takes it, the layout gives the digests (no republish, no docker save)', async () => {
       const ctx = tmpContext();
-      const loaded: string[] = [];
+      const loaded: Array<readonly string[]> = [];
       const { deps, calls, logs } = fakeDeps(
         engine(DOCKER_INSPECT, undefined, (argv, o) => (argv[2] === 'build' ? layout(argv, o.cwd) : undefined)),
         {
           gitFacts,
-          loadOciLayout: async (path) => {
-            loaded.push(readFileSync(join(path, 'index.json'), 'utf8'));
+          loadOciLayout: async (path, names) => {
+            expect(readFileSync(join(path, 'index.json'), 'utf8')).toContain(d('c'));
+            loaded.push(names);
             return undefined;
           },
           localImageDigests: async () => {
@@ -330,7 +331,7 @@ describe('docker-build executor', () => {
       expect(output).toBe('type=oci,dest=out/.oci-run1-api,tar=false,rewrite-timestamp=true,oci-mediatypes=false');
       expect(builds[0]!.slice(builds[0]!.indexOf('-t'), builds[0]!.indexOf('-t') + 2)).toEqual(['-t', '127.0.0.1:5000/api:1.0']);
       expect(builds[0]).not.toContain('--load');
-      expect(loaded).toHaveLength(1);
+      expect(loaded).toEqual([['127.0.0.1:5000/api:1.0']]);
       expect(JSON.parse(readFileSync(join(ctx.root, 'out/api.json'), 'utf8'))).toEqual({
         service: 'api',
         tags: ['127.0.0.1:5000/api:1.0'],

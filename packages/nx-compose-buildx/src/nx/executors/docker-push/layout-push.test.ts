@@ -124,7 +124,7 @@ describe('docker-push on the docker driver, content-stable', () => {
     const { deps, calls, logs } = fakeDeps(engine(layout), {
       gitFacts,
       registry: reg.client,
-      loadOciLayout: async (_path, _cwd, _timeout, names) => {
+      loadOciLayout: async (_path, names) => {
         loaded.push(names);
         return undefined;
       },
@@ -189,7 +189,7 @@ describe('docker-push with the registry cache, a miss on the docker driver', () 
     const { deps, calls } = fakeDeps(engine(layout, reg), {
       gitFacts,
       registry: reg.client,
-      loadOciLayout: async (_path, _cwd, _timeout, names) => (loaded.push(names), undefined),
+      loadOciLayout: async (_path, names) => (loaded.push(names), undefined),
     });
     expect(await dockerPush({ ...options, platforms, reuse: true }, ctx, deps)).toEqual({ success: true });
     const build = calls.find((c) => c.argv[2] === 'build')!.argv;

@@ -163,7 +163,7 @@ async function buildSteps(
       return { failed: { success: false, error: `${plan.logTag} the build wrote no readable OCI layout to ${inv.stable.layoutDir}` } };
     if (plan.mode === 'build') {
       deps.log(`${plan.logTag} ${displayCommand(imageLoadArgv())} < ${inv.stable.layoutDir} (as a tar)`);
-      const notLoaded = await deps.loadOciLayout(layoutPath, long.cwd, timeouts.long);
+      const notLoaded = await deps.loadOciLayout(layoutPath, plan.build.tags, long.cwd, timeouts.long);
       if (!notLoaded) return { layout: image };
       deps.log(`${plan.logTag} ${notLoaded.split('\n')[0]}; loading it with buildx instead`);
     }
@@ -224,7 +224,7 @@ async function loadPushedLayout(
   timeoutMs: number,
 ): Promise<string | undefined> {
   deps.log(`${plan.logTag} ${displayCommand(imageLoadArgv())} < ${stable.layoutDir} (as a tar, for this engine's image store)`);
-  const notLoaded = await deps.loadOciLayout(stable.layoutPath, cwd, timeoutMs, tags);
+  const notLoaded = await deps.loadOciLayout(stable.layoutPath, tags, cwd, timeoutMs);
   return notLoaded?.split('\n')[0];
 }
 
