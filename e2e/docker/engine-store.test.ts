@@ -99,4 +99,13 @@ describe("docker-push and the engine's image store", () => {
       expect(both.stdout).toBe('base v1\napp v2\n');
     }
   });
+
+  it('with the registry asked through the docker CLI, the one-entry list under the key tag is a hit too', async () => {
+    await ws.nx(['reset']);
+    const r = await ws.nx(['run', 'solo:docker-push', '--output-style=static'], { env: { NX_COMPOSE_BUILDX_REGISTRY_API: 'false' } });
+    const out = `${r.stdout}\n${r.stderr}`;
+    expect(out).toMatch(/\[solo\] registry cache hit/);
+    expect(out).not.toMatch(/\[solo\] docker buildx build /);
+    expect(await tagDigest(`${NS}/solo:1`)).toBe(soloDigest);
+  });
 });

@@ -47,7 +47,8 @@ function inspected(opts: { index?: boolean; labels?: Record<string, Record<strin
         return { digest: d(String(i + 1)), platform: { os, architecture, ...(variant ? { variant } : {}) } };
       }),
     },
-    image: Object.fromEntries(platforms.map((p) => [p, config(p)])),
+    // As buildx prints it: an index of one platform image gets that image's one config, not a map.
+    image: platforms.length === 1 ? config(platforms[0]!) : Object.fromEntries(platforms.map((p) => [p, config(p)])),
   });
 }
 
@@ -102,6 +103,17 @@ describe('registry reuse: trust', () => {
     expect(trustedKeyImage(inspected({ index: false }), KEY, ['linux/amd64'])).toEqual({
       image: { digest: d('1'), platforms: [{ platform: 'linux/amd64', digest: d('1') }] },
     });
+  });
+  it('trusts a one-entry list (a one-platform image published from its key tag), whose one config imagetools prints', () => {
+    expect(trustedKeyImage(inspected({ platforms: ['linux/amd64'] }), KEY, ['linux/amd64'])).toEqual({
+      image: { digest: d('9'), platforms: [{ platform: 'linux/amd64', digest: d('1') }] },
+    });
+    const moved = trustedKeyImage(
+      inspected({ platforms: ['linux/amd64'], labels: { 'linux/amd64': { [CONTENT_KEY_LABEL]: 'x' } } }),
+      KEY,
+      [],
+    );
+    expect('reason' in moved && moved.reason).toMatch(/linux\/amd64 config does not carry this key/);
   });
   it.each([
     [

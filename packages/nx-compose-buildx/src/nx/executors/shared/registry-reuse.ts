@@ -126,9 +126,7 @@ function trustedInspected(parsed: InspectedKeyImage, key: string, declared: read
   const digest = parsed.manifest?.digest;
   if (!digest) return { reason: 'the registry gave no digest' };
   const isIndex = Array.isArray(parsed.manifest?.manifests);
-  const configs: Array<[string, ImageConfig]> = isIndex
-    ? Object.entries((parsed.image ?? {}) as Record<string, ImageConfig>)
-    : [[platformOfConfig(parsed.image as ImageConfig), parsed.image as ImageConfig]];
+  const configs = imageConfigs(parsed.image);
   if (!configs.length) return { reason: 'no image config' };
   for (const [platform, config] of configs) {
     if (config?.config?.Labels?.[CONTENT_KEY_LABEL] !== key)
@@ -164,16 +162,24 @@ export function inspectedImageLabel(text: string, label: string): string | undef
   return imageConfigLabel(parsed, label);
 }
 
-/** The same, of the parsed `.Image`: one config, or platform → config. */
+/** The same, of the parsed `.Image`. */
 function imageConfigLabel(parsed: unknown, label: string): string | undefined {
-  if (!parsed || typeof parsed !== 'object') return undefined;
-  const configs =
-    'config' in parsed || 'architecture' in parsed ? [parsed as ImageConfig] : Object.values(parsed as Record<string, ImageConfig>);
-  for (const c of configs) {
+  for (const [, c] of imageConfigs(parsed)) {
     const value = c?.config?.Labels?.[label];
     if (typeof value === 'string') return value;
   }
   return undefined;
+}
+
+/**
+ * `.Image` as `imagetools inspect` prints it, as [platform, config] pairs: one config for a
+ * manifest and for an index of one platform image (a one-entry list), platform → config for an
+ * index of several.
+ */
+function imageConfigs(image: unknown): Array<[string, ImageConfig]> {
+  if (!image || typeof image !== 'object') return [];
+  if ('config' in image || 'architecture' in image) return [[platformOfConfig(image as ImageConfig), image as ImageConfig]];
+  return Object.entries(image as Record<string, ImageConfig>);
 }
 
 function platformOfConfig(c: ImageConfig | undefined): string {
