@@ -1,5 +1,15 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { comparePlatforms, parseBuildxMetadata, parseRawManifest, platformFromImageConfig, platformsFromOciLayout } from './manifest';
+import {
+  comparePlatforms,
+  oneEntryList,
+  parseBuildxMetadata,
+  parseRawManifest,
+  platformFromImageConfig,
+  platformsFromOciLayout,
+} from './manifest';
 
 const d = (n: number) => `sha256:${String(n).repeat(64).slice(0, 64)}`;
 
@@ -162,5 +172,59 @@ describe('image config and OCI layout', () => {
       manifestDigest: d(1),
       platforms: [{ platform: 'linux/amd64', digest: d(1) }],
     });
+  });
+});
+
+describe('oneEntryList: the bytes imagetools create writes for one manifest', () => {
+  const dir = join(__dirname, '__fixtures__/imagetools-one-entry');
+  const read = (name: string) => readFileSync(join(dir, name));
+  const sha = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
+  test.each([
+    ['docker-amd64', 'application/vnd.docker.distribution.manifest.v2+json', 'linux/amd64'],
+    ['docker-arm64', 'application/vnd.docker.distribution.manifest.v2+json', 'linux/arm64'],
+    ['oci-armv7', 'application/vnd.oci.image.manifest.v1+json', 'linux/arm/v7'],
+  ])('%s: byte for byte what buildx 0.13 pushed', (name, mediaType, platform) => {
+    const bytes = read(`${name}.manifest.json`);
+    const list = oneEntryList({ bytes, mediaType, digest: sha(bytes) }, JSON.parse(read(`${name}.config-platform.json`).toString()));
+    const expected = read(`${name}.list.json`);
+    expect(list?.bytes.toString()).toBe(expected.toString());
+    expect(list?.digest).toBe(sha(expected));
+    expect(list?.mediaType).toBe(JSON.parse(expected.toString()).mediaType);
+    expect(list?.platform).toBe(platform);
+  });
+
+  const manifest = { bytes: Buffer.from(ONE_MANIFEST), mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: d(7) };
+  const platformOf = (bytes: Buffer | undefined) => bytes && JSON.parse(bytes.toString()).manifests[0].platform;
+  test.each([
+    [
+      { os: 'linux', architecture: 'arm64', variant: 'v8' },
+      { architecture: 'arm64', os: 'linux' },
+    ],
+    [
+      { os: 'linux', architecture: 'aarch64' },
+      { architecture: 'arm64', os: 'linux' },
+    ],
+    [
+      { os: 'linux', architecture: 'arm' },
+      { architecture: 'arm', os: 'linux', variant: 'v7' },
+    ],
+    [
+      { os: 'linux', architecture: 'amd64', variant: 'v1' },
+      { architecture: 'amd64', os: 'linux' },
+    ],
+    [
+      { os: 'Linux', architecture: 'x86_64' },
+      { architecture: 'amd64', os: 'linux' },
+    ],
+  ])('the platform of %j is containerd-normalised: %j', (config, platform) => {
+    expect(platformOf(oneEntryList(manifest, config)?.bytes)).toEqual(platform);
+  });
+
+  test.each([
+    ['no os', manifest, { architecture: 'amd64' }],
+    ['an architecture we do not know', manifest, { os: 'linux', architecture: 'mips128' }],
+    ['an index', { ...manifest, mediaType: 'application/vnd.oci.image.index.v1+json' }, { os: 'linux', architecture: 'amd64' }],
+  ])('%s: undefined (imagetools makes that one)', (_, m, config) => {
+    expect(oneEntryList(m, config)).toBeUndefined();
   });
 });

@@ -3,7 +3,8 @@
  * JSON, `imagetools inspect --raw` (OCI index / Docker manifest list, or one manifest), and the
  * OCI layout written by `docker save` (containerd image store).
  */
-import { isValidPlatform, normalizePlatform } from './platform';
+import { createHash } from 'node:crypto';
+import { isValidPlatform, normalizePlatform, parsePlatform } from './platform';
 import { splitImageRef } from './image-ref';
 
 export const MEDIA_TYPES = {
@@ -61,6 +62,41 @@ export function indexPlatforms(index: { manifests?: Descriptor[] }): { platforms
     if (platform) platforms.push({ platform, digest: d.digest });
   }
   return { platforms, attestations };
+}
+
+/**
+ * The one-entry list `docker buildx imagetools create <repo>@<manifest digest>` writes for one image
+ * manifest (buildx's resolver `Combine`): the manifest's descriptor with the platform its config
+ * names, normalised as containerd does; a Docker list when the manifest is Docker's, else an OCI
+ * index; marshalled as Go's `json.MarshalIndent(…, "", "  ")` does. Byte for byte, so that the
+ * registry API and imagetools make one digest. undefined when the config names no platform that
+ * normalises as ours does (then imagetools makes it).
+ */
+export function oneEntryList(
+  manifest: { bytes: Buffer; mediaType: string; digest: string },
+  config: { os?: string; architecture?: string; variant?: string },
+): { bytes: Buffer; mediaType: string; digest: string; platform: string } | undefined {
+  if (manifest.mediaType !== MEDIA_TYPES.dockerManifest && manifest.mediaType !== MEDIA_TYPES.ociManifest) return undefined;
+  const named = [config.os, config.architecture, config.variant].filter(Boolean).join('/');
+  if (!config.os || !config.architecture || !isValidPlatform(named)) return undefined;
+  const p = parsePlatform(named);
+  const mediaType = manifest.mediaType === MEDIA_TYPES.dockerManifest ? MEDIA_TYPES.dockerList : MEDIA_TYPES.ociIndex;
+  // Key order is Go's struct order (ocispec Index, Descriptor, Platform); empty fields are omitted.
+  const list = {
+    schemaVersion: 2,
+    mediaType,
+    manifests: [
+      {
+        mediaType: manifest.mediaType,
+        digest: manifest.digest,
+        size: manifest.bytes.length,
+        platform: { architecture: p.architecture, os: p.os, ...(p.variant ? { variant: p.variant } : {}) },
+      },
+    ],
+  };
+  const bytes = Buffer.from(JSON.stringify(list, null, 2), 'utf8');
+  const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+  return { bytes, mediaType, digest, platform: normalizePlatform(named) };
 }
 
 /** Parses `docker buildx imagetools inspect --raw <ref>` output. */

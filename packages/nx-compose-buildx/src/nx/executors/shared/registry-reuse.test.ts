@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { MEDIA_TYPES } from '../../../buildx/manifest';
+import { MEDIA_TYPES, oneEntryList } from '../../../buildx/manifest';
 import { RegistryFallback, type Manifest, type RegistryClient } from '../../../run/registry-http';
 import { fakeDeps } from './__fixtures__/fake-deps';
 import { registryImage } from './registry';
@@ -277,12 +277,28 @@ describe('registry reuse through the registry API: the same trust rules, no dock
     expect('image' in found && found.image.sizes).toEqual({ 'linux/amd64': 1234, 'linux/arm64': 1234 });
   });
 
+  it('a retag of one manifest: the one-entry list imagetools would write, under every tag, no docker process', async () => {
+    const reg = memoryRegistry();
+    const top = reg.image(repo, `nxcb-${KEY}`, ['linux/arm64']);
+    const entry = JSON.parse(top.bytes.toString()).manifests[0];
+    const manifest = reg.manifests.get(`${repo}@${entry.digest}`)!;
+    const list = oneEntryList(manifest, { os: 'linux', architecture: 'arm64' })!;
+    const { deps, calls } = fakeDeps(() => undefined, { registry: reg.client });
+    expect(await retag([`${repo}:1`, ref], ref, entry.digest, '/w', deps, '[api]')).toEqual({
+      via: 'api',
+      listed: { digest: list.digest, platform: 'linux/arm64', bytes: 1234 },
+    });
+    expect(reg.puts).toEqual([`${repo}:1`, ref]);
+    expect(reg.manifests.get(`${repo}:1`)?.bytes).toEqual(list.bytes);
+    expect(calls).toEqual([]);
+  });
+
   it.each([
-    ['one manifest (imagetools wraps it in an index of its own)', 'manifest', `${repo}:1`],
+    ['one manifest whose config names no platform we normalise', 'odd', `${repo}:1`],
     ['a tag in another repository (its blobs would be copied)', 'index', '127.0.0.1:5000/shop/other:1'],
   ])('a retag of %s is left to imagetools create', async (_, kind, tag) => {
     const reg = memoryRegistry();
-    const top = reg.image(repo, `nxcb-${KEY}`, declared);
+    const top = reg.image(repo, `nxcb-${KEY}`, kind === 'odd' ? ['linux/mips128'] : declared);
     const digest = kind === 'index' ? top.digest : JSON.parse(top.bytes.toString()).manifests[0].digest;
     const { deps, commands } = fakeDeps(() => undefined, { registry: reg.client });
     expect(await retag([tag], ref, digest, '/w', deps, '[api]')).toEqual({ via: 'cli' });

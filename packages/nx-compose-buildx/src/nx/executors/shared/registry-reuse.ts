@@ -20,6 +20,7 @@ import {
   indexPlatforms,
   isIndexMediaType,
   manifestLayersSize,
+  oneEntryList,
   parseRawManifest,
   type Descriptor,
   type PlatformDigest,
@@ -298,16 +299,20 @@ function sameRepository(a: string, b: string): boolean {
 
 /**
  * How `retag` went: failed (why), or done, through the registry API (every PUT answered with the
- * index's digest: the registry's own word that each tag serves it) or by `imagetools create`.
+ * list's digest: the registry's own word that each tag serves it) or by `imagetools create`.
+ * `listed`: the one-entry list the API made of one manifest (its digest; that manifest's platform and
+ * compressed size).
  */
-export type RetagOutcome = { failed: string } | { via: 'api' | 'cli' };
+export type RetagOutcome =
+  { failed: string } | { via: 'cli' } | { via: 'api'; listed?: { digest: string; platform: string; bytes?: number } };
 
 /**
- * `source@digest` under every tag, as `imagetools create` with that one source does. For an index
- * in the tags' own repository that is the index's exact bytes put under each tag (buildx returns a
- * single index source unchanged), which the registry API does in-process (with `index`, the bytes
- * already read: no second read); anything else (one manifest, which imagetools wraps in an index
- * of its own making; another repository, whose blobs it copies) is left to `imagetools create`.
+ * `source@digest` under every tag, as `imagetools create` with that one source does, through the
+ * registry API where every tag is in the source's repository: an index's exact bytes (buildx
+ * returns a single index source unchanged; with `index`, the bytes already read: no second read),
+ * or for one manifest the one-entry list imagetools would write of it, byte for byte
+ * (`oneEntryList`). Anything else (another repository, whose blobs imagetools copies; a platform
+ * we cannot normalise as containerd does) is left to `imagetools create`.
  */
 export async function retag(
   tags: readonly string[],
@@ -323,13 +328,24 @@ export async function retag(
   if (tags.every((t) => sameRepository(t, source))) {
     const fast = await viaRegistryApi(deps, async (client) => {
       const m = index ?? (await client.getManifest(from));
-      if (!m || !isIndexMediaType(m.mediaType)) return USE_CLI;
-      deps.log(`${logTag} tagging ${from} as ${tags.join(', ')} (the same index under each tag, through the registry API)`);
+      if (!m) return USE_CLI;
+      if (isIndexMediaType(m.mediaType)) {
+        deps.log(`${logTag} tagging ${from} as ${tags.join(', ')} (the same index under each tag, through the registry API)`);
+        for (const t of tags)
+          if ((await client.putManifest(t, m)) !== digest) throw new RegistryFallback(`${from}: not the bytes of ${digest}`);
+        return { via: 'api' as const };
+      }
+      const list = oneEntryList({ ...m, digest }, await configOf(client, from, m.bytes));
+      if (!list) return USE_CLI;
+      deps.log(
+        `${logTag} listing ${from} as ${tags.join(', ')} (${list.digest.slice(0, 19)}: the one-entry list imagetools makes, through the registry API)`,
+      );
       for (const t of tags)
-        if ((await client.putManifest(t, m)) !== digest) throw new RegistryFallback(`${from}: not the bytes of ${digest}`);
-      return 'api' as const;
+        if ((await client.putManifest(t, list)) !== list.digest) throw new RegistryFallback(`${t}: not the bytes of ${list.digest}`);
+      const bytes = manifestLayersSize(m.bytes.toString('utf8'));
+      return { via: 'api' as const, listed: { digest: list.digest, platform: list.platform, ...(bytes !== undefined ? { bytes } : {}) } };
     });
-    if (fast !== USE_CLI) return { via: fast };
+    if (fast !== USE_CLI) return fast;
   }
   const argv = retagArgv(tags, source, digest, builder);
   deps.log(`${logTag} ${displayCommand(argv)}`);

@@ -325,7 +325,7 @@ function publishesFromKey(plan: BuildPlan, reuse: ReuseKey | undefined): boolean
 /**
  * `manifestList` on a single-platform push that is not published from a key tag (that is a list
  * already): buildx pushes one platform as a plain manifest, so the build pushes under the first tag
- * only and `imagetools create` then lists it under every tag (listUnderTags).
+ * only and listUnderTags then lists it under every tag, as `imagetools create` does.
  */
 function listsFromFirstTag(plan: BuildPlan, reuse: ReuseKey | undefined): boolean {
   return plan.mode === 'push' && plan.manifestList && plan.build.platforms.length <= 1 && !publishesFromKey(plan, reuse);
@@ -364,9 +364,9 @@ async function publishFromKey(
   if (how === 'reused')
     deps.log(`${plan.logTag} registry cache hit: ${reuse.ref} (${found.digest.slice(0, 19)}); tagging it, building nothing`);
   const expected = new Map(found.platforms.map((p) => [p.platform, p.digest]));
-  // One manifest under the key tag: imagetools lists it in a one-entry index of its own making.
+  // One manifest under the key tag: it is listed in the one-entry index imagetools makes of it.
   // The key tag moves onto that index too (where this run writes keys), so the next hit finds an
-  // index, which the registry API puts under the tags itself: the same digest, no docker process.
+  // index and puts its bytes as they are: the same digest.
   const keyOnList = reuse.write && !found.index && plan.build.platforms.length <= 1;
   return listUnderTags(
     plan,
@@ -383,8 +383,8 @@ async function publishFromKey(
 }
 
 /**
- * The image `source@digest` tagged under every tag by `imagetools create` (for one manifest it
- * writes a one-entry index), confirmed, and recorded like a push; `expected` gives the digest each
+ * The image `source@digest` tagged under every tag as `imagetools create` does (for one manifest it
+ * writes a one-entry index; `retag`: through the registry API where it can), confirmed, and recorded like a push; `expected` gives the digest each
  * platform must have (a platform that differs changed while tagging). undefined when imagetools fails.
  * `known`: the trusted image a lookup read through the registry API (its index bytes and platforms).
  */
@@ -414,6 +414,11 @@ async function listUnderTags(
     for (const { platform, digest: d } of known.platforms) {
       if (platform in metadata.platforms) metadata.platforms[platform] = { digest: d, ...sizeOf(known, platform) };
     }
+  } else if (tagged.via === 'api' && tagged.listed && tagged.listed.platform in metadata.platforms) {
+    // The same word of the registry for the one-entry list the API made of the manifest `digest`.
+    metadata.manifestDigest = tagged.listed.digest;
+    const { platform, bytes } = tagged.listed;
+    metadata.platforms[platform] = { digest, ...(bytes !== undefined ? { bytes } : {}) };
   } else {
     // The tags now serve what imagetools wrote (for one manifest, a one-entry index): confirm that,
     // and that it holds exactly the platform images expected.
