@@ -66,6 +66,25 @@ describe('docker-push --manifestList on a single-platform service', () => {
     expect(await tagDigest(oracle)).toBe(list);
   });
 
+  it('with the registry API off (a credential helper) the list is made by imagetools create, and the push is confirmed', async () => {
+    ws.write('one/a.txt', 'three\n');
+    await ws.commit('new content for the CLI path');
+    const env = { ...NO_REUSE, NX_COMPOSE_BUILDX_REGISTRY_API: 'false' };
+    const listed = await ws.nx(['run', 'one:docker-push', '--manifestList', '--skip-nx-cache', '--output-style=static'], { env });
+    const out = `${listed.stdout}${listed.stderr}`;
+    expect(out).toContain('imagetools create');
+    expect(out).not.toContain('not confirmed');
+    const entries = await indexDigests(IMAGE);
+    expect(Object.keys(entries)).toEqual(['linux/amd64']);
+    expect(await tagDigest(EXTRA)).toBe(await tagDigest(IMAGE));
+    const metadata = JSON.parse(readFileSync(join(ws.root, 'dist/docker/one/push-metadata.json'), 'utf8'));
+    expect(metadata).toMatchObject({
+      pushed: true,
+      manifestDigest: await tagDigest(IMAGE),
+      platforms: { 'linux/amd64': { digest: entries['linux/amd64'] } },
+    });
+  });
+
   it('with reuse on (the default) a one-platform image is already a one-entry list: it is published from its key tag', async () => {
     ws.write('one/a.txt', 'two\n');
     await ws.commit('new content: a new content key');
