@@ -345,12 +345,12 @@ async function runWith(spawner: Spawner, argv: readonly string[], options: RunCo
   const exitCode = ended.exitCode ?? 1;
   const failure = captured.overflow
     ? `\`${file}\` wrote more than ${MAX_CAPTURED_BYTES / 1024 / 1024} MiB of output and was stopped`
-    : failureOf(ended, file, timeoutMs, options.env?.PATH ?? process.env.PATH);
+    : unfinishedReason(ended, file, timeoutMs, options.env?.PATH ?? process.env.PATH);
   return { exitCode, stdout, stderr, command, ...(failure ? { failure } : {}) };
 }
 
 /** Why a command did not finish on its own: not found, not startable, timed out, killed. */
-function failureOf(ended: SpawnedEnd, file: string, timeoutMs: number, path: string | undefined): string | undefined {
+export function unfinishedReason(ended: SpawnedEnd, file: string, timeoutMs: number, path: string | undefined): string | undefined {
   if (ended.timedOut)
     return `\`${file}\` did not finish within ${formatDuration(timeoutMs)} and was stopped (raise the limit with the executor option "timeout" or ${TIMEOUT_ENV}, in seconds)`;
   if (ended.exitCode !== undefined) return undefined;

@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { indexPlatforms, isIndexMediaType, platformsFromOciLayout, type PlatformDigest } from '../buildx/manifest';
 import { imageLoadArgv, imageSaveArgv } from '../buildx/argv';
-import { DEFAULT_LONG_TIMEOUT_MS, spawnCommand, type SpawnedEnd } from './exec';
+import { DEFAULT_LONG_TIMEOUT_MS, spawnCommand, unfinishedReason, type SpawnedEnd } from './exec';
 import { scanTar, tarDirectory } from './tar';
 
 const MAX_JSON_BLOB = 256 * 1024;
@@ -139,10 +139,9 @@ export const loadOciLayout: LoadLayoutFn = async (layoutPath, names, cwd, timeou
   return failureOf('docker load', ended, stderr, timeoutMs);
 };
 
-/** Why a docker command that streams did not succeed, or undefined when it did. */
+/** Why a docker command that streams did not succeed, or undefined when it did: exec's reason when it did not finish on its own. */
 function failureOf(what: string, ended: SpawnedEnd, stderr: string, timeoutMs: number): string | undefined {
-  if (ended.timedOut) return `${what} did not finish within ${Math.round(timeoutMs / 1000)} s and was stopped`;
-  if (ended.exitCode === 0) return undefined;
-  const why = ended.exitCode === undefined ? (ended.errorMessage ?? `killed by ${ended.signal ?? 'a signal'}`) : stderr.trim();
-  return `${what} failed (exit ${ended.exitCode ?? '-'}): ${why}`;
+  const unfinished = unfinishedReason(ended, 'docker', timeoutMs, process.env.PATH);
+  if (unfinished) return `${what}: ${unfinished}`;
+  return ended.exitCode === 0 ? undefined : `${what} failed (exit ${ended.exitCode}): ${stderr.trim()}`;
 }

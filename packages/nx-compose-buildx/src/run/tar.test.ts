@@ -238,6 +238,14 @@ describe('tarDirectory and the layout a content-stable build writes', () => {
     // One that refuses before reading: the tar stream stops with it, nothing hangs.
     writeFileSync(join(bin, 'docker'), '#!/bin/sh\necho "no engine" >&2; exit 1\n');
     expect(await loadOciLayout(join(dir, 'layout'), [], dir)).toBe('docker load failed (exit 1): no engine');
+    // One that never ends: stopped at the limit, and the reason says how to raise it (exec's own words).
+    writeFileSync(join(bin, 'docker'), '#!/bin/sh\nexec sleep 30\n');
+    expect(await loadOciLayout(join(dir, 'layout'), [], dir, 300)).toMatch(
+      /^docker load: `docker` did not finish within 300 ms and was stopped \(raise the limit .*NX_COMPOSE_BUILDX_TIMEOUT/,
+    );
+    // None on PATH: said so, with the PATH searched.
+    process.env.PATH = join(dir, 'empty');
+    expect(await loadOciLayout(join(dir, 'layout'), [], dir)).toMatch(/^docker load: `docker` was not found on PATH/);
   });
 });
 
