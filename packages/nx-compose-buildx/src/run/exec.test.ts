@@ -121,9 +121,11 @@ describe.each([
   });
 
   test('a child that ignores SIGTERM is still stopped', async () => {
+    // The deadline must leave a node start room to install its handler and print, on a loaded machine too:
+    // at 300 ms a busy machine's SIGTERM could come first, and then no SIGKILL would be tested.
     const r = await run(node('process.on("SIGTERM", () => {}); console.log("ready"); setInterval(() => {}, 1000)'), {
       cwd,
-      timeoutMs: 300,
+      timeoutMs: 3000,
     });
     expect(r.failure).toMatch(/did not finish/);
     expect(r.stdout).toBe('ready\n');
