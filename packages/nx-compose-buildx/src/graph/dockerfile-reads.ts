@@ -12,7 +12,8 @@
  *   it, wildcards are Go `filepath.Match` patterns segment by segment;
  * - heredoc sources and `ADD <url>` read no context; `--from=<stage|image>` reads no
  *   context; `--from=<named context>` (and `FROM <named context>`, `RUN --mount=from=`)
- *   reads that context;
+ *   reads that context; a named context with a stage's name replaces that stage (none of
+ *   its instructions run; `FROM`, `--from` and `--mount from=` naming it read the context);
  * - `RUN --mount=type=bind` without `from` reads its `source` (default: the whole context).
  *
  * When in doubt the answer is the whole context, never less: a source reduced to the
@@ -80,6 +81,8 @@ interface StageRecord {
   named: Map<string, Accumulator>;
   /** Set when a stage reference could not be resolved: every context counts as whole. */
   ambiguous?: string;
+  /** The named context that replaces this stage: its instructions are skipped. */
+  replacedBy?: string;
   /** Variables in scope: ENVs, and ARGs (`envFromArg`) unless an ENV of that name exists. */
   env: Map<string, Value>;
   envFromArg?: Set<string>;
@@ -262,6 +265,15 @@ function readsForPlatform(
     for (let i = 0; i < limit; i++) if (stageNames[i] !== '' && stageNames[i] === lower) return i;
     return undefined;
   };
+  // BuildKit looks every stage name up among the named contexts (but `scratch` and `context`).
+  const replacedBy = stageNames.map((n) => (n === '' || n === 'scratch' || n === 'context' ? undefined : namedContextOf(n)));
+  /** What `ref` names: a stage that runs, a named context (also one replacing a stage), or neither (an image). */
+  const reference = (ref: string, forward: boolean, before: number): { stage: number } | { context: string } | undefined => {
+    const i = resolveStage(ref, forward, before);
+    const context = i === undefined ? namedContextOf(ref) : replacedBy[i];
+    if (context !== undefined) return { context };
+    return i === undefined ? undefined : { stage: i };
+  };
 
   /** Records a read of `source` (as expanded) in the context `ctx` (undefined = main). */
   const read = (into: Accumulator, source: string, rawHadEscape: boolean, where: string, site: ReadSite) => {
@@ -282,6 +294,7 @@ function readsForPlatform(
   for (const ins of instructions) {
     const keyword = ins.getKeyword();
     const where = `line ${lineOf(ins)}`;
+    if (stage?.replacedBy !== undefined && keyword !== 'FROM') continue;
     if (keyword === 'ARG') {
       const assigned = new Set<string>();
       for (const { name, raw } of instructionFact(ins, 'declarations', () => argDeclarations(ins, escape, rawText))) {
@@ -327,11 +340,16 @@ function readsForPlatform(
         env: new Map(),
         missIsEmpty: false,
       };
-      if (e.unknown || e.value === '') {
+      const replacing = replacedBy[index];
+      if (replacing !== undefined) {
+        record.replacedBy = replacing;
+        namedAcc(record, replacing).whole.push(`${where}: the named context ${replacing} replaces stage ${record.name}`);
+      } else if (e.unknown || e.value === '') {
         record.ambiguous = `${where}: FROM ${a[0].getValue()} has no known value`;
       } else {
-        const base = resolveStage(e.value, false, index);
-        const ctx = base === undefined ? namedContextOf(e.value) : undefined;
+        const ref = reference(e.value, false, index);
+        const base = ref && 'stage' in ref ? ref.stage : undefined;
+        const ctx = ref && 'context' in ref ? ref.context : undefined;
         if (base !== undefined) {
           record.deps.add(base);
           // A stage inherits its base stage's ENVs, not its ARGs.
@@ -370,12 +388,11 @@ function readsForPlatform(
           ctx = { kind: 'none' };
           continue;
         }
-        const dep = resolveStage(e.value, true, stages.length);
-        const named = dep === undefined ? namedContextOf(e.value) : undefined;
-        if (dep !== undefined) {
-          stage.deps.add(dep);
+        const ref = reference(e.value, true, stages.length);
+        if (ref && 'stage' in ref) {
+          stage.deps.add(ref.stage);
           ctx = { kind: 'none' };
-        } else if (named !== undefined) ctx = { kind: 'named', name: named };
+        } else if (ref) ctx = { kind: 'named', name: ref.context };
         else ctx = { kind: 'none' }; // an image
       }
       if (ctx.kind === 'none') continue;
@@ -414,10 +431,9 @@ function readsForPlatform(
             stage.ambiguous = `${where}: --mount from=${opts.get('from')} has no known value`;
             continue;
           }
-          const dep = resolveStage(e.value, true, stages.length);
-          const named = dep === undefined ? namedContextOf(e.value) : undefined;
-          if (dep !== undefined) stage.deps.add(dep);
-          else if (named !== undefined) into = namedAcc(stage, named);
+          const ref = reference(e.value, true, stages.length);
+          if (ref && 'stage' in ref) stage.deps.add(ref.stage);
+          else if (ref) into = namedAcc(stage, ref.context);
         } else if (type === 'bind') {
           into = stage.main;
         }
