@@ -51,6 +51,12 @@ services:
       context: ./named
       additional_contexts:
         shared: ./shared
+  named-stage:
+    image: 127.0.0.1:5000/nxcb-inputs/named-stage:latest
+    build:
+      context: ./named-stage
+      additional_contexts:
+        shared: ./shared
   mono-api:
     image: 127.0.0.1:5000/nxcb-inputs/mono-api:latest
     build:
@@ -136,6 +142,15 @@ RUN --mount=from=shared,source=conf/app.conf,target=/app.conf cat /app.conf > /c
 COPY own.txt /own.txt
 `,
   'named/own.txt': 'own\n',
+  // A named context with a stage's name replaces that stage: its RUN never runs, COPY --from reads the context.
+  'named-stage/Dockerfile': `FROM ${BASE} AS shared
+RUN echo from-the-stage > /stage.txt
+FROM ${BASE}
+COPY --from=shared lib/ /lib/
+COPY own.txt /own.txt
+`,
+  'named-stage/own.txt': 'own\n',
+  'named-stage/other.txt': 'other\n',
   'named/other.txt': 'other\n',
   'shared/lib/l.sh': 'echo l\n',
   'shared/conf/app.conf': 'app\n',
@@ -324,6 +339,7 @@ describe('Dockerfile-aware inputs agree with BuildKit: a file that is not an inp
       'mono-web',
       'mono-whole',
       'named',
+      'named-stage',
       'otel-image-provider',
       'robot-mongo',
       'robot-mysql',
@@ -389,6 +405,13 @@ describe('Dockerfile-aware inputs agree with BuildKit: a file that is not an inp
       'otel/src/currency/client.js',
       'otel/src/image-provider/README.md',
       'otel/src/payment/index.js',
+    ]);
+    // The named context replaces the stage called shared: shared/lib/ is read (the stage's RUN never runs).
+    expect(notInputs.get('named-stage')).toEqual([
+      'named-stage/other.txt',
+      'shared/conf/app.conf',
+      'shared/conf/other.conf',
+      'shared/extra.txt',
     ]);
     // (constructs/app/debug.log is sent: `*.log` in .dockerignore matches the context's top level only.)
     expect(notInputs.get('constructs')).toEqual([
