@@ -199,6 +199,52 @@ describe('docker-push: the registry as the cache', () => {
     expect(seen.keyRefs).toHaveLength(1);
   });
 
+  // A builder that cannot run arm64 (no QEMU, no arm64 node): a push of the image it would build fails.
+  const amd64Only =
+    (over: Handler): Handler =>
+    (argv, opts) =>
+      argv[2] === 'inspect' ? { stdout: DOCKER_INSPECT.replace(/^Platforms: .*$/m, 'Platforms: linux/amd64') } : over(argv, opts);
+
+  test('a hit needs no builder that can build it: tagging by digest runs on a runner without QEMU', async () => {
+    const { deps, commands } = fakeDeps(amd64Only(registry('hit', { keyRefs: [] })));
+    expect(await dockerPush(options, workspace(), deps)).toEqual({ success: true });
+    expect(builds(commands())).toEqual([]);
+  });
+
+  test('a miss on that runner fails before building, naming the platform it cannot build', async () => {
+    const { deps, commands, logs } = fakeDeps(amd64Only(registry('miss', { keyRefs: [] })));
+    expect(await dockerPush(options, workspace(), deps)).toEqual({ success: false });
+    expect(builds(commands())).toEqual([]);
+    expect(logs.join('\n')).toMatch(/linux\/arm64/);
+  });
+
+  test('the lookup does not wait for the builder inspect: the key tag is asked while the inspect still runs', async () => {
+    // The inspect answers once the lookup has been asked (or after 3 s, which fails the order below).
+    const order: string[] = [];
+    let release: () => void = () => undefined;
+    const inspectDone = new Promise<void>((r) => (release = r));
+    const fallback = setTimeout(() => release(), 3_000);
+    const hit = registry('hit', { keyRefs: [] });
+    const { deps } = fakeDeps((argv, opts) => {
+      if (argv[2] === 'imagetools' && argv[3] === 'inspect' && /:nxcb-/.test(argv.at(-1)!)) {
+        order.push('lookup');
+        release();
+      }
+      return hit(argv, opts);
+    });
+    const run = deps.run;
+    deps.run = async (argv, opts) => {
+      if (argv[2] === 'inspect') {
+        await inspectDone;
+        order.push('inspect answered');
+      }
+      return run(argv, opts);
+    };
+    expect(await dockerPush(options, workspace(), deps)).toEqual({ success: true });
+    clearTimeout(fallback);
+    expect(order[0]).toBe('lookup');
+  });
+
   test('a moved key tag (another key in the label) is not trusted: the image is built', async () => {
     const { deps, commands, logs } = fakeDeps(registry('moved', { keyRefs: [] }));
     expect(await dockerPush(options, workspace(), deps)).toEqual({ success: true });

@@ -22,6 +22,12 @@ function fail(what: string, r: { command: string; stderr: string; stdout: string
   return new Error(`${what} failed (exit ${r.exitCode}): ${r.command}\n${failureText(r)}`);
 }
 
+/** The builder as `--builder` names it, without asking buildx anything (no `info`). */
+export function builderNamed(builder: string | BuilderSpec | undefined): EnsuredBuilder {
+  const name = typeof builder === 'string' ? builder : builder?.name;
+  return name ? { name } : {};
+}
+
 export async function ensureBuilder(
   builder: string | BuilderSpec | undefined,
   cwd: string,
@@ -39,7 +45,7 @@ export async function ensureBuilder(
       deps.log(`[dry-run] ${displayCommand(builderCreateArgv(spec))}`);
       for (const node of spec.nodes ?? []) deps.log(`[dry-run] ${displayCommand(builderAppendArgv(spec.name, node))}`);
     }
-    return name ? { name } : {};
+    return builderNamed(builder);
   }
 
   let pending = ensured.get(key);

@@ -15,7 +15,7 @@ import { isTransientRegistryError } from '../../../buildx/manifest';
 import type { GitFacts } from '../../../buildx/tags';
 import { prefixedLog } from '../../../run/log';
 import { commandTimeouts, displayCommand, type CommandTimeouts, type RunCommandOptions, type RunResult } from '../../../run/exec';
-import { ensureBuilder, type EnsuredBuilder } from './builder';
+import { builderNamed, ensureBuilder, type EnsuredBuilder } from './builder';
 import {
   buildInvocation,
   headerLine,
@@ -573,11 +573,19 @@ export async function runBuild(
   deps.log(headerLine(plan));
   logInputCommit(plan, await earlyInputCommit, deps);
 
+  // Phase "reuse" of a push: the registry may already hold this very image. Asked while the builder
+  // is still being inspected, and on a hit without it: tagging by digest builds nothing, so it needs
+  // neither the builder nor its platforms (only its name, for imagetools through the CLI).
+  const reuse = await reuseKeyFor(mode, raw, o, plan, root, deps);
+  if (reuse && mode === 'push') {
+    const hit = await publishFromKey(plan, reuse, builderNamed(o.builder), root, deps, 'reused');
+    if (hit) return hit;
+  }
+
   // Phase 2: preflight.
   const builder = pendingBuilder ? await pendingBuilder : await ensureBuilder(o.builder, root, deps, true);
   const problem = platformProblem(plan, builder, () => deps.readBinfmt(), deps.hostArch());
   if (problem) return { success: false, error: problem };
-  const reuse = await reuseKeyFor(mode, raw, o, plan, root, deps);
   const invocationOf = (p: BuildPlan) =>
     buildInvocation(withKey(p, reuse), builder, { root, isTTY: deps.isTTY, env: deps.env, runId: deps.runId(), ownTags: p.build.tags });
   let inv = invocationOf(plan);
@@ -591,12 +599,9 @@ export async function runBuild(
     return { success: true };
   }
 
-  // Phase "reuse": the registry may already hold this very image.
-  if (reuse) {
-    const hit =
-      mode === 'push'
-        ? await publishFromKey(plan, reuse, builder, root, deps, 'reused')
-        : await loadFromKey(plan, inv, reuse, builder, root, deps, timeouts);
+  // Phase "reuse" of a build: loading the registry's image runs a build of it, so it needs the builder.
+  if (reuse && mode === 'build') {
+    const hit = await loadFromKey(plan, inv, reuse, builder, root, deps, timeouts);
     if (hit) return hit;
   }
   if (mayReuse) {
