@@ -82,6 +82,30 @@ const builds = (commands: string[]) => commands.filter((c) => c.startsWith('dock
 
 beforeEach(() => resetBuilderCache());
 
+/**
+ * The builder inspect of `deps` answers only once a command `awaited` matches has run (or after
+ * 3 s, which then shows in the order): what must not wait for the inspect. Returns the order seen.
+ */
+function inspectAnswersAfter(deps: ReturnType<typeof fakeDeps>['deps'], awaited: (argv: readonly string[]) => boolean): string[] {
+  const order: string[] = [];
+  let release: () => void = () => undefined;
+  const answered = new Promise<void>((r) => (release = r));
+  const fallback = setTimeout(() => release(), 3_000);
+  const run = deps.run;
+  deps.run = async (argv, opts) => {
+    if (argv[2] === 'inspect' && argv[1] === 'buildx') {
+      await answered;
+      clearTimeout(fallback);
+      order.push('inspect answered');
+    } else if (awaited(argv) && !order.includes('awaited')) {
+      order.push('awaited');
+      release();
+    }
+    return run(argv, opts);
+  };
+  return order;
+}
+
 describe('docker-push: the registry as the cache', () => {
   test('a hit builds nothing: the keyed image is tagged under every tag by digest and recorded as reused', async () => {
     const ctx = workspace();
@@ -219,30 +243,10 @@ describe('docker-push: the registry as the cache', () => {
   });
 
   test('the lookup does not wait for the builder inspect: the key tag is asked while the inspect still runs', async () => {
-    // The inspect answers once the lookup has been asked (or after 3 s, which fails the order below).
-    const order: string[] = [];
-    let release: () => void = () => undefined;
-    const inspectDone = new Promise<void>((r) => (release = r));
-    const fallback = setTimeout(() => release(), 3_000);
-    const hit = registry('hit', { keyRefs: [] });
-    const { deps } = fakeDeps((argv, opts) => {
-      if (argv[2] === 'imagetools' && argv[3] === 'inspect' && /:nxcb-/.test(argv.at(-1)!)) {
-        order.push('lookup');
-        release();
-      }
-      return hit(argv, opts);
-    });
-    const run = deps.run;
-    deps.run = async (argv, opts) => {
-      if (argv[2] === 'inspect') {
-        await inspectDone;
-        order.push('inspect answered');
-      }
-      return run(argv, opts);
-    };
+    const { deps } = fakeDeps(registry('hit', { keyRefs: [] }));
+    const order = inspectAnswersAfter(deps, (argv) => argv[2] === 'imagetools' && argv[3] === 'inspect' && /:nxcb-/.test(argv.at(-1)!));
     expect(await dockerPush(options, workspace(), deps)).toEqual({ success: true });
-    clearTimeout(fallback);
-    expect(order[0]).toBe('lookup');
+    expect(order).toEqual(['awaited', 'inspect answered']);
   });
 
   test('a moved key tag (another key in the label) is not trusted: the image is built', async () => {
@@ -355,6 +359,15 @@ describe('docker-push: the last commit of the inputs is asked only for a build',
     const [build] = builds(commands());
     expect(build).toContain('--build-arg SOURCE_DATE_EPOCH=1600000000');
     expect(logs.join('\n')).toContain('SOURCE_DATE_EPOCH=1600000000: cccccccccccc, the last commit that changed its inputs');
+  });
+
+  test('a miss asks it while the builder inspect still runs: the build waits for neither in turn', async () => {
+    const miss = registry('miss', { keyRefs: [] });
+    const { deps, commands } = fakeDeps((argv, o) => (argv[0] === 'git' ? { stdout: INPUT_COMMIT } : miss(argv, o)));
+    const order = inspectAnswersAfter(deps, (argv) => argv[0] === 'git' && argv.includes('log'));
+    expect(await dockerPush(options, withInputs(workspace()), deps)).toEqual({ success: true });
+    expect(order).toEqual(['awaited', 'inspect answered']);
+    expect(builds(commands())[0]).toContain('--build-arg SOURCE_DATE_EPOCH=1600000000');
   });
 
   test('with reuse off it is asked before anything else, as for any build', async () => {

@@ -581,6 +581,8 @@ export async function runBuild(
     const hit = await publishFromKey(plan, reuse, builderNamed(o.builder), root, deps, 'reused');
     if (hit) return hit;
   }
+  // A push misses: its build's epoch (the inputs' last commit) is asked now, beside the builder wait.
+  const lateInputCommit = mayReuse && mode === 'push' ? inputCommitOf(context, root, deps) : undefined;
 
   // Phase 2: preflight.
   const builder = pendingBuilder ? await pendingBuilder : await ensureBuilder(o.builder, root, deps, true);
@@ -605,7 +607,7 @@ export async function runBuild(
     if (hit) return hit;
   }
   if (mayReuse) {
-    const inputCommit = await inputCommitOf(context, root, deps);
+    const inputCommit = await (lateInputCommit ?? inputCommitOf(context, root, deps));
     const replanned = planWith(inputCommit);
     if ('error' in replanned) return { success: false, error: replanned.error };
     ({ plan } = replanned);
