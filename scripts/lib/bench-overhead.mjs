@@ -79,17 +79,21 @@ const NOOP_PLUGIN_SOURCE = `// The least a project-inferring Nx plugin can be: i
 exports.createNodesV2 = ['**/compose.yaml', async (files) => files.map((file) => [file, {}])];
 `;
 
-const STATIC_PLUGIN = 'nxcb-bench-static-plugin';
+export const STATIC_PLUGIN = 'nxcb-bench-static-plugin';
 const STATIC_PLUGIN_SOURCE = `// Answers with a fixed createNodes result (ours, computed once): Nx's price for a plugin with these projects.
 const { readFileSync } = require('node:fs');
+exports.name = 'nxcb-bench-static-plugin';
 exports.createNodesV2 = ['**/compose.yaml', async () => JSON.parse(readFileSync(require.resolve('./results.json'), 'utf8'))];
 `;
 
-/** ws's node_modules plus the no-op plugin and the static plugin (answering with ours's result for ws); returns its folder. */
-async function benchPluginModules(ws) {
+/**
+ * ws's node_modules plus the no-op plugin and the static plugin (answering with ours's result for ws's
+ * `configFiles`, computed once here); returns its folder. bench:graph uses it too.
+ */
+export async function benchPluginModules(ws, configFiles = ['compose.yaml']) {
   const dir = linkedModules(ws, 'nxcb-bench-noop-modules-');
   const { createNodes } = createRequire(join(ws, 'package.json'))('nx-compose-buildx');
-  const results = await createNodes[1](['compose.yaml'], undefined, { workspaceRoot: ws, nxJsonConfiguration: {} });
+  const results = await createNodes[1](configFiles, undefined, { workspaceRoot: ws, nxJsonConfiguration: {} });
   for (const [name, source, extra] of [
     [NOOP_PLUGIN, NOOP_PLUGIN_SOURCE, {}],
     [STATIC_PLUGIN, STATIC_PLUGIN_SOURCE, { 'results.json': JSON.stringify(results) }],
