@@ -249,6 +249,36 @@ describe('docker-push: the registry as the cache', () => {
     expect(order).toEqual(['awaited', 'inspect answered']);
   });
 
+  test('a builder spec missing on a fresh runner is created before a lookup that runs imagetools with it', async () => {
+    // The create finishes once imagetools has been asked with the builder (or after 1 s): asked first, it finds none.
+    let created = false;
+    let release: () => void = () => undefined;
+    const createDone = new Promise<void>((r) => (release = r));
+    const fallback = setTimeout(() => release(), 1_000);
+    const hit = registry('hit', { keyRefs: [] });
+    const { deps, commands } = fakeDeps((argv, opts) => {
+      if (argv[2] === 'inspect') return created ? { stdout: DOCKER_INSPECT } : { exitCode: 1, stderr: 'ERROR: no builder "ci" found' };
+      if (argv[2] === 'create') return {};
+      if (argv[2] === 'imagetools' && argv.includes('--builder') && !created)
+        return { exitCode: 1, stderr: 'ERROR: no builder "ci" found' };
+      return hit(argv, opts);
+    });
+    const run = deps.run;
+    deps.run = async (argv, opts) => {
+      if (argv[2] === 'imagetools' && argv.includes('--builder')) release();
+      const r = await run(argv, opts);
+      if (argv[2] === 'create') {
+        await createDone;
+        clearTimeout(fallback);
+        created = true;
+      }
+      return r;
+    };
+    const spec = { ...options, builder: { name: 'ci', driver: 'docker-container' as const } };
+    expect(await dockerPush(spec, workspace(), deps)).toEqual({ success: true });
+    expect(builds(commands())).toEqual([]);
+  });
+
   test('a moved key tag (another key in the label) is not trusted: the image is built', async () => {
     const { deps, commands, logs } = fakeDeps(registry('moved', { keyRefs: [] }));
     expect(await dockerPush(options, workspace(), deps)).toEqual({ success: true });

@@ -574,11 +574,14 @@ export async function runBuild(
   logInputCommit(plan, await earlyInputCommit, deps);
 
   // Phase "reuse" of a push: the registry may already hold this very image. Asked while the builder
-  // is still being inspected, and on a hit without it: tagging by digest builds nothing, so it needs
-  // neither the builder nor its platforms (only its name, for imagetools through the CLI).
+  // is still being inspected, and a hit returns without its platform check: tagging by digest
+  // builds nothing, so it needs neither QEMU nor the builder's platforms.
   const reuse = await reuseKeyFor(mode, raw, o, plan, root, deps);
   if (reuse && mode === 'push') {
-    const hit = await publishFromKey(plan, reuse, builderNamed(o.builder), root, deps, 'reused');
+    // A builder spec may not exist yet on a fresh runner, and imagetools run with `--builder` needs
+    // it: that lookup waits for its creation. A named builder is never created here, so its name will do.
+    const lookupBuilder = typeof o.builder === 'object' && pendingBuilder ? await pendingBuilder : builderNamed(o.builder);
+    const hit = await publishFromKey(plan, reuse, lookupBuilder, root, deps, 'reused');
     if (hit) return hit;
   }
   // A push misses: its build's epoch (the inputs' last commit) is asked now, beside the builder wait.
