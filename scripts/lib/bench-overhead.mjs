@@ -82,7 +82,6 @@ exports.createNodesV2 = ['**/compose.yaml', async (files) => files.map((file) =>
 export const STATIC_PLUGIN = 'nxcb-bench-static-plugin';
 const STATIC_PLUGIN_SOURCE = `// Answers with a fixed createNodes result (ours, computed once): Nx's price for a plugin with these projects.
 const { readFileSync } = require('node:fs');
-exports.name = 'nxcb-bench-static-plugin';
 exports.createNodesV2 = ['**/compose.yaml', async () => JSON.parse(readFileSync(require.resolve('./results.json'), 'utf8'))];
 `;
 

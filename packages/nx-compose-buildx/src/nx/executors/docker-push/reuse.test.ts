@@ -83,20 +83,27 @@ const builds = (commands: string[]) => commands.filter((c) => c.startsWith('dock
 beforeEach(() => resetBuilderCache());
 
 /**
- * The builder inspect of `deps` answers only once a command `awaited` matches has run (or after
- * 3 s, which then shows in the order): what must not wait for the inspect. Returns the order seen.
+ * Holds every command `held` matches until a command `awaited` matches has run (or `ms` passed,
+ * which then shows in the order): proves that the awaited one does not wait for the held one.
+ * Returns the order seen: 'awaited', then `label` when the held command answers.
  */
-function inspectAnswersAfter(deps: ReturnType<typeof fakeDeps>['deps'], awaited: (argv: readonly string[]) => boolean): string[] {
+function holdUntil(
+  deps: ReturnType<typeof fakeDeps>['deps'],
+  held: (argv: readonly string[]) => boolean,
+  awaited: (argv: readonly string[]) => boolean,
+  label: string,
+  ms: number,
+): string[] {
   const order: string[] = [];
   let release: () => void = () => undefined;
-  const answered = new Promise<void>((r) => (release = r));
-  const fallback = setTimeout(() => release(), 3_000);
+  const released = new Promise<void>((r) => (release = r));
+  const fallback = setTimeout(() => release(), ms);
   const run = deps.run;
   deps.run = async (argv, opts) => {
-    if (argv[2] === 'inspect' && argv[1] === 'buildx') {
-      await answered;
+    if (held(argv)) {
+      await released;
       clearTimeout(fallback);
-      order.push('inspect answered');
+      order.push(label);
     } else if (awaited(argv) && !order.includes('awaited')) {
       order.push('awaited');
       release();
@@ -105,6 +112,11 @@ function inspectAnswersAfter(deps: ReturnType<typeof fakeDeps>['deps'], awaited:
   };
   return order;
 }
+
+const isBuilderInspect = (argv: readonly string[]) => argv[1] === 'buildx' && argv[2] === 'inspect';
+/** The builder inspect answers only once `awaited` has run (or after 3 s). */
+const inspectAnswersAfter = (deps: ReturnType<typeof fakeDeps>['deps'], awaited: (argv: readonly string[]) => boolean) =>
+  holdUntil(deps, isBuilderInspect, awaited, 'inspect answered', 3_000);
 
 describe('docker-push: the registry as the cache', () => {
   test('a hit builds nothing: the keyed image is tagged under every tag by digest and recorded as reused', async () => {
@@ -252,28 +264,24 @@ describe('docker-push: the registry as the cache', () => {
   test('a builder spec missing on a fresh runner is created before a lookup that runs imagetools with it', async () => {
     // The create finishes once imagetools has been asked with the builder (or after 1 s): asked first, it finds none.
     let created = false;
-    let release: () => void = () => undefined;
-    const createDone = new Promise<void>((r) => (release = r));
-    const fallback = setTimeout(() => release(), 1_000);
     const hit = registry('hit', { keyRefs: [] });
     const { deps, commands } = fakeDeps((argv, opts) => {
       if (argv[2] === 'inspect') return created ? { stdout: DOCKER_INSPECT } : { exitCode: 1, stderr: 'ERROR: no builder "ci" found' };
-      if (argv[2] === 'create') return {};
+      if (argv[2] === 'create') {
+        created = true;
+        return {};
+      }
       if (argv[2] === 'imagetools' && argv.includes('--builder') && !created)
         return { exitCode: 1, stderr: 'ERROR: no builder "ci" found' };
       return hit(argv, opts);
     });
-    const run = deps.run;
-    deps.run = async (argv, opts) => {
-      if (argv[2] === 'imagetools' && argv.includes('--builder')) release();
-      const r = await run(argv, opts);
-      if (argv[2] === 'create') {
-        await createDone;
-        clearTimeout(fallback);
-        created = true;
-      }
-      return r;
-    };
+    holdUntil(
+      deps,
+      (argv) => argv[2] === 'create',
+      (argv) => argv[2] === 'imagetools' && argv.includes('--builder'),
+      'created',
+      1_000,
+    );
     const spec = { ...options, builder: { name: 'ci', driver: 'docker-container' as const } };
     expect(await dockerPush(spec, workspace(), deps)).toEqual({ success: true });
     expect(builds(commands())).toEqual([]);
