@@ -23,9 +23,32 @@ export function pickTag(tags: string[]): string | undefined {
   return semver[0]?.t ?? tags[0];
 }
 
+/** What `%D` (with `--decorate=full`) says of HEAD: the branch it is on and the tags at it. */
+export function parseHeadDecorations(decorations: string): { branch?: string; tags: string[] } {
+  let branch: string | undefined;
+  const tags: string[] = [];
+  // Ref names hold no spaces or colons (git check-ref-format), so ", " and "tag: " are unambiguous;
+  // other entries ("grafted" in a shallow clone, remote branches, a detached "HEAD") say neither.
+  for (const entry of decorations.split(', ')) {
+    if (entry.startsWith('HEAD -> refs/heads/')) branch = entry.slice('HEAD -> refs/heads/'.length);
+    else if (entry.startsWith('tag: refs/tags/')) tags.push(entry.slice('tag: refs/tags/'.length));
+  }
+  return { ...(branch ? { branch } : {}), tags };
+}
+
+/** The last value of each key `git config --get-regexp` listed (as `git config --get` picks it). */
+function configValues(stdout: string | undefined): Map<string, string> {
+  const values = new Map<string, string>();
+  for (const line of stdout?.split(/\r?\n/) ?? []) {
+    const space = line.indexOf(' ');
+    if (space > 0) values.set(line.slice(0, space), line.slice(space + 1));
+  }
+  return values;
+}
+
 export async function gitFacts(cwd: string, env: Env = process.env, run: RunFn = runCommand): Promise<GitFacts | undefined> {
-  // Every query this checkout may need starts at once: each git is a process start, and run
-  // one after another they cost more than the rest of a small build's overhead.
+  // At most three git processes, started at once: each is a process start, and one query per
+  // fact (seven, one after another at first) cost more than the rest of a small build's overhead.
   const git = (...args: string[]): Promise<string | undefined> =>
     run(['git', ...args], { cwd }).then((r) => (r.exitCode === 0 ? nonEmpty(r.stdout) : undefined));
 
@@ -51,43 +74,31 @@ export async function gitFacts(cwd: string, env: Env = process.env, run: RunFn =
     nonEmpty(env.CI_PROJECT_URL);
 
   const pending = {
-    sha: ciSha ? Promise.resolve(ciSha) : git('rev-parse', 'HEAD'),
-    tags: askGit && !tag ? git('tag', '--points-at', 'HEAD') : undefined,
-    branch: askGit && !branch ? git('rev-parse', '--abbrev-ref', 'HEAD') : undefined,
+    // HEAD's sha, commit time, branch and tags in one process (NUL-separated: %D may be empty).
+    head: git('show', '-s', '--no-show-signature', '--decorate=full', '--format=%H%x00%cI%x00%D', 'HEAD'),
     originHead: ciDefaultBranch ? undefined : git('symbolic-ref', '--short', 'refs/remotes/origin/HEAD'),
-    initDefaultBranch: ciDefaultBranch ? undefined : git('config', '--get', 'init.defaultBranch'),
-    remoteUrl: ciRemoteUrl ? undefined : git('config', '--get', 'remote.origin.url'),
-    commitTime: git('show', '-s', '--format=%cI', 'HEAD'),
+    config: ciDefaultBranch && ciRemoteUrl ? undefined : git('config', '--get-regexp', '^(init\\.defaultbranch|remote\\.origin\\.url)$'),
   };
-  const sha = await pending.sha;
+  const [headSha = '', commitTime, decorations = ''] = ((await pending.head) ?? '').split('\0');
+  const sha = ciSha ?? nonEmpty(headSha);
   if (!sha) {
     await Promise.all(Object.values(pending)); // not a git checkout (or no commit yet): let the rest finish quietly
     return undefined;
   }
-  if (pending.tags) {
-    const points = await pending.tags;
-    tag = points
-      ? pickTag(
-          points
-            .split(/\r?\n/)
-            .map((t) => t.trim())
-            .filter(Boolean),
-        )
-      : undefined;
+  if (askGit) {
+    const head = parseHeadDecorations(decorations.trim());
+    tag ??= pickTag(head.tags);
+    branch ??= head.branch;
   }
-  if (pending.branch) {
-    const b = await pending.branch;
-    branch = b && b !== 'HEAD' ? b : undefined;
-  }
+  const config = configValues(await pending.config);
   const defaultBranch =
-    ciDefaultBranch ?? (await pending.originHead)?.replace(/^[^/]+\//, '') ?? (await pending.initDefaultBranch) ?? 'main';
-  const remoteUrl = ciRemoteUrl ?? (await pending.remoteUrl);
-  const commitTime = await pending.commitTime;
+    ciDefaultBranch ?? (await pending.originHead)?.replace(/^[^/]+\//, '') ?? config.get('init.defaultbranch') ?? 'main';
+  const remoteUrl = ciRemoteUrl ?? config.get('remote.origin.url');
 
   return {
     sha,
     defaultBranch,
-    ...(commitTime ? { commitTime } : {}),
+    ...(nonEmpty(commitTime) ? { commitTime: commitTime!.trim() } : {}),
     ...(branch ? { branch } : {}),
     ...(tag ? { tag } : {}),
     ...(remoteUrl ? { remoteUrl } : {}),
