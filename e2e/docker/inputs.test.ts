@@ -21,7 +21,7 @@
  *   nginx-flask-mysql/proxy/Dockerfile.
  * The other context files are small stand-ins under the repositories' own names.
  */
-import { chmodSync, readFileSync, readdirSync, statSync, utimesSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, readFileSync, readdirSync, statSync, symlinkSync, utimesSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
@@ -108,6 +108,8 @@ EOF
 COPY \${SVC_DIR}/ /svc/
 COPY $CONF/[ab]?.ini /conf/
 COPY --from=tools /tools /t
+COPY link.txt /link.txt
+COPY linked/t.txt /lt.txt
 RUN --mount=type=bind,source=bind/data.txt,target=/data.txt cat /data.txt > /bind.out
 FROM \${BASE} AS debug
 COPY debug.txt /debug.txt
@@ -134,6 +136,11 @@ COPY debug.txt /debug.txt
   'constructs/bind/data.txt': 'data\n',
   'constructs/bind/other.txt': 'other\n',
   'constructs/notes.md': 'notes\n',
+  // Symlinks (made in beforeAll): link.txt -> link-target.txt and linked -> link-src are followed;
+  // tools/to-debug -> ../debug.txt lies in a copied folder, so it is copied as a link.
+  'constructs/link-target.txt': 'target\n',
+  'constructs/link-src/t.txt': 't\n',
+  'constructs/link-src/other.txt': 'other\n',
   'constructs/ignored-dir/z.txt': 'z\n',
   // --- named contexts --------------------------------------------------------------
   'named/Dockerfile': `FROM ${BASE}
@@ -277,6 +284,7 @@ function walk(root: string, dir: string): string[] {
   const out: string[] = [];
   for (const e of readdirSync(join(root, dir), { withFileTypes: true })) {
     const path = posix.join(dir, e.name);
+    if (e.isSymbolicLink()) continue; // a change goes to its target, which is listed itself
     if (e.isDirectory()) out.push(...walk(root, path));
     else out.push(path);
   }
@@ -308,6 +316,10 @@ describe('Dockerfile-aware inputs agree with BuildKit: a file that is not an inp
     ws = await createWorkspace({ files: FILES });
     for (const f of ['robot-shop/mysql/config.sh', 'robot-shop/mysql/convert.sh', 'robot-shop/mysql/scripts/99-finished.sh'])
       chmodSync(join(ws.root, f), 0o755);
+    symlinkSync('link-target.txt', join(ws.root, 'constructs/link.txt'));
+    symlinkSync('link-src', join(ws.root, 'constructs/linked'));
+    symlinkSync('../debug.txt', join(ws.root, 'constructs/tools/to-debug'));
+    await ws.commit('symlinks');
     out = mkdtempSync(join(tmpdir(), 'nxcb-inputs-'));
     const graphFile = join(out, 'graph.json');
     await ws.nx(['graph', `--file=${graphFile}`]);
@@ -423,6 +435,7 @@ describe('Dockerfile-aware inputs agree with BuildKit: a file that is not an inp
       'constructs/ignored-dir/z.txt',
       'constructs/keep.log',
       'constructs/lib/b.sh',
+      'constructs/link-src/other.txt',
       'constructs/notes.md',
       'constructs/sub/c.json',
       'constructs/unused.txt',

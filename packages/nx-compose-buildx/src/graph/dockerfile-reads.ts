@@ -22,7 +22,8 @@
  * service names no platforms), a `# syntax=` frontend other than docker/dockerfile, a
  * `**` segment or an escape character in a source (the pattern is cut before it), an
  * unknown `--from`, or a Dockerfile BuildKit would reject. `COPY --exclude` is not applied
- * (over-selects). `ONBUILD` triggers of base images are not seen.
+ * (over-selects). `ONBUILD` triggers of base images are not seen. Symlinks among the sources
+ * are followed afterwards, against the context's listing (read-inputs.ts followLinks).
  */
 import type { Dockerfile, Instruction, ModifiableInstruction, Property, PropertyInstruction } from 'dockerfile-ast';
 import { expandWord, instructionFact, parseDockerfileCached, type DockerfileProblem } from './dockerfile-refs';

@@ -43,6 +43,7 @@ describe('listContextFiles', () => {
       'src/b/c.ts',
     ]);
     expect(listContext(root).walkedDirs).toEqual(['', 'docs', 'src', 'src/b']);
+    expect(listContext(root).links).toEqual({ 'link-to-src': 'src' });
   });
 
   it('prunes wholly ignored folders without walking them, and reports them', () => {

@@ -2,7 +2,7 @@
  * The graph stage's only file-system access: listing a build context and reading small
  * files. Everything else in `graph/` is pure.
  */
-import { existsSync, readdirSync, statSync, type Dirent } from 'node:fs';
+import { existsSync, readdirSync, readlinkSync, statSync, type Dirent } from 'node:fs';
 import { join } from 'node:path';
 
 export interface ContextListing {
@@ -12,6 +12,8 @@ export interface ContextListing {
   prunedDirs: string[];
   /** Context-relative folders walked ('' is the context itself): their mtimes change when a file is added or removed. */
   walkedDirs: string[];
+  /** Each symlink among `files`, context-relative, with its target as readlink gives it (BuildKit follows it when a COPY names it). */
+  links: Record<string, string>;
 }
 
 /** Folders git never tracks in practice: their files never show up in a diff, so they need no listing. */
@@ -25,8 +27,10 @@ export function listContext(
   absDir: string,
   prune?: (relDir: string) => boolean,
   readDir: (absDir: string) => Dirent[] | undefined = readDirOrUndefined,
+  readLink: (absPath: string) => string | undefined = readLinkOrUndefined,
 ): ContextListing {
   const files: string[] = [];
+  const links: Record<string, string> = {};
   const prunedDirs: string[] = [];
   const walkedDirs: string[] = [];
   const stack: string[] = [''];
@@ -46,10 +50,22 @@ export function listContext(
         else if (!UNTRACKED_DIRS.has(e.name)) stack.push(path);
       } else {
         files.push(path);
+        if (e.isSymbolicLink()) {
+          const target = readLink(join(absDir, path));
+          if (target !== undefined) links[path] = target;
+        }
       }
     }
   }
-  return { files: files.sort(), prunedDirs: prunedDirs.sort(), walkedDirs: walkedDirs.sort() };
+  return { files: files.sort(), prunedDirs: prunedDirs.sort(), walkedDirs: walkedDirs.sort(), links };
+}
+
+function readLinkOrUndefined(absPath: string): string | undefined {
+  try {
+    return readlinkSync(absPath);
+  } catch {
+    return undefined; // replaced meanwhile: the listing's folder mtime tells the graph cache
+  }
 }
 
 function readDirOrUndefined(absDir: string): Dirent[] | undefined {

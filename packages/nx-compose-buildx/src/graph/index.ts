@@ -29,7 +29,7 @@ export {
   type DockerfileReadsOptions,
   type ReadSite,
 } from './dockerfile-reads';
-export { patternReads, readInputs } from './read-inputs';
+export { followLinks, patternReads, readInputs } from './read-inputs';
 export {
   DockerfileSyntaxError,
   dockerfileImageRefs,

@@ -9,6 +9,7 @@
  * ignored paths that exist (see ignoredPaths) follow as negations, only those that
  * overlap a read pattern, so an ignored file is never an input.
  */
+import { posix } from 'node:path';
 import type { ContextReads } from './dockerfile-reads';
 import { contextGlobPrefix, escapeNxGlob, ignoredGlob, type IgnoredPath } from './dockerignore';
 
@@ -89,4 +90,59 @@ export function patternReads(pattern: string, path: string): boolean {
   const parts = path.split('/');
   if (parts.length < segs.length) return false;
   return segs.every((seg, i) => segmentRegExp(seg).test(parts[i]));
+}
+
+/** More followed links than any real context holds: a loop of links stops here (the kernel stops at 40). */
+const MAX_FOLLOWED = 256;
+
+/**
+ * A symlink's target as a context-relative path: BuildKit resolves it inside the context, an
+ * absolute target from the context root and `..` stopping there ('' is the root itself).
+ */
+export function linkTargetInContext(link: string, target: string): string {
+  return posix.normalize(posix.join('/', target.startsWith('/') ? target : posix.join(posix.dirname(link), target))).slice(1);
+}
+
+/**
+ * The reads with the symlinks they name followed, as BuildKit follows them: a COPY source that is
+ * a link, or that goes through a linked folder, reads the link's target (checked against BuildKit:
+ * a literal link, a link matched by a wildcard, a linked folder, an absolute target). A link below
+ * a copied folder is copied as a link and followed by nothing. `links`: context-relative link →
+ * readlink target (fs-edge's listing). A target that is the context root, or whose name holds a
+ * pattern character, reads the whole context or everything below its last plain folder.
+ */
+export function followLinks(reads: ContextReads, links: Readonly<Record<string, string>>): ContextReads {
+  if (reads.whole) return reads;
+  const linkParts = Object.keys(links).map((link) => ({ link, parts: link.split('/') }));
+  if (linkParts.length === 0) return reads;
+  const paths = [...reads.paths];
+  const known = new Set(paths);
+  const readBy = reads.readBy ? { ...reads.readBy } : undefined;
+  for (let i = 0; i < paths.length; i++) {
+    const pattern = paths[i]!;
+    const segs = pattern.split('/');
+    const matchers = segs.map(segmentRegExp);
+    for (const { link, parts } of linkParts) {
+      if (parts.length > segs.length || !parts.every((part, k) => matchers[k]!.test(part))) continue;
+      const followed = followedPattern(linkTargetInContext(link, links[link]!), segs.slice(parts.length));
+      if (followed === '') return { whole: true, reasons: [`${link} links to the context root`] };
+      if (known.has(followed)) continue;
+      if (paths.length >= MAX_FOLLOWED) return { whole: true, reasons: [`more than ${MAX_FOLLOWED} symlinks to follow`] };
+      known.add(followed);
+      paths.push(followed);
+      if (readBy?.[pattern]) readBy[followed] = readBy[pattern];
+    }
+  }
+  return paths.length === reads.paths.length ? reads : { whole: false, paths, ...(readBy ? { readBy } : {}) };
+}
+
+/**
+ * The link's target and the rest of the pattern after the link, as a read pattern. The target is
+ * a literal path: it is cut before the first segment a pattern would not read literally, and the
+ * rest is dropped then (reading everything below the cut).
+ */
+function followedPattern(target: string, rest: readonly string[]): string {
+  const segments = target === '' ? [] : target.split('/');
+  const literal = segments.findIndex((seg) => /[*?[\\]/.test(seg));
+  return (literal === -1 ? [...segments, ...rest] : segments.slice(0, literal)).join('/');
 }

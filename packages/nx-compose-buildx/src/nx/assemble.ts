@@ -8,6 +8,7 @@ import {
   detectCycles,
   dockerfileImageRefs,
   dockerfileReads,
+  followLinks,
   ignoredPaths,
   imageEdges,
   readInputs,
@@ -45,6 +46,8 @@ export interface ServiceFacts {
   prunedDirs?: string[];
   /** Context-relative folders walked, for the graph cache. */
   walkedDirs?: string[];
+  /** The context's symlinks (context-relative → readlink target), when it has any. */
+  contextLinks?: Record<string, string>;
   /** Workspace-relative ignore file in effect, if any. */
   ignoreFile?: string;
   ignorePatterns: string[];
@@ -239,13 +242,14 @@ export function serviceReads(spec: ServiceBuildSpec, facts: ServiceFacts | undef
     const whole = { whole: true as const, reasons: ['the Dockerfile could not be read'] };
     return { context: whole, namedContexts: Object.fromEntries(named.map((n) => [n, whole])) };
   }
-  return dockerfileReads(text, {
+  const reads = dockerfileReads(text, {
     args: spec.args,
     ...(spec.platformArgs ? { platformArgs: spec.platformArgs } : {}),
     ...(spec.target !== undefined ? { target: spec.target } : {}),
     platforms: spec.platforms,
     namedContexts: named,
   });
+  return facts?.contextLinks ? { ...reads, context: followLinks(reads.context, facts.contextLinks) } : reads;
 }
 
 /** Context-relative form of workspace-relative paths that lie inside `context`. */

@@ -1,5 +1,5 @@
 /** createNodes over real folders: which compose projects exist, as `docker compose` run in each folder sees them. */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { CreateNodesContext, ProjectConfiguration } from '@nx/devkit';
@@ -15,12 +15,14 @@ let n = 0;
 async function projectsOf(
   files: Record<string, string>,
   options: ComposeBuildxPluginOptions = {},
+  links: Record<string, string> = {},
 ): Promise<Record<string, ProjectConfiguration>> {
   const root = join(base, `ws${n++}`);
   for (const [path, content] of Object.entries(files)) {
     mkdirSync(dirname(join(root, path)), { recursive: true });
     writeFileSync(join(root, path), content);
   }
+  for (const [path, target] of Object.entries(links)) symlinkSync(target, join(root, path));
   const configFiles = Object.keys(files).filter((f) => /(^|\/)(docker-)?compose\.ya?ml$/.test(f));
   const context = { workspaceRoot: root, nxJsonConfiguration: {}, configFiles } as unknown as CreateNodesContext;
   const projects: Record<string, ProjectConfiguration> = {};
@@ -60,6 +62,23 @@ describe('createNodes: compose projects as docker compose finds them', () => {
       { envFile: 'ci.env' },
     );
     expect(tagsOf(projects.api)).toEqual(['reg/api:from-ci']);
+  });
+
+  it("a COPY of a symlink reads the link's target too; a link inside a copied folder does not", async () => {
+    const projects = await projectsOf(
+      {
+        'compose.yaml': 'services:\n  api:\n    build: ./api\n',
+        'api/Dockerfile': 'FROM scratch\nCOPY conf.txt /conf.txt\nCOPY lib/ /lib/\n',
+        'api/shared/conf.txt': 'conf\n',
+        'api/lib/a.js': 'a\n',
+        'api/other.txt': 'not read\n',
+      },
+      {},
+      { 'api/conf.txt': 'shared/conf.txt', 'api/lib/b.js': '../other.txt' },
+    );
+    const inputs = projects.api!.namedInputs!['docker-image'];
+    expect(inputs).toEqual(expect.arrayContaining(['{workspaceRoot}/api/conf.txt', '{workspaceRoot}/api/shared/conf.txt']));
+    expect(JSON.stringify(inputs)).not.toContain('other.txt');
   });
 
   it('a compose file pulled in by include: belongs to the including project only', async () => {

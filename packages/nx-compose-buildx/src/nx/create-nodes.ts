@@ -391,6 +391,7 @@ function factsReader(
       contextFiles: listing.files,
       prunedDirs: listing.prunedDirs,
       walkedDirs: listing.walkedDirs,
+      ...(Object.keys(listing.links).length > 0 ? { contextLinks: listing.links } : {}),
       ...(ignoreFile ? { ignoreFile } : {}),
       ignorePatterns,
     };
