@@ -1,3 +1,5 @@
+import { symlinkSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureStack } from '../support/stack';
 import { indexDigests, listTags, tagDigest } from '../support/registry';
@@ -5,10 +7,11 @@ import { createWorkspace, run, type TempWorkspace } from '../support/workspace';
 
 /**
  * docker-explain against the real engine and registry: after a push, an unchanged service is
- * explained as a registry hit; after a commit that edits one arg, a secret-like arg and a source
- * file, `nx affected -t docker-explain --base --head` names the file with the Dockerfile line
- * that reads it, the compose field with its old and new value and the file that sets it, masks
- * the secret-like values, reports the registry miss, and builds nothing; --json parses.
+ * explained as a registry hit; after a commit that edits one arg, a secret-like arg, a source file
+ * and a file read through a symlink, `nx affected -t docker-explain --base --head` names each file
+ * with the Dockerfile line that reads it, the compose field with its old and new value and the
+ * file that sets it, masks the secret-like values, reports the registry miss, and builds nothing;
+ * --json parses.
  */
 const RUN_ID = `explain-${process.pid}-${Date.now().toString(36)}`;
 const NS = `127.0.0.1:5000/${RUN_ID}`;
@@ -44,11 +47,14 @@ describe('docker-explain', () => {
       env: stack.env,
       files: {
         'compose.yaml': compose('1.0', OLD_TOKEN),
-        'api/Dockerfile': `FROM ${BASE}\nARG VERSION\nCOPY src/ /src/\nRUN echo "$VERSION" > /version\n`,
+        'api/Dockerfile': `FROM ${BASE}\nARG VERSION\nCOPY src/ /src/\nRUN echo "$VERSION" > /version\nCOPY conf.txt /conf.txt\n`,
         'api/src/main.sh': 'echo v1\n',
+        'api/shared/conf.txt': 'conf v1\n',
         'api/README.md': 'not an input\n',
       },
     });
+    symlinkSync('shared/conf.txt', join(ws.root, 'api/conf.txt')); // COPY conf.txt reads the link's target
+    await ws.commit('link');
   });
   afterAll(() => ws?.dispose());
 
@@ -66,6 +72,7 @@ describe('docker-explain', () => {
     ws.write('compose.yaml', compose('1.1', NEW_TOKEN));
     ws.write('api/src/main.sh', 'echo v2\n');
     ws.write('api/README.md', 'still not an input\n');
+    ws.write('api/shared/conf.txt', 'conf v2\n');
     await ws.commit('bump api');
     const out = output(
       await ws.nx([
@@ -80,6 +87,7 @@ describe('docker-explain', () => {
     );
     expect(out).toMatch(/\[api\] docker-explain: [0-9a-f]{12} \(HEAD~1\) → [0-9a-f]{12}, platforms linux\/amd64/);
     expect(out).toContain('[api]   file api/src/main.sh: read by api/Dockerfile:3 (COPY src/)');
+    expect(out).toContain('[api]   file api/shared/conf.txt: read by api/Dockerfile:5 (COPY conf.txt)');
     expect(out).toContain('[api]   compose build.args.VERSION: "1.0" → "1.1" (set in compose.yaml:9)');
     expect(out).toContain('[api]   compose build.args.API_TOKEN: **** → **** (set in compose.yaml:10)');
     expect(out).not.toMatch(/README\.md: read by/);

@@ -9,16 +9,19 @@ describe('parseLsTree', () => {
       '100644 blob b2\tcompose.yaml',
       '160000 commit c1\tvendor/sub',
       '100644 blob b3\tname with\ttab',
+      '120000 blob b4\tapi/link',
     ].join('\0');
     const tree = parseLsTree(`${out}\0`, 'abc');
     expect([...tree.files]).toEqual([
       ['api/Dockerfile', 'b1'],
       ['compose.yaml', 'b2'],
       ['name with\ttab', 'b3'],
+      ['api/link', 'b4'],
     ]);
+    expect([...tree.links]).toEqual(['api/link']);
     expect([...tree.dirs]).toEqual(['', 'api']);
     expect(tree.children.get('')).toEqual(['api', 'compose.yaml', 'name with\ttab']);
-    expect(tree.children.get('api')).toEqual(['Dockerfile']);
+    expect(tree.children.get('api')).toEqual(['Dockerfile', 'link']);
   });
 });
 

@@ -14,19 +14,23 @@ export interface GitTree {
   dirs: Set<string>;
   /** Folder → the names in it. */
   children: Map<string, string[]>;
+  /** The files that are symlinks (mode 120000): their blob is the link's target. */
+  links: Set<string>;
 }
 
 /** Parses `git ls-tree -r -t -z` (paths relative to the folder git ran in). */
 export function parseLsTree(output: string, commit: string): GitTree {
-  const tree: GitTree = { commit, files: new Map(), dirs: new Set(['']), children: new Map() };
+  const tree: GitTree = { commit, files: new Map(), dirs: new Set(['']), children: new Map(), links: new Set() };
   for (const entry of output.split('\0')) {
     const tab = entry.indexOf('\t');
     if (tab < 0) continue;
-    const [, type, object] = entry.slice(0, tab).split(' ');
+    const [mode, type, object] = entry.slice(0, tab).split(' ');
     const path = entry.slice(tab + 1);
     if (type === 'tree') tree.dirs.add(path);
-    else if (type === 'blob') tree.files.set(path, object!);
-    else continue; // a submodule: not readable here
+    else if (type === 'blob') {
+      tree.files.set(path, object!);
+      if (mode === '120000') tree.links.add(path);
+    } else continue; // a submodule: not readable here
     const dir = posix.dirname(path) === '.' ? '' : posix.dirname(path);
     const names = tree.children.get(dir) ?? [];
     names.push(posix.basename(path));

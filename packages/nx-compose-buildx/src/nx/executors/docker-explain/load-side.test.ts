@@ -3,13 +3,14 @@ import type { RunFn } from '../../../run/exec';
 import { commitSource, loadSide } from './load-side';
 
 /** A commit as `git ls-tree -r -t -z` and `git cat-file blob` serve it, from workspace-relative paths → texts. */
-function fakeGit(files: Record<string, string>): { run: RunFn; reads: string[] } {
+function fakeGit(files: Record<string, string>, links: Record<string, string> = {}): { run: RunFn; reads: string[] } {
   const reads: string[] = [];
   const dirs = new Set<string>();
+  files = { ...files, ...links }; // a symlink's blob is its target
   for (const p of Object.keys(files)) for (let d = p; d.includes('/');) dirs.add((d = d.slice(0, d.lastIndexOf('/'))));
   const entries = [
     ...[...dirs].map((d) => `040000 tree t\t${d}`),
-    ...Object.keys(files).map((p) => `100644 blob ${Buffer.from(p).toString('hex')}\t${p}`),
+    ...Object.keys(files).map((p) => `${p in links ? '120000' : '100644'} blob ${Buffer.from(p).toString('hex')}\t${p}`),
   ];
   const run: RunFn = async (argv) => {
     const ok = (stdout: string) => ({ exitCode: 0, stdout, stderr: '', command: argv.join(' ') });
@@ -75,5 +76,20 @@ describe('loadSide at a commit', () => {
       {},
     );
     expect(broken).toMatchObject({ error: expect.stringMatching(/^compose\.yaml/) });
+  });
+
+  it("the context's symlinks at that commit are followed, as the graph follows them", async () => {
+    const git = fakeGit(
+      {
+        'compose.yaml': 'services:\n  api:\n    build: ./api\n',
+        'api/Dockerfile': 'FROM scratch\nCOPY conf.txt /conf.txt\n',
+        'api/shared/conf.txt': 'conf\n',
+      },
+      { 'api/conf.txt': 'shared/conf.txt', 'other/link': '../api' },
+    );
+    const loaded = await loadSide(await commitSource('/ws', 'c', git.run), '/ws', { workingDir: '.' }, 'api', {});
+    expect(loaded).toMatchObject({ side: { reads: { context: { whole: false, paths: ['conf.txt', 'shared/conf.txt'] } } } });
+    expect(git.reads).toContain('api/conf.txt'); // the link's target, read from its blob
+    expect(git.reads).not.toContain('other/link'); // outside the context
   });
 });

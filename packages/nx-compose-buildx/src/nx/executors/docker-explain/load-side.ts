@@ -9,9 +9,9 @@ import { isAbsolute, join } from 'node:path';
 import { DISK_FILES, loadComposeCliProject, type ComposeCliOptions, type ProjectFiles } from '../../../compose';
 import { ComposeError, type ComposeProject, type SourceLocation } from '../../../compose/types';
 import { buildSpecsFromProject } from '../../../build-spec/from-compose';
-import { isInsideWorkspace, toWorkspacePath } from '../../../build-spec/paths';
+import { contextKind, isInsideWorkspace, toWorkspacePath } from '../../../build-spec/paths';
 import type { ServiceBuildSpec } from '../../../build-spec/types';
-import { selectIgnoreFile } from '../../../graph';
+import { listContext, selectIgnoreFile } from '../../../graph';
 import { listGitTree, readGitFiles, type GitTree } from '../../../run/git-tree';
 import type { RunFn } from '../../../run/exec';
 import { serviceReads } from '../../assemble';
@@ -30,6 +30,8 @@ export interface SideSource {
   /** Synchronous access for the loaders. */
   files: ProjectFiles;
   isDirectory(absPath: string): boolean;
+  /** The symlinks of a local context (context-relative → target), which the Dockerfile reads follow. */
+  contextLinks(absContext: string): Record<string, string>;
   /** Reads what the last pass missed; false when there was nothing left to read. */
   fetchMissing(): Promise<boolean>;
 }
@@ -38,6 +40,7 @@ export function diskSource(): SideSource {
   return {
     files: DISK_FILES,
     isDirectory: (abs) => statSync(abs, { throwIfNoEntry: false })?.isDirectory() ?? false,
+    contextLinks: (abs) => (statSync(abs, { throwIfNoEntry: false })?.isDirectory() ? listContext(abs).links : {}),
     fetchMissing: async () => false,
   };
 }
@@ -73,6 +76,19 @@ export async function commitSource(root: string, commit: string, run: RunFn): Pr
     isDirectory: (abs) => {
       const p = rel(abs);
       return p !== undefined && tree.dirs.has(p);
+    },
+    contextLinks: (abs) => {
+      const p = rel(abs);
+      if (p === undefined) return {};
+      const prefix = p === '' ? '' : `${p}/`;
+      const links: Record<string, string> = {};
+      for (const link of tree.links) {
+        if (!link.startsWith(prefix)) continue;
+        const target = texts.get(link);
+        if (target === undefined) missing.add(link);
+        else links[link.slice(prefix.length)] = target;
+      }
+      return links;
     },
     fetchMissing: async () => {
       if (!missing.size) return false;
@@ -136,6 +152,7 @@ function sideOf(project: ComposeProject, source: SideSource, root: string, servi
   const read = (p: string) => source.files.readFile(join(root, p));
   const dockerfileText = spec.dockerfileInline ?? (spec.dockerfile ? read(spec.dockerfile) : undefined);
   const ignoreFile = selectIgnoreFile(spec.dockerfile, spec.context, (p) => source.files.isFile(join(root, p)));
+  const contextLinks = contextKind(spec.context) === 'local' ? source.contextLinks(join(root, spec.context)) : {};
   const locations: Record<string, SourceLocation> = {};
   for (const [key, loc] of Object.entries(composeService.locations ?? {}))
     locations[key] = { ...loc, file: toWorkspacePath(root, loc.file) };
@@ -143,7 +160,12 @@ function sideOf(project: ComposeProject, source: SideSource, root: string, servi
     side: {
       spec,
       locations,
-      reads: serviceReads(spec, { contextFiles: [], ignorePatterns: [], ...(dockerfileText !== undefined ? { dockerfileText } : {}) }),
+      reads: serviceReads(spec, {
+        contextFiles: [],
+        ignorePatterns: [],
+        ...(Object.keys(contextLinks).length > 0 ? { contextLinks } : {}),
+        ...(dockerfileText !== undefined ? { dockerfileText } : {}),
+      }),
       ...(ignoreFile ? { ignoreFile } : {}),
       ignorePatterns: ignoreFile ? (read(ignoreFile) ?? '').split(/\r?\n/) : [],
       ...(dockerfileText !== undefined ? { dockerfileText } : {}),
