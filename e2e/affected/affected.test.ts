@@ -124,6 +124,11 @@ describe('nx affected -t docker-build selects exactly the services whose image c
       selected: [],
     },
     {
+      name: 'an image only a stage the target never reaches uses is no dependency',
+      change: (w) => w.write('b/main.sh', 'echo b2\n'),
+      selected: build('b'),
+    },
+    {
       name: 'root context: a dockerignored file in a COPYed folder selects nothing',
       change: (w) => w.write('mono/src/api/debug.log', 'log\n'),
       selected: [],

@@ -4,7 +4,8 @@
  * context), d (Dockerfile-specific ignore file), e (local and service:
  * additional contexts), cache (image only); and the root-context layout in mono/:
  * api, web and worker all build `context: .` with `dockerfile: src/<svc>/Dockerfile`,
- * each COPYing its own folder, two of them the shared pb/ folder.
+ * each COPYing its own folder, two of them the shared pb/ folder; worker's unreached dev stage
+ * starts from b's image.
  */
 export const AFFECTED_FIXTURE: Record<string, string> = {
   'compose.yaml': `name: app
@@ -92,7 +93,9 @@ services:
   'mono/src/web/Dockerfile': 'FROM scratch\nCOPY pb /pb\nCOPY src/web/*.js /app/\n',
   'mono/src/web/app.js': 'console.log(1)\n',
   'mono/src/web/notes.txt': 'notes\n',
-  'mono/src/worker/Dockerfile': 'FROM scratch AS dev\nCOPY tools/ /tools/\nFROM scratch AS prod\nCOPY src/worker/ /app/\n',
+  // dev, which the prod target never reaches, starts from b's image: no edge to b.
+  'mono/src/worker/Dockerfile':
+    'FROM registry.local/app/b:latest AS dev\nCOPY tools/ /tools/\nFROM scratch AS prod\nCOPY src/worker/ /app/\n',
   'mono/src/worker/run.sh': 'echo run\n',
   'mono/tools/dev.sh': 'echo dev\n',
   'mono/pb/api.proto': 'syntax = "proto3";\n',

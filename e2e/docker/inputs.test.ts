@@ -92,7 +92,9 @@ services:
 ARG SVC_DIR=default
 FROM \${BASE} AS tools
 COPY tools/ /tools/
-FROM \${BASE} AS unused
+# An image that is never pushed: BuildKit resolves no image of a stage the build does not reach,
+# so the graph makes no edge for it (graph/dockerfile-refs.ts) and every build here still succeeds.
+FROM 127.0.0.1:5000/nxcb-inputs/never-pushed:none AS unused
 COPY unused.txt /unused.txt
 FROM \${BASE} AS final
 ARG SVC_DIR

@@ -26,7 +26,14 @@
  * are followed afterwards, against the context's listing (read-inputs.ts followLinks).
  */
 import type { Dockerfile, Instruction, ModifiableInstruction, Property, PropertyInstruction } from 'dockerfile-ast';
-import { expandWord, instructionFact, parseDockerfileCached, type DockerfileProblem } from './dockerfile-refs';
+import {
+  expandWord,
+  instructionFact,
+  parseDockerfileCached,
+  reachedStages,
+  targetStageIndex,
+  type DockerfileProblem,
+} from './dockerfile-refs';
 import { familiarRef, normalizeImageRef } from '../buildx/image-ref';
 
 /** What a build reads from one context. `paths` are context-relative patterns (see module doc), each meaning the matched path and everything below it. */
@@ -450,24 +457,14 @@ function readsForPlatform(
   }
 
   if (stages.length === 0) return { everything: 'the Dockerfile has no stage' };
-  let targetIndex = stages.length - 1;
-  if (target !== undefined && target !== '') {
-    const i = stageNames.indexOf(target.toLowerCase());
-    if (i < 0) return { everything: `target "${target}" is not a stage of the Dockerfile` };
-    targetIndex = i;
-  }
-  const reached = new Set<number>();
-  const stack = [targetIndex];
-  while (stack.length) {
-    const i = stack.pop() as number;
-    if (reached.has(i)) continue;
-    reached.add(i);
-    if (stages[i].ambiguous) return { everything: stages[i].ambiguous as string };
-    for (const d of stages[i].deps) stack.push(d);
-  }
+  const targetIndex = targetStageIndex(stageNames, target);
+  if (targetIndex === undefined) return { everything: `target "${target}" is not a stage of the Dockerfile` };
+  const reached = reachedStages(targetIndex, (i) => stages[i].deps);
+  const ambiguous = reached.find((i) => stages[i].ambiguous !== undefined);
+  if (ambiguous !== undefined) return { everything: stages[ambiguous].ambiguous as string };
   const main = acc();
   const named = new Map<string, Accumulator>();
-  for (const i of [...reached].sort((a, b) => a - b)) {
+  for (const i of reached) {
     merge(main, stages[i].main);
     for (const [n, a] of stages[i].named) {
       if (!named.has(n)) named.set(n, acc());

@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { DockerfileSyntaxError, dockerfileImageRefs, dockerfileRefs, expandWord, parseDockerfileSafe } from './dockerfile-refs';
 
-const refsCases: Array<{ name: string; text: string; args?: Record<string, string>; images: string[]; stages?: string[] }> = [
+const refsCases: Array<{
+  name: string;
+  text: string;
+  args?: Record<string, string>;
+  target?: string;
+  images: string[];
+  stages?: string[];
+}> = [
   { name: 'one FROM', text: 'FROM node:20-alpine\nRUN echo hi\n', images: ['node:20-alpine'] },
   { name: 'ARG default before FROM', text: 'ARG BASE=alpine:3.19\nFROM ${BASE}\n', images: ['alpine:3.19'] },
   {
@@ -22,7 +29,12 @@ const refsCases: Array<{ name: string; text: string; args?: Record<string, strin
   },
   { name: '${X:+alt}', text: 'ARG SUFFIX=1\nFROM base${SUFFIX:+-v$SUFFIX}\n', images: ['base-v1'] },
   { name: 'undeclared variable is empty even with a build arg', text: 'FROM ${X}\n', args: { X: 'ignored' }, images: [] },
-  { name: 'ARG after FROM does not reach FROM', text: 'FROM alpine\nARG B=x\nFROM ${B:-busybox}\n', images: ['alpine', 'busybox'] },
+  {
+    name: 'ARG after FROM does not reach FROM',
+    text: 'FROM alpine AS a\nARG B=x\nFROM ${B:-busybox}\nCOPY --from=a /x /x\n',
+    images: ['alpine', 'busybox'],
+    stages: ['a'],
+  },
   {
     name: 'automatic platform args when given',
     text: 'FROM tool-${TARGETARCH}:1\n',
@@ -43,7 +55,7 @@ const refsCases: Array<{ name: string; text: string; args?: Record<string, strin
   },
   {
     name: '--platform=$BUILDPLATFORM flag',
-    text: 'FROM --platform=$BUILDPLATFORM golang:1.22 AS b\nFROM --platform=linux/arm64 alpine\n',
+    text: 'FROM --platform=$BUILDPLATFORM golang:1.22 AS b\nFROM --platform=linux/arm64 alpine\nCOPY --from=b /x /x\n',
     images: ['golang:1.22', 'alpine'],
     stages: ['b'],
   },
@@ -81,19 +93,66 @@ const refsCases: Array<{ name: string; text: string; args?: Record<string, strin
   { name: 'an image named like its own stage', text: 'FROM alpine AS alpine\nFROM alpine\n', images: ['alpine'], stages: ['alpine'] },
   {
     name: 'COPY --from a later stage is a stage',
-    text: 'FROM alpine\nCOPY --from=later /a /b\nFROM busybox AS later\n',
+    text: 'FROM alpine AS main\nCOPY --from=later /a /b\nFROM busybox AS later\n',
+    target: 'main',
     images: ['alpine', 'busybox'],
-    stages: ['later'],
+    stages: ['main', 'later'],
   },
   { name: 'quoted image', text: 'FROM "alpine:3"\n', images: ['alpine:3'] },
   { name: 'heredoc bodies are not instructions', text: 'FROM alpine\nRUN <<EOF\nFROM notreal\nEOF\n', images: ['alpine'] },
-  { name: 'duplicates once, first-seen order', text: 'FROM b\nFROM a\nFROM b\n', images: ['b', 'a'] },
+  {
+    name: 'duplicates once, first-seen order',
+    text: 'FROM b AS one\nFROM a\nCOPY --from=one /x /x\nFROM b\nCOPY --from=1 /y /y\n',
+    images: ['b', 'a'],
+    stages: ['one'],
+  },
+  // BuildKit resolves no image of a stage the build does not reach (checked on the real stack:
+  // an unreached `FROM <missing image>` builds; the same stage reached by COPY --from fails).
+  {
+    name: 'an unreached stage uses no image',
+    text: 'FROM node:20 AS dev\nFROM gcr.io/distroless/nodejs20\n',
+    images: ['gcr.io/distroless/nodejs20'],
+    stages: ['dev'],
+  },
+  {
+    name: 'target picks the stage built',
+    text: 'FROM node:20 AS dev\nFROM gcr.io/distroless/nodejs20\n',
+    target: 'DEV',
+    images: ['node:20'],
+    stages: ['dev'],
+  },
+  {
+    name: 'target reaches through FROM, COPY --from and RUN --mount from=',
+    text: 'FROM base:1 AS a\nFROM a AS b\nCOPY --from=tool:1 /t /t\nFROM other:1 AS c\nFROM d:1 AS d\nRUN --mount=from=c,target=/c true\nFROM unused:1 AS e\nFROM scratch AS out\nCOPY --from=b /x /x\nCOPY --from=3 /y /y\n',
+    target: 'out',
+    images: ['base:1', 'tool:1', 'other:1', 'd:1'],
+    stages: ['a', 'b', 'c', 'd', 'e', 'out'],
+  },
+  {
+    name: 'a target that is no stage: every image (the build fails in BuildKit)',
+    text: 'FROM a:1 AS x\nFROM b:1\n',
+    target: 'nope',
+    images: ['a:1', 'b:1'],
+    stages: ['x'],
+  },
+  {
+    name: 'a reached --from without a known value: every image',
+    text: 'FROM a:1 AS x\nFROM b:1\nCOPY --from=${NOPE} /x /y\n',
+    images: ['a:1', 'b:1'],
+    stages: ['x'],
+  },
+  {
+    name: 'an unreached --from without a known value changes nothing',
+    text: 'FROM a:1 AS x\nCOPY --from=${NOPE} /x /y\nFROM b:1\n',
+    images: ['b:1'],
+    stages: ['x'],
+  },
   { name: 'digest refs as written', text: 'FROM alpine@sha256:abc\n', images: ['alpine@sha256:abc'] },
 ];
 
 describe('dockerfileRefs', () => {
-  it.each(refsCases)('$name', ({ text, args, images, stages }) => {
-    expect(dockerfileRefs(text, args)).toEqual({ images, stages: stages ?? [] });
+  it.each(refsCases)('$name', ({ text, args, target, images, stages }) => {
+    expect(dockerfileRefs(text, args, target)).toEqual({ images, stages: stages ?? [] });
   });
 });
 
@@ -155,6 +214,7 @@ describe('dockerfileImageRefs', () => {
     ['no Dockerfile text', undefined, []],
     ['garbage', 'nonsense\n', []],
     ['images only', 'FROM a AS s\nFROM s\nCOPY --from=b /x /y\n', ['a', 'b']],
+    ['of the stages built only', 'FROM a AS s\nFROM c\nCOPY --from=b /x /y\n', ['c', 'b']],
   ])('%s', (_n, text, expected) => {
     expect(dockerfileImageRefs(text)).toEqual(expected);
   });

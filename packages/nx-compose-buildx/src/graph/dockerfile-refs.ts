@@ -215,7 +215,11 @@ function expandBraced(body: string, lookup: Lookup, escape: string): string {
 // ---------------------------------------------------------------------------------------
 
 export interface DockerfileRefs {
-  /** Images the build uses (FROM, COPY --from, RUN --mount from=), expanded, first-seen order, deduplicated. */
+  /**
+   * Images the build uses (FROM, COPY --from, RUN --mount from=), expanded, first-seen order,
+   * deduplicated: those of the target stage and the stages it reaches only, since BuildKit
+   * never resolves an image of a stage the build does not reach.
+   */
   images: string[];
   /** Stage names (`AS name`), lower-cased as BuildKit does, in order. */
   stages: string[];
@@ -226,11 +230,44 @@ function argProperties(ins: Instruction): Array<{ name: string; value: string | 
 }
 
 /**
- * Image references of a Dockerfile. `args` are the service's build args (they override
- * ARG defaults; automatic platform args such as TARGETARCH count only when given here).
+ * The stage a build runs last: the one named `target` (case-insensitive), else the last.
+ * `stageNames` has one entry per FROM ('' for a stage without a name). Undefined when
+ * `target` names no stage (BuildKit fails such a build).
+ */
+export function targetStageIndex(stageNames: readonly string[], target: string | undefined): number | undefined {
+  if (target === undefined || target === '') return stageNames.length - 1;
+  const i = stageNames.indexOf(target.toLowerCase());
+  return i < 0 ? undefined : i;
+}
+
+/** The stages a build of `target` runs: it and every stage it reaches through `depsOf`, in index order. */
+export function reachedStages(target: number, depsOf: (stage: number) => Iterable<number>): number[] {
+  const reached = new Set<number>();
+  const stack = [target];
+  while (stack.length) {
+    const i = stack.pop() as number;
+    if (reached.has(i)) continue;
+    reached.add(i);
+    for (const d of depsOf(i)) stack.push(d);
+  }
+  return [...reached].sort((a, b) => a - b);
+}
+
+interface StageImages {
+  images: string[];
+  deps: Set<number>;
+  /** A `--from` whose value is not known: which stage it means is not known either. */
+  unresolved: boolean;
+}
+
+/**
+ * Image references of a build of `text`. `args` are the service's build args (they override
+ * ARG defaults; automatic platform args such as TARGETARCH count only when given here);
+ * `target` the stage built (default: the last). When a reached stage has a `--from` without
+ * a known value, or `target` names no stage, every stage's images count (over-selects).
  * Throws DockerfileSyntaxError (with a line) on input BuildKit would reject.
  */
-export function dockerfileRefs(text: string, args: Readonly<Record<string, string>> = {}): DockerfileRefs {
+export function dockerfileRefs(text: string, args: Readonly<Record<string, string>> = {}, target?: string): DockerfileRefs {
   const parsed = parseDockerfileCached(text);
   if (!parsed.ok) throw new DockerfileSyntaxError(parsed.error.line, parsed.error.message);
   const df = parsed.dockerfile;
@@ -239,55 +276,61 @@ export function dockerfileRefs(text: string, args: Readonly<Record<string, strin
 
   const instructions = df.getInstructions();
   // Every stage name, for --from lookups that may point forward.
-  const allStages: string[] = [];
+  const stageNames: string[] = [];
   for (const ins of instructions) {
     if (ins.getKeyword() !== 'FROM') continue;
     const a = instructionFact(ins, 'arguments', () => ins.getArguments());
-    if (a.length === 3) allStages.push(a[2].getValue().toLowerCase());
+    stageNames.push(a.length === 3 ? a[2].getValue().toLowerCase() : '');
   }
-  const allStageSet = new Set(allStages);
-
-  const images: string[] = [];
-  const seen = new Set<string>();
-  const addImage = (ref: string) => {
-    if (ref !== '' && !seen.has(ref)) {
-      seen.add(ref);
-      images.push(ref);
-    }
-  };
+  const allStages = stageNames.filter((n) => n !== '');
 
   const global = new Map<string, string | undefined>();
   const globalLookup: Lookup = (name) => (global.has(name) ? global.get(name) : AUTOMATIC_PLATFORM_ARGS.has(name) ? args[name] : undefined);
-  let stage: Map<string, string | undefined> | undefined;
-  const stageLookup: Lookup = (name) => stage?.get(name);
-  const earlierStages = new Set<string>();
+  let scope: Map<string, string | undefined> | undefined;
+  const stageLookup: Lookup = (name) => scope?.get(name);
+  const stages: StageImages[] = [];
+  let stage: StageImages | undefined;
 
   // `--from=<index>` or `--from=<stage name>` (forward references included) is a stage.
-  const fromIsStage = (ref: string): boolean => /^\d+$/.test(ref) || allStageSet.has(ref.toLowerCase());
+  const stageOf = (ref: string): number | undefined => {
+    if (/^\d+$/.test(ref)) return Number(ref);
+    const i = stageNames.indexOf(ref.toLowerCase());
+    return i < 0 ? undefined : i;
+  };
+  const fromRef = (s: StageImages, ref: string) => {
+    if (ref === '') s.unresolved = true;
+    else if (stageOf(ref) !== undefined) s.deps.add(stageOf(ref) as number);
+    else s.images.push(ref);
+  };
 
   for (const ins of instructions) {
     const keyword = ins.getKeyword();
     if (keyword === 'ARG') {
       for (const { name, value } of instructionFact(ins, 'argProperties', () => argProperties(ins))) {
-        if (stage === undefined) {
+        if (scope === undefined) {
           global.set(name, has(name) ? args[name] : value === null ? undefined : expandWord(value, globalLookup, escape, false));
         } else {
           const v = has(name) ? args[name] : value !== null ? expandWord(value, stageLookup, escape, false) : global.get(name);
-          stage.set(name, v);
+          scope.set(name, v);
         }
       }
     } else if (keyword === 'FROM') {
       const a = instructionFact(ins, 'arguments', () => (ins as From).getArguments());
       const ref = expandWord(a[0].getValue(), globalLookup, escape);
       const lower = ref.toLowerCase();
-      if (lower !== 'scratch' && !earlierStages.has(lower)) addImage(ref);
-      if (a.length === 3) earlierStages.add(a[2].getValue().toLowerCase());
-      stage = new Map();
+      // FROM names an earlier stage only (BuildKit's findStateByName over the stages before it).
+      const base = stageNames.slice(0, stages.length).indexOf(lower);
+      stage = { images: [], deps: new Set(), unresolved: false };
+      if (lower !== '' && base >= 0) stage.deps.add(base);
+      else if (lower !== 'scratch' && lower !== '') stage.images.push(ref);
+      stages.push(stage);
+      scope = new Map();
+    } else if (!stage) {
+      continue;
     } else if (keyword === 'COPY') {
       for (const flag of instructionFact(ins, 'flags', () => (ins as ModifiableInstruction).getFlags())) {
         if (flag.getName() !== 'from') continue;
-        const ref = expandWord(flag.getValue() ?? '', stageLookup, escape);
-        if (!fromIsStage(ref)) addImage(ref);
+        fromRef(stage, expandWord(flag.getValue() ?? '', stageLookup, escape));
       }
     } else if (keyword === 'RUN') {
       for (const flag of instructionFact(ins, 'flags', () => (ins as ModifiableInstruction).getFlags())) {
@@ -295,11 +338,16 @@ export function dockerfileRefs(text: string, args: Readonly<Record<string, strin
         const opts = new Map(flag.getOptions().map((o) => [o.getName().toLowerCase(), o.getValue() ?? ''] as const));
         const type = (opts.get('type') ?? 'bind').toLowerCase();
         if (!opts.has('from') || !(type === 'bind' || type === 'cache')) continue;
-        const ref = expandWord(opts.get('from') as string, stageLookup, escape);
-        if (!fromIsStage(ref)) addImage(ref);
+        fromRef(stage, expandWord(opts.get('from') as string, stageLookup, escape));
       }
     }
   }
+
+  const last = targetStageIndex(stageNames, target);
+  let built = last === undefined ? stages.map((_, i) => i) : reachedStages(last, (i) => stages[i]?.deps ?? []);
+  if (built.some((i) => stages[i]?.unresolved)) built = stages.map((_, i) => i);
+  // First-seen order across the stages built, as written top to bottom.
+  const images = [...new Set(built.flatMap((i) => stages[i].images))];
   return { images, stages: allStages };
 }
 
@@ -308,10 +356,10 @@ export function dockerfileRefs(text: string, args: Readonly<Record<string, strin
  * Dockerfile text (inline-less remote context) or when BuildKit would reject it. Report
  * such a Dockerfile through parseDockerfileSafe; the build itself fails with BuildKit's error.
  */
-export function dockerfileImageRefs(text: string | undefined, args: Readonly<Record<string, string>> = {}): string[] {
+export function dockerfileImageRefs(text: string | undefined, args: Readonly<Record<string, string>> = {}, target?: string): string[] {
   if (text === undefined) return [];
   try {
-    return dockerfileRefs(text, args).images;
+    return dockerfileRefs(text, args, target).images;
   } catch (err) {
     if (err instanceof DockerfileSyntaxError) return [];
     throw err;

@@ -105,7 +105,7 @@ export function assembleNodes(input: AssembleInput): AssembleOutput {
       service: spec.service,
       composeProject: spec.composeProject,
       tags: spec.tags,
-      imageRefs: dockerfileImageRefs(input.facts.get(spec.project)?.dockerfileText, spec.args),
+      imageRefs: dockerfileImageRefs(input.facts.get(spec.project)?.dockerfileText, spec.args, spec.target),
       contexts: spec.additionalContexts,
       context: spec.context,
     })),

@@ -92,6 +92,18 @@ describe('createNodes: compose projects as docker compose finds them', () => {
     expect(tagsOf(projects.lib)).toEqual([expect.stringMatching(/^ws\d+-lib$/)]);
   });
 
+  it("an image used only by a stage the build does not reach makes no edge (the service's build.target decides)", async () => {
+    // One Dockerfile, two targets: `dev` starts from the base service's image, `prod` does not.
+    const projects = await projectsOf({
+      'compose.yaml':
+        'services:\n  base:\n    build: ./base\n    image: reg/base\n  api:\n    build: {context: ./api, target: prod}\n  api-dev:\n    build: {context: ./api, target: dev}\n',
+      'base/Dockerfile': DOCKERFILE,
+      'api/Dockerfile': 'FROM reg/base AS dev\nRUN true\nFROM scratch AS prod\nCOPY app /app\n',
+    });
+    expect(projects.api).not.toHaveProperty('implicitDependencies');
+    expect(projects['api-dev']!.implicitDependencies).toEqual(['base']);
+  });
+
   it('targets leave out empty build fields and implicitDependencies; the executors put the fields back', async () => {
     const projects = await projectsOf({
       'compose.yaml':

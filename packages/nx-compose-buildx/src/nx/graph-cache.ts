@@ -46,7 +46,9 @@ interface CacheEntry {
   warnings: string[];
 }
 
-const CACHE_VERSION = 4;
+// Bumped when the entry's shape or what the graph code derives from the same files changes
+// (5: image edges only from the stages a build reaches).
+const CACHE_VERSION = 5;
 
 /**
  * How recent a file's mtime may be, against the entry's writing, before its stat is not trusted:

@@ -354,6 +354,16 @@ describe('docker-push: the registry as the cache', () => {
     expect(logs.join('\n')).toContain('registry cache: off for this push (no registry serves local-only:dev, an image it builds on)');
   });
 
+  test('an image only a stage the build never reaches uses is not asked for: the key stands, the hit is kept', async () => {
+    const ctx = workspace();
+    writeFileSync(join(ctx.root, 'apps/api/Dockerfile'), `FROM local-only:dev AS dev\nFROM ${BASE}\nCOPY app.txt /\n`);
+    const { deps, commands, logs } = fakeDeps(registry('hit', { keyRefs: [] }));
+    expect(await dockerPush(options, ctx, deps)).toEqual({ success: true });
+    expect(builds(commands())).toHaveLength(0);
+    expect(commands().some((c) => c.includes('local-only'))).toBe(false);
+    expect(logs.join('\n')).not.toContain('registry cache: off');
+  });
+
   test('a dry run prints the lookup it would make and reads nothing', async () => {
     const { deps, commands, logs } = fakeDeps(registry('hit', { keyRefs: [] }));
     expect(await dockerPush({ ...options, dryRun: true }, workspace(), deps)).toEqual({ success: true });
