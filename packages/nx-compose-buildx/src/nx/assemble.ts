@@ -48,6 +48,11 @@ export interface ServiceFacts {
   walkedDirs?: string[];
   /** The context's symlinks (context-relative → readlink target), when it has any. */
   contextLinks?: Record<string, string>;
+  /**
+   * Each local named context (by its name in additional_contexts) as listed for its symlinks:
+   * the links (context-relative → readlink target) and the folders walked, for the graph cache.
+   */
+  namedContexts?: Record<string, { links: Record<string, string>; walkedDirs: string[] }>;
   /** Workspace-relative ignore file in effect, if any. */
   ignoreFile?: string;
   ignorePatterns: string[];
@@ -249,7 +254,17 @@ export function serviceReads(spec: ServiceBuildSpec, facts: ServiceFacts | undef
     platforms: spec.platforms,
     namedContexts: named,
   });
-  return facts?.contextLinks ? { ...reads, context: followLinks(reads.context, facts.contextLinks) } : reads;
+  const namedLinks = facts?.namedContexts ?? {};
+  return {
+    ...reads,
+    ...(facts?.contextLinks ? { context: followLinks(reads.context, facts.contextLinks) } : {}),
+    namedContexts: Object.fromEntries(
+      Object.entries(reads.namedContexts).map(([name, read]) => [
+        name,
+        namedLinks[name] ? followLinks(read, namedLinks[name].links) : read,
+      ]),
+    ),
+  };
 }
 
 /** Context-relative form of workspace-relative paths that lie inside `context`. */

@@ -1,10 +1,11 @@
 /** createNodes over real folders: which compose projects exist, as `docker compose` run in each folder sees them. */
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { CreateNodesContext, ProjectConfiguration } from '@nx/devkit';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { createComposeNodes } from './create-nodes';
+import { workspaceDataDirectory } from './graph-cache';
 import { normalizeBuildOptions, type BuildExecutorOptions } from './executors/shared/options';
 import type { ComposeBuildxPluginOptions } from './plugin-options';
 
@@ -79,6 +80,52 @@ describe('createNodes: compose projects as docker compose finds them', () => {
     const inputs = projects.api!.namedInputs!['docker-image'];
     expect(inputs).toEqual(expect.arrayContaining(['{workspaceRoot}/api/conf.txt', '{workspaceRoot}/api/shared/conf.txt']));
     expect(JSON.stringify(inputs)).not.toContain('other.txt');
+  });
+
+  it("a named context's links are followed as the main context's are", async () => {
+    const projects = await projectsOf(
+      {
+        'compose.yaml': 'services:\n  api:\n    build:\n      context: ./api\n      additional_contexts:\n        shared: ./shared\n',
+        'api/Dockerfile': 'FROM scratch\nCOPY --from=shared conf.txt /conf.txt\nCOPY --from=shared lib/ /lib/\n',
+        'shared/real/conf.txt': 'conf\n',
+        'shared/lib/a.js': 'a\n',
+        'shared/other.txt': 'not read\n',
+      },
+      {},
+      // lib/b.js is below a copied folder: copied as a link, followed by nothing.
+      { 'shared/conf.txt': 'real/conf.txt', 'shared/lib/b.js': '../other.txt' },
+    );
+    const inputs = projects.api!.namedInputs!['docker-image'];
+    expect(inputs).toEqual(expect.arrayContaining(['{workspaceRoot}/shared/conf.txt', '{workspaceRoot}/shared/real/conf.txt']));
+    expect(JSON.stringify(inputs)).not.toContain('other.txt');
+  });
+
+  it("a link added to a named context is seen on the next graph: the cache watches the context's folders", async () => {
+    const root = join(base, `ws${n++}`);
+    const files: Record<string, string> = {
+      'compose.yaml': 'services:\n  api:\n    build:\n      context: ./api\n      additional_contexts:\n        shared: ./shared\n',
+      'api/Dockerfile': 'FROM scratch\nCOPY --from=shared sub/conf.txt /conf.txt\n',
+      'shared/sub/conf.txt': 'conf\n',
+      'shared/real/conf.txt': 'real\n',
+    };
+    for (const [path, content] of Object.entries(files)) {
+      mkdirSync(dirname(join(root, path)), { recursive: true });
+      writeFileSync(join(root, path), content);
+    }
+    const context = { workspaceRoot: root, nxJsonConfiguration: {}, configFiles: ['compose.yaml'] } as unknown as CreateNodesContext;
+    const inputsNow = async () => {
+      const [[, result]] = await createComposeNodes(['compose.yaml'], {}, context);
+      return JSON.stringify(result.projects?.api?.namedInputs?.['docker-image']);
+    };
+    expect(await inputsNow()).not.toContain('shared/real/conf.txt');
+    // The entry is written after createNodes returns: wait for it, so the next call is a warm one.
+    const dataDir = workspaceDataDirectory(root);
+    await vi.waitFor(() => expect(readdirSync(dataDir).some((f) => f.startsWith('nx-compose-buildx-') && f.endsWith('.json'))).toBe(true));
+    expect(await inputsNow()).not.toContain('shared/real/conf.txt');
+    // In a sub-folder: only that folder's own stat moves.
+    rmSync(join(root, 'shared/sub/conf.txt'));
+    symlinkSync('../real/conf.txt', join(root, 'shared/sub/conf.txt'));
+    expect(await inputsNow()).toContain('shared/real/conf.txt');
   });
 
   it('a compose file pulled in by include: belongs to the including project only', async () => {

@@ -224,6 +224,14 @@ function graphDependencies(
       dirs.push(posix.dirname(spec.dockerfile));
     }
     for (const dir of dirs) for (const marker of ['project.json', 'package.json']) stats.add(posix.join(dir, marker));
+    // A link added to a named context changes what its reads follow.
+    for (const [name, named] of Object.entries(fact?.namedContexts ?? {})) {
+      const dir = spec.additionalContexts[name];
+      if (dir === undefined || listed.has(`\0named\0${dir}`)) continue;
+      listed.add(`\0named\0${dir}`);
+      for (const walked of named.walkedDirs) stats.add(walked === '' ? dir : posix.join(dir, walked));
+      stats.add(posix.join(dir, '.dockerignore'));
+    }
   }
   return {
     composeDirs: [
@@ -345,6 +353,37 @@ function factsReader(
   }
   const dockerfiles = new Map<string, string | undefined>();
   const listings = new Map<string, Omit<ServiceFacts, 'dockerfileText'>>();
+  const namedListings = new Map<string, { links: Record<string, string>; walkedDirs: string[] }>();
+  /**
+   * A named context folder listed for its symlinks, once per folder. BuildKit sends it with its
+   * own .dockerignore applied (checked on the stack), so that file prunes the walk. A folder that
+   * cannot be listed (missing: the build fails on it) has no links; its stat keeps the cache honest.
+   */
+  const namedListing = (dir: string) => {
+    let listing = namedListings.get(dir);
+    if (!listing) {
+      let prune: ((relDir: string) => boolean) | undefined;
+      try {
+        const ignore = join(root, dir, '.dockerignore');
+        if (disk.exists(ignore)) prune = createPrunePredicate(readFileSync(ignore, 'utf-8').split(/\r?\n/));
+      } catch {
+        prune = undefined; // an unreadable or invalid ignore file: walk it all (over-selects; the build reports it)
+      }
+      try {
+        const { links, walkedDirs } = listContext(join(root, dir), prune, disk.list);
+        listing = { links, walkedDirs };
+      } catch {
+        listing = { links: {}, walkedDirs: [''] };
+      }
+      namedListings.set(dir, listing);
+    }
+    return listing;
+  };
+  const namedContextsOf = (spec: ServiceBuildSpec): Pick<ServiceFacts, 'namedContexts'> => {
+    const out: NonNullable<ServiceFacts['namedContexts']> = {};
+    for (const [name, dir] of Object.entries(spec.additionalContexts)) if (contextKind(dir) === 'local') out[name] = namedListing(dir);
+    return Object.keys(out).length ? { namedContexts: out } : {};
+  };
   return (spec, outside) => {
     if (contextKind(spec.context) !== 'local') return undefined;
     if (spec.dockerfile && !dockerfiles.has(spec.dockerfile)) {
@@ -352,11 +391,12 @@ function factsReader(
       dockerfiles.set(spec.dockerfile, disk.stat(abs) ? readFileSync(abs, 'utf-8') : undefined);
     }
     const dockerfileText = spec.dockerfile ? dockerfiles.get(spec.dockerfile) : undefined;
+    if (outside) return { contextFiles: [], ignorePatterns: [], ...(dockerfileText !== undefined ? { dockerfileText } : {}) };
     const withText = (f: Omit<ServiceFacts, 'dockerfileText'>): ServiceFacts => ({
       ...f,
+      ...namedContextsOf(spec),
       ...(dockerfileText !== undefined ? { dockerfileText } : {}),
     });
-    if (outside) return withText({ contextFiles: [], ignorePatterns: [] });
     const ignoreFile = selectIgnoreFile(spec.dockerfile, spec.context, (p: string) => disk.exists(join(root, p)));
     const contextKey = `${spec.context}\0${ignoreFile ?? ''}`;
     const known = listings.get(contextKey);

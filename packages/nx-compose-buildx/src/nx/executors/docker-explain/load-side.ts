@@ -14,7 +14,7 @@ import type { ServiceBuildSpec } from '../../../build-spec/types';
 import { listContext, selectIgnoreFile } from '../../../graph';
 import { listGitTree, readGitFiles, type GitTree } from '../../../run/git-tree';
 import type { RunFn } from '../../../run/exec';
-import { serviceReads } from '../../assemble';
+import { serviceReads, type ServiceFacts } from '../../assemble';
 import type { ExplainSide } from './reasons';
 
 /** The compose run a service comes from, workspace-relative (the docker-explain target's `compose` option). */
@@ -153,6 +153,12 @@ function sideOf(project: ComposeProject, source: SideSource, root: string, servi
   const dockerfileText = spec.dockerfileInline ?? (spec.dockerfile ? read(spec.dockerfile) : undefined);
   const ignoreFile = selectIgnoreFile(spec.dockerfile, spec.context, (p) => source.files.isFile(join(root, p)));
   const contextLinks = contextKind(spec.context) === 'local' ? source.contextLinks(join(root, spec.context)) : {};
+  // The named contexts' links too, as the graph follows them (walkedDirs only serve the graph cache).
+  const namedContexts: NonNullable<ServiceFacts['namedContexts']> = {};
+  for (const [name, dir] of Object.entries(spec.additionalContexts)) {
+    const links = contextKind(dir) === 'local' ? source.contextLinks(join(root, dir)) : {};
+    if (Object.keys(links).length > 0) namedContexts[name] = { links, walkedDirs: [] };
+  }
   const locations: Record<string, SourceLocation> = {};
   for (const [key, loc] of Object.entries(composeService.locations ?? {}))
     locations[key] = { ...loc, file: toWorkspacePath(root, loc.file) };
@@ -164,6 +170,7 @@ function sideOf(project: ComposeProject, source: SideSource, root: string, servi
         contextFiles: [],
         ignorePatterns: [],
         ...(Object.keys(contextLinks).length > 0 ? { contextLinks } : {}),
+        ...(Object.keys(namedContexts).length > 0 ? { namedContexts } : {}),
         ...(dockerfileText !== undefined ? { dockerfileText } : {}),
       }),
       ...(ignoreFile ? { ignoreFile } : {}),
