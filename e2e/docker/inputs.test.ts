@@ -11,7 +11,7 @@
  *
  * Services: every construct of graph/dockerfile-reads.ts (constructs, named), a root
  * context with a shared folder (mono-*), a fallback to the whole context with ignore
- * rules (mono-whole), and real Dockerfiles from public repositories, copied verbatim
+ * rules (mono-whole), ONBUILD triggers of a stage and of a workspace image (onbuild-*), and real Dockerfiles from public repositories, copied verbatim
  * except FROM, which names the local base image (no registry on the internet here):
  * - open-telemetry/opentelemetry-demo @ 054282e318317f2be09f67dd9b0d7d1278566cfa,
  *   src/image-provider/Dockerfile and the repository's .dockerignore (root context);
@@ -86,6 +86,15 @@ services:
   flask-proxy:
     image: 127.0.0.1:5000/nxcb-inputs/flask-proxy:latest
     build: ./awesome-compose/nginx-flask-mysql/proxy
+  onbuild-stage:
+    image: 127.0.0.1:5000/nxcb-inputs/onbuild-stage:latest
+    build: ./onbuild-stage
+  onbuild-base:
+    image: 127.0.0.1:5000/nxcb-inputs/onbuild-base:latest
+    build: ./onbuild-base
+  onbuild-child:
+    image: 127.0.0.1:5000/nxcb-inputs/onbuild-child:latest
+    build: ./onbuild-child
 `,
   // --- every construct -------------------------------------------------------------
   'constructs/Dockerfile': `ARG BASE=${BASE}
@@ -166,6 +175,30 @@ COPY own.txt /own.txt
   'shared/conf/app.conf': 'app\n',
   'shared/conf/other.conf': 'other\n',
   'shared/extra.txt': 'extra\n',
+  // --- ONBUILD: a trigger runs in the build FROM its image or stage, reading that build's context
+  'onbuild-stage/Dockerfile': `FROM ${BASE} AS base
+ONBUILD COPY trig.txt /trig.txt
+FROM base
+COPY own.txt /own.txt
+`,
+  'onbuild-stage/.dockerignore': '*.md\n',
+  'onbuild-stage/own.txt': 'own\n',
+  'onbuild-stage/trig.txt': 'read by the trigger\n',
+  'onbuild-stage/notes.md': 'ignored\n',
+  // onbuild-base is pushed in beforeAll; onbuild-child builds FROM it (a graph edge).
+  'onbuild-base/Dockerfile': `FROM ${BASE}
+COPY base.txt /base.txt
+ONBUILD COPY trig.txt /trig.txt
+`,
+  'onbuild-base/base.txt': 'base\n',
+  'onbuild-base/trig.txt': 'not read by this build\n',
+  'onbuild-child/Dockerfile': `FROM 127.0.0.1:5000/nxcb-inputs/onbuild-base:latest
+COPY own.txt /own.txt
+`,
+  'onbuild-child/.dockerignore': '*.md\n',
+  'onbuild-child/own.txt': 'own\n',
+  'onbuild-child/trig.txt': "read by the base image's trigger\n",
+  'onbuild-child/notes.md': 'ignored\n',
   // --- root context, shared folder, whole-context fallback ---------------------------
   'mono/.dockerignore': '**/*.log\n*.md\n',
   'mono/README.md': '# mono\n',
@@ -325,6 +358,24 @@ describe('Dockerfile-aware inputs agree with BuildKit: a file that is not an inp
     // In a named context: conf-link -> conf/other.conf, which the named service then reads.
     symlinkSync('conf/other.conf', join(ws.root, 'shared/conf-link'));
     await ws.commit('symlinks');
+    // The image onbuild-child starts from must be in the registry before any build of it.
+    const pushed = await run(
+      'docker',
+      [
+        'buildx',
+        'build',
+        '--platform',
+        'linux/amd64',
+        '--provenance=false',
+        '--push',
+        '-t',
+        '127.0.0.1:5000/nxcb-inputs/onbuild-base:latest',
+        '--',
+        join(ws.root, 'onbuild-base'),
+      ],
+      { cwd: ws.root },
+    );
+    if (pushed.status !== 0) throw new Error(`pushing onbuild-base failed:\n${pushed.stderr.slice(-3000)}`);
     out = mkdtempSync(join(tmpdir(), 'nxcb-inputs-'));
     const graphFile = join(out, 'graph.json');
     await ws.nx(['graph', `--file=${graphFile}`]);
@@ -357,6 +408,9 @@ describe('Dockerfile-aware inputs agree with BuildKit: a file that is not an inp
       'mono-whole',
       'named',
       'named-stage',
+      'onbuild-base',
+      'onbuild-child',
+      'onbuild-stage',
       'otel-image-provider',
       'robot-mongo',
       'robot-mysql',
@@ -446,6 +500,10 @@ describe('Dockerfile-aware inputs agree with BuildKit: a file that is not an inp
       'constructs/unused.txt',
     ]);
     expect(notInputs.get('named')).toEqual(['named/other.txt', 'shared/extra.txt']);
+    // A trigger is not parsed: the build it runs in reads its whole (filtered) context; the image that declares it reads nothing more.
+    expect(notInputs.get('onbuild-stage')).toEqual(['onbuild-stage/notes.md']);
+    expect(notInputs.get('onbuild-child')).toEqual(['onbuild-child/notes.md']);
+    expect(notInputs.get('onbuild-base')).toEqual(['onbuild-base/trig.txt']);
     // Rebuilding the baseline gives the baseline: the check itself is reproducible.
     for (const svc of services.slice(0, 2)) expect(await digest(svc)).toBe(svc.baseline);
   });

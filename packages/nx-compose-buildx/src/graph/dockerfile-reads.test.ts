@@ -249,6 +249,34 @@ const cases: Array<{ name: string; text: string; opts?: DockerfileReadsOptions; 
     context: [],
     named: { cfg: ['conf'] },
   },
+  // ONBUILD
+  {
+    name: "a base stage's reading ONBUILD runs in the stage built on it: whole",
+    text: 'FROM busybox AS base\nONBUILD COPY a.txt /a\nFROM base\nCOPY b /b\n',
+    opts: { namedContexts: ['cfg'] },
+    context: 'whole',
+    named: { cfg: 'whole' },
+  },
+  {
+    name: 'an ONBUILD of a stage only copied from runs nowhere',
+    text: 'FROM busybox AS base\nONBUILD COPY a.txt /a\nFROM scratch\nCOPY --from=base /bin /bin\nCOPY b /b\n',
+    context: ['b'],
+  },
+  {
+    name: 'an ONBUILD of a stage the target never reaches',
+    text: 'FROM busybox AS base\nONBUILD COPY a.txt /a\nFROM base AS dev\nFROM scratch\nCOPY b /b\n',
+    context: ['b'],
+  },
+  {
+    name: 'an ONBUILD that reads nothing (ENV)',
+    text: 'FROM busybox AS base\nONBUILD ENV X=1\nFROM base\nCOPY b /b\n',
+    context: ['b'],
+  },
+  {
+    name: "the target stage's own ONBUILD reads nothing of this build",
+    text: 'FROM scratch\nONBUILD COPY a /a\nCOPY b /b\n',
+    context: ['b'],
+  },
   // when in doubt
   { name: 'a syntax frontend we know', text: '# syntax=docker/dockerfile:1.7-labs\nFROM scratch\nCOPY a /a\n', context: ['a'] },
   {
@@ -292,6 +320,21 @@ describe('dockerfileReads', () => {
       'go.mod': [{ line: 5, instruction: 'COPY go.mod' }],
       pb: [{ line: 6, instruction: 'RUN --mount=type=bind,source=pb' }],
     });
+  });
+
+  it("reports the target stage's reading ONBUILD, for the builds FROM this image", () => {
+    const text = 'FROM busybox AS base\nONBUILD ENV X=1\nONBUILD COPY . /app\nFROM scratch AS other\nONBUILD ADD x /x\n';
+    expect(dockerfileReads(text, { target: 'base' }).onbuild).toEqual({ line: 3, instruction: 'ONBUILD COPY . /app' });
+    expect(dockerfileReads(text).onbuild).toEqual({ line: 5, instruction: 'ONBUILD ADD x /x' });
+    expect(dockerfileReads('FROM busybox\nONBUILD ENV X=1\n').onbuild).toBeUndefined();
+    expect(dockerfileReads('FROM busybox\nONBUILD COPY a \\\n   b /d\n').onbuild).toEqual({ line: 2, instruction: 'ONBUILD COPY a b /d' });
+    // The stage walk gave up (an unknown FROM): any stage's trigger counts.
+    expect(dockerfileReads('FROM busybox AS a\nONBUILD COPY a /a\nFROM ${X}\n').onbuild?.line).toBe(2);
+  });
+
+  it("names the base stage's trigger as the reason for the whole context", () => {
+    const reads = dockerfileReads('FROM busybox AS base\nONBUILD COPY a.txt /a\nFROM base\n');
+    expect(reads.context).toEqual({ whole: true, reasons: ['line 2: ONBUILD COPY a.txt /a (run by FROM base, line 3)'] });
   });
 
   it('memoises on its inputs', () => {

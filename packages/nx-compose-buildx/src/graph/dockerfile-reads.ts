@@ -22,10 +22,12 @@
  * service names no platforms), a `# syntax=` frontend other than docker/dockerfile, a
  * `**` segment or an escape character in a source (the pattern is cut before it), an
  * unknown `--from`, or a Dockerfile BuildKit would reject. `COPY --exclude` is not applied
- * (over-selects). `ONBUILD` triggers of base images are not seen. Symlinks among the sources
+ * (over-selects). A base stage's reading `ONBUILD` trigger (it runs in the stage built on it)
+ * makes every context whole; the target stage's is reported (`onbuild`) for the builds
+ * on this image; those of images from outside the workspace are not seen. Symlinks among the sources
  * are followed afterwards, against the context's listing (read-inputs.ts followLinks).
  */
-import type { Dockerfile, Instruction, ModifiableInstruction, Property, PropertyInstruction } from 'dockerfile-ast';
+import type { Dockerfile, Instruction, ModifiableInstruction, Onbuild, Property, PropertyInstruction } from 'dockerfile-ast';
 import {
   expandWord,
   instructionFact,
@@ -52,6 +54,12 @@ export interface DockerfileReads {
   namedContexts: Record<string, ContextReads>;
   /** Set when BuildKit would reject the Dockerfile: then every context counts as read whole. */
   problem?: DockerfileProblem;
+  /**
+   * The first `ONBUILD` of the target stage whose trigger can read a context (`COPY`, `ADD`,
+   * `RUN`): the image this build makes runs it in the contexts of every build `FROM` it, so
+   * such a build counts its contexts as read whole.
+   */
+  onbuild?: ReadSite;
 }
 
 export interface DockerfileReadsOptions {
@@ -64,6 +72,36 @@ export interface DockerfileReadsOptions {
   platforms?: readonly string[];
   /** Names of the service's additional contexts. */
   namedContexts?: readonly string[];
+}
+
+const BASE_TRIGGER = /^(.+):(\d+): (ONBUILD .*) \(the image of \S+ runs it in this build\)$/;
+
+/** The whole-context reason for a dependency's trigger, and (for docker-explain) the site it names. */
+const baseTriggerReason = (trigger: ReadSite & { file: string }, dep: string) =>
+  `${trigger.file}:${trigger.line}: ${trigger.instruction} (the image of ${dep} runs it in this build)`;
+export function baseTriggerSite(reason: string): (ReadSite & { file: string }) | undefined {
+  const m = BASE_TRIGGER.exec(reason);
+  return m ? { file: m[1]!, line: Number(m[2]), instruction: m[3]! } : undefined;
+}
+
+/**
+ * A workspace image the service builds on runs its `ONBUILD` triggers in this build's
+ * contexts; what they read is not parsed, so every context counts as read whole. `triggerOf`
+ * gives a dependency's reading trigger (its Dockerfile, line and instruction), if it has one.
+ */
+export function withBaseTriggers(
+  reads: DockerfileReads,
+  namedContexts: readonly string[],
+  dependencies: readonly string[],
+  triggerOf: (project: string) => (ReadSite & { file: string }) | undefined,
+): DockerfileReads {
+  for (const dep of dependencies) {
+    const trigger = triggerOf(dep);
+    if (!trigger) continue;
+    const whole = { whole: true as const, reasons: [baseTriggerReason(trigger, dep)] };
+    return { ...reads, context: whole, namedContexts: Object.fromEntries(namedContexts.map((n) => [n, whole])) };
+  }
+  return reads;
 }
 
 /** Frontends that behave as the built-in one does for what is read. */
@@ -96,6 +134,8 @@ interface StageRecord {
   envFromArg?: Set<string>;
   /** Whether a variable no instruction set is known to be empty (the stage's root is scratch). */
   missIsEmpty: boolean;
+  /** The stage's first `ONBUILD` whose trigger can read a context. */
+  onbuild?: ReadSite;
 }
 
 const acc = (): Accumulator => ({ whole: [], paths: new Set(), by: new Map() });
@@ -132,15 +172,20 @@ function computeReads(text: string, options: DockerfileReadsOptions): Dockerfile
   if (!parsed.ok) return everything(`line ${parsed.error.line}: ${parsed.error.message}`, parsed.error);
   const syntax = parsed.dockerfile.getDirectives().find((d) => d.getName().toLowerCase() === 'syntax');
   if (syntax && !KNOWN_SYNTAX.test((syntax.getValue() ?? '').trim()))
-    return everything(`# syntax=${syntax.getValue()} is a frontend whose reads are not known`);
+    return {
+      ...everything(`# syntax=${syntax.getValue()} is a frontend whose reads are not known`),
+      ...anyOnbuild(parsed.dockerfile, text),
+    };
 
   const platforms = options.platforms?.length ? options.platforms : [undefined];
   const main = acc();
   const namedAcc = new Map<string, Accumulator>();
+  let onbuild: ReadSite | undefined;
   for (const platform of platforms) {
     const args = { ...options.args, ...(platform ? options.platformArgs?.[platform] : undefined) };
     const one = readsForPlatform(parsed.dockerfile, text, args, platform, options.target, named);
-    if ('everything' in one) return everything(one.everything);
+    if ('everything' in one) return { ...everything(one.everything), ...anyOnbuild(parsed.dockerfile, text) };
+    onbuild ??= one.onbuild;
     merge(main, one.main);
     for (const [n, a] of one.named) {
       if (!namedAcc.has(n)) namedAcc.set(n, acc());
@@ -150,7 +195,28 @@ function computeReads(text: string, options: DockerfileReadsOptions): Dockerfile
   return {
     context: finish(main),
     namedContexts: Object.fromEntries([...namedAcc].sort(([a], [b]) => (a < b ? -1 : 1)).map(([n, a]) => [n, finish(a)])),
+    ...(onbuild ? { onbuild } : {}),
   };
+}
+
+/** When the stage walk gave up, any stage's reading `ONBUILD`, so that a build on this image never under-counts. */
+function anyOnbuild(df: Dockerfile, text: string): { onbuild?: ReadSite } {
+  const ins = df.getInstructions().find((i) => i.getKeyword() === 'ONBUILD' && readingTrigger(i));
+  return ins ? { onbuild: siteOf(ins, text.split(/\r?\n/), df.getEscapeCharacter()) } : {};
+}
+
+/** An instruction as a read site: its 1-based line and its text, continuation lines joined. */
+function siteOf(ins: Instruction, lines: readonly string[], escape: string): ReadSite {
+  const { start, end } = ins.getRange();
+  const joined = lines
+    .slice(start.line, end.line + 1)
+    .map((l) => (l.trimEnd().endsWith(escape) ? l.trimEnd().slice(0, -1) : l))
+    .join(' ');
+  return { line: start.line + 1, instruction: joined.replace(/\s+/g, ' ').trim() };
+}
+
+function readingTrigger(ins: Instruction): boolean {
+  return READING_TRIGGERS.has(((ins as Onbuild).getTriggerWord() ?? '').toUpperCase());
 }
 
 function merge(into: Accumulator, from: Accumulator): void {
@@ -198,7 +264,10 @@ function platformArgValues(platform: string | undefined): Map<string, Value> {
   return out;
 }
 
-type PlatformReads = { main: Accumulator; named: Map<string, Accumulator> } | { everything: string };
+type PlatformReads = { main: Accumulator; named: Map<string, Accumulator>; onbuild?: ReadSite } | { everything: string };
+
+/** Trigger instructions that can read a context (`COPY`, `ADD`, `RUN --mount`; any `RUN`, to stay on the safe side). */
+const READING_TRIGGERS = new Set(['COPY', 'ADD', 'RUN']);
 
 function readsForPlatform(
   df: Dockerfile,
@@ -360,6 +429,9 @@ function readsForPlatform(
         const ctx = ref && 'context' in ref ? ref.context : undefined;
         if (base !== undefined) {
           record.deps.add(base);
+          // BuildKit runs a base stage's ONBUILD triggers here, in this build's contexts.
+          const trigger = stages[base].onbuild;
+          if (trigger) record.ambiguous = `line ${trigger.line}: ${trigger.instruction} (run by FROM ${e.value}, ${where})`;
           // A stage inherits its base stage's ENVs, not its ARGs.
           const fromArg = stages[base].envFromArg;
           record.env = new Map([...stages[base].env].filter(([k]) => !fromArg?.has(k)));
@@ -374,6 +446,8 @@ function readsForPlatform(
       stage = record;
     } else if (!stage) {
       continue;
+    } else if (keyword === 'ONBUILD') {
+      if (readingTrigger(ins)) stage.onbuild ??= siteOf(ins, lines, escape);
     } else if (keyword === 'ENV') {
       const assigned = new Set<string>();
       const properties = instructionFact(ins, 'properties', () =>
@@ -464,6 +538,7 @@ function readsForPlatform(
   if (ambiguous !== undefined) return { everything: stages[ambiguous].ambiguous as string };
   const main = acc();
   const named = new Map<string, Accumulator>();
+  const { onbuild } = stages[targetIndex];
   for (const i of reached) {
     merge(main, stages[i].main);
     for (const [n, a] of stages[i].named) {
@@ -471,7 +546,7 @@ function readsForPlatform(
       merge(named.get(n) as Accumulator, a);
     }
   }
-  return { main, named };
+  return { main, named, ...(onbuild ? { onbuild } : {}) };
 }
 
 function referencesAny(raw: string, names: ReadonlySet<string>): boolean {

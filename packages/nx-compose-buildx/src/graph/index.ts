@@ -22,8 +22,10 @@ export {
   type IgnoredPathsOptions,
 } from './dockerignore';
 export {
+  baseTriggerSite,
   dockerfileReads,
   sourcePattern,
+  withBaseTriggers,
   type ContextReads,
   type DockerfileReads,
   type DockerfileReadsOptions,

@@ -15,6 +15,7 @@ import {
   serviceIndex,
   type DockerfileReads,
   type IgnoredPath,
+  withBaseTriggers,
 } from '../graph';
 import { errorProject } from './error-project';
 import type { NormalizedPluginOptions } from './plugin-options';
@@ -146,6 +147,8 @@ export function assembleNodes(input: AssembleInput): AssembleOutput {
     lockState.set(spec.project, { current, platforms });
   }
   const watchedBy = new Map(input.services.map(({ set, spec }) => [spec.project, set.watchedFiles]));
+  const ownReads = new Map(specs.map((spec) => [spec.project, serviceReads(spec, input.facts.get(spec.project))]));
+  const specOf = new Map(specs.map((spec) => [spec.project, spec]));
   const ignoredOf = ignoredPathsByContext(specs, input.facts, (spec) => {
     const state = lockState.get(spec.project);
     const stale = !state?.current || [...(state?.platforms.values() ?? [])].some((c) => !c);
@@ -167,7 +170,10 @@ export function assembleNodes(input: AssembleInput): AssembleOutput {
     if (!lockCurrent) staleLock.push(spec.project);
     const composeFiles = set.watchedFiles;
     const facts = input.facts.get(spec.project);
-    const reads = serviceReads(spec, facts);
+    const reads = withBaseTriggers(ownReads.get(spec.project)!, Object.keys(spec.additionalContexts), edges[spec.project] ?? [], (dep) => {
+      const trigger = ownReads.get(dep)?.onbuild;
+      return trigger && { ...trigger, file: specOf.get(dep)?.dockerfile ?? `${dep} (inline Dockerfile)` };
+    });
     if (reads.problem && spec.dockerfile) {
       errors.push(
         new ComposeError(`${reads.problem.message}; the inputs of this service fall back to its whole context`, {

@@ -151,6 +151,26 @@ describe('createNodes: compose projects as docker compose finds them', () => {
     expect(projects['api-dev']!.implicitDependencies).toEqual(['base']);
   });
 
+  it("a workspace image's reading ONBUILD trigger makes every build FROM it read its whole context", async () => {
+    const projects = await projectsOf({
+      'compose.yaml':
+        'services:\n  base:\n    build: ./base\n    image: reg/onbuild-base\n  api:\n    build: {context: ./api, additional_contexts: {cfg: ./cfg}}\n  web:\n    build: ./web\n',
+      'base/Dockerfile': 'FROM scratch\nONBUILD COPY conf/ /conf\n',
+      'api/Dockerfile': 'FROM reg/onbuild-base\nCOPY app /app\n',
+      'api/app': 'x',
+      'api/conf/a.conf': 'x',
+      'cfg/x': 'x',
+      'web/Dockerfile': 'FROM scratch\nCOPY app /app\n',
+      'web/app': 'x',
+      'web/conf/a.conf': 'x',
+    });
+    expect(projects.api!.implicitDependencies).toEqual(['base']);
+    expect(projects.api!.namedInputs!['docker-image']).toEqual(
+      expect.arrayContaining(['{workspaceRoot}/api/**/*', '{workspaceRoot}/cfg/**/*']),
+    );
+    expect(JSON.stringify(projects.web!.namedInputs!['docker-image'])).not.toContain('conf');
+  });
+
   it('targets leave out empty build fields and implicitDependencies; the executors put the fields back', async () => {
     const projects = await projectsOf({
       'compose.yaml':

@@ -4,6 +4,7 @@ import { registryLocation } from '../../../buildx/image-ref';
 import { commandTimeouts } from '../../../run/exec';
 import { commitSource, diskSource, loadSide, type ComposeRunOption, type LoadedSide, type SideSource } from './load-side';
 import { describeReason, explainReasons, type ExplainSide, type Reason, type RegistryAnswer } from './reasons';
+import { withBaseTriggers, type ReadSite } from '../../../graph';
 import { computeContentKey } from '../shared/content-key';
 import { defaultDeps, withTimeouts, type ExecutorDeps } from '../shared/deps';
 import { normalizeBuildOptions, type BuildExecutorOptions } from '../shared/options';
@@ -37,6 +38,8 @@ export interface ServiceExplanation {
   image: string;
   platforms: string[];
   reasons: Reason[];
+  /** This image's `ONBUILD` trigger that reads the contexts of the builds on it, as the graph counts it. */
+  onbuild?: ReadSite & { file: string };
 }
 
 interface Range {
@@ -187,6 +190,7 @@ class Explainer {
     }
 
     const dependencies: Array<{ service: string; image: string; reasons: Reason[] }> = [];
+    const triggers = new Map<string, ReadSite & { file: string }>();
     const targetName = this.context.targetName!;
     for (const dep of this.context.projectGraph?.dependencies?.[project] ?? []) {
       const depOptions = this.context.projectsConfigurations?.projects?.[dep.target]?.targets?.[targetName]?.options as
@@ -194,7 +198,15 @@ class Explainer {
       if (!depOptions?.compose || path.includes(dep.target)) continue;
       const e = await this.explain(dep.target, depOptions, false, path).catch(() => undefined);
       if (e) dependencies.push({ service: e.service, image: e.image, reasons: e.reasons });
+      if (e?.onbuild) triggers.set(dep.target, e.onbuild);
     }
+    // As the graph does: a base image's trigger reads this build's contexts whole.
+    const headSide: ExplainSide = {
+      ...head.side,
+      reads: withBaseTriggers(head.side.reads, Object.keys(head.side.spec.additionalContexts), [...triggers.keys()], (d) =>
+        triggers.get(d),
+      ),
+    };
 
     const registry: RegistryAnswer[] = [];
     if (withRegistry) {
@@ -207,7 +219,7 @@ class Explainer {
     }
 
     const reasons = explainReasons({
-      head: head.side,
+      head: headSide,
       ...('side' in base ? { base: base.side } : 'error' in base ? { baseError: base.error } : {}),
       changedFiles: this.range.changedFiles,
       ...(committed ? { committed, environmentSet: set } : {}),
@@ -223,6 +235,9 @@ class Explainer {
       image: head.side.spec.tags[0] ?? options.service,
       platforms: head.side.spec.platforms,
       reasons,
+      ...(head.side.reads.onbuild
+        ? { onbuild: { ...head.side.reads.onbuild, file: head.side.spec.dockerfile ?? `${options.service} (inline Dockerfile)` } }
+        : {}),
     };
   }
 }

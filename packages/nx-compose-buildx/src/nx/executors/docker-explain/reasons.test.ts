@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildOptionsFrom } from '../../../build-spec/build-fields';
 import type { ServiceBuildSpec } from '../../../build-spec/types';
-import { dockerfileReads } from '../../../graph';
+import { dockerfileReads, withBaseTriggers } from '../../../graph';
 import { describeReason, explainReasons, fieldReasons, fileReasons, instructionChanges, type ExplainSide, type Reason } from './reasons';
 
 function spec(over: Partial<ServiceBuildSpec> = {}): ServiceBuildSpec {
@@ -90,6 +90,35 @@ describe('fileReasons', () => {
       changed: ['shared/lib/x.go'],
       sides: [side(spec({ additionalContexts: { lib: 'shared/lib' } }), 'FROM scratch\nCOPY --from=lib . /lib\n')],
       expected: [{ kind: 'file', file: 'shared/lib/x.go', readBy: [{ file: 'api/Dockerfile', line: 2, instruction: 'COPY .' }] }],
+    },
+    {
+      name: "a base stage's ONBUILD trigger: that trigger",
+      changed: ['api/conf/x'],
+      sides: [side(spec(), 'FROM scratch AS base\nONBUILD COPY conf/ /c\nFROM base\n')],
+      expected: [
+        {
+          kind: 'file',
+          file: 'api/conf/x',
+          readBy: [{ file: 'api/Dockerfile', line: 2, instruction: 'ONBUILD COPY conf/ /c (run by FROM base, line 3)' }],
+        },
+      ],
+    },
+    {
+      name: "a workspace base image's ONBUILD trigger: that image's Dockerfile and line",
+      changed: ['api/conf/x'],
+      sides: [
+        {
+          ...head,
+          reads: withBaseTriggers(head.reads, [], ['base'], () => ({
+            file: 'base/Dockerfile',
+            line: 2,
+            instruction: 'ONBUILD COPY conf/ /c',
+          })),
+        },
+      ],
+      expected: [
+        { kind: 'file', file: 'api/conf/x', readBy: [{ file: 'base/Dockerfile', line: 2, instruction: 'ONBUILD COPY conf/ /c' }] },
+      ],
     },
   ])('$name', ({ changed, sides, expected }) => {
     expect(fileReasons(changed, sides ?? [head])).toEqual(expected);

@@ -17,7 +17,14 @@ import { MASK, isSecretLikeName } from '../../../build-spec/secret-args';
 import type { BuildOptions, ServiceBuildSpec } from '../../../build-spec/types';
 import { contextKind } from '../../../build-spec/paths';
 import type { SourceLocation } from '../../../compose/types';
-import { createIgnoreMatcher, parseDockerfileSafe, patternReads, type ContextReads, type DockerfileReads } from '../../../graph';
+import {
+  baseTriggerSite,
+  createIgnoreMatcher,
+  parseDockerfileSafe,
+  patternReads,
+  type ContextReads,
+  type DockerfileReads,
+} from '../../../graph';
 
 /** One side of the comparison: the service as the compose files at one commit give it. */
 export interface ExplainSide {
@@ -149,6 +156,8 @@ function sitesOf(reads: ContextReads, rel: string, dockerfile: string): ReadBy[]
   if (reads.whole) {
     // "line N: COPY . . reads the whole context" → that instruction; other reasons (a syntax problem) name no instruction.
     return reads.reasons.flatMap((r) => {
+      const trigger = baseTriggerSite(r);
+      if (trigger) return [trigger];
       const m = /^line (\d+): (.*?)(?: reads the whole context)?$/.exec(r);
       return m ? [{ file: dockerfile, line: Number(m[1]), instruction: m[2]! }] : [];
     });
