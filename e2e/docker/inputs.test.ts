@@ -86,6 +86,12 @@ services:
   flask-proxy:
     image: 127.0.0.1:5000/nxcb-inputs/flask-proxy:latest
     build: ./awesome-compose/nginx-flask-mysql/proxy
+  overlap:
+    image: 127.0.0.1:5000/nxcb-inputs/overlap:latest
+    build:
+      context: ./overlap
+      additional_contexts:
+        inner: ./overlap/inner
   onbuild-stage:
     image: 127.0.0.1:5000/nxcb-inputs/onbuild-stage:latest
     build: ./onbuild-stage
@@ -175,6 +181,19 @@ COPY own.txt /own.txt
   'shared/conf/app.conf': 'app\n',
   'shared/conf/other.conf': 'other\n',
   'shared/extra.txt': 'extra\n',
+  // buildx applies a named context's own .dockerignore to it.
+  'shared/.dockerignore': 'lib/*.tmp\n',
+  'shared/lib/scratch.tmp': 'not sent\n',
+  // The main context drops inner/, which the named context inner sends whole (its notes.md too).
+  'overlap/Dockerfile': `FROM ${BASE}
+COPY . /all/
+COPY --from=inner . /inner/
+`,
+  'overlap/.dockerignore': 'inner/\n*.md\n',
+  'overlap/own.txt': 'own\n',
+  'overlap/notes.md': 'not sent\n',
+  'overlap/inner/x.txt': 'x\n',
+  'overlap/inner/notes.md': 'sent by the named context\n',
   // --- ONBUILD: a trigger runs in the build FROM its image or stage, reading that build's context
   'onbuild-stage/Dockerfile': `FROM ${BASE} AS base
 ONBUILD COPY trig.txt /trig.txt
@@ -412,6 +431,7 @@ describe('Dockerfile-aware inputs agree with BuildKit: a file that is not an inp
       'onbuild-child',
       'onbuild-stage',
       'otel-image-provider',
+      'overlap',
       'robot-mongo',
       'robot-mysql',
     ]);
@@ -483,6 +503,7 @@ describe('Dockerfile-aware inputs agree with BuildKit: a file that is not an inp
       'shared/conf/app.conf',
       'shared/conf/other.conf',
       'shared/extra.txt',
+      'shared/lib/scratch.tmp',
     ]);
     // (constructs/app/debug.log is sent: `*.log` in .dockerignore matches the context's top level only.)
     expect(notInputs.get('constructs')).toEqual([
@@ -499,7 +520,8 @@ describe('Dockerfile-aware inputs agree with BuildKit: a file that is not an inp
       'constructs/sub/c.json',
       'constructs/unused.txt',
     ]);
-    expect(notInputs.get('named')).toEqual(['named/other.txt', 'shared/extra.txt']);
+    expect(notInputs.get('named')).toEqual(['named/other.txt', 'shared/extra.txt', 'shared/lib/scratch.tmp']);
+    expect(notInputs.get('overlap')).toEqual(['overlap/notes.md']);
     // A trigger is not parsed: the build it runs in reads its whole (filtered) context; the image that declares it reads nothing more.
     expect(notInputs.get('onbuild-stage')).toEqual(['onbuild-stage/notes.md']);
     expect(notInputs.get('onbuild-child')).toEqual(['onbuild-child/notes.md']);

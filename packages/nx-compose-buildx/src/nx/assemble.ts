@@ -1,4 +1,5 @@
 import type { CreateNodesResultArray, ProjectConfiguration } from '@nx/devkit';
+import { posix } from 'node:path';
 import type { InputDefinition } from './targets';
 import { ComposeError } from '../compose/types';
 import type { ServiceBuildSpec } from '../build-spec/types';
@@ -50,15 +51,23 @@ export interface ServiceFacts {
   /** The context's symlinks (context-relative → readlink target), when it has any. */
   contextLinks?: Record<string, string>;
   /**
-   * Each local named context (by its name in additional_contexts) as listed for its symlinks:
-   * the links (context-relative → readlink target) and the folders walked, for the graph cache.
+   * Each local named context (by its name in additional_contexts) as listed: its links
+   * (context-relative → readlink target), the folders walked (for the graph cache) and, when it
+   * has a `.dockerignore` (buildx applies it to the folder), the files, the folders the rules
+   * pruned and the rules, to negate what the rules drop.
    */
-  namedContexts?: Record<string, { links: Record<string, string>; walkedDirs: string[] }>;
+  namedContexts?: Record<string, NamedContextListing>;
   /** Workspace-relative ignore file in effect, if any. */
   ignoreFile?: string;
   ignorePatterns: string[];
   /** Dockerfile text, when the Dockerfile is a local file. */
   dockerfileText?: string;
+}
+
+export interface NamedContextListing {
+  links: Record<string, string>;
+  walkedDirs: string[];
+  ignore?: { files: string[]; prunedDirs: string[]; patterns: string[] };
 }
 
 export interface ServiceError {
@@ -149,11 +158,12 @@ export function assembleNodes(input: AssembleInput): AssembleOutput {
   const watchedBy = new Map(input.services.map(({ set, spec }) => [spec.project, set.watchedFiles]));
   const ownReads = new Map(specs.map((spec) => [spec.project, serviceReads(spec, input.facts.get(spec.project))]));
   const specOf = new Map(specs.map((spec) => [spec.project, spec]));
-  const ignoredOf = ignoredPathsByContext(specs, input.facts, (spec) => {
+  const staleComposeFiles = (spec: ServiceBuildSpec): readonly string[] => {
     const state = lockState.get(spec.project);
     const stale = !state?.current || [...(state?.platforms.values() ?? [])].some((c) => !c);
     return stale ? (watchedBy.get(spec.project) ?? spec.composeFiles) : [];
-  });
+  };
+  const ignoredOf = ignoredPathsByContext(specs, input.facts, staleComposeFiles);
 
   for (const { set, spec } of input.services) {
     const { configFile } = set;
@@ -187,7 +197,7 @@ export function assembleNodes(input: AssembleInput): AssembleOutput {
       spec,
       root: roots.get(spec.project)!,
       dependencies: edges[spec.project] ?? [],
-      imageInputs: imageInputs(spec, facts, composeFiles, lockCurrent, reads, ignoredOf(spec)),
+      imageInputs: imageInputs(spec, facts, composeFiles, lockCurrent, reads, ignoredOf(spec), staleComposeFiles(spec)),
       serviceImages: serviceImages(spec, services),
       definitionHash: input.definitionHashes.get(spec.project),
       ...(set.compose ? { compose: set.compose } : {}),
@@ -274,6 +284,12 @@ export function serviceReads(spec: ServiceBuildSpec, facts: ServiceFacts | undef
 }
 
 /** Context-relative form of workspace-relative paths that lie inside `context`. */
+/** Workspace files that stay inputs even where an ignore rule drops them. */
+function alwaysInputFiles(spec: ServiceBuildSpec, facts: ServiceFacts | undefined, staleComposeFiles: readonly string[]): string[] {
+  const config = spec.platformConfig ? [spec.platformConfig.base, ...Object.values(spec.platformConfig.overlays)] : [];
+  return [spec.dockerfile, facts?.ignoreFile, ...config, ...staleComposeFiles].filter((p): p is string => !!p);
+}
+
 function insideContext(context: string, paths: readonly (string | undefined)[]): string[] {
   const prefix = context === '.' || context === '' ? '' : `${context}/`;
   return paths.filter((p): p is string => !!p && p.startsWith(prefix)).map((p) => p.slice(prefix.length));
@@ -295,8 +311,7 @@ function ignoredPathsByContext(
   for (const spec of specs) {
     const f = facts.get(spec.project);
     if (!f || contextKind(spec.context) !== 'local') continue;
-    const config = spec.platformConfig ? [spec.platformConfig.base, ...Object.values(spec.platformConfig.overlays)] : [];
-    const own = insideContext(spec.context, [spec.dockerfile, f.ignoreFile, ...config, ...staleComposeFiles(spec)]);
+    const own = insideContext(spec.context, alwaysInputFiles(spec, f, staleComposeFiles(spec)));
     const set = keep.get(keyOf(spec)) ?? new Set<string>();
     for (const p of own) set.add(p);
     keep.set(keyOf(spec), set);
@@ -328,7 +343,7 @@ function ignoredPathsByContext(
  * - What the Dockerfile can read from the context (dockerfile-reads: the COPY/ADD and
  *   bind-mount sources of the stages the build needs, or the whole context when in
  *   doubt), less what the ignore rules drop (negations of the ignored paths).
- * - What it reads from each local named context (unfiltered: over-selects).
+ * - What it reads from each local named context, less what that folder's .dockerignore drops, and that file.
  * - Its own lock entry (while stale, its compose files whole) and the variables it uses.
  *
  * So compose files, `.env` and the lock reach a service through the context only when an
@@ -341,24 +356,60 @@ export function imageInputs(
   lockCurrent: boolean,
   reads: DockerfileReads = serviceReads(spec, facts),
   ignored: readonly IgnoredPath[] = [],
+  staleComposeFiles: readonly string[] = lockCurrent ? [] : composeFiles,
 ): InputDefinition[] {
   const local = contextKind(spec.context) === 'local';
   const buildFiles: string[] = [];
   if (spec.dockerfile && local) buildFiles.push(spec.dockerfile);
   if (facts?.ignoreFile) buildFiles.push(facts.ignoreFile);
   const inputs: InputDefinition[] = buildFiles.map(wsGlob);
+  const readNamed = Object.entries(spec.additionalContexts).filter(
+    ([name, dir]) => reads.namedContexts[name] !== undefined && contextKind(dir) === 'local',
+  );
+  // Nx applies a negation to all of an input's globs: a path one context drops must not hide what another reads.
+  const readDirs = [...(local ? [spec.context] : []), ...readNamed.map(([, dir]) => dir)];
+  const notInOther = (dir: string, list: readonly IgnoredPath[]) => {
+    const others = readDirs.filter((d) => d !== dir);
+    return others.length ? list.filter((i) => !others.some((o) => pathsOverlap(joinContext(dir, i.path), o))) : list;
+  };
   if (local) {
     const own = new Set(inputs);
-    inputs.push(...readInputs(spec.context, reads.context, ignored).filter((glob) => !own.has(glob)));
+    inputs.push(...readInputs(spec.context, reads.context, notInOther(spec.context, ignored)).filter((glob) => !own.has(glob)));
   }
-  for (const [name, dir] of Object.entries(spec.additionalContexts)) {
-    const read = reads.namedContexts[name];
-    if (read && contextKind(dir) === 'local') inputs.push(...readInputs(dir, read, []));
+  const alwaysInputs = alwaysInputFiles(spec, facts, staleComposeFiles);
+  for (const [name, dir] of readNamed) {
+    // Its .dockerignore decides what is sent (present or not: creating one changes the build).
+    inputs.push(wsGlob(posix.join(dir, '.dockerignore')));
+    const dropped = namedIgnored(facts?.namedContexts?.[name], insideContext(dir, alwaysInputs));
+    inputs.push(...readInputs(dir, reads.namedContexts[name]!, notInOther(dir, dropped)));
   }
   inputs.push(...lockInputs(spec.project, composeFiles, lockCurrent));
   const secretEnv = new Set(spec.secrets.flatMap((s) => (s.env ? [s.env] : [])));
   for (const variable of spec.variables) if (!secretEnv.has(variable)) inputs.push({ env: variable });
   return inputs;
+}
+
+const namedIgnoredMemo = new WeakMap<NamedContextListing, Map<string, IgnoredPath[]>>();
+/** What a named context's own .dockerignore drops, but `keep` (one computation per listed folder and keep). */
+function namedIgnored(listing: NamedContextListing | undefined, keep: readonly string[]): IgnoredPath[] {
+  if (!listing?.ignore) return [];
+  const byKeep = namedIgnoredMemo.get(listing) ?? new Map<string, IgnoredPath[]>();
+  namedIgnoredMemo.set(listing, byKeep);
+  const key = keep.join('\0');
+  let ignored = byKeep.get(key);
+  if (!ignored) {
+    const { files, prunedDirs, patterns } = listing.ignore;
+    ignored = ignoredPaths({ files, ignorePatterns: patterns, keep: ['.dockerignore', ...keep], prunedDirs });
+    byKeep.set(key, ignored);
+  }
+  return ignored;
+}
+
+const joinContext = (dir: string, rel: string) => (dir === '.' || dir === '' ? rel : `${dir}/${rel}`);
+/** Whether one workspace path lies at, below or above the other. */
+function pathsOverlap(a: string, b: string): boolean {
+  if (a === '.' || a === '' || b === '.' || b === '') return true;
+  return a === b || a.startsWith(`${b}/`) || b.startsWith(`${a}/`);
 }
 
 /** A lock entry as an input; while it is stale, the compose files whole. */

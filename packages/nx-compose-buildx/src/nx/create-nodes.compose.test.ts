@@ -82,6 +82,44 @@ describe('createNodes: compose projects as docker compose finds them', () => {
     expect(JSON.stringify(inputs)).not.toContain('other.txt');
   });
 
+  it("a named context's own .dockerignore is applied to what it sends; it is an input itself", async () => {
+    const projects = await projectsOf({
+      'compose.yaml': 'services:\n  api:\n    build:\n      context: ./api\n      additional_contexts:\n        shared: ./shared\n',
+      'api/Dockerfile': 'FROM scratch\nCOPY --from=shared . /s\n',
+      'shared/.dockerignore': '*.md\nbuild/\n',
+      'shared/lib/a.js': 'a\n',
+      'shared/notes.md': 'dropped\n',
+      'shared/build/out.js': 'dropped\n',
+    });
+    expect(projects.api!.namedInputs!['docker-image']).toEqual(
+      expect.arrayContaining([
+        '{workspaceRoot}/shared/.dockerignore',
+        '{workspaceRoot}/shared/**/*',
+        '!{workspaceRoot}/shared/notes.md',
+        '!{workspaceRoot}/shared/build/**/*',
+      ]),
+    );
+  });
+
+  it('what one context drops is not negated where another context of the service reads it', async () => {
+    // The root context ignores shared/ (and *.md); the named context shared reads all of it, its notes.md too.
+    const projects = await projectsOf({
+      'compose.yaml':
+        'services:\n  api:\n    build:\n      context: .\n      dockerfile: api/Dockerfile\n      additional_contexts:\n        shared: ./shared\n',
+      '.dockerignore': 'shared/\n*.md\n**/*.md\n',
+      'api/Dockerfile': 'FROM scratch\nCOPY api/ /api/\nCOPY shared/ /not-sent/\nCOPY --from=shared . /s\n',
+      'api/main.js': 'x\n',
+      'api/notes.md': 'dropped\n',
+      'shared/lib/a.js': 'a\n',
+      'shared/notes.md': 'sent through the named context\n',
+    });
+    const inputs = projects.api!.namedInputs!['docker-image'] as string[];
+    expect(inputs).toEqual(
+      expect.arrayContaining(['{workspaceRoot}/api/**/*', '!{workspaceRoot}/api/notes.md', '{workspaceRoot}/shared/**/*']),
+    );
+    expect(inputs.filter((i) => typeof i === 'string' && i.startsWith('!{workspaceRoot}/shared'))).toEqual([]);
+  });
+
   it("a named context's links are followed as the main context's are", async () => {
     const projects = await projectsOf(
       {

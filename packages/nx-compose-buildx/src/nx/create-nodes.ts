@@ -11,7 +11,14 @@ import { createIgnoreMatcher, createPrunePredicate, listContext, selectIgnoreFil
 import { insideWorkspaceCheck } from './containment';
 import { diskView, type DiskView } from './disk-view';
 import { readGraphCache, writeGraphCache, optionsKey, type GraphDependencies } from './graph-cache';
-import { assembleNodes, type ComposeSetOutcome, type ServiceError, type ServiceFacts, type ServiceRecord } from './assemble';
+import {
+  assembleNodes,
+  type ComposeSetOutcome,
+  type NamedContextListing,
+  type ServiceError,
+  type ServiceFacts,
+  type ServiceRecord,
+} from './assemble';
 import { normalizePluginOptions, type ComposeBuildxPluginOptions, type NormalizedPluginOptions } from './plugin-options';
 import { assignProjectNames } from './project-names';
 import { SERVICE_LOCK_FILE, parseServiceLock, serviceDefinitionHashes } from './service-lock';
@@ -353,7 +360,7 @@ function factsReader(
   }
   const dockerfiles = new Map<string, string | undefined>();
   const listings = new Map<string, Omit<ServiceFacts, 'dockerfileText'>>();
-  const namedListings = new Map<string, { links: Record<string, string>; walkedDirs: string[] }>();
+  const namedListings = new Map<string, NamedContextListing>();
   /**
    * A named context folder listed for its symlinks, once per folder. BuildKit sends it with its
    * own .dockerignore applied (checked on the stack), so that file prunes the walk. A folder that
@@ -363,15 +370,21 @@ function factsReader(
     let listing = namedListings.get(dir);
     if (!listing) {
       let prune: ((relDir: string) => boolean) | undefined;
+      let patterns: string[] | undefined;
       try {
         const ignore = join(root, dir, '.dockerignore');
-        if (disk.exists(ignore)) prune = createPrunePredicate(readFileSync(ignore, 'utf-8').split(/\r?\n/));
+        if (disk.exists(ignore)) {
+          const lines = readFileSync(ignore, 'utf-8').split(/\r?\n/);
+          prune = createPrunePredicate(lines, ['.dockerignore']);
+          if (!invalidIgnorePattern(lines)) patterns = lines;
+        }
       } catch {
         prune = undefined; // an unreadable or invalid ignore file: walk it all (over-selects; the build reports it)
+        patterns = undefined;
       }
       try {
-        const { links, walkedDirs } = listContext(join(root, dir), prune, disk.list);
-        listing = { links, walkedDirs };
+        const { links, walkedDirs, files, prunedDirs } = listContext(join(root, dir), prune, disk.list);
+        listing = { links, walkedDirs, ...(patterns ? { ignore: { files, prunedDirs, patterns } } : {}) };
       } catch {
         listing = { links: {}, walkedDirs: [''] };
       }

@@ -5,7 +5,7 @@
  * so it runs again with the texts it asked for until it asks for nothing new.
  */
 import { statSync } from 'node:fs';
-import { isAbsolute, join } from 'node:path';
+import { isAbsolute, join, posix } from 'node:path';
 import { DISK_FILES, loadComposeCliProject, type ComposeCliOptions, type ProjectFiles } from '../../../compose';
 import { ComposeError, type ComposeProject, type SourceLocation } from '../../../compose/types';
 import { buildSpecsFromProject } from '../../../build-spec/from-compose';
@@ -155,9 +155,13 @@ function sideOf(project: ComposeProject, source: SideSource, root: string, servi
   const contextLinks = contextKind(spec.context) === 'local' ? source.contextLinks(join(root, spec.context)) : {};
   // The named contexts' links too, as the graph follows them (walkedDirs only serve the graph cache).
   const namedContexts: NonNullable<ServiceFacts['namedContexts']> = {};
+  const namedIgnorePatterns: Record<string, string[]> = {};
   for (const [name, dir] of Object.entries(spec.additionalContexts)) {
-    const links = contextKind(dir) === 'local' ? source.contextLinks(join(root, dir)) : {};
+    if (contextKind(dir) !== 'local') continue;
+    const links = source.contextLinks(join(root, dir));
     if (Object.keys(links).length > 0) namedContexts[name] = { links, walkedDirs: [] };
+    const ignore = posix.join(dir, '.dockerignore');
+    if (source.files.isFile(join(root, ignore))) namedIgnorePatterns[name] = (read(ignore) ?? '').split(/\r?\n/);
   }
   const locations: Record<string, SourceLocation> = {};
   for (const [key, loc] of Object.entries(composeService.locations ?? {}))
@@ -175,6 +179,7 @@ function sideOf(project: ComposeProject, source: SideSource, root: string, servi
       }),
       ...(ignoreFile ? { ignoreFile } : {}),
       ignorePatterns: ignoreFile ? (read(ignoreFile) ?? '').split(/\r?\n/) : [],
+      ...(Object.keys(namedIgnorePatterns).length > 0 ? { namedIgnorePatterns } : {}),
       ...(dockerfileText !== undefined ? { dockerfileText } : {}),
     },
   };

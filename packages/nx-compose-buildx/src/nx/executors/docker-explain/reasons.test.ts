@@ -92,6 +92,20 @@ describe('fileReasons', () => {
       expected: [{ kind: 'file', file: 'shared/lib/x.go', readBy: [{ file: 'api/Dockerfile', line: 2, instruction: 'COPY .' }] }],
     },
     {
+      name: "a named context's own .dockerignore: a file it drops is no reason, the file itself is",
+      changed: ['shared/lib/x.tmp', 'shared/lib/x.go', 'shared/lib/.dockerignore'],
+      sides: [
+        {
+          ...side(spec({ additionalContexts: { lib: 'shared/lib' } }), 'FROM scratch\nCOPY --from=lib . /lib\n'),
+          namedIgnorePatterns: { lib: ['*.tmp'] },
+        },
+      ],
+      expected: [
+        { kind: 'file', file: 'shared/lib/x.go', readBy: [{ file: 'api/Dockerfile', line: 2, instruction: 'COPY .' }] },
+        { kind: 'file', file: 'shared/lib/.dockerignore', role: 'ignore-file', readBy: [] },
+      ],
+    },
+    {
       name: "a base stage's ONBUILD trigger: that trigger",
       changed: ['api/conf/x'],
       sides: [side(spec(), 'FROM scratch AS base\nONBUILD COPY conf/ /c\nFROM base\n')],

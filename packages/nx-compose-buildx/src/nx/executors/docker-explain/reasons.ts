@@ -35,6 +35,8 @@ export interface ExplainSide {
   /** Workspace-relative ignore file in effect, if any. */
   ignoreFile?: string;
   ignorePatterns: string[];
+  /** Each local named context's own `.dockerignore` lines (by context name), where it has one. */
+  namedIgnorePatterns?: Record<string, string[]>;
   /** The Dockerfile's text, when it could be read (to name the instructions that changed). */
   dockerfileText?: string;
 }
@@ -189,6 +191,7 @@ export function fileReasons(changed: readonly string[], sides: readonly ExplainS
       if (!known.readBy.some((k) => k.file === r.file && k.line === r.line && k.instruction === r.instruction)) known.readBy.push(r);
   };
   const matchers = new Map<ExplainSide, ReturnType<typeof createIgnoreMatcher>>();
+  const namedMatchers = new Map<readonly string[], ReturnType<typeof createIgnoreMatcher>>();
   for (const file of changed) {
     for (const side of sides) {
       const { spec } = side;
@@ -218,6 +221,16 @@ export function fileReasons(changed: readonly string[], sides: readonly ExplainS
         const reads = side.reads.namedContexts[name];
         if (!reads || contextKind(dir) !== 'local' || !file.startsWith(contextPrefix(dir))) continue;
         const rel = file.slice(contextPrefix(dir).length);
+        if (rel === '.dockerignore') {
+          note(file, 'ignore-file', []);
+          continue;
+        }
+        const patterns = side.namedIgnorePatterns?.[name];
+        if (patterns) {
+          let named = namedMatchers.get(patterns);
+          if (!named) namedMatchers.set(patterns, (named = createIgnoreMatcher(patterns)));
+          if (named.ignores(rel)) continue;
+        }
         if (isRead(reads, rel)) note(file, undefined, sitesOf(reads, rel, dockerfile));
       }
     }
