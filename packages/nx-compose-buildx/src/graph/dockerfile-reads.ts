@@ -31,12 +31,13 @@ import type { Dockerfile, Instruction, ModifiableInstruction, Onbuild, Property,
 import {
   expandWord,
   instructionFact,
+  namedContextLookup,
   parseDockerfileCached,
+  replacingContexts,
   reachedStages,
   targetStageIndex,
   type DockerfileProblem,
 } from './dockerfile-refs';
-import { familiarRef, normalizeImageRef } from '../buildx/image-ref';
 
 /** What a build reads from one context. `paths` are context-relative patterns (see module doc), each meaning the matched path and everything below it. */
 export type ContextReads = { whole: true; reasons: string[] } | { whole: false; paths: string[]; readBy?: Record<string, ReadSite[]> };
@@ -290,17 +291,7 @@ function readsForPlatform(
     const a = instructionFact(ins, 'arguments', () => ins.getArguments());
     stageNames.push(a.length === 3 ? a[2].getValue().toLowerCase() : '');
   }
-  const namedByKey = new Map<string, string>();
-  for (const name of namedContexts) {
-    namedByKey.set(name, name);
-    const n = normalizeImageRef(name);
-    if (n) namedByKey.set(familiarRef(n), name);
-  }
-  const namedContextOf = (ref: string): string | undefined => {
-    if (namedByKey.has(ref)) return namedByKey.get(ref);
-    const n = normalizeImageRef(ref);
-    return n ? namedByKey.get(familiarRef(n)) : undefined;
-  };
+  const namedContextOf = namedContextLookup(namedContexts);
 
   const meta = new Map<string, Value>();
   const stages: StageRecord[] = [];
@@ -343,7 +334,7 @@ function readsForPlatform(
     return undefined;
   };
   // BuildKit looks every stage name up among the named contexts (but `scratch` and `context`).
-  const replacedBy = stageNames.map((n) => (n === '' || n === 'scratch' || n === 'context' ? undefined : namedContextOf(n)));
+  const replacedBy = replacingContexts(stageNames, namedContextOf);
   /** What `ref` names: a stage that runs, a named context (also one replacing a stage), or neither (an image). */
   const reference = (ref: string, forward: boolean, before: number): { stage: number } | { context: string } | undefined => {
     const i = resolveStage(ref, forward, before);

@@ -6,9 +6,31 @@ const refsCases: Array<{
   text: string;
   args?: Record<string, string>;
   target?: string;
+  named?: string[];
   images: string[];
   stages?: string[];
 }> = [
+  {
+    name: 'a ref naming a named context is no image (as written or in its familiar form)',
+    text: 'FROM docker.io/library/alpine:latest\nCOPY --from=alpine /a /a\nCOPY --from=tools /t /t\n',
+    named: ['alpine'],
+    images: ['tools'],
+  },
+  {
+    // BuildKit (checked on the stack): a replaced stage's FROM image is not resolved, its --from image is.
+    name: 'a stage named after a named context: its FROM image is not resolved, its --from images are',
+    text: 'FROM reg/gen AS gen\nCOPY --from=reg/tool /t /t\nFROM reg/base\nCOPY --from=gen /out /out\n',
+    named: ['gen'],
+    images: ['reg/tool', 'reg/base'],
+    stages: ['gen'],
+  },
+  {
+    name: 'the stage a replaced stage builds on is still resolved',
+    text: 'FROM reg/dev AS dev\nFROM dev AS gen\nFROM scratch\nCOPY --from=gen /out /out\n',
+    named: ['gen'],
+    images: ['reg/dev'],
+    stages: ['dev', 'gen'],
+  },
   { name: 'one FROM', text: 'FROM node:20-alpine\nRUN echo hi\n', images: ['node:20-alpine'] },
   { name: 'ARG default before FROM', text: 'ARG BASE=alpine:3.19\nFROM ${BASE}\n', images: ['alpine:3.19'] },
   {
@@ -151,8 +173,8 @@ const refsCases: Array<{
 ];
 
 describe('dockerfileRefs', () => {
-  it.each(refsCases)('$name', ({ text, args, target, images, stages }) => {
-    expect(dockerfileRefs(text, args, target)).toEqual({ images, stages: stages ?? [] });
+  it.each(refsCases)('$name', ({ text, args, target, named, images, stages }) => {
+    expect(dockerfileRefs(text, args, target, named)).toEqual({ images, stages: stages ?? [] });
   });
 });
 

@@ -9,6 +9,7 @@
  * stages, anything else there is an image (or a named build context).
  */
 import { DockerfileParser, type Arg, type Dockerfile, type From, type Instruction, type ModifiableInstruction } from 'dockerfile-ast';
+import { familiarRef, normalizeImageRef } from '../buildx/image-ref';
 
 const KEYWORDS = new Set([
   'ADD',
@@ -253,6 +254,34 @@ export function reachedStages(target: number, depsOf: (stage: number) => Iterabl
   return [...reached].sort((a, b) => a - b);
 }
 
+/**
+ * The named context (additional_contexts key) a Dockerfile reference means, if any: BuildKit
+ * looks a `FROM`, `--from` or stage name up among the named contexts by its familiar form
+ * (`docker.io/library/alpine:latest` is `alpine`).
+ */
+export function namedContextLookup(namedContexts: readonly string[]): (ref: string) => string | undefined {
+  if (namedContexts.length === 0) return () => undefined;
+  const byKey = new Map<string, string>();
+  for (const name of namedContexts) {
+    byKey.set(name, name);
+    const n = normalizeImageRef(name);
+    if (n) byKey.set(familiarRef(n), name);
+  }
+  return (ref) => {
+    if (byKey.has(ref)) return byKey.get(ref);
+    const n = normalizeImageRef(ref);
+    return n ? byKey.get(familiarRef(n)) : undefined;
+  };
+}
+
+/** A stage BuildKit replaces by the named context of its name (`scratch` and `context` never are). */
+export function replacingContexts(
+  stageNames: readonly string[],
+  namedContextOf: (ref: string) => string | undefined,
+): (string | undefined)[] {
+  return stageNames.map((n) => (n === '' || n === 'scratch' || n === 'context' ? undefined : namedContextOf(n)));
+}
+
 interface StageImages {
   images: string[];
   deps: Set<number>;
@@ -263,11 +292,18 @@ interface StageImages {
 /**
  * Image references of a build of `text`. `args` are the service's build args (they override
  * ARG defaults; automatic platform args such as TARGETARCH count only when given here);
- * `target` the stage built (default: the last). When a reached stage has a `--from` without
- * a known value, or `target` names no stage, every stage's images count (over-selects).
- * Throws DockerfileSyntaxError (with a line) on input BuildKit would reject.
+ * `target` the stage built (default: the last); `namedContexts` the service's
+ * additional_contexts keys: a reference naming one is no image, and the FROM image of a stage
+ * named after one is not resolved (the context replaces it). When a reached stage has a `--from`
+ * without a known value, or `target` names no stage, every stage's images count
+ * (over-selects). Throws DockerfileSyntaxError (with a line) on input BuildKit would reject.
  */
-export function dockerfileRefs(text: string, args: Readonly<Record<string, string>> = {}, target?: string): DockerfileRefs {
+export function dockerfileRefs(
+  text: string,
+  args: Readonly<Record<string, string>> = {},
+  target?: string,
+  namedContexts: readonly string[] = [],
+): DockerfileRefs {
   const parsed = parseDockerfileCached(text);
   if (!parsed.ok) throw new DockerfileSyntaxError(parsed.error.line, parsed.error.message);
   const df = parsed.dockerfile;
@@ -283,6 +319,8 @@ export function dockerfileRefs(text: string, args: Readonly<Record<string, strin
     stageNames.push(a.length === 3 ? a[2].getValue().toLowerCase() : '');
   }
   const allStages = stageNames.filter((n) => n !== '');
+  const namedContextOf = namedContextLookup(namedContexts);
+  const replacedBy = replacingContexts(stageNames, namedContextOf);
 
   const global = new Map<string, string | undefined>();
   const globalLookup: Lookup = (name) => (global.has(name) ? global.get(name) : AUTOMATIC_PLATFORM_ARGS.has(name) ? args[name] : undefined);
@@ -300,7 +338,7 @@ export function dockerfileRefs(text: string, args: Readonly<Record<string, strin
   const fromRef = (s: StageImages, ref: string) => {
     if (ref === '') s.unresolved = true;
     else if (stageOf(ref) !== undefined) s.deps.add(stageOf(ref) as number);
-    else s.images.push(ref);
+    else if (namedContextOf(ref) === undefined) s.images.push(ref);
   };
 
   for (const ins of instructions) {
@@ -320,9 +358,12 @@ export function dockerfileRefs(text: string, args: Readonly<Record<string, strin
       const lower = ref.toLowerCase();
       // FROM names an earlier stage only (BuildKit's findStateByName over the stages before it).
       const base = stageNames.slice(0, stages.length).indexOf(lower);
+      const replaced = replacedBy[stages.length] !== undefined;
       stage = { images: [], deps: new Set(), unresolved: false };
+      // A replaced stage's FROM image is never resolved; its base stage and its --from images
+      // still are (BuildKit walks them before it swaps the context in: checked on the stack).
       if (lower !== '' && base >= 0) stage.deps.add(base);
-      else if (lower !== 'scratch' && lower !== '') stage.images.push(ref);
+      else if (!replaced && lower !== 'scratch' && lower !== '' && namedContextOf(ref) === undefined) stage.images.push(ref);
       stages.push(stage);
       scope = new Map();
     } else if (!stage) {
@@ -356,10 +397,15 @@ export function dockerfileRefs(text: string, args: Readonly<Record<string, strin
  * Dockerfile text (inline-less remote context) or when BuildKit would reject it. Report
  * such a Dockerfile through parseDockerfileSafe; the build itself fails with BuildKit's error.
  */
-export function dockerfileImageRefs(text: string | undefined, args: Readonly<Record<string, string>> = {}, target?: string): string[] {
+export function dockerfileImageRefs(
+  text: string | undefined,
+  args: Readonly<Record<string, string>> = {},
+  target?: string,
+  namedContexts: readonly string[] = [],
+): string[] {
   if (text === undefined) return [];
   try {
-    return dockerfileRefs(text, args, target).images;
+    return dockerfileRefs(text, args, target, namedContexts).images;
   } catch (err) {
     if (err instanceof DockerfileSyntaxError) return [];
     throw err;

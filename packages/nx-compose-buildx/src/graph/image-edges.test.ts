@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { detectCycles, imageEdgeReasons, imageEdges, type EdgeRecord, type ImageNode } from './image-edges';
+import { dockerfileImageRefs } from './dockerfile-refs';
 
 const node = (project: string, over: Partial<ImageNode> = {}): ImageNode => ({
   project,
@@ -50,11 +51,14 @@ describe('imageEdges', () => {
       expected: { api: ['base'], base: [] },
     },
     {
-      name: 'an image ref served by a named context makes no image edge',
+      name: 'an image ref served by a named context makes no image edge (the refs come without it)',
       nodes: [
         node('alpine-fork', { tags: ['alpine:latest'] }),
         node('tools', { tags: ['tools'] }),
-        node('api', { imageRefs: ['alpine', 'docker.io/library/alpine:latest'], contexts: { alpine: 'service:tools' } }),
+        node('api', {
+          imageRefs: dockerfileImageRefs('FROM docker.io/library/alpine:latest\nCOPY --from=alpine /a /a\n', {}, undefined, ['alpine']),
+          contexts: { alpine: 'service:tools' },
+        }),
       ],
       expected: { 'alpine-fork': [], api: ['tools'], tools: [] },
     },

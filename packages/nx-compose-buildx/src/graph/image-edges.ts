@@ -6,13 +6,13 @@
  * Reference parsing and matching (digest pins included): buildx/image-ref.ts.
  *
  * An image ref that names one of B's additional contexts (`FROM base` with
- * `additional_contexts: { base: … }`) is served by that context, not by any image, so it
- * makes no image edge (BuildKit's NamedContext lookup; the context value decides).
+ * `additional_contexts: { base: … }`) is served by that context, not by any image:
+ * dockerfileRefs leaves it out of `imageRefs` (the context value decides the edge).
  * A service never depends on itself.
  */
 
 import { serviceContextName } from '../build-spec/paths';
-import { familiarRef, normalizeImageRef, normalizedRefMatches, type NormalizedRef } from '../buildx/image-ref';
+import { normalizeImageRef, normalizedRefMatches, type NormalizedRef } from '../buildx/image-ref';
 
 export interface ServiceRef {
   /** Nx project name. */
@@ -48,7 +48,7 @@ export function serviceIndex<T extends ServiceRef>(nodes: readonly T[]): { resol
 export interface ImageNode extends ServiceRef {
   /** Every tag the service's image is known under: `image:` plus `build.tags`. */
   tags: readonly string[];
-  /** Image references from its Dockerfile (dockerfileRefs().images). */
+  /** Image references from its Dockerfile (dockerfileRefs().images, given the service's named contexts). */
   imageRefs: readonly string[];
   /** additional_contexts: name -> value as written. */
   contexts: Readonly<Record<string, string>>;
@@ -86,21 +86,20 @@ export function imageEdgeReasons(nodes: readonly ImageNode[]): ImageEdgeReason[]
     const key = `${dependent}\0${dependency}\0${via}\0${ref}`;
     if (!reasons.has(key)) reasons.set(key, { dependent, dependency, via, ref });
   };
-  const addImage = (from: ImageNode, ref: string, named: ReadonlySet<string>) => {
+  const addImage = (from: ImageNode, ref: string) => {
     const r = normalizeImageRef(ref);
-    if (!r || named.has(familiarRef(r)) || named.has(ref)) return;
+    if (!r) return;
     for (const cand of byName.get(r.name) ?? []) {
       if (normalizedRefMatches(r, cand.tag)) add(from.project, cand.project, 'image', ref);
     }
   };
 
   for (const n of nodes) {
-    const named = new Set(Object.keys(n.contexts));
-    for (const ref of n.imageRefs) addImage(n, ref, named);
+    for (const ref of n.imageRefs) addImage(n, ref);
     for (const value of [n.context, ...Object.values(n.contexts)]) {
       const service = serviceContextName(value);
       if (service !== undefined) for (const dep of services.resolve(n, service)) add(n.project, dep.project, 'context', value);
-      else if (value.startsWith('docker-image://')) addImage(n, value, new Set());
+      else if (value.startsWith('docker-image://')) addImage(n, value);
     }
   }
   const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);

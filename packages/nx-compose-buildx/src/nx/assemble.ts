@@ -120,7 +120,12 @@ export function assembleNodes(input: AssembleInput): AssembleOutput {
       service: spec.service,
       composeProject: spec.composeProject,
       tags: spec.tags,
-      imageRefs: dockerfileImageRefs(input.facts.get(spec.project)?.dockerfileText, spec.args, spec.target),
+      imageRefs: dockerfileImageRefs(
+        input.facts.get(spec.project)?.dockerfileText,
+        spec.args,
+        spec.target,
+        Object.keys(spec.additionalContexts),
+      ),
       contexts: spec.additionalContexts,
       context: spec.context,
     })),

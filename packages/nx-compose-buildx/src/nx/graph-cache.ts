@@ -47,8 +47,9 @@ interface CacheEntry {
 }
 
 // Bumped when the entry's shape or what the graph code derives from the same files changes
-// (5: image edges only from the stages a build reaches; 6: base images' ONBUILD triggers; 7: named contexts' ignore rules).
-const CACHE_VERSION = 7;
+// (5: image edges only from the stages a build reaches; 6: base images' ONBUILD triggers; 7: named contexts' ignore rules;
+// 8: a replaced stage's FROM image makes no edge).
+const CACHE_VERSION = 8;
 
 /**
  * How recent a file's mtime may be, against the entry's writing, before its stat is not trusted:

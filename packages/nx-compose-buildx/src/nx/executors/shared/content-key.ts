@@ -105,9 +105,7 @@ export async function computeContentKey(
   const bases: Record<string, string> = {};
   const named = Object.entries(build.additionalContexts ?? {});
   // `FROM x` / `COPY --from=x` name a context, not an image, when x is one of the named contexts.
-  const imageRefs = new Set(
-    dockerfileImageRefs(dockerfileText, build.args, build.target).filter((ref) => !(ref in (build.additionalContexts ?? {}))),
-  );
+  const imageRefs = new Set(dockerfileImageRefs(dockerfileText, build.args, build.target, Object.keys(build.additionalContexts ?? {})));
   for (const [name, value] of [['.', build.context] as [string, string], ...named]) {
     const service = /^service:(.+)$/.exec(value);
     if (service) {

@@ -55,7 +55,7 @@ export function legBuild(
     }
   }
   const named = o.build.additionalContexts ?? {};
-  const refs = dockerfileImageRefs(dockerfileText, o.build.args, o.build.target).filter((ref) => !(ref in named));
+  const refs = dockerfileImageRefs(dockerfileText, o.build.args, o.build.target, Object.keys(named));
   const additionalContexts = { ...named };
   for (const [ref, pin] of Object.entries(pinnedRefs(refs, sameLeg))) {
     // BuildKit looks a FROM up among the named contexts by its familiar name; the ref as written
