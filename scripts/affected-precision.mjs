@@ -62,8 +62,11 @@ const COMPOSE_NAME = /^(docker-)?compose(\.[\w.-]+)?\.ya?ml$/;
 async function inferred(pluginDir, root, configFiles, options) {
   const { createComposeNodes } = require(join(pluginDir, 'dist/nx/create-nodes.js'));
   const { renderServiceLock, SERVICE_LOCK_FILE } = require(join(pluginDir, 'dist/nx/service-lock.js'));
+  let calls = 0;
   const once = async () => {
-    rmSync(join(root, '.nx'), { recursive: true, force: true });
+    // A fresh workspace-data folder for each call (a cold graph): the previous call's cache write
+    // is not awaited by createNodes, so removing its folder here could race with it.
+    process.env.NX_WORKSPACE_DATA_DIRECTORY = join(root, '.nx', `workspace-data-${calls++}`);
     return createComposeNodes(configFiles, options, { workspaceRoot: root, nxJsonConfiguration: {} });
   };
   // As a user who ran `nx sync`: the lock is current, so compose edits go through it.
@@ -201,7 +204,7 @@ for (const fixture of readdirSync(CORPUS)
     rows.push({ fixture, note: String(e.message).split('\n')[0] });
   } finally {
     process.env = savedEnv;
-    rmSync(root, { recursive: true, force: true });
+    rmSync(root, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 });
   }
 }
 
