@@ -203,11 +203,11 @@ function computeReads(text: string, options: DockerfileReadsOptions): Dockerfile
 /** When the stage walk gave up, any stage's reading `ONBUILD`, so that a build on this image never under-counts. */
 function anyOnbuild(df: Dockerfile, text: string): { onbuild?: ReadSite } {
   const ins = df.getInstructions().find((i) => i.getKeyword() === 'ONBUILD' && readingTrigger(i));
-  return ins ? { onbuild: siteOf(ins, text.split(/\r?\n/), df.getEscapeCharacter()) } : {};
+  return ins ? { onbuild: instructionSite(ins, text.split(/\r?\n/), df.getEscapeCharacter()) } : {};
 }
 
-/** An instruction as a read site: its 1-based line and its text, continuation lines joined. */
-function siteOf(ins: Instruction, lines: readonly string[], escape: string): ReadSite {
+/** An instruction as a read site: its 1-based line and its text, continuation lines joined, spaces collapsed. */
+export function instructionSite(ins: Instruction, lines: readonly string[], escape: string): ReadSite {
   const { start, end } = ins.getRange();
   const joined = lines
     .slice(start.line, end.line + 1)
@@ -438,7 +438,7 @@ function readsForPlatform(
     } else if (!stage) {
       continue;
     } else if (keyword === 'ONBUILD') {
-      if (readingTrigger(ins)) stage.onbuild ??= siteOf(ins, lines, escape);
+      if (readingTrigger(ins)) stage.onbuild ??= instructionSite(ins, lines, escape);
     } else if (keyword === 'ENV') {
       const assigned = new Set<string>();
       const properties = instructionFact(ins, 'properties', () =>

@@ -24,6 +24,7 @@ export {
 export {
   baseTriggerSite,
   dockerfileReads,
+  instructionSite,
   sourcePattern,
   withBaseTriggers,
   type ContextReads,

@@ -288,13 +288,13 @@ export function serviceReads(spec: ServiceBuildSpec, facts: ServiceFacts | undef
   };
 }
 
-/** Context-relative form of workspace-relative paths that lie inside `context`. */
 /** Workspace files that stay inputs even where an ignore rule drops them. */
 function alwaysInputFiles(spec: ServiceBuildSpec, facts: ServiceFacts | undefined, staleComposeFiles: readonly string[]): string[] {
   const config = spec.platformConfig ? [spec.platformConfig.base, ...Object.values(spec.platformConfig.overlays)] : [];
   return [spec.dockerfile, facts?.ignoreFile, ...config, ...staleComposeFiles].filter((p): p is string => !!p);
 }
 
+/** Context-relative form of workspace-relative paths that lie inside `context`. */
 function insideContext(context: string, paths: readonly (string | undefined)[]): string[] {
   const prefix = context === '.' || context === '' ? '' : `${context}/`;
   return paths.filter((p): p is string => !!p && p.startsWith(prefix)).map((p) => p.slice(prefix.length));

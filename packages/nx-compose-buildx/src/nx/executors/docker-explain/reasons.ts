@@ -20,6 +20,7 @@ import type { SourceLocation } from '../../../compose/types';
 import {
   baseTriggerSite,
   createIgnoreMatcher,
+  instructionSite,
   parseDockerfileSafe,
   patternReads,
   type ContextReads,
@@ -249,11 +250,8 @@ function instructionsOf(text: string | undefined): Array<{ line: number; instruc
       .filter((x) => x.instruction && !x.instruction.startsWith('#'));
   }
   const lines = text.split(/\r?\n/);
-  return parsed.dockerfile.getInstructions().map((ins) => {
-    const r = ins.getRange();
-    const raw = lines.slice(r.start.line, r.end.line + 1).join(' ');
-    return { line: r.start.line + 1, instruction: raw.replace(/\\\s/g, ' ').replace(/\s+/g, ' ').trim() };
-  });
+  const escape = parsed.dockerfile.getEscapeCharacter();
+  return parsed.dockerfile.getInstructions().map((ins) => instructionSite(ins, lines, escape));
 }
 
 const shorten = (s: string) => (s.length > 100 ? `${s.slice(0, 97)}...` : s);
