@@ -10,12 +10,14 @@ import { dirname, join } from 'node:path';
 import type { CreateNodesContext, ProjectConfiguration } from '@nx/devkit';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createComposeNodes } from './create-nodes';
+import { graphCacheWritesSettled } from './graph-cache';
 
 /** A file's content, a folder (`{ dir: true }`) or a symlink (`{ link: target }`). */
 type Entry = string | { dir: true } | { link: string };
 
 const roots: string[] = [];
-afterAll(() => {
+afterAll(async () => {
+  await graphCacheWritesSettled(); // createNodes does not wait for its cache write
   for (const root of roots) rmSync(root, { recursive: true, force: true });
 });
 

@@ -5,12 +5,15 @@ import { dirname, join } from 'node:path';
 import type { CreateNodesContext, ProjectConfiguration } from '@nx/devkit';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { createComposeNodes } from './create-nodes';
-import { workspaceDataDirectory } from './graph-cache';
+import { graphCacheWritesSettled, workspaceDataDirectory } from './graph-cache';
 import { normalizeBuildOptions, type BuildExecutorOptions } from './executors/shared/options';
 import type { ComposeBuildxPluginOptions } from './plugin-options';
 
 const base = mkdtempSync(join(tmpdir(), 'nxcb-nodes-'));
-afterAll(() => rmSync(base, { recursive: true, force: true }));
+afterAll(async () => {
+  await graphCacheWritesSettled(); // createNodes does not wait for its cache write
+  rmSync(base, { recursive: true, force: true });
+});
 
 let n = 0;
 async function projectsOf(

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, ut
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { readGraphCache, workspaceDataDirectory, writeGraphCache, type GraphDependencies } from './graph-cache';
+import { graphCacheWritesSettled, readGraphCache, workspaceDataDirectory, writeGraphCache, type GraphDependencies } from './graph-cache';
 import { gitIn } from '../run/__fixtures__/git';
 
 const RESULTS = [['compose.yaml', { projects: { ctx: { root: 'ctx', name: 'api' } } }]] as const;
@@ -36,6 +36,14 @@ describe('the graph cache', () => {
     const file = readdirSync(dir).find((f) => f.startsWith('nx-compose-buildx-') && f.endsWith('.json'))!;
     return JSON.parse(readFileSync(join(dir, file), 'utf-8')).dependencies;
   };
+
+  it('a write not waited for has landed once graphCacheWritesSettled settles (what cleanups wait for)', async () => {
+    rmSync(workspaceDataDirectory(root), { recursive: true, force: true });
+    void writeGraphCache(root, BASE, deps, RESULTS as never, []);
+    await graphCacheWritesSettled();
+    expect(readdirSync(workspaceDataDirectory(root)).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    expect((await read())?.results).toEqual(RESULTS);
+  });
 
   it('answers from the cache while nothing it depends on changed', async () => {
     expect(await read()).toEqual({ results: RESULTS, warnings: ['a warning'] });

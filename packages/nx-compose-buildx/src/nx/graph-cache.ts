@@ -203,6 +203,16 @@ async function sameTrackedAnswers(root: string, paths: Record<string, boolean>):
  */
 export type SeenStat = (path: string) => { mtimeMs: number; size: number } | null | undefined;
 
+const pendingWrites = new Set<Promise<void>>();
+
+/**
+ * Settles once every cache write started so far has landed or failed. createNodes does not wait
+ * for its write; whoever removes the workspace-data folder next (a test's cleanup) waits here.
+ */
+export async function graphCacheWritesSettled(): Promise<void> {
+  await Promise.allSettled([...pendingWrites]);
+}
+
 export async function writeGraphCache(
   root: string,
   base: string,
@@ -244,10 +254,13 @@ export async function writeGraphCache(
     // wait for it. A pending write keeps the process alive; a temp file renamed into place means
     // a reader, or a worker killed mid-write, never finds half an entry.
     const temp = `${path}.${process.pid}.tmp`;
-    return writeFile(temp, JSON.stringify(entry)).then(
+    const write = writeFile(temp, JSON.stringify(entry)).then(
       () => rename(temp, path).catch(() => unlink(temp).catch(() => undefined)),
       () => unlink(temp).catch(() => undefined),
     );
+    pendingWrites.add(write);
+    void write.finally(() => pendingWrites.delete(write));
+    return write;
   } catch {
     // A cache that cannot be written only costs speed.
   }

@@ -4,12 +4,16 @@ import { dirname, join } from 'node:path';
 import type { CreateNodesContext } from '@nx/devkit';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { createComposeNodes } from './create-nodes';
+import { graphCacheWritesSettled } from './graph-cache';
 
 const SECRET = 'hunter2-from-dotenv-91ac';
 
 describe('graph time: secret-like build args', () => {
   const root = mkdtempSync(join(tmpdir(), 'nxcb-secret-warn-'));
-  afterAll(() => rmSync(root, { recursive: true, force: true }));
+  afterAll(async () => {
+    await graphCacheWritesSettled(); // createNodes does not wait for its cache write
+    rmSync(root, { recursive: true, force: true });
+  });
 
   it('warns naming the service and build.secrets, never the value; the project still loads', async () => {
     const files: Record<string, string> = {

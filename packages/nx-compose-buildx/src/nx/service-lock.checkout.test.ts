@@ -7,6 +7,7 @@ import { createComposeNodes, COMPOSE_FILE_GLOB } from './create-nodes';
 import { definitionHashesFromGraph } from './definition-hash-metadata';
 import { inCheckoutTerms, renderServiceLock } from './service-lock';
 import { gitIn } from '../run/__fixtures__/git';
+import { graphCacheWritesSettled } from './graph-cache';
 
 describe('inCheckoutTerms', () => {
   it.each([
@@ -81,7 +82,10 @@ async function lockAt(root: string, files = WORKSPACE): Promise<{ lock: string; 
 
 describe('the service lock is the same in every checkout', () => {
   const base = mkdtempSync(join(tmpdir(), 'nxcb-lock-'));
-  afterAll(() => rmSync(base, { recursive: true, force: true }));
+  afterAll(async () => {
+    await graphCacheWritesSettled(); // createNodes does not wait for its cache write
+    rmSync(base, { recursive: true, force: true });
+  });
 
   it('one workspace at two absolute paths gives the same lock', async () => {
     expect(COMPOSE_FILE_GLOB).toContain('compose');
@@ -112,7 +116,10 @@ const git = gitIn;
 
 describe('the service lock hashes only what git tracks', () => {
   const base = mkdtempSync(join(tmpdir(), 'nxcb-lock-git-'));
-  afterAll(() => rmSync(base, { recursive: true, force: true }));
+  afterAll(async () => {
+    await graphCacheWritesSettled(); // createNodes does not wait for its cache write
+    rmSync(base, { recursive: true, force: true });
+  });
   const FILES = { ...WORKSPACE, '.gitignore': '.nx\n' };
   delete (FILES as Record<string, string>)['.env'];
 
