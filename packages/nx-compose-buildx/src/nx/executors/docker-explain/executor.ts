@@ -236,7 +236,7 @@ class Explainer {
       platforms: head.side.spec.platforms,
       reasons,
       ...(head.side.reads.onbuild
-        ? { onbuild: { ...head.side.reads.onbuild, file: head.side.spec.dockerfile ?? `${options.service} (inline Dockerfile)` } }
+        ? { onbuild: { ...head.side.reads.onbuild, file: head.side.spec.dockerfile ?? `${project} (inline Dockerfile)` } }
         : {}),
     };
   }
